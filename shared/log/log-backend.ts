@@ -1,0 +1,143 @@
+/**
+ * The one small interface between the runtime and a partitioned log.
+ *
+ * Two backends implement it: `local` (embedded, durable, one process; see `local/`)
+ * and `kafka` (@confluentinc/kafka-javascript). The runtime never knows which it has.
+ * Every backend must pass the shared conformance suite in `test/log/conformance.ts`.
+ */
+
+/** One record header. Kafka allows repeated keys, so headers are a list. */
+export interface RecordHeader {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/** A record to append. `partition` omitted ⇒ chosen by the default partitioner. */
+export interface AppendRecord {
+  readonly topic: string;
+  readonly partition?: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers?: readonly RecordHeader[];
+  /** Milliseconds since the epoch; omitted ⇒ the append time. */
+  readonly timestamp?: number;
+}
+
+/** A record read back from the log. */
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly RecordHeader[];
+  readonly timestamp: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Where an appended record landed. */
+export interface AppendResult extends TopicPartition {
+  readonly offset: number;
+}
+
+/** A consumer-group offset: the next offset to read (last processed + 1). */
+export interface PartitionOffset extends TopicPartition {
+  readonly offset: number;
+}
+
+/** Low watermark = first readable offset; high watermark = next offset to be written. */
+export interface Watermarks {
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly partitions: number;
+  readonly config: TopicConfig;
+}
+
+export interface TopicConfig {
+  /** `cleanup.policy=compact` (changelogs). */
+  readonly compact?: boolean;
+}
+
+/** Notifications a group member receives when partitions move. */
+export interface RebalanceListener {
+  /** Called before the member receives records of `partitions`. */
+  onAssign(partitions: readonly TopicPartition[]): Promise<void>;
+  /** Called before `partitions` are taken away; the member should checkpoint. */
+  onRevoke(partitions: readonly TopicPartition[]): Promise<void>;
+  /** Partitions were taken away without a chance to commit (session lost). */
+  onLost?(partitions: readonly TopicPartition[]): Promise<void>;
+}
+
+/** A consumer-group member reading the input topics. */
+export interface GroupConsumer {
+  /** Join the group for `topics`; assignments arrive through `listener`. */
+  subscribe(topics: readonly string[], listener: RebalanceListener): Promise<void>;
+  /** Up to `maxRecords` records from the assigned, unpaused partitions; waits up to `timeoutMs` for the first. */
+  poll(maxRecords: number, timeoutMs: number): Promise<LogRecord[]>;
+  /** Currently assigned partitions. */
+  assignment(): readonly TopicPartition[];
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Next offset `poll` will return for the partition. */
+  seek(partition: TopicPartition, offset: number): void;
+  /** Committed group offsets; `undefined` where the group never committed. */
+  committed(partitions: readonly TopicPartition[]): Promise<Map<string, number | undefined>>;
+  /** Commit group offsets (at-least-once path). */
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads partitions directly, outside any group (recovery reads changelogs this way). */
+export interface PartitionReader {
+  /** Records of one partition starting at `fromOffset`, at most `maxRecords`, in offset order. */
+  read(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]>;
+  close(): Promise<void>;
+}
+
+/** Appends records; optionally atomically with group offsets (exactly-once). */
+export interface LogProducer {
+  /** Append and wait until every record is durable; results are in input order. */
+  append(records: readonly AppendRecord[]): Promise<AppendResult[]>;
+  /**
+   * Exactly-once: append `records` and commit `offsets` for `group` as one atomic unit.
+   * Either everything becomes visible or nothing does.
+   */
+  appendAndCommit(
+    records: readonly AppendRecord[],
+    group: string,
+    offsets: readonly PartitionOffset[],
+  ): Promise<AppendResult[]>;
+  close(): Promise<void>;
+}
+
+/** A log backend: topics with partitions, producers, consumers, readers. */
+export interface LogBackend {
+  readonly kind: 'local' | 'kafka';
+  /** Create a topic; an existing topic with the same partition count is left alone. */
+  createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void>;
+  /** `undefined` when the topic does not exist. */
+  describeTopic(name: string): Promise<TopicDescription | undefined>;
+  listTopics(): Promise<TopicDescription[]>;
+  watermarks(partition: TopicPartition): Promise<Watermarks>;
+  /** Committed offsets of `group`, read without joining it. */
+  committedOffsets(group: string, partitions: readonly TopicPartition[]): Promise<Map<string, number | undefined>>;
+  producer(): Promise<LogProducer>;
+  consumer(group: string): Promise<GroupConsumer>;
+  reader(): Promise<PartitionReader>;
+  /** Partition a keyed record lands on when none is given (Kafka's murmur2 default partitioner). */
+  partitionFor(key: Uint8Array | null, partitions: number): number;
+  close(): Promise<void>;
+}
+
+/** Map key for a topic-partition, used by `committed`/`committedOffsets` results. */
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}[${tp.partition}]`;
+}
