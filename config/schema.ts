@@ -1,0 +1,133 @@
+/**
+ * The zod schema of a weir config file and the `WeirConfig` type it produces.
+ * Objects are strict, so a misspelt key is an error instead of being ignored.
+ */
+import { z } from 'zod';
+import { CONFIG_DEFAULTS, defaultWorkers } from './defaults.js';
+
+/** Kafka's legal topic names; also used for local-log topics so a job moves between backends. */
+const topicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a topic name (1-249 letters, digits, ".", "_" or "-")');
+
+const nonEmptyString = z.string().min(1);
+
+export const localLogSchema = z.strictObject({
+  backend: z.literal('local'),
+  path: nonEmptyString.default(CONFIG_DEFAULTS.localLogPath),
+});
+
+export const kafkaLogSchema = z.strictObject({
+  backend: z.literal('kafka'),
+  /** A list, or one comma-separated string as librdkafka's `bootstrap.servers` takes it. */
+  brokers: z.union([z.array(nonEmptyString).min(1), nonEmptyString]),
+  clientProperties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+
+export const stateSchema = z.strictObject({
+  dir: nonEmptyString.default(CONFIG_DEFAULTS.stateDir),
+  changelog: z.boolean().default(CONFIG_DEFAULTS.stateChangelog),
+  openMaxRetries: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenMaxRetries),
+  openRetryBackoffMs: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenRetryBackoffMs),
+  onCorruptedRecreate: z.boolean().default(CONFIG_DEFAULTS.stateOnCorruptedRecreate),
+});
+
+export const errorsSchema = z.strictObject({
+  policy: z.enum(['stop', 'skip', 'dead-letter']).default(CONFIG_DEFAULTS.errorPolicy),
+  deadLetterTopic: topicName.optional(),
+});
+
+/** The raw file schema (before paths are resolved and brokers normalized). */
+export const weirConfigSchema = z
+  .strictObject({
+    appId: nonEmptyString,
+    log: z.discriminatedUnion('backend', [localLogSchema, kafkaLogSchema]).default({
+      backend: 'local',
+      path: CONFIG_DEFAULTS.localLogPath,
+    }),
+    state: stateSchema.default(() => stateSchema.parse({})),
+    processingGuarantee: z.enum(['at-least-once', 'exactly-once']).default(CONFIG_DEFAULTS.processingGuarantee),
+    commitInterval: z.number().min(0).default(CONFIG_DEFAULTS.commitInterval),
+    commitEvery: z.int().min(0).default(CONFIG_DEFAULTS.commitEvery),
+    workers: z.int().min(1).default(defaultWorkers),
+    input: z.strictObject({
+      topics: z.array(topicName).min(1),
+      autoOffsetReset: z.enum(['earliest', 'latest']).default(CONFIG_DEFAULTS.autoOffsetReset),
+    }),
+    output: z.strictObject({ topics: z.array(topicName).default([]) }).default({ topics: [] }),
+    pipeline: nonEmptyString,
+    errors: errorsSchema.default({ policy: CONFIG_DEFAULTS.errorPolicy }),
+    partitions: z.int().min(1).default(CONFIG_DEFAULTS.partitions),
+  })
+  .superRefine((config, ctx) => {
+    if (config.errors.policy === 'dead-letter' && config.errors.deadLetterTopic === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errors', 'deadLetterTopic'],
+        message: 'required when errors.policy is "dead-letter"',
+      });
+    }
+  });
+
+/** Embedded, durable, single-process log on local disk (the default). */
+export interface LocalLogConfig {
+  readonly backend: 'local';
+  /** Absolute directory of the log (given relative to the config file). */
+  readonly path: string;
+}
+
+/** Kafka through @confluentinc/kafka-javascript. */
+export interface KafkaLogConfig {
+  readonly backend: 'kafka';
+  /** Bootstrap brokers, `host:port` each. A comma-separated string in the file is split. */
+  readonly brokers: readonly string[];
+  /**
+   * librdkafka properties passed through unchanged (e.g. `security.protocol`).
+   * `${ENV_VAR}` references in string values are already resolved; never log these
+   * without {@link redactConfig}.
+   */
+  readonly clientProperties: Readonly<Record<string, string | number | boolean>>;
+}
+
+export type LogConfig = LocalLogConfig | KafkaLogConfig;
+
+export interface StateConfig {
+  /** Absolute state base directory (given relative to the config file). */
+  readonly dir: string;
+  /** Write changelogs (off ⇒ no recovery). */
+  readonly changelog: boolean;
+  readonly openMaxRetries: number;
+  readonly openRetryBackoffMs: number;
+  readonly onCorruptedRecreate: boolean;
+}
+
+/** A validated config with defaults applied, paths absolute, secrets resolved. */
+export interface WeirConfig {
+  /** Application id: the consumer group and the changelog topic prefix. */
+  readonly appId: string;
+  readonly log: LogConfig;
+  readonly state: StateConfig;
+  readonly processingGuarantee: 'at-least-once' | 'exactly-once';
+  /** Seconds between commits; 0 ⇒ commit after every message. */
+  readonly commitInterval: number;
+  /** Commit after this many processed offsets; 0 ⇒ only by interval. */
+  readonly commitEvery: number;
+  /** Worker threads; default `os.availableParallelism()`. */
+  readonly workers: number;
+  readonly input: {
+    readonly topics: readonly string[];
+    /** Start of a partition with no committed offset (weir default `earliest`, see CONFIG_DEFAULTS). */
+    readonly autoOffsetReset: 'earliest' | 'latest';
+  };
+  /** Topics the pipeline may emit to. */
+  readonly output: { readonly topics: readonly string[] };
+  /** Absolute path of the pipeline module (given relative to the config file). */
+  readonly pipeline: string;
+  readonly errors: {
+    readonly policy: 'stop' | 'skip' | 'dead-letter';
+    /** Present when `policy` is `dead-letter`. */
+    readonly deadLetterTopic?: string;
+  };
+  /** Partition count for topics the job creates. */
+  readonly partitions: number;
+}
