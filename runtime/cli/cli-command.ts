@@ -1,0 +1,50 @@
+/**
+ * What a CLI command module provides, and the helpers they share.
+ *
+ * A command module exports one {@link RegisterCommand}; `main.ts` lists them, so adding
+ * a command is one import and one array entry. Commands under a group (`topic dump`,
+ * `state clear`) get the group with {@link commandGroup}, which creates it once.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type WeirConfig } from '../../config/index.js';
+import type { LogBackend } from '../../shared/log/log-backend.js';
+import { openLogBackend } from '../../shared/log/open-log-backend.js';
+
+/** Adds one command (or subcommand) to the `weir` program. */
+export type RegisterCommand = (program: Command) => void;
+
+/** The subcommand group `name` of `program` (e.g. `topic`), created on first use. */
+export function commandGroup(program: Command, name: string, description: string): Command {
+  const existing = program.commands.find((command) => command.name() === name);
+  return existing ?? program.command(name).description(description);
+}
+
+/** `-c, --config <file>` (required; `WEIR_CONFIG` may supply it). */
+export function configOption(): Option {
+  return new Option('-c, --config <file>', 'weir config file (YAML or JSON)').env('WEIR_CONFIG').makeOptionMandatory();
+}
+
+/** Commander parser for an integer option ≥ `min`. */
+export function integerAtLeast(min: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${raw}"`);
+    }
+    return value;
+  };
+}
+
+/** Loads the config at `configPath`, opens its log backend, runs `work`, and always closes the backend. */
+export async function withLogBackend<T>(
+  configPath: string,
+  work: (backend: LogBackend, config: WeirConfig) => Promise<T>,
+): Promise<T> {
+  const config = await loadConfig(configPath);
+  const backend = await openLogBackend(config);
+  try {
+    return await work(backend, config);
+  } finally {
+    await backend.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One line of `weir produce` input (JSON Lines):
+ * `{"key": any JSON, "value": any JSON, "timestamp"?: ms, "headers"?: {name: string}}`.
+ *
+ * Key and value are encoded as compact JSON bytes, like Quix's JSON serializer: the
+ * string key `"a"` becomes the 3 bytes `"a"` (quotes included). A `null` (or absent)
+ * key stays a null key, so the record is unkeyed; a `null` value is a null value (a
+ * tombstone on a compacted topic). `value` is required: write `null` explicitly.
+ * Numbers go through `JSON.parse`, so integers beyond 2^53 lose precision.
+ * Header values are UTF-8 strings. Blank lines are skipped.
+ */
+import type { AppendRecord, RecordHeader } from '../../shared/log/log-backend.js';
+import { InputLineError } from './cli-errors.js';
+
+const ALLOWED_FIELDS = new Set(['key', 'value', 'timestamp', 'headers']);
+const utf8 = new TextEncoder();
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function encodeJson(value: unknown): Uint8Array | null {
+  return value === null || value === undefined ? null : utf8.encode(JSON.stringify(value));
+}
+
+/**
+ * Parses and validates line `lineNumber` (1-based) into a record for `topic`;
+ * `undefined` for a blank line.
+ * @throws InputLineError naming the line and the field.
+ */
+export function parseInputLine(text: string, lineNumber: number, topic: string): AppendRecord | undefined {
+  if (text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputLineError(lineNumber, undefined, `invalid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InputLineError(lineNumber, undefined, `expected a JSON object with "key" and "value", got ${describe(parsed)}`);
+  }
+  const line = parsed as Record<string, unknown>;
+  for (const field of Object.keys(line)) {
+    if (!ALLOWED_FIELDS.has(field)) {
+      throw new InputLineError(lineNumber, field, 'unknown field (allowed: key, value, timestamp, headers)');
+    }
+  }
+  if (!('value' in line)) throw new InputLineError(lineNumber, 'value', 'required (write null for a null value)');
+
+  const timestamp = line['timestamp'];
+  if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || (timestamp as number) < 0)) {
+    throw new InputLineError(lineNumber, 'timestamp', `expected milliseconds since the epoch (an integer ≥ 0), got ${describe(timestamp)}`);
+  }
+
+  let headers: RecordHeader[] | undefined;
+  const rawHeaders = line['headers'];
+  if (rawHeaders !== undefined) {
+    if (typeof rawHeaders !== 'object' || rawHeaders === null || Array.isArray(rawHeaders)) {
+      throw new InputLineError(lineNumber, 'headers', `expected an object of string values, got ${describe(rawHeaders)}`);
+    }
+    headers = [];
+    for (const [name, value] of Object.entries(rawHeaders)) {
+      if (typeof value !== 'string') {
+        throw new InputLineError(lineNumber, `headers.${name}`, `expected a string, got ${describe(value)}`);
+      }
+      headers.push({ key: name, value: utf8.encode(value) });
+    }
+  }
+
+  return {
+    topic,
+    key: encodeJson(line['key']),
+    value: encodeJson(line['value']),
+    ...(headers === undefined ? {} : { headers }),
+    ...(timestamp === undefined ? {} : { timestamp: timestamp as number }),
+  };
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * The `weir` command (package.json `bin`). To add a command: write a module under
+ * `commands/` exporting a `RegisterCommand`, import it here and add it to `COMMANDS`.
+ */
+import type { RegisterCommand } from './cli-command.js';
+import { registerProduceCommand } from './commands/produce.js';
+import { registerTopicDumpCommand } from './commands/topic-dump.js';
+import { registerTopicListCommand } from './commands/topic-list.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerStateCommands } from './commands/state.js';
+import { runCli } from './run-cli.js';
+
+const COMMANDS: readonly RegisterCommand[] = [
+  registerProduceCommand,
+  registerTopicDumpCommand,
+  registerTopicListCommand,
+  registerRunCommand,
+  registerStateCommands,
+];
+
+await runCli(COMMANDS, process.argv);

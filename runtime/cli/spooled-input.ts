@@ -1,0 +1,88 @@
+/**
+ * Validate-then-append support for `weir produce`.
+ *
+ * Nothing may be appended if any line is malformed, and inputs of millions of lines
+ * must work, so the input is read twice without holding it in memory: the first pass
+ * validates every line while copying the input to a temporary file; only when all
+ * lines are valid does a second pass read the copy back and append. Memory stays
+ * O(batch); the cost is one extra sequential write and read of the input on local
+ * disk (in `os.tmpdir()`), deleted afterwards.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+
+/** A line of input with its 1-based number. */
+export interface NumberedLine {
+  readonly text: string;
+  readonly lineNumber: number;
+}
+
+/** The validated copy of an input. */
+export interface SpooledInput {
+  /** Lines `validate` accepted as records (it returned true). */
+  readonly records: number;
+  /** The input's lines again, in order. */
+  lines(): AsyncIterable<NumberedLine>;
+  /** Deletes the copy. */
+  dispose(): Promise<void>;
+}
+
+const WRITE_BATCH_LINES = 1000;
+
+async function* numberedLines(input: Readable): AsyncGenerator<NumberedLine> {
+  const reader = createInterface({ input, crlfDelay: Infinity });
+  let lineNumber = 0;
+  for await (const text of reader) {
+    lineNumber += 1;
+    yield { text, lineNumber };
+  }
+}
+
+async function writeChunk(out: WriteStream, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  if (!out.write(`${lines.join('\n')}\n`)) await new Promise<void>((resolve) => out.once('drain', resolve));
+}
+
+/**
+ * Reads `input` to the end, calling `validate` on every line (it throws on a bad line,
+ * returns whether the line is a record) and copying it to a temporary file.
+ * If `validate` throws, the copy is deleted and the error propagates.
+ */
+export async function spoolAndValidate(
+  input: Readable,
+  validate: (line: NumberedLine) => boolean,
+): Promise<SpooledInput> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-produce-'));
+  const file = join(dir, 'input.jsonl');
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const out = createWriteStream(file);
+  let records = 0;
+  try {
+    let pending: string[] = [];
+    for await (const line of numberedLines(input)) {
+      if (validate(line)) records += 1;
+      pending.push(line.text);
+      if (pending.length >= WRITE_BATCH_LINES) {
+        await writeChunk(out, pending);
+        pending = [];
+      }
+    }
+    await writeChunk(out, pending);
+    out.end();
+    await finished(out);
+  } catch (error) {
+    out.destroy();
+    await dispose();
+    throw error;
+  }
+  return {
+    records,
+    lines: () => numberedLines(createReadStream(file)),
+    dispose,
+  };
+}

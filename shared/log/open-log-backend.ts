@@ -1,0 +1,55 @@
+/**
+ * Opens the log backend a config names. The local backend is always available; the
+ * Kafka backend is loaded on demand, so a job on the local log never loads the native
+ * Kafka client (and a machine without it still runs local jobs).
+ */
+import type { KafkaLogConfig, WeirConfig } from '../../config/index.js';
+import { LogBackendUnavailableError } from '../errors/config-errors.js';
+import type { LogBackend } from './log-backend.js';
+import { LocalLogBackend } from './local/local-log-backend.js';
+
+/** Module of the Kafka backend, relative to this file. */
+const KAFKA_BACKEND_MODULE = './kafka/kafka-log-backend.js';
+
+/** What the Kafka backend module must export. */
+interface KafkaBackendModule {
+  readonly KafkaLogBackend: { open(config: KafkaLogConfig): Promise<LogBackend> };
+}
+
+function isKafkaBackendModule(module: unknown): module is KafkaBackendModule {
+  const exported = (module as { KafkaLogBackend?: { open?: unknown } } | null)?.KafkaLogBackend;
+  return typeof exported?.open === 'function';
+}
+
+async function loadKafkaBackendModule(): Promise<KafkaBackendModule> {
+  let module: unknown;
+  try {
+    // A variable specifier: the module may be absent from a build, which must not break compilation.
+    const specifier: string = KAFKA_BACKEND_MODULE;
+    module = await import(specifier);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] ?? String(error) : String(error);
+    throw new LogBackendUnavailableError('kafka', `cannot load ${KAFKA_BACKEND_MODULE}: ${reason}`, { cause: error });
+  }
+  if (!isKafkaBackendModule(module)) {
+    throw new LogBackendUnavailableError('kafka', `${KAFKA_BACKEND_MODULE} does not export KafkaLogBackend.open`);
+  }
+  return module;
+}
+
+/**
+ * Opens the backend of `config.log`: `local` at `config.log.path`, or `kafka` with its
+ * brokers and client properties. The caller closes it.
+ * @throws LogBackendUnavailableError when the Kafka backend cannot be loaded.
+ */
+export async function openLogBackend(config: Pick<WeirConfig, 'log'>): Promise<LogBackend> {
+  const log = config.log;
+  switch (log.backend) {
+    case 'local':
+      return LocalLogBackend.open(log.path);
+    case 'kafka': {
+      const { KafkaLogBackend } = await loadKafkaBackendModule();
+      return KafkaLogBackend.open(log);
+    }
+  }
+}
