@@ -1,0 +1,74 @@
+/**
+ * `npm start`: generate 1 M keyed events (100 k distinct keys) into the local log if they
+ * are not there yet, then run the count job until idle and print the summary.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../config/index.js';
+import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import type { AppendRecord, LogBackend } from '../../shared/log/log-backend.js';
+import { runJob, formatSummary } from '../../runtime/job-runner.js';
+
+const EVENTS = 1_000_000;
+const KEYS = 100_000;
+const BATCH = 10_000;
+
+/** Source-relative path of the config, whether this runs from dist/ or from source. */
+function configPath(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return here.includes('/dist/') ? here.replace('/dist/', '/') + 'weir.yaml' : here + 'weir.yaml';
+}
+
+async function eventsPresent(backend: LogBackend, topic: string): Promise<number> {
+  const description = await backend.describeTopic(topic);
+  if (description === undefined) return 0;
+  let total = 0;
+  for (let p = 0; p < description.partitions; p++) total += (await backend.watermarks({ topic, partition: p })).high;
+  return total;
+}
+
+async function generate(backend: LogBackend, topic: string, partitions: number): Promise<void> {
+  await backend.createTopic(topic, partitions);
+  const producer = await backend.producer();
+  const encoder = new TextEncoder();
+  let seed = 42;
+  const random = (): number => {
+    // xorshift32: deterministic input, so every run counts the same thing.
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x100000000;
+  };
+  const started = performance.now();
+  for (let i = 0; i < EVENTS; i += BATCH) {
+    const batch: AppendRecord[] = [];
+    for (let j = i; j < Math.min(EVENTS, i + BATCH); j++) {
+      const key = `user-${Math.floor(random() * KEYS)}`;
+      batch.push({
+        topic,
+        key: encoder.encode(JSON.stringify(key)),
+        value: encoder.encode(JSON.stringify({ n: j, amount: Math.round(random() * 1000) / 10 })),
+        timestamp: 1_700_000_000_000 + j,
+      });
+    }
+    await producer.append(batch);
+    if (process.stderr.isTTY) process.stderr.write(`\rweir: generating events ${i + batch.length}/${EVENTS}`);
+  }
+  await producer.close();
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}weir: generated ${EVENTS} events in ${seconds.toFixed(1)} s\n`);
+}
+
+const config = await loadConfig(configPath());
+const topic = config.input.topics[0]!;
+const backend = await openLogBackend(config);
+const present = await eventsPresent(backend, topic);
+if (present < EVENTS) {
+  if (present > 0) throw new Error(`topic ${topic} holds ${present} events, expected ${EVENTS}; delete .weir/ and retry`);
+  await generate(backend, topic, config.partitions);
+} else {
+  process.stderr.write(`weir: ${present} events already in ${topic}\n`);
+}
+await backend.close();
+
+const summary = await runJob(config, { untilIdle: true });
+process.stdout.write(formatSummary(summary) + '\n');

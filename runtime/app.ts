@@ -1,0 +1,345 @@
+/**
+ * The coordinator: wires the log backend, the StateManager, the worker pool, routing,
+ * recovery and checkpoints into one running job.
+ *
+ * One loop does everything that talks to the log, in order: poll → route → (maybe)
+ * checkpoint. Checkpoints therefore never race with routing, and a checkpoint sees no
+ * batch in flight. Recovery of newly assigned partitions runs concurrently: those
+ * partitions stay paused while the others keep processing.
+ */
+import { cpuUsage } from 'node:process';
+import type { Remote } from 'comlink';
+import type { WeirConfig } from '../config/index.js';
+import type { GroupConsumer, LogBackend, LogProducer, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
+import { tpKey } from '../shared/log/log-backend.js';
+import type { WorkerControl, WorkerInit, WorkerStats } from '../shared/protocol/worker-protocol.js';
+import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
+import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { InputTopicNotFoundError, TopicPartitionsMismatchError, WorkerFailedError } from '../shared/errors/runtime-errors.js';
+import { StateManager } from './state-manager.js';
+import { WorkerAssignment } from './worker-assignment.js';
+import { WorkerPool } from './worker-pool.js';
+import { Router } from './router.js';
+import { Checkpointer } from './checkpointer.js';
+import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
+
+export interface RunOptions {
+  /** Stop cleanly, with a final checkpoint, once every assigned partition has been read to its end. */
+  readonly untilIdle?: boolean;
+  /** Stop when aborted (SIGINT/SIGTERM wiring lives in the CLI). */
+  readonly signal?: AbortSignal;
+  readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
+  /** Called about once a second with the running total of processed records. */
+  readonly onThroughput?: (recordsProcessed: number, elapsedSeconds: number) => void;
+  readonly log?: (message: string) => void;
+}
+
+export interface WorkerSummary {
+  readonly workerId: number;
+  readonly records: number;
+  readonly recordsRecovered: number;
+  /** Busy time of the worker thread's event loop (its CPU time; see WorkerStats). */
+  readonly cpuSeconds: number;
+}
+
+export interface RunSummary {
+  readonly records: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly recoveredRecords: number;
+  readonly checkpoints: number;
+  readonly coordinatorCpuSeconds: number;
+  readonly workers: readonly WorkerSummary[];
+}
+
+export class App {
+  private constructor(
+    private readonly config: WeirConfig,
+    private readonly backend: LogBackend,
+    private readonly stateManager: StateManager,
+  ) {}
+
+  /** Validate the job against the log (topics exist, co-partitioned) and prepare topics and state. */
+  static async create(config: WeirConfig, backend: LogBackend): Promise<App> {
+    const pipeline = await loadPipeline(config.pipeline);
+    const stateManager = new StateManager({
+      appId: config.appId,
+      stateDir: config.state.dir,
+      inputTopics: config.input.topics,
+      stores: storeNames(pipeline),
+      changelogEnabled: config.state.changelog,
+    });
+    const app = new App(config, backend, stateManager);
+    const partitions = await app.inputPartitionCount();
+    await stateManager.prepareDirectory();
+    await stateManager.ensureChangelogTopics(backend, partitions);
+    for (const topic of [...config.output.topics, ...(config.errors.deadLetterTopic ? [config.errors.deadLetterTopic] : [])]) {
+      if ((await backend.describeTopic(topic)) === undefined) await backend.createTopic(topic, config.partitions);
+    }
+    return app;
+  }
+
+  get state(): StateManager {
+    return this.stateManager;
+  }
+
+  private async inputPartitionCount(): Promise<number> {
+    const counts: Record<string, number> = {};
+    for (const topic of this.config.input.topics) {
+      const description = await this.backend.describeTopic(topic);
+      if (description === undefined) throw new InputTopicNotFoundError(topic);
+      counts[topic] = description.partitions;
+    }
+    const distinct = new Set(Object.values(counts));
+    if (distinct.size > 1) throw new TopicPartitionsMismatchError(counts);
+    return [...distinct][0]!;
+  }
+
+  /** Run the job until stopped (signal), idle (`untilIdle`) or failed. */
+  async run(options: RunOptions = {}): Promise<RunSummary> {
+    const job = new RunningJob(this.config, this.backend, this.stateManager, options);
+    return job.run();
+  }
+}
+
+/** One run of the job: owns the pool, consumer, producer and reader for its lifetime. */
+class RunningJob {
+  private readonly assignment: WorkerAssignment;
+  private pool!: WorkerPool;
+  private consumer!: GroupConsumer;
+  private producer!: LogProducer;
+  private reader!: PartitionReader;
+  private router!: Router;
+  private checkpointer!: Checkpointer;
+  private recovery!: RecoveryRunner;
+  private failure: Error | undefined;
+  private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
+  private recoveredRecords = 0;
+  private checkpoints = 0;
+
+  constructor(
+    private readonly config: WeirConfig,
+    private readonly backend: LogBackend,
+    private readonly stateManager: StateManager,
+    private readonly options: RunOptions,
+  ) {
+    this.assignment = new WorkerAssignment(config.workers);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure === undefined) this.failure = error;
+    for (const w of this.pool?.workers ?? []) w.releaseWaiters();
+  }
+
+  async run(): Promise<RunSummary> {
+    const started = performance.now();
+    const cpuStart = cpuUsage();
+    this.pool = WorkerPool.start(this.workerInits(), (error) => this.fail(error));
+    this.producer = await this.backend.producer();
+    this.reader = await this.backend.reader();
+    this.consumer = await this.backend.consumer(this.config.appId);
+    this.recovery = new RecoveryRunner(this.backend, this.reader, {
+      ...(this.options.onRecoveryProgress ? { onProgress: this.options.onRecoveryProgress } : {}),
+    });
+    this.router = new Router(this.consumer, this.pool.workers, this.assignment);
+    this.checkpointer = new Checkpointer(this.pool.workers, this.producer, this.consumer, {
+      group: this.config.appId,
+      exactlyOnce: this.config.processingGuarantee === 'exactly-once',
+      storeOfChangelog: (topic) => this.stateManager.storeOfChangelog(topic),
+    });
+
+    let stats: WorkerStats[] = [];
+    try {
+      await this.consumer.subscribe(this.config.input.topics, {
+        onAssign: (tps) => this.onAssign(tps),
+        onRevoke: (tps) => this.onRevoke(tps),
+        onLost: (tps) => this.onLost(tps),
+      });
+      await this.loop(started);
+      this.throwIfFailed();
+      await this.checkpoint();
+      await this.consumer.close();
+      stats = await Promise.all(this.pool.workers.map((w) => w.control.stats()));
+      await this.pool.close();
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      await this.shutdownAfterFailure();
+      throw this.failure ?? error;
+    } finally {
+      await this.producer?.close().catch(() => undefined);
+      await this.reader?.close().catch(() => undefined);
+    }
+    this.throwIfFailed();
+
+    const seconds = (performance.now() - started) / 1000;
+    const records = stats.reduce((n, s) => n + s.recordsProcessed, 0);
+    const cpu = cpuUsage(cpuStart);
+    return {
+      records,
+      seconds,
+      recordsPerSecond: seconds > 0 ? records / seconds : 0,
+      recoveredRecords: this.recoveredRecords,
+      checkpoints: this.checkpoints,
+      coordinatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      workers: stats.map((s) => ({
+        workerId: s.workerId,
+        records: s.recordsProcessed,
+        recordsRecovered: s.recordsRecovered,
+        cpuSeconds: s.busyMillis / 1000,
+      })),
+    };
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async loop(started: number): Promise<void> {
+    const commitIntervalMs = this.config.commitInterval * 1000;
+    const commitEvery = this.config.commitEvery;
+    let lastCheckpoint = performance.now();
+    let lastReport = performance.now();
+    let routedSinceCheckpoint = 0;
+    const signal = this.options.signal;
+    while (signal?.aborted !== true && this.failure === undefined) {
+      let max = 5000;
+      if (commitEvery > 0) max = Math.max(1, Math.min(max, commitEvery - routedSinceCheckpoint));
+      if (commitIntervalMs === 0) max = 1;
+      const routed = await this.router.pollAndRoute(max, 100);
+      routedSinceCheckpoint += routed;
+      const now = performance.now();
+      const due =
+        routedSinceCheckpoint > 0 &&
+        (now - lastCheckpoint >= commitIntervalMs || (commitEvery > 0 && routedSinceCheckpoint >= commitEvery));
+      if (due) {
+        await this.checkpoint();
+        lastCheckpoint = performance.now();
+        routedSinceCheckpoint = 0;
+      }
+      if (this.options.onThroughput && now - lastReport >= 1000) {
+        lastReport = now;
+        this.options.onThroughput(this.router.processed(), (now - started) / 1000);
+      }
+      if (routed === 0 && this.options.untilIdle === true && (await this.idle())) break;
+    }
+  }
+
+  /** Every assigned partition is recovered and has been routed up to its high watermark. */
+  private async idle(): Promise<boolean> {
+    if (this.recovering.size > 0) return false;
+    for (const tp of this.consumer.assignment()) {
+      const { high } = await this.backend.watermarks(tp);
+      if (this.router.position(tp) < high) return false;
+    }
+    return true;
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (this.failure !== undefined) return;
+    try {
+      const result = await this.checkpointer.checkpoint();
+      if (result.partitions > 0) this.checkpoints++;
+      for (const o of result.committedOffsets) this.router.markCommitted(o);
+    } catch (error) {
+      await this.checkpointer.abort();
+      throw error;
+    }
+    this.throwIfFailed();
+  }
+
+  private workerInits(): WorkerInit[] {
+    return Array.from({ length: this.config.workers }, (_, workerId) => ({
+      workerId,
+      appId: this.config.appId,
+      pipelinePath: this.config.pipeline,
+      stateBaseDir: this.stateManager.baseDir,
+      streamId: this.stateManager.streamId,
+      changelogTopics: this.stateManager.changelogTopics(),
+      changelogEnabled: this.stateManager.changelogEnabled,
+      outputTopics: this.config.output.topics,
+      errorPolicy: this.config.errors.policy,
+      ...(this.config.errors.deadLetterTopic ? { deadLetterTopic: this.config.errors.deadLetterTopic } : {}),
+      openMaxRetries: this.config.state.openMaxRetries,
+      openRetryBackoffMs: this.config.state.openRetryBackoffMs,
+      onCorruptedRecreate: this.config.state.onCorruptedRecreate,
+    }));
+  }
+
+  private worker(partition: number): Remote<WorkerControl> {
+    const owner = this.assignment.ownerOf(partition);
+    if (owner === undefined) throw new Error(`partition ${partition} has no owner`);
+    return this.pool.workers[owner]!.control;
+  }
+
+  /** New partitions: pick owners, open their stores, recover them in the background, then resume. */
+  private async onAssign(tps: readonly TopicPartition[]): Promise<void> {
+    const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
+    this.assignment.add(partitions);
+    const committed = await this.consumer.committed(tps);
+    for (const p of partitions) {
+      this.stateManager.markAssigned(p);
+      const sourceTps = tps.filter((tp) => tp.partition === p);
+      const committedByTopic: Record<string, number> = {};
+      for (const tp of sourceTps) {
+        const offset = committed.get(tpKey(tp));
+        committedByTopic[tp.topic] = offset ?? NO_COMMITTED_OFFSET;
+        if (offset !== undefined) this.router.markCommitted({ ...tp, offset });
+      }
+      this.router.pauseForRecovery(sourceTps);
+      const abort = new AbortController();
+      const done = this.recoverPartition(p, committedByTopic, abort.signal)
+        .then(() => {
+          if (!abort.signal.aborted) this.router.resumeAfterRecovery(sourceTps);
+        })
+        .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
+        .finally(() => this.recovering.delete(p));
+      this.recovering.set(p, { abort, done });
+    }
+  }
+
+  private async recoverPartition(partition: number, committed: Record<string, number>, signal: AbortSignal): Promise<void> {
+    const worker = this.worker(partition);
+    const infos = await worker.assign(partition);
+    if (!this.stateManager.changelogEnabled) return;
+    const replayed = await this.recovery.recoverPartition(
+      worker, partition, infos, this.stateManager.changelogTopics(), committed, signal,
+    );
+    this.recoveredRecords += replayed;
+  }
+
+  /** Partitions leaving: checkpoint what was processed, then close their stores. */
+  private async onRevoke(tps: readonly TopicPartition[]): Promise<void> {
+    if (this.failure === undefined) await this.checkpoint();
+    await this.release(tps);
+  }
+
+  private async onLost(tps: readonly TopicPartition[]): Promise<void> {
+    await this.checkpointer.abort();
+    await this.release(tps);
+  }
+
+  private async release(tps: readonly TopicPartition[]): Promise<void> {
+    const partitions = [...new Set(tps.map((tp) => tp.partition))];
+    for (const p of partitions) {
+      const recovering = this.recovering.get(p);
+      if (recovering) {
+        recovering.abort.abort();
+        await recovering.done;
+      }
+      const owner = this.assignment.ownerOf(p);
+      if (owner !== undefined) await this.pool.workers[owner]!.control.revoke(p);
+      this.assignment.remove([p]);
+      this.stateManager.markRevoked(p);
+      this.router.forget(p);
+    }
+  }
+
+  private async shutdownAfterFailure(): Promise<void> {
+    for (const r of this.recovering.values()) r.abort.abort();
+    await this.checkpointer?.abort();
+    await this.consumer?.close().catch(() => undefined);
+    await this.pool.close().catch(() => this.pool.destroy());
+  }
+}
+
+export { WorkerFailedError };

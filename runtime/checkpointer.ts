@@ -1,0 +1,115 @@
+/**
+ * The checkpoint protocol (design.md): with no data batch in flight,
+ * 1. every worker prepares: changelog records + outputs + processed offsets per partition;
+ * 2. the coordinator appends them and commits the source offsets — one atomic
+ *    append+commit under exactly-once, append then commit under at-least-once;
+ * 3. every worker flushes its transactions with the delivered changelog offsets.
+ * A crash anywhere in between is safe: recovery skips changelog records whose processed
+ * offset is not below the committed one (spec §5.4).
+ */
+import type { AppendRecord, AppendResult, GroupConsumer, LogProducer, PartitionOffset } from '../shared/log/log-backend.js';
+import { decodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
+import {
+  UNASSIGNED_PARTITION,
+  type DeliveredChangelogOffset,
+  type PreparedPartition,
+} from '../shared/protocol/worker-protocol.js';
+import type { WorkerHandle } from './worker-pool.js';
+
+export interface CheckpointResult {
+  readonly partitions: number;
+  readonly changelogRecords: number;
+  readonly outputRecords: number;
+  readonly committedOffsets: readonly PartitionOffset[];
+}
+
+export interface CheckpointerOptions {
+  readonly group: string;
+  readonly exactlyOnce: boolean;
+  /** Store of a changelog topic (undefined for output topics). */
+  readonly storeOfChangelog: (topic: string) => string | undefined;
+}
+
+export class Checkpointer {
+  constructor(
+    private readonly workers: readonly WorkerHandle[],
+    private readonly producer: LogProducer,
+    private readonly consumer: GroupConsumer,
+    private readonly options: CheckpointerOptions,
+  ) {}
+
+  /** Run one checkpoint over every worker. Nothing is committed if any step fails. */
+  async checkpoint(): Promise<CheckpointResult> {
+    await Promise.all(this.workers.map((w) => w.drained()));
+    const prepared = await Promise.all(this.workers.map((w) => w.control.prepare()));
+    const all = prepared.flat();
+    if (all.length === 0) return { partitions: 0, changelogRecords: 0, outputRecords: 0, committedOffsets: [] };
+
+    const records = this.appendRecordsOf(all);
+    const offsets = committedOffsetsOf(all);
+    let results: AppendResult[];
+    if (this.options.exactlyOnce) {
+      results = await this.producer.appendAndCommit(records, this.options.group, offsets);
+    } else {
+      results = records.length > 0 ? await this.producer.append(records) : [];
+      await this.consumer.commit(offsets);
+    }
+
+    const delivered = this.deliveredChangelogOffsets(results);
+    await Promise.all(
+      this.workers.map((w, i) => {
+        const mine = new Set(prepared[i]!.map((p) => p.partition));
+        return w.control.flush(delivered.filter((d) => mine.has(d.partition)));
+      }),
+    );
+    return {
+      partitions: all.length,
+      changelogRecords: all.reduce((n, p) => n + p.changelogRecords, 0),
+      outputRecords: all.reduce((n, p) => n + p.outputRecords, 0),
+      committedOffsets: offsets,
+    };
+  }
+
+  /** Drop the workers' open transactions after a failed checkpoint. */
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.workers.map((w) => w.control.abort()));
+  }
+
+  private appendRecordsOf(prepared: readonly PreparedPartition[]): AppendRecord[] {
+    const out: AppendRecord[] = [];
+    for (const p of prepared) {
+      for (const r of decodeRecordBatch(p.records)) {
+        out.push({
+          topic: r.topic,
+          ...(r.partition === UNASSIGNED_PARTITION ? {} : { partition: r.partition }),
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          timestamp: r.timestamp,
+        });
+      }
+    }
+    return out;
+  }
+
+  private deliveredChangelogOffsets(results: readonly AppendResult[]): DeliveredChangelogOffset[] {
+    const last = new Map<string, DeliveredChangelogOffset>();
+    for (const r of results) {
+      const store = this.options.storeOfChangelog(r.topic);
+      if (store === undefined) continue;
+      const key = `${store}\u0000${r.partition}`;
+      const prev = last.get(key);
+      if (prev === undefined || prev.offset < r.offset) last.set(key, { partition: r.partition, store, offset: r.offset });
+    }
+    return [...last.values()];
+  }
+}
+
+/** Offsets to commit: last processed + 1 per source topic-partition. */
+function committedOffsetsOf(prepared: readonly PreparedPartition[]): PartitionOffset[] {
+  const offsets: PartitionOffset[] = [];
+  for (const p of prepared) {
+    for (const [topic, offset] of Object.entries(p.processed)) offsets.push({ topic, partition: p.partition, offset: offset + 1 });
+  }
+  return offsets;
+}

@@ -1,0 +1,103 @@
+/**
+ * Runs a job from its config the way `weir run` does: opens the log backend, creates the
+ * App, wires SIGINT/SIGTERM to a graceful stop (final checkpoint), shows live throughput
+ * and recovery progress on a TTY (periodic log lines otherwise) and returns the summary.
+ */
+import cliProgress from 'cli-progress';
+import type { WeirConfig } from '../config/index.js';
+import { openLogBackend } from '../shared/log/open-log-backend.js';
+import { App, type RunSummary } from './app.js';
+import type { RecoveryProgress } from './recovery-runner.js';
+
+export interface JobRunOptions {
+  readonly untilIdle?: boolean;
+  /** Where progress goes; default process.stderr. */
+  readonly stream?: NodeJS.WriteStream;
+  readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
+}
+
+/** Run the configured job to completion (idle, signal) and return its summary. */
+export async function runJob(config: WeirConfig, options: JobRunOptions = {}): Promise<RunSummary> {
+  const stream = options.stream ?? process.stderr;
+  const tty = stream.isTTY === true;
+  const backend = await openLogBackend(config);
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const display = new ProgressDisplay(stream, tty);
+  try {
+    const app = await App.create(config, backend);
+    return await app.run({
+      untilIdle: options.untilIdle === true,
+      signal: controller.signal,
+      onRecoveryProgress: (p) => {
+        display.recovery(p);
+        options.onRecoveryProgress?.(p);
+      },
+      onThroughput: (records, seconds) => display.throughput(records, seconds),
+    });
+  } finally {
+    display.stop();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await backend.close();
+  }
+}
+
+/** Live throughput and recovery progress: a bar on a TTY, a line every 10 s otherwise. */
+class ProgressDisplay {
+  private bar: cliProgress.SingleBar | undefined;
+  private lastLine = 0;
+  private lastRecords = 0;
+  private lastSeconds = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream, private readonly tty: boolean) {}
+
+  recovery(p: RecoveryProgress): void {
+    const now = performance.now();
+    if (!p.done && now - this.lastLine < (this.tty ? 500 : 10_000)) return;
+    this.lastLine = now;
+    const state = p.done ? 'recovered' : 'recovering';
+    this.stream.write(`weir: ${state} ${p.changelogTopic}[${p.partition}]: ${p.recovered} / ${p.total} records\n`);
+  }
+
+  throughput(records: number, seconds: number): void {
+    const rate = seconds > this.lastSeconds ? (records - this.lastRecords) / (seconds - this.lastSeconds) : 0;
+    this.lastRecords = records;
+    this.lastSeconds = seconds;
+    if (this.tty) {
+      if (this.bar === undefined) {
+        this.bar = new cliProgress.SingleBar(
+          { format: 'weir: {records} records | {rate} records/s | {elapsed}s', stream: this.stream, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        this.bar.start(0, 0, { records: 0, rate: 0, elapsed: 0 });
+      }
+      this.bar.update(0, { records, rate: Math.round(rate), elapsed: Math.round(seconds) });
+    } else if (performance.now() - this.lastLine >= 10_000) {
+      this.lastLine = performance.now();
+      this.stream.write(`weir: ${records} records processed, ${Math.round(rate)} records/s\n`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+/** The end-of-run summary as printed by `weir run`. */
+export function formatSummary(summary: RunSummary): string {
+  const lines = [
+    `records: ${summary.records}`,
+    `seconds: ${summary.seconds.toFixed(2)}`,
+    `records/s: ${Math.round(summary.recordsPerSecond)}`,
+    `recovered changelog records: ${summary.recoveredRecords}`,
+    `checkpoints: ${summary.checkpoints}`,
+    `coordinator cpu: ${summary.coordinatorCpuSeconds.toFixed(2)} s`,
+    ...summary.workers.map(
+      (w) => `worker ${w.workerId}: ${w.records} records, ${w.recordsRecovered} recovered, cpu ${w.cpuSeconds.toFixed(2)} s`,
+    ),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,93 @@
+/**
+ * Reading and clearing a job's local state from outside a running job (`weir state
+ * dump`, `weir state clear`). Both open each store partition, so a running job holding
+ * the locks makes them fail with the store's lock error instead of reading half-written state.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WeirConfig } from '../config/index.js';
+import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
+import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { StoreNotRegisteredError } from '../shared/errors/state-errors.js';
+import { StorePartition, DEFAULT_CF } from '../workers/state/index.js';
+import { streamIdOf } from './changelog-topics.js';
+import { SEPARATOR } from '../shared/codecs/index.js';
+
+/** One entry of `weir state dump`. */
+export interface StateEntry {
+  readonly store: string;
+  readonly partition: number;
+  /** The message key (decoded JSON), null for state without a message key. */
+  readonly key: unknown;
+  readonly stateKey: unknown;
+  readonly value: unknown;
+}
+
+const decoder = new TextDecoder();
+
+function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(decoder.decode(bytes)) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * Split a stored key `prefix|stateKey` back into its parts: the first separator where
+ * both sides are JSON wins (a JSON string prefix may itself contain `|`).
+ */
+export function splitStoredKey(key: Uint8Array): { key: unknown; stateKey: unknown } {
+  for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
+    const prefix = parseJson(key.subarray(0, i));
+    const stateKey = parseJson(key.subarray(i + 1));
+    if (prefix.ok && stateKey.ok) return { key: prefix.value, stateKey: stateKey.value };
+  }
+  const whole = parseJson(key);
+  return { key: null, stateKey: whole.ok ? whole.value : decoder.decode(key) };
+}
+
+async function partitionNumbers(dir: string): Promise<number[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+    .map((e) => Number(e.name))
+    .sort((a, b) => a - b);
+}
+
+function storeDir(config: WeirConfig, store: string): string {
+  return join(config.state.dir, config.appId, store, streamIdOf(config.input.topics));
+}
+
+/** Every entry of `store`'s default column family, partition by partition, in key order. */
+export async function* dumpState(config: WeirConfig, store: string): AsyncGenerator<StateEntry> {
+  const stores = storeNames(await loadPipeline(config.pipeline));
+  if (!stores.includes(store)) throw new StoreNotRegisteredError(store, streamIdOf(config.input.topics));
+  const dir = storeDir(config, store);
+  for (const partition of await partitionNumbers(dir)) {
+    const db = await StorePartition.open(join(dir, String(partition)), { openMaxRetries: 0 });
+    try {
+      for await (const [key, value] of db.iterItems({ cf: DEFAULT_CF })) {
+        const parsed = parseJson(value);
+        yield { store, partition, ...splitStoredKey(key), value: parsed.ok ? parsed.value : decoder.decode(value) };
+      }
+    } finally {
+      await db.close();
+    }
+  }
+}
+
+/** Delete the job's local state; fails if a running job holds any store partition. */
+export async function clearState(config: WeirConfig): Promise<string> {
+  const base = join(config.state.dir, config.appId);
+  const stores = await readdir(base, { withFileTypes: true }).catch(() => []);
+  for (const s of stores.filter((e) => e.isDirectory())) {
+    const dir = storeDir(config, s.name);
+    for (const partition of await partitionNumbers(dir)) {
+      const db = await StorePartition.open(join(dir, String(partition)), { openMaxRetries: 0 });
+      await db.close();
+    }
+  }
+  await rm(base, { recursive: true, force: true });
+  return base;
+}

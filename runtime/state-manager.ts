@@ -1,0 +1,98 @@
+/**
+ * Coordinator-side registry and lifecycle of the job's stores: changelog topic names,
+ * their creation and validation, the state directory, and `clear`. It never opens a
+ * state database; workers own those.
+ */
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogBackend } from '../shared/log/log-backend.js';
+import { changelogTopicName, streamIdOf } from './changelog-topics.js';
+import { ChangelogTopicMismatchError, StateInUseError } from '../shared/errors/runtime-errors.js';
+import { WeirError } from '../shared/errors/weir-error.js';
+
+/** The state path exists but is not a directory. */
+export class StateDirectoryNotADirectoryError extends WeirError {
+  constructor(readonly path: string) {
+    super('STATE_DIR_NOT_DIRECTORY', `state path ${path} exists but is not a directory`);
+  }
+}
+
+export interface StateManagerOptions {
+  readonly appId: string;
+  /** The configured `state.dir` (absolute). */
+  readonly stateDir: string;
+  readonly inputTopics: readonly string[];
+  readonly stores: readonly string[];
+  readonly changelogEnabled: boolean;
+}
+
+export class StateManager {
+  readonly baseDir: string;
+  readonly streamId: string;
+  private readonly assigned = new Set<number>();
+
+  constructor(private readonly options: StateManagerOptions) {
+    this.baseDir = join(options.stateDir, options.appId);
+    this.streamId = streamIdOf(options.inputTopics);
+  }
+
+  get stores(): readonly string[] {
+    return this.options.stores;
+  }
+
+  get changelogEnabled(): boolean {
+    return this.options.changelogEnabled && this.options.stores.length > 0;
+  }
+
+  /** Store name → changelog topic (empty when changelogs are off). */
+  changelogTopics(): Record<string, string> {
+    if (!this.changelogEnabled) return {};
+    return Object.fromEntries(
+      this.options.stores.map((s) => [s, changelogTopicName(this.options.appId, this.streamId, s)]),
+    );
+  }
+
+  /** Store of a changelog topic, if it is one of ours. */
+  storeOfChangelog(topic: string): string | undefined {
+    for (const [store, t] of Object.entries(this.changelogTopics())) if (t === topic) return store;
+    return undefined;
+  }
+
+  /** Create missing changelog topics with the source's partition count; validate existing ones. */
+  async ensureChangelogTopics(backend: LogBackend, partitions: number): Promise<void> {
+    for (const topic of Object.values(this.changelogTopics())) {
+      const existing = await backend.describeTopic(topic);
+      if (existing === undefined) {
+        await backend.createTopic(topic, partitions, { compact: true });
+      } else if (existing.partitions !== partitions) {
+        throw new ChangelogTopicMismatchError(topic, partitions, existing.partitions);
+      }
+    }
+  }
+
+  /** Create `<state.dir>/<appId>`, refusing a path that is a file. */
+  async prepareDirectory(): Promise<void> {
+    const info = await stat(this.baseDir).catch(() => undefined);
+    if (info !== undefined && !info.isDirectory()) throw new StateDirectoryNotADirectoryError(this.baseDir);
+    await mkdir(this.baseDir, { recursive: true });
+  }
+
+  /** Directory of one store partition (spec §1.4). */
+  partitionDir(store: string, partition: number): string {
+    return join(this.baseDir, store, this.streamId, String(partition));
+  }
+
+  markAssigned(partition: number): void {
+    this.assigned.add(partition);
+  }
+
+  markRevoked(partition: number): void {
+    this.assigned.delete(partition);
+  }
+
+  /** Delete all local state of the job; refused while partitions are assigned. */
+  async clear(): Promise<void> {
+    if (this.assigned.size > 0) throw new StateInUseError(this.baseDir);
+    await rm(this.baseDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The worker threads: a piscina pool of exactly `workers` threads, each running one
+ * long-lived task (`workers/worker-task.ts`) that receives a control port (comlink)
+ * and a data port (record batches) and serves until told to close.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { wrap, transfer, type Remote } from 'comlink';
+import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
+import type { DataMessage, WorkerControl, WorkerInit } from '../shared/protocol/worker-protocol.js';
+import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
+
+const taskFile = fileURLToPath(new URL('../workers/worker-task.js', import.meta.url));
+
+/** The task message a worker thread receives. */
+export interface WorkerTaskInput {
+  readonly init: WorkerInit;
+  readonly controlPort: MessagePort;
+  readonly dataPort: MessagePort;
+}
+
+/** Coordinator-side handle of one worker thread. */
+export class WorkerHandle {
+  /** Records posted but not yet reported processed. */
+  inFlight = 0;
+  recordsProcessed = 0;
+  private readonly drainWaiters: Array<{ level: number; resolve: () => void }> = [];
+
+  constructor(
+    readonly id: number,
+    readonly control: Remote<WorkerControl>,
+    private readonly dataPort: MessagePort,
+    private readonly onFailure: (error: WorkerFailedError) => void,
+  ) {
+    dataPort.on('message', (message: DataMessage) => this.receive(message));
+  }
+
+  /** Post one encoded batch of `count` records of `partition` (the buffer is transferred). */
+  post(partition: number, count: number, buffer: ArrayBuffer): void {
+    this.inFlight += count;
+    const message: DataMessage = { type: 'records', partition, count, buffer };
+    this.dataPort.postMessage(message, [buffer]);
+  }
+
+  /** Resolves once every posted record has been processed. */
+  drained(): Promise<void> {
+    return this.belowOrDrained(0);
+  }
+
+  /** Resolves once at most `level` records are in flight. */
+  belowOrDrained(level: number): Promise<void> {
+    if (this.inFlight <= level) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ level, resolve }));
+  }
+
+  /** Wake every waiter (used when the job fails so nobody waits forever). */
+  releaseWaiters(): void {
+    for (const w of this.drainWaiters.splice(0)) w.resolve();
+  }
+
+  private wakeWaiters(): void {
+    for (let i = this.drainWaiters.length - 1; i >= 0; i--) {
+      const w = this.drainWaiters[i]!;
+      if (this.inFlight <= w.level) {
+        this.drainWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  private receive(message: DataMessage): void {
+    if (message.type === 'processed') {
+      this.inFlight -= message.count;
+      this.recordsProcessed += message.count;
+      this.wakeWaiters();
+    } else if (message.type === 'failed') {
+      this.onFailure(
+        new WorkerFailedError(this.id, message.topic, message.partition, message.offset, message.message, message.stack),
+      );
+    }
+  }
+
+  close(): void {
+    this.dataPort.close();
+  }
+}
+
+export type Transfer = typeof transfer;
+export { transfer };
+
+/** A running pool of worker threads. */
+export class WorkerPool {
+  private constructor(
+    private readonly pool: Piscina,
+    readonly workers: readonly WorkerHandle[],
+    private readonly tasks: readonly Promise<unknown>[],
+  ) {}
+
+  /**
+   * Start `inits.length` threads. `onFailure` receives processing failures reported by a
+   * worker and crashes of a worker thread itself (the task promise rejecting).
+   */
+  static start(inits: readonly WorkerInit[], onFailure: (error: WorkerFailedError) => void): WorkerPool {
+    const pool = new Piscina({
+      filename: taskFile,
+      minThreads: inits.length,
+      maxThreads: inits.length,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+      maxQueue: inits.length,
+    });
+    const handles: WorkerHandle[] = [];
+    const tasks: Promise<unknown>[] = [];
+    for (const init of inits) {
+      const control = new MessageChannel();
+      const data = new MessageChannel();
+      const remote = wrap<WorkerControl>(nodeEndpoint(control.port1));
+      const handle = new WorkerHandle(init.workerId, remote, data.port1, onFailure);
+      handles.push(handle);
+      const input: WorkerTaskInput = { init, controlPort: control.port2, dataPort: data.port2 };
+      const task = pool.run(input, { transferList: [control.port2, data.port2] }).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        onFailure(new WorkerFailedError(init.workerId, undefined, undefined, undefined, `worker thread crashed: ${message}`,
+          error instanceof Error ? error.stack : undefined));
+        handle.releaseWaiters();
+      });
+      tasks.push(task);
+    }
+    return new WorkerPool(pool, handles, tasks);
+  }
+
+  /** Ask every worker to close, wait for their tasks to end, then stop the threads. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    // A crashed worker never answers; bound the wait so shutdown cannot hang.
+    const closing = Promise.allSettled([...this.workers.map((w) => w.control.close()), ...this.tasks]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    await Promise.race([closing, timeout]);
+    clearTimeout(timer);
+    for (const w of this.workers) w.close();
+    await this.pool.destroy();
+  }
+
+  /** Stop the threads without asking (after a crash). */
+  async destroy(): Promise<void> {
+    for (const w of this.workers) {
+      w.releaseWaiters();
+      w.close();
+    }
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,87 @@
+import { WeirError } from './weir-error.js';
+
+/** A worker reported a processing failure, or a worker thread crashed. */
+export class WorkerFailedError extends WeirError {
+  constructor(
+    readonly workerId: number,
+    readonly topic: string | undefined,
+    readonly partition: number | undefined,
+    readonly offset: number | undefined,
+    readonly reason: string,
+    readonly workerStack?: string,
+  ) {
+    const where =
+      topic !== undefined && partition !== undefined
+        ? ` while processing ${topic}[${partition}] offset ${offset}`
+        : partition !== undefined
+          ? ` on partition ${partition}`
+          : '';
+    super('WORKER_FAILED', `worker ${workerId} failed${where}: ${reason}`);
+  }
+}
+
+/** Input topics of one job must be co-partitioned (same partition count). */
+export class TopicPartitionsMismatchError extends WeirError {
+  constructor(readonly counts: Readonly<Record<string, number>>) {
+    const list = Object.entries(counts).map(([t, n]) => `${t}=${n}`).join(', ');
+    super('TOPIC_PARTITIONS_MISMATCH', `input topics must have the same number of partitions, got ${list}`);
+  }
+}
+
+/** An existing changelog topic has a different partition count than its source. */
+export class ChangelogTopicMismatchError extends WeirError {
+  constructor(readonly topic: string, readonly expected: number, readonly actual: number) {
+    super(
+      'CHANGELOG_TOPIC_MISMATCH',
+      `changelog topic ${topic} has ${actual} partitions but its source has ${expected}; ` +
+        `delete the changelog topic and the state directory, or use a new appId`,
+    );
+  }
+}
+
+/** An input topic does not exist. */
+export class InputTopicNotFoundError extends WeirError {
+  constructor(readonly topic: string) {
+    super('INPUT_TOPIC_NOT_FOUND', `input topic ${topic} does not exist; create it (e.g. weir produce --topic ${topic}) or fix input.topics`);
+  }
+}
+
+/** The pipeline module could not be loaded or is not a pipeline definition. */
+export class PipelineLoadError extends WeirError {
+  constructor(readonly path: string, reason: string, options?: { cause?: unknown }) {
+    super('PIPELINE_LOAD', `cannot load pipeline ${path}: ${reason}`, options);
+  }
+}
+
+/** `state clear` while partitions are assigned. */
+export class StateInUseError extends WeirError {
+  constructor(readonly path: string) {
+    super('STATE_IN_USE', `cannot clear state at ${path} while partitions are assigned`);
+  }
+}
+
+/** The stored changelog offset is at or past the changelog's end (spec §5.2). */
+export class InvalidStoreChangelogOffsetError extends WeirError {
+  constructor(readonly store: string, readonly partition: number, readonly stored: number, readonly highWatermark: number) {
+    super(
+      'INVALID_STORE_CHANGELOG_OFFSET',
+      `store ${store} partition ${partition}: the offset in the state store (${stored}) is greater than or equal to ` +
+        `its changelog high watermark (${highWatermark}); the changelog was probably deleted and recreated but the ` +
+        `state was not. Run "weir state clear" and start again`,
+    );
+  }
+}
+
+/** The pipeline asked for a store it did not declare. */
+export class UnknownStoreError extends WeirError {
+  constructor(readonly store: string, readonly declared: readonly string[]) {
+    super('UNKNOWN_STORE', `store ${store} is not declared by the pipeline (declared: ${declared.join(', ') || 'none'})`);
+  }
+}
+
+/** The pipeline emitted to a topic not listed in `output.topics`. */
+export class UnknownOutputTopicError extends WeirError {
+  constructor(readonly topic: string, readonly declared: readonly string[]) {
+    super('UNKNOWN_OUTPUT_TOPIC', `cannot emit to ${topic}: add it to output.topics in the config (declared: ${declared.join(', ') || 'none'})`);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The coordinator ↔ worker protocol. Two MessagePorts per worker:
+ * - control: typed calls through comlink (`WorkerControl`), tens of thousands per second at most;
+ * - data: record batches as transferable ArrayBuffers (`DataMessage`), never one message per record.
+ */
+
+/** Everything a worker needs to start; plain data (structured-clonable). */
+export interface WorkerInit {
+  readonly workerId: number;
+  readonly appId: string;
+  /** Absolute path of the pipeline module. */
+  readonly pipelinePath: string;
+  /** `<state.dir>/<appId>` */
+  readonly stateBaseDir: string;
+  /** The stream id of the input topics (used in state paths and changelog names). */
+  readonly streamId: string;
+  /** Store name → changelog topic name (absent when changelogs are off). */
+  readonly changelogTopics: Readonly<Record<string, string>>;
+  readonly changelogEnabled: boolean;
+  readonly outputTopics: readonly string[];
+  readonly errorPolicy: 'stop' | 'skip' | 'dead-letter';
+  readonly deadLetterTopic?: string;
+  readonly openMaxRetries: number;
+  readonly openRetryBackoffMs: number;
+  readonly onCorruptedRecreate: boolean;
+}
+
+/** The stored changelog offset of one store partition when it was opened. */
+export interface StorePartitionInfo {
+  readonly store: string;
+  /** `undefined` when the database has never stored one. */
+  readonly changelogOffset: number | undefined;
+}
+
+/** What a worker hands over at `prepare`: everything to append, plus what was processed. */
+export interface PreparedPartition {
+  readonly partition: number;
+  /** Source topic → last processed offset in this checkpoint. */
+  readonly processed: Readonly<Record<string, number>>;
+  /** Changelog records and outputs, encoded with `encodeRecordBatch`; see `UNASSIGNED_PARTITION`. */
+  readonly records: ArrayBuffer;
+  readonly changelogRecords: number;
+  readonly outputRecords: number;
+}
+
+/** Partition value in an encoded batch meaning "let the partitioner choose". */
+export const UNASSIGNED_PARTITION = 0xffffffff;
+
+/** Changelog offset delivered for one (partition, store), for `flush`. */
+export interface DeliveredChangelogOffset {
+  readonly partition: number;
+  readonly store: string;
+  readonly offset: number;
+}
+
+export interface WorkerStats {
+  readonly workerId: number;
+  readonly recordsProcessed: number;
+  readonly recordsRecovered: number;
+  /**
+   * Milliseconds the worker's event loop was busy (event-loop utilization). Node 20 has
+   * no per-thread CPU clock, and a worker thread only works when its loop is busy, so
+   * this is the thread's CPU time for all practical purposes.
+   */
+  readonly busyMillis: number;
+}
+
+/** Typed control calls a worker serves (through comlink). */
+export interface WorkerControl {
+  /** Open the store partitions of `partition`; returns their stored changelog offsets. */
+  assign(partition: number): Promise<StorePartitionInfo[]>;
+  /**
+   * Apply one chunk of changelog records (encoded batch) to `store` of `partition` in one
+   * database batch, skipping records whose processed offsets are not below `committed`.
+   */
+  recover(partition: number, store: string, chunk: ArrayBuffer, committed: Readonly<Record<string, number>>): Promise<void>;
+  /** Close the store partitions of `partition` without flushing; the caller checkpointed first. */
+  revoke(partition: number): Promise<void>;
+  /** Prepare every partition with work in this checkpoint. Call only when no data batch is in flight. */
+  prepare(): Promise<PreparedPartition[]>;
+  /** Write the prepared transactions with their delivered changelog offsets; start new ones. */
+  flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void>;
+  /** Drop the current checkpoint's transactions (after a failed checkpoint). */
+  abort(): Promise<void>;
+  stats(): Promise<WorkerStats>;
+  /** Close everything; the worker task then ends. */
+  close(): Promise<void>;
+}
+
+/** Messages on the data port. */
+export type DataMessage =
+  | { readonly type: 'records'; readonly partition: number; readonly count: number; readonly buffer: ArrayBuffer }
+  | { readonly type: 'processed'; readonly partition: number; readonly count: number }
+  | {
+      readonly type: 'failed';
+      readonly partition: number;
+      readonly topic: string;
+      readonly offset: number;
+      readonly message: string;
+      readonly stack?: string;
+    };

@@ -1,0 +1,186 @@
+/**
+ * One worker thread's share of the job: the store partitions of the partitions it owns,
+ * their processors, and the control calls the coordinator makes (`WorkerControl`).
+ * Data batches are processed strictly in arrival order on one queue.
+ */
+import { performance } from 'node:perf_hooks';
+import { transfer } from 'comlink';
+import type {
+  DataMessage,
+  DeliveredChangelogOffset,
+  PreparedPartition,
+  StorePartitionInfo,
+  WorkerControl,
+  WorkerInit,
+  WorkerStats,
+} from '../shared/protocol/worker-protocol.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
+import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
+import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
+import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { KeyValueStore } from './state/index.js';
+import { PartitionProcessor, RecordProcessingError } from './partition-processor.js';
+
+export class JobWorker implements WorkerControl {
+  private readonly processors = new Map<number, PartitionProcessor>();
+  private queue: Promise<void> = Promise.resolve();
+  private failed = false;
+  private recordsProcessed = 0;
+  private recordsRecovered = 0;
+  private closedResolve!: () => void;
+  /** Resolves when `close` has finished. */
+  readonly closed = new Promise<void>((resolve) => (this.closedResolve = resolve));
+
+  private constructor(
+    private readonly init: WorkerInit,
+    private readonly pipeline: PipelineDefinition,
+    private readonly stores: ReadonlyMap<string, KeyValueStore>,
+    private readonly post: (message: DataMessage) => void,
+  ) {}
+
+  static async start(init: WorkerInit, post: (message: DataMessage) => void): Promise<JobWorker> {
+    const pipeline = await loadPipeline(init.pipelinePath);
+    const stores = new Map<string, KeyValueStore>();
+    for (const name of storeNames(pipeline)) {
+      stores.set(
+        name,
+        new KeyValueStore({
+          name,
+          streamId: init.streamId,
+          baseDir: init.stateBaseDir,
+          hasChangelog: init.changelogEnabled,
+          options: {
+            openMaxRetries: init.openMaxRetries,
+            openRetryBackoffMs: init.openRetryBackoffMs,
+            onCorruptedRecreate: init.onCorruptedRecreate,
+          },
+        }),
+      );
+    }
+    return new JobWorker(init, pipeline, stores, post);
+  }
+
+  /** Queue one data message (a batch of one partition's records). */
+  receive(message: DataMessage): void {
+    if (message.type !== 'records') return;
+    this.queue = this.queue.then(() => this.processBatch(message.partition, message.count, message.buffer));
+  }
+
+  private async processBatch(partition: number, count: number, buffer: ArrayBuffer): Promise<void> {
+    const processor = this.processors.get(partition);
+    if (this.failed || processor === undefined) {
+      // After a failure (or for a revoked partition) nothing more is processed; the
+      // coordinator is stopping and these records stay uncommitted.
+      this.post({ type: 'processed', partition, count });
+      return;
+    }
+    const records = decodeRecordBatch(buffer);
+    try {
+      await processor.process(records);
+      this.recordsProcessed += count;
+      this.post({ type: 'processed', partition, count });
+    } catch (error) {
+      this.failed = true;
+      const record = error instanceof RecordProcessingError ? error.record : undefined;
+      const cause = error instanceof RecordProcessingError ? error.cause : error;
+      this.post({
+        type: 'failed',
+        partition,
+        topic: record?.topic ?? records[0]?.topic ?? '',
+        offset: record?.offset ?? records[0]?.offset ?? -1,
+        message: cause instanceof Error ? cause.message : String(cause),
+        ...(cause instanceof Error && cause.stack !== undefined ? { stack: cause.stack } : {}),
+      });
+      this.post({ type: 'processed', partition, count });
+    }
+  }
+
+  async assign(partition: number): Promise<StorePartitionInfo[]> {
+    const infos: StorePartitionInfo[] = [];
+    for (const [name, store] of this.stores) {
+      const storePartition = await store.assignPartition(partition);
+      infos.push({ store: name, changelogOffset: storePartition.getChangelogOffset() ?? undefined });
+    }
+    this.processors.set(
+      partition,
+      new PartitionProcessor({
+        partition,
+        pipeline: this.pipeline,
+        stores: this.stores,
+        changelogTopics: this.init.changelogTopics,
+        outputTopics: new Set(this.init.outputTopics),
+        errorPolicy: this.init.errorPolicy,
+        ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
+        onSkipped: (record, error) => {
+          const message = error instanceof Error ? error.message : String(error);
+          process.stderr.write(`weir: worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}\n`);
+        },
+      }),
+    );
+    return infos;
+  }
+
+  async recover(partition: number, store: string, chunk: ArrayBuffer, committed: Readonly<Record<string, number>>): Promise<void> {
+    const s = this.stores.get(store);
+    if (s === undefined) throw new Error(`worker ${this.init.workerId}: unknown store ${store}`);
+    const records = decodeRecordBatch(chunk);
+    const storePartition = s.partitions.get(partition);
+    if (storePartition === undefined) throw new Error(`worker ${this.init.workerId}: partition ${partition} of store ${store} is not assigned`);
+    await storePartition.recoverFromChangelog(records, committed);
+    this.recordsRecovered += records.length;
+  }
+
+  async revoke(partition: number): Promise<void> {
+    await this.queue;
+    this.processors.delete(partition);
+    for (const store of this.stores.values()) await store.revokePartition(partition);
+  }
+
+  async prepare(): Promise<PreparedPartition[]> {
+    await this.queue;
+    const prepared: PreparedPartition[] = [];
+    const buffers: ArrayBuffer[] = [];
+    for (const processor of this.processors.values()) {
+      if (!processor.hasWork) continue;
+      const result = await processor.prepare();
+      const buffer = encodeRecordBatch(result.records);
+      buffers.push(buffer);
+      prepared.push({
+        partition: processor.partition,
+        processed: result.processed,
+        records: buffer,
+        changelogRecords: result.changelogRecords,
+        outputRecords: result.outputRecords,
+      });
+    }
+    return transfer(prepared, buffers);
+  }
+
+  async flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void> {
+    for (const processor of this.processors.values()) {
+      if (!processor.hasWork) continue;
+      const offsets = new Map(delivered.filter((d) => d.partition === processor.partition).map((d) => [d.store, d.offset]));
+      await processor.flush(offsets);
+    }
+  }
+
+  async abort(): Promise<void> {
+    for (const processor of this.processors.values()) processor.reset();
+  }
+
+  async stats(): Promise<WorkerStats> {
+    return {
+      workerId: this.init.workerId,
+      recordsProcessed: this.recordsProcessed,
+      recordsRecovered: this.recordsRecovered,
+      busyMillis: performance.eventLoopUtilization().active,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    this.processors.clear();
+    for (const store of this.stores.values()) await store.close();
+    this.closedResolve();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Everything one worker does for one partition between two checkpoints: one open
+ * transaction per store, the processed source offsets, and the emitted outputs.
+ *
+ * A batch is processed in two steps so user code runs synchronously against memory:
+ * first every state key the batch will read is loaded with one `getMany` per store,
+ * then the pipeline runs record by record.
+ */
+import type { LogRecord, RecordHeader } from '../shared/log/log-backend.js';
+import type {
+  InputRecord,
+  JsonValue,
+  KeyValueState,
+  OutputRecord,
+  PipelineDefinition,
+  ProcessingContext,
+} from '../shared/pipeline/pipeline-definition.js';
+import { UNASSIGNED_PARTITION } from '../shared/protocol/worker-protocol.js';
+import { encodeJson, encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
+import type { KeyValueStore, PartitionTransaction } from './state/index.js';
+import { StateView } from './state/index.js';
+import { toInputRecord } from './record-decoding.js';
+import { UnknownOutputTopicError, UnknownStoreError } from '../shared/errors/runtime-errors.js';
+
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/** What a processing error should do (config `errors.policy`). */
+export type ErrorPolicy = 'stop' | 'skip' | 'dead-letter';
+
+/** A record whose processing failed under the `stop` policy. */
+export class RecordProcessingError extends Error {
+  constructor(readonly record: InputRecord, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+export interface PartitionProcessorOptions {
+  readonly partition: number;
+  readonly pipeline: PipelineDefinition;
+  readonly stores: ReadonlyMap<string, KeyValueStore>;
+  readonly changelogTopics: Readonly<Record<string, string>>;
+  readonly outputTopics: ReadonlySet<string>;
+  readonly errorPolicy: ErrorPolicy;
+  readonly deadLetterTopic?: string;
+  readonly onSkipped?: (record: InputRecord, error: unknown) => void;
+}
+
+export class PartitionProcessor {
+  private transactions = new Map<string, PartitionTransaction>();
+  private processed: Record<string, number> = {};
+  private outputs: LogRecord[] = [];
+  private readonly defaultStore: string | undefined;
+
+  constructor(private readonly options: PartitionProcessorOptions) {
+    const names = [...options.stores.keys()];
+    this.defaultStore = names.length === 1 ? names[0] : undefined;
+  }
+
+  get partition(): number {
+    return this.options.partition;
+  }
+
+  /** True when something was processed since the last checkpoint. */
+  get hasWork(): boolean {
+    return Object.keys(this.processed).length > 0;
+  }
+
+  private transaction(store: string): PartitionTransaction {
+    let tx = this.transactions.get(store);
+    if (tx === undefined) {
+      const s = this.options.stores.get(store);
+      if (s === undefined) throw new UnknownStoreError(store, [...this.options.stores.keys()]);
+      tx = s.beginTransaction(this.options.partition);
+      this.transactions.set(store, tx);
+    }
+    return tx;
+  }
+
+  /** Process one batch of this partition's records, in offset order. */
+  async process(batch: readonly LogRecord[]): Promise<void> {
+    const records = batch.map(toInputRecord);
+    await this.preload(records);
+    const { pipeline } = this.options;
+    for (const record of records) {
+      const context = this.contextFor(record);
+      try {
+        const result = pipeline.process(record, context);
+        if (result !== undefined) await result;
+      } catch (error) {
+        this.handleError(record, error);
+      }
+      this.processed[record.topic] = record.offset;
+    }
+  }
+
+  private async preload(records: readonly InputRecord[]): Promise<void> {
+    const declarations = this.options.pipeline.stores ?? {};
+    const loads: Promise<void>[] = [];
+    for (const [store, declaration] of Object.entries(declarations)) {
+      const preload = declaration.preload;
+      if (preload === undefined) continue;
+      const keys: Uint8Array[] = [];
+      for (const record of records) {
+        const stateKeys = typeof preload === 'function' ? preload(record) : preload;
+        const prefix = record.rawKey ?? EMPTY;
+        for (const k of stateKeys) keys.push(joinPrefixedKey(prefix, encodeUserKey(k)));
+      }
+      if (keys.length > 0) loads.push(this.transaction(store).preload(keys));
+    }
+    await Promise.all(loads);
+  }
+
+  private contextFor(record: InputRecord): ProcessingContext {
+    const prefix = record.rawKey ?? EMPTY;
+    return {
+      state: (store?: string): KeyValueState => {
+        const name = store ?? this.defaultStore;
+        if (name === undefined) throw new UnknownStoreError(store ?? '(none given)', [...this.options.stores.keys()]);
+        return new StateView(this.transaction(name), prefix) as unknown as KeyValueState;
+      },
+      emit: (topic: string, output: OutputRecord): void => {
+        if (!this.options.outputTopics.has(topic)) throw new UnknownOutputTopicError(topic, [...this.options.outputTopics]);
+        this.outputs.push(outputRecord(topic, output, record.timestamp));
+      },
+    };
+  }
+
+  private handleError(record: InputRecord, error: unknown): void {
+    switch (this.options.errorPolicy) {
+      case 'stop':
+        throw new RecordProcessingError(record, error);
+      case 'skip':
+        this.options.onSkipped?.(record, error);
+        return;
+      case 'dead-letter': {
+        const message = error instanceof Error ? error.message : String(error);
+        this.outputs.push({
+          topic: this.options.deadLetterTopic!,
+          partition: UNASSIGNED_PARTITION,
+          offset: 0,
+          key: record.rawKey,
+          value: encoder.encode(JSON.stringify(record.value ?? null)),
+          headers: [
+            ...Object.entries(record.headers).map(([key, value]) => ({ key, value: encoder.encode(value) })),
+            { key: 'weir.error', value: encoder.encode(message) },
+            { key: 'weir.source', value: encoder.encode(`${record.topic}[${record.partition}]@${record.offset}`) },
+          ],
+          timestamp: record.timestamp,
+        });
+        this.options.onSkipped?.(record, error);
+      }
+    }
+  }
+
+  /**
+   * Prepare every open transaction; returns the changelog records followed by the
+   * outputs (all to append), and the processed offsets.
+   */
+  async prepare(): Promise<{ records: LogRecord[]; changelogRecords: number; outputRecords: number; processed: Record<string, number> }> {
+    const processed = { ...this.processed };
+    const records: LogRecord[] = [];
+    const now = Date.now();
+    for (const [store, tx] of this.transactions) {
+      const changelog = await tx.prepare(processed);
+      const topic = this.options.changelogTopics[store];
+      if (topic === undefined) continue;
+      for (const r of changelog) {
+        records.push({ topic, partition: this.options.partition, offset: 0, key: r.key, value: r.value, headers: r.headers, timestamp: now });
+      }
+    }
+    const changelogRecords = records.length;
+    for (const o of this.outputs) records.push(o);
+    return { records, changelogRecords, outputRecords: this.outputs.length, processed };
+  }
+
+  /** Write the prepared transactions with the delivered changelog offsets; start afresh. */
+  async flush(changelogOffsets: ReadonlyMap<string, number>): Promise<void> {
+    for (const [store, tx] of this.transactions) await tx.flush(changelogOffsets.get(store));
+    this.reset();
+  }
+
+  /** Forget this checkpoint's work without writing it. */
+  reset(): void {
+    this.transactions = new Map();
+    this.processed = {};
+    this.outputs = [];
+  }
+}
+
+function outputRecord(topic: string, output: OutputRecord, inputTimestamp: number): LogRecord {
+  const headers: RecordHeader[] = Object.entries(output.headers ?? {}).map(([key, value]) => ({ key, value: encoder.encode(value) }));
+  const key = output.key === undefined || output.key === null ? null : encodeJson(output.key);
+  return {
+    topic,
+    partition: UNASSIGNED_PARTITION,
+    offset: 0,
+    key,
+    value: encodeJson(output.value),
+    headers,
+    timestamp: output.timestamp ?? inputTimestamp,
+  };
+}
