@@ -1,0 +1,120 @@
+/**
+ * Errors raised by log backends (`shared/log/`). Each names what the caller got
+ * wrong or what is in the way, so it can be acted on without parsing messages.
+ */
+import { WeirError } from './weir-error.js';
+
+/** The topic does not exist in the log. */
+export class TopicNotFoundError extends WeirError {
+  readonly topic: string;
+
+  constructor(topic: string) {
+    super('LOG_TOPIC_NOT_FOUND', `topic "${topic}" does not exist`);
+    this.topic = topic;
+  }
+}
+
+/** A partition number outside `0 .. partitions-1` of its topic. */
+export class PartitionOutOfRangeError extends WeirError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly partitions: number;
+
+  constructor(topic: string, partition: number, partitions: number) {
+    super(
+      'LOG_PARTITION_OUT_OF_RANGE',
+      `partition ${partition} of topic "${topic}" is out of range: the topic has ${partitions} partition(s), 0..${partitions - 1}`,
+    );
+    this.topic = topic;
+    this.partition = partition;
+    this.partitions = partitions;
+  }
+}
+
+/** Another process (or another handle in this process) holds the log directory's lock. */
+export class LogLockedError extends WeirError {
+  readonly path: string;
+
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(
+      'LOG_LOCKED',
+      `log directory ${path} is locked by another process (or another open handle in this one); stop it or use another directory`,
+      options,
+    );
+    this.path = path;
+  }
+}
+
+/** `createTopic` of an existing topic with a different partition count. */
+export class TopicPartitionCountMismatchError extends WeirError {
+  readonly topic: string;
+  readonly existingPartitions: number;
+  readonly requestedPartitions: number;
+
+  constructor(topic: string, existingPartitions: number, requestedPartitions: number) {
+    super(
+      'LOG_TOPIC_PARTITION_COUNT_MISMATCH',
+      `topic "${topic}" already exists with ${existingPartitions} partition(s); cannot create it with ${requestedPartitions}`,
+    );
+    this.topic = topic;
+    this.existingPartitions = existingPartitions;
+    this.requestedPartitions = requestedPartitions;
+  }
+}
+
+/** A bad argument to a log operation: names the field, the value and what was expected. */
+export class InvalidLogArgumentError extends WeirError {
+  readonly field: string;
+  readonly value: unknown;
+
+  constructor(field: string, value: unknown, expected: string) {
+    super('LOG_INVALID_ARGUMENT', `${field}: expected ${expected}, got ${describeValue(value)}`);
+    this.field = field;
+    this.value = value;
+  }
+}
+
+/** A group consumer was asked to act on a partition it is not assigned. */
+export class PartitionNotAssignedError extends WeirError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly group: string;
+
+  constructor(group: string, topic: string, partition: number) {
+    super(
+      'LOG_PARTITION_NOT_ASSIGNED',
+      `partition ${partition} of topic "${topic}" is not assigned to this member of group "${group}"`,
+    );
+    this.topic = topic;
+    this.partition = partition;
+    this.group = group;
+  }
+}
+
+/** An operation on a log backend, producer, consumer or reader after `close()`. */
+export class LogClosedError extends WeirError {
+  readonly what: string;
+
+  constructor(what: string) {
+    super('LOG_CLOSED', `${what} is closed`);
+    this.what = what;
+  }
+}
+
+/** The log directory holds data this version cannot read. */
+export class LogFormatError extends WeirError {
+  readonly path: string;
+
+  constructor(path: string, detail: string) {
+    super('LOG_FORMAT', `log directory ${path}: ${detail}`);
+    this.path = path;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  return typeof value;
+}

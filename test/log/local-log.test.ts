@@ -1,0 +1,141 @@
+import t, { type Test } from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
+import {
+  InvalidLogArgumentError,
+  LogClosedError,
+  LogLockedError,
+  PartitionNotAssignedError,
+} from '../../shared/errors/log-errors.js';
+import { runLogConformance } from './conformance.js';
+
+runLogConformance(t, 'local', (dir) => LocalLogBackend.open(dir));
+runLogConformance(t, 'local (sync)', (dir) => LocalLogBackend.open(dir, { sync: true }));
+
+async function tempDir(t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-local-log-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+
+t.test('a second open of a locked directory fails with LogLockedError naming the path', async (t) => {
+  const dir = await tempDir(t);
+  const first = await LocalLogBackend.open(dir);
+  t.teardown(() => first.close());
+  const error = await LocalLogBackend.open(dir, { lockRetries: 2, lockRetryDelayMs: 20 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, LogLockedError);
+  t.equal((error as LogLockedError).path, dir);
+  t.match((error as Error).message, dir);
+});
+
+t.test('the lock is released by close, and a retrying open waits for it', async (t) => {
+  const dir = await tempDir(t);
+  const first = await LocalLogBackend.open(dir);
+  const second = LocalLogBackend.open(dir, { lockRetries: 50, lockRetryDelayMs: 20 });
+  setTimeout(() => void first.close(), 60);
+  const log = await second;
+  await log.createTopic('after-lock', 1);
+  t.match(await log.describeTopic('after-lock'), { partitions: 1 });
+  await log.close();
+});
+
+t.test('bad arguments name the field', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  await t.rejects(log.createTopic('bad/name', 1), { code: 'LOG_INVALID_ARGUMENT', field: 'topic' });
+  await t.rejects(log.createTopic('', 1), InvalidLogArgumentError);
+  await t.rejects(log.createTopic('ok', 0), { code: 'LOG_INVALID_ARGUMENT', field: 'partitions' });
+  await t.rejects(log.createTopic('ok', 1.5), { code: 'LOG_INVALID_ARGUMENT', field: 'partitions' });
+  await log.createTopic('ok', 1);
+  const reader = await log.reader();
+  await t.rejects(reader.read({ topic: 'ok', partition: 0 }, -1, 10), { code: 'LOG_INVALID_ARGUMENT', field: 'fromOffset' });
+  await t.rejects(reader.read({ topic: 'ok', partition: 0 }, 0, -5), { code: 'LOG_INVALID_ARGUMENT', field: 'maxRecords' });
+  const producer = await log.producer();
+  await t.rejects(producer.append([{ topic: 'ok', key: null, value: text('x'), timestamp: Number.NaN }]), {
+    code: 'LOG_INVALID_ARGUMENT',
+    field: 'timestamp',
+  });
+  await t.rejects(producer.appendAndCommit([], '', []), { code: 'LOG_INVALID_ARGUMENT', field: 'group' });
+  await t.rejects(producer.append([{ topic: 'ok', key: 'str' as unknown as Uint8Array, value: null }]), { code: 'LOG_INVALID_ARGUMENT', field: 'key' });
+  t.same(await log.watermarks({ topic: 'ok', partition: 0 }), { low: 0, high: 0 }, 'nothing was written by the failures');
+  await t.rejects(log.consumer(''), { code: 'LOG_INVALID_ARGUMENT', field: 'group' });
+  t.throws(() => log.partitionFor(text('k'), 0), { code: 'LOG_INVALID_ARGUMENT', field: 'partitions' });
+});
+
+t.test('a group consumer refuses partitions it was not assigned', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  await log.createTopic('a', 2);
+  await log.createTopic('b', 2);
+  const consumer = await log.consumer('g');
+  await consumer.subscribe(['a'], { onAssign: async () => {}, onRevoke: async () => {} });
+  t.throws(() => consumer.seek({ topic: 'b', partition: 0 }, 0), PartitionNotAssignedError);
+  t.throws(() => consumer.pause([{ topic: 'b', partition: 1 }]), { code: 'LOG_PARTITION_NOT_ASSIGNED', group: 'g', topic: 'b', partition: 1 });
+  t.throws(() => consumer.seek({ topic: 'a', partition: 0 }, -2), { code: 'LOG_INVALID_ARGUMENT', field: 'offset' });
+  await consumer.close();
+});
+
+t.test('re-subscribing revokes the old assignment and assigns the new one', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  await log.createTopic('a', 1);
+  await log.createTopic('b', 2);
+  const events: string[] = [];
+  const listener = {
+    onAssign: async (ps: readonly { topic: string; partition: number }[]) => void events.push(`assign ${ps.map((p) => `${p.topic}${p.partition}`).join(',')}`),
+    onRevoke: async (ps: readonly { topic: string; partition: number }[]) => void events.push(`revoke ${ps.map((p) => `${p.topic}${p.partition}`).join(',')}`),
+  };
+  const consumer = await log.consumer('g');
+  await consumer.subscribe(['a'], listener);
+  await consumer.subscribe(['a', 'b'], listener);
+  await consumer.close();
+  await consumer.close();
+  t.same(events, ['assign a0', 'revoke a0', 'assign a0,b0,b1', 'revoke a0,b0,b1']);
+});
+
+t.test('concurrent appends get distinct, gap-free offsets and all become readable', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  await log.createTopic('busy', 2);
+  const producers = await Promise.all([log.producer(), log.producer(), log.producer()]);
+  const calls = Array.from({ length: 60 }, (_, i) =>
+    producers[i % 3]!.append(
+      Array.from({ length: 1 + (i % 7) }, (_, j) => ({ topic: 'busy', partition: (i + j) % 2, key: null, value: text(`${i}-${j}`) })),
+    ),
+  );
+  const results = (await Promise.all(calls)).flat();
+  for (const partition of [0, 1]) {
+    const offsets = results.filter((r) => r.partition === partition).map((r) => r.offset).sort((a, b) => a - b);
+    t.same(offsets, offsets.map((_, i) => i), `partition ${partition}: offsets 0..n-1, each once`);
+    const reader = await log.reader();
+    const read = await reader.read({ topic: 'busy', partition }, 0, 10_000);
+    t.equal(read.length, offsets.length, `partition ${partition}: all readable`);
+  }
+});
+
+t.test('operations after close fail with LogClosedError; a waiting poll returns empty', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  await log.createTopic('t', 1);
+  const consumer = await log.consumer('g');
+  await consumer.subscribe(['t'], { onAssign: async () => {}, onRevoke: async () => {} });
+  const waiting = consumer.poll(10, 60_000);
+  const producer = await log.producer();
+  await log.close();
+  t.same(await waiting, [], 'the waiting poll ends');
+  await t.rejects(producer.append([{ topic: 't', key: null, value: null }]), LogClosedError);
+  await t.rejects(log.listTopics(), LogClosedError);
+  await t.rejects(consumer.poll(1, 1), LogClosedError);
+  await log.close();
+});
