@@ -1,0 +1,226 @@
+import { WeirError } from './weir-error.js';
+
+/**
+ * Typed errors of the state subsystem (spec §9). Each class is one failure a caller
+ * can act on and carries the context needed to act on it.
+ */
+
+/** A store was looked up that was never registered for the stream id. */
+export class StoreNotRegisteredError extends WeirError {
+  constructor(
+    readonly storeName: string,
+    readonly streamId: string | null,
+  ) {
+    super(
+      'STORE_NOT_REGISTERED',
+      `Store "${storeName}" is not registered for stream ${streamId === null ? '(none)' : `"${streamId}"`}`,
+    );
+  }
+}
+
+/** A windowed or timestamped store name is registered twice for one stream id. */
+export class StoreAlreadyRegisteredError extends WeirError {
+  constructor(
+    readonly storeName: string,
+    readonly streamId: string | null,
+  ) {
+    super(
+      'STORE_ALREADY_REGISTERED',
+      `Store "${storeName}" is already registered for stream ${streamId === null ? '(none)' : `"${streamId}"`}; give it a unique name`,
+    );
+  }
+}
+
+/** A transaction was requested for a partition the store does not hold. */
+export class PartitionNotAssignedError extends WeirError {
+  constructor(
+    readonly storeName: string,
+    readonly partition: number,
+  ) {
+    super('PARTITION_NOT_ASSIGNED', `Store "${storeName}": partition ${partition} is not assigned`);
+  }
+}
+
+/** State was to be cleared while store partitions are still assigned. */
+export class PartitionStoreInUseError extends WeirError {
+  constructor(readonly assigned: readonly string[]) {
+    super(
+      'PARTITION_STORE_IN_USE',
+      `Cannot clear stores with active partitions assigned: ${assigned.join(', ')}`,
+    );
+  }
+}
+
+/** A transaction operation was called in a status that does not allow it (§3.2). */
+export class StateTransactionError extends WeirError {
+  constructor(
+    readonly operation: string,
+    readonly status: string,
+  ) {
+    super('STATE_TRANSACTION', `Invalid transaction status "${status}" for operation "${operation}"`);
+  }
+}
+
+/** A key or value could not be serialized or deserialized. */
+export class StateSerializationError extends WeirError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STATE_SERIALIZATION', message, options);
+  }
+}
+
+/** `flush` was given a changelog offset lower than the one already stored. */
+export class InvalidChangelogOffsetError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly requested: number,
+    readonly stored: number,
+  ) {
+    super(
+      'INVALID_CHANGELOG_OFFSET',
+      `Cannot set changelog offset lower than already saved one (store "${path}": requested ${requested}, stored ${stored})`,
+    );
+  }
+}
+
+/** A replayed changelog record has no `__column_family__` header. */
+export class ColumnFamilyHeaderMissingError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly offset: number,
+  ) {
+    super(
+      'COLUMN_FAMILY_HEADER_MISSING',
+      `Changelog record at offset ${offset} for store "${path}" has no "__column_family__" header`,
+    );
+  }
+}
+
+/** A replayed changelog record has a key or value of the wrong type. */
+export class InvalidChangelogRecordError extends WeirError {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super('INVALID_CHANGELOG_RECORD', `${message} (changelog offset ${offset})`);
+  }
+}
+
+/** A replayed record names a source topic that has no committed offset (§5.4 step 3). */
+export class RecoveryCommittedOffsetMissingError extends WeirError {
+  constructor(
+    readonly topic: string,
+    readonly offset: number,
+  ) {
+    super(
+      'RECOVERY_COMMITTED_OFFSET_MISSING',
+      `Changelog record at offset ${offset} names source topic "${topic}" which has no committed offset`,
+    );
+  }
+}
+
+/** The store directory stayed locked by another owner through every open attempt. */
+export class StoreLockedError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'STORE_LOCKED',
+      `State store "${path}" is locked: another owner (process or thread) holds it; gave up after ${attempts} attempt(s)`,
+      options,
+    );
+  }
+}
+
+/** The store is corrupted and may not (or cannot) be recreated from the changelog. */
+export class StoreCorruptedError extends WeirError {
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('STORE_CORRUPTED', message, options);
+  }
+}
+
+/** The open kept failing with a non-lock I/O error through every retry. */
+export class StoreOpenFailedError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly attempts: number,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('STORE_OPEN_FAILED', `Failed to open state store "${path}" after ${attempts} attempt(s): ${reason}`, options);
+  }
+}
+
+/** Opening the store was aborted (stop requested) while waiting between lock retries. */
+export class StoreOpenAbortedError extends WeirError {
+  constructor(readonly path: string) {
+    super('STORE_OPEN_ABORTED', `Opening state store "${path}" was aborted`);
+  }
+}
+
+/** A store partition was used after `close()`. */
+export class StorePartitionClosedError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly operation: string,
+  ) {
+    super('STORE_PARTITION_CLOSED', `State store partition "${path}" is closed (operation "${operation}")`);
+  }
+}
+
+/** A column family name cannot be stored (empty or outside printable ASCII). */
+export class InvalidColumnFamilyNameError extends WeirError {
+  constructor(readonly columnFamily: string) {
+    super(
+      'INVALID_COLUMN_FAMILY_NAME',
+      `Invalid column family name ${JSON.stringify(columnFamily)}: use 1+ ASCII characters between "#" and "~"`,
+    );
+  }
+}
+
+/** A checkpoint found a FAILED transaction and refuses to commit. */
+export class StoreTransactionFailedError extends WeirError {
+  constructor(readonly path: string) {
+    super('STORE_TRANSACTION_FAILED', `A transaction of state store "${path}" failed; the checkpoint cannot commit`);
+  }
+}
+
+/** A synchronous read hit a key that was neither preloaded nor written in this transaction. */
+export class StateKeyNotLoadedError extends WeirError {
+  constructor(
+    readonly key: Uint8Array,
+    readonly columnFamily: string,
+  ) {
+    super(
+      'STATE_KEY_NOT_LOADED',
+      `State key ${describeKey(key)} (column family "${columnFamily}") was not preloaded; call preload() with it first or use the async read`,
+    );
+  }
+}
+
+/** The stored changelog offset is at or past the changelog high watermark (§5.2). */
+export class InvalidStoreChangelogOffsetError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly storedOffset: number,
+    readonly highWatermark: number,
+  ) {
+    super(
+      'INVALID_STORE_CHANGELOG_OFFSET',
+      `The offset in the state store "${path}" (${storedOffset}) is greater than or equal to its respective changelog highwater (${highWatermark}). ` +
+        'This can happen if the changelog was deleted (and recreated) but the state store was not. ' +
+        'Delete the local state (clear the state directory) and restart.',
+    );
+  }
+}
+
+/** Printable form of a key for messages: text when it is printable ASCII, hex otherwise. */
+function describeKey(key: Uint8Array): string {
+  const printable = key.every((b) => b >= 0x20 && b < 0x7f);
+  return printable ? JSON.stringify(Buffer.from(key).toString('latin1')) : `0x${Buffer.from(key).toString('hex')}`;
+}
