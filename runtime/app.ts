@@ -156,6 +156,7 @@ class RunningJob {
         onLost: (tps) => this.onLost(tps),
       });
       await this.loop(started);
+      await this.router.settle();
       this.throwIfFailed();
       await this.checkpoint();
       await this.consumer.close();

@@ -79,14 +79,13 @@ export class Checkpointer {
     const out: AppendRecord[] = [];
     for (const p of prepared) {
       for (const r of decodeRecordBatch(p.records)) {
-        out.push({
-          topic: r.topic,
-          ...(r.partition === UNASSIGNED_PARTITION ? {} : { partition: r.partition }),
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          timestamp: r.timestamp,
-        });
+        // A decoded record already is an AppendRecord (its offset field is ignored);
+        // only records left to the partitioner need a new object.
+        out.push(
+          r.partition === UNASSIGNED_PARTITION
+            ? { topic: r.topic, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }
+            : r,
+        );
       }
     }
     return out;

@@ -35,14 +35,36 @@ export class Router {
     this.lowWater = options.lowWater ?? 10_000;
   }
 
-  /** Poll once and route what came back; returns the number of records routed. */
+  /** A poll started before the previous batch was routed, so reading overlaps routing. */
+  private pending: Promise<LogRecord[]> | undefined;
+
+  /**
+   * Route one polled batch; returns the number of records routed. The next poll is
+   * started before this batch is routed so the log read overlaps the routing work.
+   */
   async pollAndRoute(maxRecords: number, timeoutMs: number): Promise<number> {
     await this.relieveBackpressure();
-    const records = await this.consumer.poll(maxRecords, timeoutMs);
+    const records = await (this.pending ?? this.consumer.poll(maxRecords, timeoutMs));
+    this.pending = undefined;
     if (records.length === 0) return 0;
-    this.route(records);
+    this.pending = this.consumer.poll(maxRecords, timeoutMs);
+    // A rejected prefetch is surfaced by the next pollAndRoute, not as an unhandled rejection.
+    this.pending.catch(() => undefined);
+    const routed = this.route(records);
     this.applyBackpressure();
-    return records.length;
+    return routed;
+  }
+
+  /** Wait for a prefetched poll so nothing reads the consumer after the loop ends. */
+  async settle(): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending === undefined) return;
+    const records = await pending.catch(() => [] as LogRecord[]);
+    // Not routed: rewind so these records are read again (by this or a later run).
+    const first = new Map<string, LogRecord>();
+    for (const r of records) if (!first.has(tpKey(r))) first.set(tpKey(r), r);
+    for (const r of first.values()) this.consumer.seek(r, r.offset);
   }
 
   /** Next offset to be routed for a source partition (committed offset or 0 before any). */
@@ -74,22 +96,49 @@ export class Router {
     for (const key of [...this.positions.keys()]) if (key.endsWith(`[${partition}]`)) this.positions.delete(key);
   }
 
-  private route(records: readonly LogRecord[]): void {
+  private route(records: readonly LogRecord[]): number {
     const byPartition = new Map<number, LogRecord[]>();
     for (const r of records) {
       let list = byPartition.get(r.partition);
       if (list === undefined) byPartition.set(r.partition, (list = []));
       list.push(r);
     }
+    let routed = 0;
     for (const [partition, list] of byPartition) {
       const owner = this.assignment.ownerOf(partition);
       if (owner === undefined) continue; // revoked while the poll was in flight
-      this.workers[owner]!.post(partition, list.length, encodeRecordBatch(list));
-      for (const r of list) {
-        const key = tpKey(r);
-        if ((this.positions.get(key) ?? -1) < r.offset + 1) this.positions.set(key, r.offset + 1);
+      const ready = this.withoutRecoveringPartitions(list);
+      if (ready.length === 0) continue;
+      this.workers[owner]!.post(partition, ready.length, encodeRecordBatch(ready));
+      routed += ready.length;
+      const last = new Map<string, number>();
+      for (const r of ready) last.set(r.topic, r.offset + 1);
+      for (const [topic, next] of last) {
+        const key = tpKey({ topic, partition });
+        if ((this.positions.get(key) ?? -1) < next) this.positions.set(key, next);
       }
     }
+    return routed;
+  }
+
+  /**
+   * Records of a partition still recovering must not reach its worker: drop them and
+   * rewind the consumer to the first one (a poll in flight may have fetched them just
+   * before the partition was paused).
+   */
+  private withoutRecoveringPartitions(list: readonly LogRecord[]): readonly LogRecord[] {
+    if (this.recoveryPaused.size === 0) return list;
+    const ready: LogRecord[] = [];
+    const rewound = new Set<string>();
+    for (const r of list) {
+      const key = tpKey(r);
+      if (!this.recoveryPaused.has(key)) ready.push(r);
+      else if (!rewound.has(key)) {
+        rewound.add(key);
+        this.consumer.seek(r, r.offset);
+      }
+    }
+    return ready;
   }
 
   private sourcePartitionsOf(worker: number): TopicPartition[] {

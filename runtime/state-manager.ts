@@ -30,10 +30,17 @@ export class StateManager {
   readonly baseDir: string;
   readonly streamId: string;
   private readonly assigned = new Set<number>();
+  private readonly topics: Readonly<Record<string, string>>;
+  private readonly storesByTopic: ReadonlyMap<string, string>;
 
   constructor(private readonly options: StateManagerOptions) {
     this.baseDir = join(options.stateDir, options.appId);
     this.streamId = streamIdOf(options.inputTopics);
+    this.topics =
+      options.changelogEnabled && options.stores.length > 0
+        ? Object.fromEntries(options.stores.map((s) => [s, changelogTopicName(options.appId, this.streamId, s)]))
+        : {};
+    this.storesByTopic = new Map(Object.entries(this.topics).map(([store, topic]) => [topic, store]));
   }
 
   get stores(): readonly string[] {
@@ -45,17 +52,13 @@ export class StateManager {
   }
 
   /** Store name → changelog topic (empty when changelogs are off). */
-  changelogTopics(): Record<string, string> {
-    if (!this.changelogEnabled) return {};
-    return Object.fromEntries(
-      this.options.stores.map((s) => [s, changelogTopicName(this.options.appId, this.streamId, s)]),
-    );
+  changelogTopics(): Readonly<Record<string, string>> {
+    return this.topics;
   }
 
   /** Store of a changelog topic, if it is one of ours. */
   storeOfChangelog(topic: string): string | undefined {
-    for (const [store, t] of Object.entries(this.changelogTopics())) if (t === topic) return store;
-    return undefined;
+    return this.storesByTopic.get(topic);
   }
 
   /** Create missing changelog topics with the source's partition count; validate existing ones. */

@@ -1,0 +1,147 @@
+/**
+ * A throwaway count job on the local log for end-to-end tests: a temp directory with a
+ * config file, a JavaScript pipeline, input generation and a model of the right answer.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig, type WeirConfig } from '../../config/index.js';
+import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
+import type { AppendRecord, LogRecord } from '../../shared/log/log-backend.js';
+import { dumpState, type StateEntry } from '../../runtime/state-inspection.js';
+
+export const COUNT_PIPELINE = `
+export default {
+  stores: { counts: { preload: ['count'] } },
+  process(record, context) {
+    const state = context.state('counts');
+    const count = state.get('count', 0) + 1;
+    state.set('count', count);
+    context.emit('counts', { key: record.key, value: count });
+  },
+};
+`;
+
+export interface JobFixture {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly logPath: string;
+  config(overrides?: Record<string, string>): Promise<WeirConfig>;
+}
+
+export interface FixtureOptions {
+  readonly partitions?: number;
+  readonly processingGuarantee?: 'at-least-once' | 'exactly-once';
+  readonly commitInterval?: number;
+  readonly commitEvery?: number;
+  readonly pipeline?: string;
+  readonly extraYaml?: string;
+}
+
+export async function createJobFixture(dir: string, options: FixtureOptions = {}): Promise<JobFixture> {
+  const configPath = join(dir, 'weir.yaml');
+  await writeFile(join(dir, 'pipeline.mjs'), options.pipeline ?? COUNT_PIPELINE);
+  await writeFile(
+    configPath,
+    [
+      'appId: test-count',
+      'log: { backend: local, path: ./log }',
+      'state: { dir: ./state }',
+      'input: { topics: [events] }',
+      'output: { topics: [counts] }',
+      'pipeline: ./pipeline.mjs',
+      `partitions: ${options.partitions ?? 4}`,
+      `processingGuarantee: ${options.processingGuarantee ?? 'at-least-once'}`,
+      `commitInterval: ${options.commitInterval ?? 5}`,
+      `commitEvery: ${options.commitEvery ?? 0}`,
+      options.extraYaml ?? '',
+    ].join('\n'),
+  );
+  return {
+    dir,
+    configPath,
+    logPath: join(dir, 'log'),
+    config: (overrides = {}) => loadConfig(configPath, { ...overrides }),
+  };
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Deterministic keyed events: `count` records over `keys` keys, seeded. */
+export function generateEvents(count: number, keys: number, seed = 1, startAt = 0): AppendRecord[] {
+  let s = seed >>> 0 || 1;
+  const records: AppendRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const key = `k${(s >>> 0) % keys}`;
+    records.push({
+      topic: 'events',
+      key: encoder.encode(JSON.stringify(key)),
+      value: encoder.encode(JSON.stringify({ n: startAt + i })),
+      timestamp: 1_700_000_000_000 + startAt + i,
+    });
+  }
+  return records;
+}
+
+/** Append events to the fixture's log (creating the topic). */
+export async function appendEvents(fixture: JobFixture, records: readonly AppendRecord[], partitions = 4): Promise<void> {
+  const backend = await LocalLogBackend.open(fixture.logPath);
+  try {
+    if ((await backend.describeTopic('events')) === undefined) await backend.createTopic('events', partitions);
+    const producer = await backend.producer();
+    for (let i = 0; i < records.length; i += 5000) await producer.append(records.slice(i, i + 5000));
+    await producer.close();
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Expected count per key for a list of events. */
+export function modelCounts(records: readonly AppendRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const key = JSON.parse(decoder.decode(r.key!)) as string;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Counts as found in the job's state (`weir state dump` logic). */
+export async function stateCounts(config: WeirConfig): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const entry of dumpState(config, 'counts') as AsyncGenerator<StateEntry>) {
+    if (entry.stateKey === 'count') counts.set(entry.key as string, entry.value as number);
+  }
+  return counts;
+}
+
+/** Every record of a topic, all partitions, in offset order per partition. */
+export async function readTopic(logPath: string, topic: string): Promise<LogRecord[]> {
+  const backend = await LocalLogBackend.open(logPath);
+  try {
+    const description = await backend.describeTopic(topic);
+    if (description === undefined) return [];
+    const reader = await backend.reader();
+    const all: LogRecord[] = [];
+    for (let p = 0; p < description.partitions; p++) {
+      const { high } = await backend.watermarks({ topic, partition: p });
+      for (let next = 0; next < high; ) {
+        const batch = await reader.read({ topic, partition: p }, next, 10_000);
+        if (batch.length === 0) break;
+        all.push(...batch);
+        next = batch[batch.length - 1]!.offset + 1;
+      }
+    }
+    await reader.close();
+    return all;
+  } finally {
+    await backend.close();
+  }
+}
+
+export function decodeJson(bytes: Uint8Array | null): unknown {
+  return bytes === null ? null : JSON.parse(decoder.decode(bytes));
+}
