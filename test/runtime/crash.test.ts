@@ -1,0 +1,92 @@
+/**
+ * Crash test: a job is killed with SIGKILL at random moments while processing, restarted
+ * each time, and finally run until idle. Its state must equal the model exactly; under
+ * exactly-once the output topic must also hold every result exactly once.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runJob } from '../../runtime/job-runner.js';
+import {
+  appendEvents,
+  createJobFixture,
+  decodeJson,
+  generateEvents,
+  modelCounts,
+  readTopic,
+  stateCounts,
+} from './job-fixture.js';
+
+const cli = fileURLToPath(new URL('../../runtime/cli/main.js', import.meta.url));
+
+/** Run `weir run --until-idle` and SIGKILL it after `killAfterMs` (if still running). */
+function runAndKill(configPath: string, killAfterMs: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'run', '-c', configPath, '--until-idle', '--workers', '2'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = child.kill('SIGKILL');
+    }, killAfterMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ killed, code, stderr });
+    });
+  });
+}
+
+for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
+  t.test(`SIGKILL at random moments, ${guarantee}: final state equals the model`, async (t) => {
+    const fixture = await createJobFixture(t.testdir(), { processingGuarantee: guarantee, commitInterval: 0.3 });
+    const events = generateEvents(200_000, 5_000, guarantee === 'exactly-once' ? 21 : 22);
+    await appendEvents(fixture, events);
+
+    let seed = guarantee === 'exactly-once' ? 5 : 6;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let kills = 0;
+    for (let i = 0; i < 5; i++) {
+      const result = await runAndKill(fixture.configPath, 800 + Math.floor(random() * 2500));
+      if (result.killed) kills++;
+      else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
+    }
+    t.ok(kills >= 3, `the job was killed mid-run (${kills} times)`);
+
+    const config = { ...(await fixture.config()), workers: 2 };
+    await runJob(config, { untilIdle: true });
+    const model = modelCounts(events);
+    t.same(await stateCounts(config), model, 'state equals the model');
+
+    const outputs = await readTopic(fixture.logPath, 'counts');
+    const seen = new Map<string, number[]>();
+    for (const o of outputs) {
+      const key = decodeJson(o.key) as string;
+      let list = seen.get(key);
+      if (list === undefined) seen.set(key, (list = []));
+      list.push(decodeJson(o.value) as number);
+    }
+    if (guarantee === 'exactly-once') {
+      t.equal(outputs.length, events.length, 'one output per input record, no duplicates');
+      let exact = true;
+      for (const [key, count] of model) {
+        const values = seen.get(key) ?? [];
+        if (values.length !== count || values.some((v, i) => v !== i + 1)) exact = false;
+      }
+      t.ok(exact, 'every key emitted 1..count exactly once, in order');
+    } else {
+      t.ok(outputs.length >= events.length, 'at-least-once: no output lost');
+      let complete = true;
+      for (const [key, count] of model) {
+        const values = new Set(seen.get(key) ?? []);
+        for (let v = 1; v <= count; v++) if (!values.has(v)) complete = false;
+      }
+      t.ok(complete, 'every count 1..n of every key was emitted at least once');
+    }
+  });
+}
