@@ -11,9 +11,18 @@ export interface Progress {
 
 const SILENT: Progress = { increment: () => undefined, stop: () => undefined };
 
-/** A progress bar counting up to `total` items, labelled `label`. */
-export function startProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY || total === 0) return SILENT;
+/**
+ * A progress bar counting up to `total` items, labelled `label`, on `stream` (stderr).
+ * Silent when `stream` is not a TTY, or when `enabled` is false (a command whose data
+ * goes to the same terminal passes `!process.stdout.isTTY`, so the bar does not tear
+ * its output).
+ */
+export function startProgress(
+  label: string,
+  total: number,
+  { stream = process.stderr, enabled = true }: { stream?: NodeJS.WriteStream; enabled?: boolean } = {},
+): Progress {
+  if (!enabled || !stream.isTTY || total === 0) return SILENT;
   const bar = new cliProgress.SingleBar(
     { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} records | {eta_formatted} left`, hideCursor: true },
     cliProgress.Presets.shades_classic,

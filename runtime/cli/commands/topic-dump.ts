@@ -38,7 +38,7 @@ export async function dumpTopic(backend: LogBackend, options: Pick<DumpOptions, 
   const total = ranges.reduce((sum, range) => sum + (range.high - range.low), 0);
   const reader = await backend.reader();
   const writer = new LineWriter(out);
-  const progress = startProgress(`dumping ${options.topic}`, total);
+  const progress = startProgress(`dumping ${options.topic}`, total, { enabled: out !== process.stdout || !process.stdout.isTTY });
   let count = 0;
   try {
     for (const { tp, low, high } of ranges) {
