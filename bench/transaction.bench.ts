@@ -1,0 +1,135 @@
+/**
+ * Transaction benchmark: transactions of 1,000 keyed read-modify-writes (preload, get,
+ * set), prepare and flush, over 100 k distinct keys, next to the raw classic-level limit
+ * measured in the same run (one `getMany` + one batch write of the same keys).
+ * Weir and raw rounds are interleaved so machine noise hits both alike.
+ * Prints one JSON document. Run: `node dist/bench/transaction.bench.js [rounds]`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { encodeJson, encodePrefix, encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
+import { StorePartition } from '../workers/state/index.js';
+
+const KEY_SPACE = 100_000;
+const TX_SIZE = 1_000;
+const TX_PER_ROUND = 20;
+const ROUNDS = Number(process.argv[2] ?? 7);
+
+const messageKeys = Array.from({ length: KEY_SPACE }, (_, i) => `user-${i}`);
+const storedKeys = messageKeys.map((k) => joinPrefixedKey(encodePrefix(k), encodeUserKey('count')));
+
+/** Deterministic pseudo-random batches so both sides touch the same keys. */
+function batches(seed: number, count: number): number[][] {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % KEY_SPACE;
+  };
+  return Array.from({ length: count }, () => Array.from({ length: TX_SIZE }, next));
+}
+
+async function populate(write: (keys: Uint8Array[], values: Uint8Array[]) => Promise<void>): Promise<void> {
+  const zero = encodeJson(0);
+  for (let i = 0; i < KEY_SPACE; i += TX_SIZE) {
+    const keys = storedKeys.slice(i, i + TX_SIZE);
+    await write(keys, keys.map(() => zero));
+  }
+}
+
+let offset = 0;
+
+async function weirRound(partition: StorePartition, work: number[][]): Promise<number> {
+  const started = performance.now();
+  for (const batch of work) {
+    const tx = partition.begin();
+    await tx.preload(batch.map((i) => storedKeys[i]!));
+    for (const i of batch) {
+      const state = tx.asState(messageKeys[i]);
+      state.set('count', state.get<number>('count', 0) + 1);
+    }
+    offset += 1;
+    const records = await tx.prepare({ source: offset });
+    if (records.length === 0) throw new Error('no changelog records');
+    await tx.flush(offset);
+  }
+  return (work.length * TX_SIZE) / ((performance.now() - started) / 1000);
+}
+
+async function rawRound(db: ClassicLevel<Uint8Array, Uint8Array>, work: number[][]): Promise<number> {
+  const started = performance.now();
+  for (const batch of work) {
+    const keys = batch.map((i) => storedKeys[i]!);
+    const values = await db.getMany(keys);
+    const counts = new Map<number, number>();
+    const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
+    for (let j = 0; j < batch.length; j++) {
+      const i = batch[j]!;
+      const stored = values[j];
+      const current = counts.get(i) ?? (stored === undefined ? 0 : (JSON.parse(Buffer.from(stored).toString('utf8')) as number));
+      counts.set(i, current + 1);
+    }
+    for (const [i, count] of counts) ops.push({ type: 'put', key: storedKeys[i]!, value: encodeJson(count) });
+    await db.batch(ops);
+  }
+  return (work.length * TX_SIZE) / ((performance.now() - started) / 1000);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-tx-bench-'));
+  const partition = await StorePartition.open(join(dir, 'weir'), { hasChangelog: true });
+  const raw = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'raw'), { keyEncoding: 'view', valueEncoding: 'view' });
+  await raw.open();
+  try {
+    await populate(async (keys, values) => {
+      const tx = partition.begin();
+      keys.forEach((key, i) => tx.setBytes(key, values[i]!, new Uint8Array(0)));
+      await tx.flush();
+    });
+    await populate((keys, values) => raw.batch(keys.map((key, i) => ({ type: 'put' as const, key, value: values[i]! }))));
+    // Warm-up round (JIT, caches), not reported.
+    await weirRound(partition, batches(1, 3));
+    await rawRound(raw, batches(1, 3));
+    const weir: number[] = [];
+    const rawRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const work = batches(100 + round, TX_PER_ROUND);
+      if (round % 2 === 0) {
+        weir.push(await weirRound(partition, work));
+        rawRates.push(await rawRound(raw, work));
+      } else {
+        rawRates.push(await rawRound(raw, work));
+        weir.push(await weirRound(partition, work));
+      }
+    }
+    const weirMedian = median(weir);
+    const rawMedian = median(rawRates);
+    const result = {
+      benchmark: 'transaction',
+      keySpace: KEY_SPACE,
+      updatesPerTransaction: TX_SIZE,
+      transactionsPerRound: TX_PER_ROUND,
+      rounds: ROUNDS,
+      weirUpdatesPerSec: Math.round(weirMedian),
+      rawUpdatesPerSec: Math.round(rawMedian),
+      ratio: Number((weirMedian / rawMedian).toFixed(3)),
+      target: 0.7,
+      weirRounds: weir.map(Math.round),
+      rawRounds: rawRates.map(Math.round),
+      node: process.version,
+    };
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await partition.close();
+    await raw.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,520 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { appendInteger, encodeBE64, encodeJson, joinPrefixedKey, encodeUserKey } from '../../shared/codecs/index.js';
+import {
+  InvalidChangelogOffsetError,
+  StateKeyNotLoadedError,
+  StateSerializationError,
+  StateTransactionError,
+} from '../../shared/errors/state-errors.js';
+import {
+  COLUMN_FAMILY_HEADER,
+  DELETED,
+  PROCESSED_OFFSETS_HEADER,
+  StorePartition,
+  TransactionCache,
+  UNDEFINED,
+  byteKeyId,
+  runTransaction,
+} from '../../workers/state/index.js';
+import { bytes, headerValue, openPartition, text } from './fixtures/partition-helpers.js';
+
+t.setTimeout(120_000);
+
+const PREFIX = bytes('__key__');
+const NO_PREFIX = new Uint8Array(0);
+
+/** Counts calls of the partition's `write`. */
+function spyWrites(partition: StorePartition): () => number {
+  let calls = 0;
+  const original = partition.write.bind(partition);
+  partition.write = async (...args) => {
+    calls++;
+    return original(...args);
+  };
+  return () => calls;
+}
+
+t.test('1. an empty transaction completes without writing or producing', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const writes = spyWrites(partition);
+  const tx = partition.begin();
+  const records = await tx.prepare(null);
+  await tx.flush(5);
+  t.equal(tx.status, 'COMPLETE');
+  t.ok(tx.completed);
+  t.same(records, []);
+  t.equal(writes(), 0);
+  t.equal(partition.getChangelogOffset(), null, 'not even the changelog offset');
+});
+
+t.test('2. read-only transactions write nothing and produce nothing', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const writes = spyWrites(partition);
+  for (let i = 0; i < 2; i++) {
+    const records = await runTransaction(partition, async (tx) => {
+      t.equal(await tx.getAsync('key', PREFIX), undefined);
+    });
+    t.same(records, []);
+  }
+  t.equal(writes(), 0);
+});
+
+t.test('3. deleting a missing key succeeds silently', async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => tx.delete('missing', PREFIX));
+  t.equal(await partition.get(joinPrefixedKey(PREFIX, encodeUserKey('missing'))), undefined);
+});
+
+const JSON_CASES: [unknown, string][] = [
+  ['string', '"string"'],
+  [123, '123'],
+  [123.123, '123.123'],
+  [null, 'null'],
+  [{ key: 'value', mapping: { key: 'value' } }, '{"key":"value","mapping":{"key":"value"}}'],
+];
+
+t.test('4. read-your-writes: get returns the value, getBytes the compact JSON', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  for (const [value, json] of JSON_CASES) {
+    tx.set('key', value, PREFIX);
+    t.same(tx.get('key', PREFIX), value);
+    t.equal(text(tx.getBytes('key', PREFIX)), json);
+  }
+});
+
+t.test('5. setBytes with JSON bytes reads back decoded, cached and persisted', async (t) => {
+  const partition = await openPartition(t);
+  const json = '{"key":"value","mapping":{"key":"value"}}';
+  await runTransaction(partition, (tx) => {
+    tx.setBytes('key', bytes(json), PREFIX);
+    t.same(tx.get('key', PREFIX), JSON.parse(json));
+  });
+  const tx = partition.begin();
+  t.same(await tx.getAsync('key', PREFIX), JSON.parse(json));
+});
+
+t.test('6. values persist across transactions for every key kind', async (t) => {
+  const partition = await openPartition(t);
+  const keys: unknown[] = ['string', 123, 123.123, [123, 456], bytes('somebytes')];
+  await runTransaction(partition, (tx) => keys.forEach((key, i) => tx.set(key, `value${i}`, PREFIX)));
+  const tx = partition.begin();
+  for (const [i, key] of keys.entries()) {
+    t.equal(await tx.getAsync(key, PREFIX), `value${i}`);
+    t.equal(text(await tx.getBytesAsync(key, PREFIX)), `"value${i}"`);
+  }
+  t.ok(await partition.get(bytes('__key__|somebytes')), 'bytes keys verbatim');
+  t.ok(await partition.get(bytes('__key__|[123,456]')), 'array keys as JSON');
+});
+
+t.test('7. get of a missing key returns the default', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  t.equal(await tx.getAsync('key', PREFIX, 123), 123);
+  await tx.preload([joinPrefixedKey(PREFIX, encodeUserKey('key'))]);
+  t.equal(tx.get('key', PREFIX, 123), 123);
+});
+
+t.test('8. set then delete in one transaction reads undefined', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  tx.set('key', 'value', PREFIX);
+  tx.delete('key', PREFIX);
+  t.equal(tx.get('key', PREFIX), undefined);
+});
+
+t.test('9. a persisted key deleted in tx2 is gone in tx2 and tx3', async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => tx.set('key', 'value', PREFIX));
+  await runTransaction(partition, async (tx) => {
+    t.equal(await tx.getAsync('key', PREFIX), 'value');
+    tx.delete('key', PREFIX);
+    t.equal(await tx.getAsync('key', PREFIX), undefined);
+  });
+  t.equal(await partition.begin().getAsync('key', PREFIX), undefined);
+});
+
+t.test('10. exists: cached set, other keys, persisted keys, cached deletes', async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => {
+    tx.set('key', 'value', PREFIX);
+    t.ok(tx.exists('key', PREFIX));
+  });
+  const tx = partition.begin();
+  t.notOk(await tx.existsAsync('other', PREFIX));
+  t.ok(await tx.existsAsync('key', PREFIX));
+  tx.delete('key', PREFIX);
+  t.notOk(tx.exists('key', PREFIX));
+});
+
+t.test('11. values and keys without a JSON form raise StateSerializationError', async (t) => {
+  const partition = await openPartition(t);
+  for (const bad of [new (class Thing {})(), new Date(), () => 1, 1n]) {
+    t.throws(() => partition.begin().set('key', bad, PREFIX), StateSerializationError, 'value');
+    t.throws(() => partition.begin().set(bad, 'value', PREFIX), StateSerializationError, 'key in set');
+    t.throws(() => partition.begin().delete(bad, PREFIX), StateSerializationError, 'key in delete');
+  }
+});
+
+t.test('12. setBytes with a non-bytes value raises StateSerializationError', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  t.throws(() => tx.setBytes('key', 'value' as unknown as Uint8Array, PREFIX), StateSerializationError);
+  t.equal(tx.status, 'FAILED');
+});
+
+t.test('13. garbage bytes in the store raise StateSerializationError on get (tx stays usable)', async (t) => {
+  const partition = await openPartition(t);
+  const cache = new TransactionCache();
+  const key = joinPrefixedKey(PREFIX, encodeUserKey('key'));
+  cache.set('default', byteKeyId(PREFIX), byteKeyId(key), key, Uint8Array.of(0xff, 0x00, 0x12));
+  await partition.write(cache);
+  const tx = partition.begin();
+  await t.rejects(tx.getAsync('key', PREFIX), StateSerializationError);
+  t.equal(tx.status, 'STARTED');
+  t.throws(() => tx.get('key', PREFIX), StateSerializationError, 'sync read too (now cached)');
+});
+
+t.test('14. prefixes isolate state', async (t) => {
+  const partition = await openPartition(t);
+  const one = bytes('__key1__');
+  const two = bytes('__key2__');
+  await runTransaction(partition, (tx) => {
+    tx.set('key', 'v1', one);
+    tx.set('key', 'v2', two);
+  });
+  await runTransaction(partition, async (tx) => {
+    t.equal(await tx.getAsync('other', two), undefined);
+    tx.delete('key', one);
+    t.equal(await tx.getAsync('key', two), 'v2');
+  });
+  t.equal(await partition.begin().getAsync('key', two), 'v2');
+  t.equal(await partition.begin().getAsync('key', one), undefined);
+});
+
+t.test('15. a failed key serialization poisons the transaction', async (t) => {
+  const partition = await openPartition(t);
+  for (const op of ['set', 'delete'] as const) {
+    const tx = partition.begin();
+    const bad = Symbol('unserializable');
+    t.throws(() => (op === 'set' ? tx.set(bad, 1, PREFIX) : tx.delete(bad, PREFIX)), StateSerializationError);
+    t.equal(tx.status, 'FAILED');
+    t.ok(tx.failed);
+    t.throws(() => tx.set('key', 1, PREFIX), StateTransactionError);
+    t.throws(() => tx.get('key', PREFIX), { constructor: StateTransactionError, message: /Invalid transaction status "FAILED"/ });
+    t.throws(() => tx.delete('key', PREFIX), StateTransactionError);
+    t.throws(() => tx.exists('key', PREFIX), StateTransactionError);
+    await t.rejects(tx.getAsync('key', PREFIX), StateTransactionError);
+    await t.rejects(tx.prepare(null), StateTransactionError);
+    await t.rejects(tx.flush(), StateTransactionError);
+    t.notOk(tx.completed);
+  }
+});
+
+t.test('16. after prepare, set and delete raise StateTransactionError', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  await tx.prepare({ topic: 1 });
+  t.equal(tx.status, 'PREPARED');
+  t.ok(tx.prepared);
+  t.throws(() => tx.set('key', 1, PREFIX), StateTransactionError);
+  t.throws(() => tx.delete('key', PREFIX), StateTransactionError);
+  await t.rejects(tx.prepare(null), StateTransactionError, 'prepare twice');
+  await tx.flush();
+  t.equal(tx.status, 'COMPLETE');
+  await t.rejects(tx.flush(), StateTransactionError, 'flush after complete');
+});
+
+t.test('17. an exception in the work block writes nothing', async (t) => {
+  const partition = await openPartition(t);
+  await t.rejects(
+    runTransaction(partition, (tx) => {
+      tx.set('key', 'value', PREFIX);
+      throw new Error('boom');
+    }),
+    { message: 'boom' },
+  );
+  t.equal(await partition.begin().getAsync('key', PREFIX), undefined);
+});
+
+t.test('18. a failing partition write fails the transaction', async (t) => {
+  const partition = await openPartition(t);
+  partition.write = async () => Promise.reject(new Error('disk on fire'));
+  const tx = partition.begin();
+  tx.set('key', 'value', PREFIX);
+  await t.rejects(tx.flush(), { message: 'disk on fire' });
+  t.equal(tx.status, 'FAILED');
+  t.throws(() => tx.get('key', PREFIX), StateTransactionError);
+});
+
+t.test('19. flush stores the changelog offset when given', async (t) => {
+  const partition = await openPartition(t);
+  const first = partition.begin();
+  first.set('key', 'value', PREFIX);
+  await first.flush(null);
+  t.equal(first.status, 'COMPLETE');
+  t.equal(partition.getChangelogOffset(), null);
+  const second = partition.begin();
+  second.set('key', 'value', PREFIX);
+  await second.flush(1);
+  t.equal(partition.getChangelogOffset(), 1);
+});
+
+t.test('20. a changelog offset lower than the stored one is refused', async (t) => {
+  const partition = await openPartition(t);
+  const first = partition.begin();
+  first.set('key', 'value', PREFIX);
+  await first.flush(9999);
+  const second = partition.begin();
+  second.set('key', 'value2', PREFIX);
+  await t.rejects(second.flush(1), {
+    constructor: InvalidChangelogOffsetError,
+    message: /cannot set changelog offset lower than already saved one/i,
+  });
+  t.equal(second.status, 'FAILED');
+  t.equal(partition.getChangelogOffset(), 9999);
+  t.equal(await partition.begin().getAsync('key', PREFIX), 'value');
+});
+
+t.test('21. prepare produces one record per key with headers', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const tx = partition.begin();
+  for (const n of [1, 2, 3]) tx.set(`key${n}`, `value${n}`, PREFIX);
+  const records = await tx.prepare({ topic: 1 });
+  t.equal(tx.status, 'PREPARED');
+  t.equal(records.length, 3);
+  records.forEach((record, i) => {
+    t.equal(text(record.key), `__key__|"key${i + 1}"`);
+    t.equal(text(record.value ?? undefined), `"value${i + 1}"`);
+    t.equal(headerValue(record.headers, COLUMN_FAMILY_HEADER), 'default');
+    t.equal(headerValue(record.headers, PROCESSED_OFFSETS_HEADER), '{"topic":1}');
+  });
+});
+
+t.test('22. a delete produces one tombstone', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const tx = partition.begin();
+  tx.delete('key', PREFIX);
+  const records = await tx.prepare({ topic: 1 });
+  t.equal(records.length, 1);
+  t.equal(records[0]!.value, null);
+  t.equal(text(records[0]!.key), '__key__|"key"');
+  t.equal(headerValue(records[0]!.headers, COLUMN_FAMILY_HEADER), 'default');
+  t.equal(headerValue(records[0]!.headers, PROCESSED_OFFSETS_HEADER), '{"topic":1}');
+});
+
+t.test('23. set then delete of one key produces only the tombstone; unknown offsets give "null"', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const tx = partition.begin();
+  tx.set('key', 'value', PREFIX);
+  tx.delete('key', PREFIX);
+  const records = await tx.prepare(null);
+  t.equal(records.length, 1);
+  t.equal(records[0]!.value, null);
+  t.equal(headerValue(records[0]!.headers, PROCESSED_OFFSETS_HEADER), 'null');
+  const withoutChangelog = await openPartition(t, {}, 'plain');
+  const plain = withoutChangelog.begin();
+  plain.set('key', 'value', PREFIX);
+  t.same(await plain.prepare({ topic: 1 }), [], 'no changelog: no records');
+});
+
+t.test('24. cache rules', async (t) => {
+  const cache = new TransactionCache();
+  t.ok(cache.isEmpty());
+  t.equal(cache.get('default', 'p', 'p|k'), UNDEFINED, 'missing → UNDEFINED');
+  cache.set('default', 'p', 'p|k', bytes('p|k'), bytes('v'));
+  t.notOk(cache.isEmpty());
+  t.same(text(cache.get('default', 'p', 'p|k') as Uint8Array), 'v');
+  cache.delete('default', 'p', 'p|k', bytes('p|k'));
+  t.equal(cache.get('default', 'p', 'p|k'), DELETED, 'set+delete → DELETED');
+  t.same([...cache.getUpdates('default').keys()], ['p'], 'the prefix bucket remains');
+  t.equal(cache.getUpdates('default').get('p')?.size, 0, 'updates after set+delete = {prefix: {}}');
+  cache.set('default', 'p', 'p|k', bytes('p|k'), bytes('v2'));
+  t.equal(cache.getDeletes('default').size, 0, 'delete then set → deletes empty');
+  cache.delete('other', 'q', 'q|x', bytes('q|x'));
+  cache.set('third', 'r', 'r|y', bytes('r|y'), bytes('1'));
+  t.same(cache.columnFamilies().sort(), ['default', 'other', 'third'], 'families = updated ∪ deleted');
+  const deleteOnly = new TransactionCache();
+  deleteOnly.delete('default', 'p', 'p|k', bytes('p|k'));
+  t.notOk(deleteOnly.isEmpty(), 'a delete makes it non-empty');
+});
+
+t.test('25. a custom column family works within and across transactions', async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => {
+    tx.set('key', 'value', PREFIX, 'cf');
+    t.equal(tx.get('key', PREFIX, undefined, 'cf'), 'value');
+    t.ok(tx.exists('key', PREFIX, 'cf'));
+  });
+  await runTransaction(partition, async (tx) => {
+    t.equal(await tx.getAsync('key', PREFIX, undefined, 'cf'), 'value');
+    t.equal(await tx.getAsync('key', PREFIX), undefined, 'not in default');
+    tx.delete('key', PREFIX, 'cf');
+    t.notOk(tx.exists('key', PREFIX, 'cf'));
+  });
+  t.notOk(await partition.begin().existsAsync('key', PREFIX, 'cf'));
+});
+
+t.test('26. raw bytes keys and values round-trip exactly', async (t) => {
+  const partition = await openPartition(t);
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.uint8Array({ maxLength: 64 }), async (key, value) => {
+      await runTransaction(partition, (tx) => tx.setBytes(key, value, NO_PREFIX));
+      const read = await partition.begin().getBytesAsync(key, NO_PREFIX);
+      return read !== undefined && Buffer.from(read).equals(Buffer.from(value));
+    }),
+    { numRuns: 50 },
+  );
+  t.pass('round-trips');
+});
+
+t.test('preload: synchronous reads need loaded keys', async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => {
+    tx.set('a', 1, PREFIX);
+    tx.set('b', 2, PREFIX);
+  });
+  const tx = partition.begin();
+  const error = (() => {
+    try {
+      tx.get('a', PREFIX);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  t.ok(error instanceof StateKeyNotLoadedError);
+  t.match((error as Error).message, /"__key__\|\\"a\\""/, 'names the key');
+  await tx.preload([joinPrefixedKey(PREFIX, encodeUserKey('a')), joinPrefixedKey(PREFIX, encodeUserKey('missing'))]);
+  t.equal(tx.get('a', PREFIX), 1);
+  t.equal(tx.get('missing', PREFIX, 'dflt'), 'dflt', 'preloaded absence');
+  t.notOk(tx.exists('missing', PREFIX));
+  t.throws(() => tx.exists('b', PREFIX), StateKeyNotLoadedError);
+  tx.set('c', 3, PREFIX);
+  t.equal(tx.get('c', PREFIX), 3, 'written keys need no preload');
+  const view = tx.asState(bytes('__key__'));
+  await view.preload(['b']);
+  t.equal(view.get('b'), 2);
+});
+
+t.test('StateView: bound to one message key, JSON keys and values, null is not the default', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const tx = partition.begin();
+  const view = tx.asState('my_key');
+  t.equal(text(view.prefix), '"my_key"');
+  await view.preload(['count', 'nothing']);
+  t.equal(view.get('count', 0), 0);
+  view.set('count', 1);
+  view.set('nothing', null);
+  t.equal(view.get('nothing', 'default'), null, 'stored null reads as null');
+  t.ok(view.exists('count'));
+  view.setBytes('raw', bytes('{"a":1}'));
+  t.same(view.get('raw'), { a: 1 });
+  t.equal(text(view.getBytes('count')), '1');
+  view.delete('raw');
+  t.notOk(view.exists('raw'));
+  t.equal(text(view.storedKey('count')), '"my_key"|"count"');
+  const records = await tx.prepare({ t: 1 });
+  t.same(records.map((r) => text(r.key)).sort(), ['"my_key"|"count"', '"my_key"|"nothing"', '"my_key"|"raw"']);
+  await tx.flush(1);
+  const next = partition.begin().asState(bytes('"my_key"'));
+  t.equal(await next.getAsync('count'), 1, 'bytes prefix equals its JSON form');
+  t.equal(await next.getAsync('nothing', 'default'), null);
+  t.equal(text(await next.getBytesAsync('count')), '1');
+  t.notOk(await next.existsAsync('raw'));
+});
+
+t.test('range reads merge cache and database within a prefix (spec §3.3)', async (t) => {
+  const partition = await openPartition(t);
+  const prefix = bytes('p');
+  const key = (n: number): Uint8Array => appendInteger(prefix, n);
+  await runTransaction(partition, (tx) => {
+    for (const n of [1, 2, 3, 10]) tx.setBytes(key(n), bytes(`db${n}`), NO_PREFIX);
+    tx.setBytes(appendInteger(bytes('q'), 2), bytes('other prefix'), NO_PREFIX);
+  });
+  const tx = partition.begin();
+  // In a transaction the key is the part after `prefix|`.
+  tx.setBytes(encodeBE64(2), bytes('cache2'), prefix);
+  tx.setBytes(encodeBE64(5), bytes('cache5'), prefix);
+  tx.setBytes(encodeBE64(20), bytes('out of range'), prefix);
+  tx.delete(encodeBE64(3), prefix);
+  const items = await tx.getItems(0, 11, prefix);
+  t.same(items.map(([, v]) => text(v)), ['db1', 'cache2', 'cache5', 'db10']);
+  const backwards = await tx.getItems(-5, 11, prefix, true);
+  t.same(backwards.map(([, v]) => text(v)), ['db10', 'cache5', 'cache2', 'db1']);
+  t.same(await tx.getItems(5, 4, prefix), [], 'start > end');
+});
+
+t.test('property: random set/delete/get across transactions and reopenings match a model', async (t) => {
+  const dir = t.testdir();
+  let round = 0;
+  const keyArb = fc.constantFrom('a', 'b', 'c', 'd', 1, 2, [1, 2]);
+  const prefixArb = fc.constantFrom('k1', 'k2', 'k3');
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), prefix: prefixArb, key: keyArb, value: fc.jsonValue({ maxDepth: 2 }) }),
+    fc.record({ kind: fc.constant('delete' as const), prefix: prefixArb, key: keyArb }),
+    fc.record({ kind: fc.constant('get' as const), prefix: prefixArb, key: keyArb }),
+  );
+  const step = fc.record({ ops: fc.array(op, { maxLength: 15 }), commit: fc.boolean(), reopen: fc.boolean() });
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+      const path = `${dir}/model-${round++}`;
+      const model = new Map<string, unknown>();
+      const id = (prefix: string, key: unknown): string => `${prefix}/${JSON.stringify(key)}`;
+      let partition = await StorePartition.open(path, { hasChangelog: true });
+      let offset = 0;
+      try {
+        for (const { ops, commit, reopen } of steps) {
+          const tx = partition.begin();
+          const pending = new Map(model);
+          for (const o of ops) {
+            const view = tx.asState(o.prefix);
+            if (o.kind === 'set') {
+              view.set(o.key, o.value);
+              pending.set(id(o.prefix, o.key), JSON.parse(JSON.stringify(o.value)));
+            } else if (o.kind === 'delete') {
+              view.delete(o.key);
+              pending.delete(id(o.prefix, o.key));
+            } else {
+              const expected = pending.has(id(o.prefix, o.key)) ? pending.get(id(o.prefix, o.key)) : 'MISSING';
+              if (JSON.stringify(await view.getAsync(o.key, 'MISSING')) !== JSON.stringify(expected)) return false;
+              if (JSON.stringify(view.get(o.key, 'MISSING')) !== JSON.stringify(expected)) return false;
+            }
+          }
+          if (commit) {
+            await tx.prepare({ t: offset });
+            await tx.flush(++offset);
+            for (const k of [...model.keys()]) model.delete(k);
+            for (const [k, v] of pending) model.set(k, v);
+          }
+          if (reopen) {
+            await partition.close();
+            partition = await StorePartition.open(path, { hasChangelog: true });
+          }
+        }
+        const check = partition.begin();
+        for (const prefix of ['k1', 'k2', 'k3']) {
+          for (const key of ['a', 'b', 'c', 'd', 1, 2, [1, 2]]) {
+            const expected = model.has(id(prefix, key)) ? model.get(id(prefix, key)) : 'MISSING';
+            const actual = await check.asState(prefix).getAsync(key, 'MISSING');
+            if (JSON.stringify(actual) !== JSON.stringify(expected)) return false;
+          }
+        }
+        return true;
+      } finally {
+        await partition.close();
+      }
+    }),
+    { numRuns: 40 },
+  );
+  t.pass('model holds');
+});
+
+t.test('flush without prepare persists the changes; encodeJson is the value format', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  tx.set('k', { n: 1 }, PREFIX);
+  await tx.flush();
+  t.same(await partition.get(joinPrefixedKey(PREFIX, encodeUserKey('k'))), encodeJson({ n: 1 }));
+});

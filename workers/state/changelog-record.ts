@@ -1,0 +1,26 @@
+import type { RecordHeader } from '../../shared/log/log-backend.js';
+
+/** A changelog record produced by `prepare` for the caller to send (spec §3.4). */
+export interface ChangelogRecord {
+  /** Full stored key bytes (prefix included). */
+  readonly key: Uint8Array;
+  /** Stored value bytes, or `null` for a tombstone. */
+  readonly value: Uint8Array | null;
+  /** `__column_family__` and `__processed_tp_offsets__`. */
+  readonly headers: readonly RecordHeader[];
+}
+
+/** A changelog record read back during recovery, with its changelog offset. */
+export interface ReplayedChangelogRecord {
+  readonly key: unknown;
+  readonly value: unknown;
+  /** Header values may arrive as bytes or strings depending on the log client. */
+  readonly headers: readonly { readonly key: string; readonly value: Uint8Array | string | null }[];
+  readonly offset: number;
+}
+
+/** Committed source offsets (next offset to consume) per source topic; -1001 = never committed. */
+export type CommittedOffsets = Readonly<Record<string, number>>;
+
+/** Processed source offsets per source topic, as carried in `__processed_tp_offsets__`. */
+export type ProcessedOffsets = Readonly<Record<string, number>>;

@@ -1,0 +1,43 @@
+import { RecoveryCommittedOffsetMissingError } from '../../shared/errors/state-errors.js';
+import { COLUMN_FAMILY_HEADER, PROCESSED_OFFSETS_HEADER } from './column-families.js';
+import type { CommittedOffsets, ReplayedChangelogRecord } from './changelog-record.js';
+
+/** Text of the first header named `name`, or `undefined` when absent. */
+export function headerText(record: ReplayedChangelogRecord, name: string): string | undefined {
+  for (const header of record.headers) {
+    if (header.key !== name) continue;
+    if (header.value === null) return undefined;
+    return typeof header.value === 'string' ? header.value : Buffer.from(header.value).toString('utf8');
+  }
+  return undefined;
+}
+
+/** The record's column family, or `undefined` when the header is missing or empty. */
+export function recordColumnFamily(record: ReplayedChangelogRecord): string | undefined {
+  const cf = headerText(record, COLUMN_FAMILY_HEADER);
+  return cf === undefined || cf === '' ? undefined : cf;
+}
+
+/**
+ * The skip rule of spec §5.4: a record whose `__processed_tp_offsets__` names, for any
+ * topic, a processed offset at or beyond that topic's committed offset came from a
+ * checkpoint whose commit did not happen, so it must not be applied. Records without
+ * the header (or with `null`, or with an unrecognised format) are always applied.
+ */
+export function shouldApplyChangelogRecord(record: ReplayedChangelogRecord, committed: CommittedOffsets): boolean {
+  const text = headerText(record, PROCESSED_OFFSETS_HEADER);
+  if (text === undefined) return true;
+  let processed: unknown;
+  try {
+    processed = JSON.parse(text);
+  } catch {
+    return true; // not a format we know: treated like a missing header (older versions)
+  }
+  if (processed === null || typeof processed !== 'object' || Array.isArray(processed)) return true;
+  for (const [topic, offset] of Object.entries(processed as Record<string, unknown>)) {
+    const committedOffset = committed[topic];
+    if (committedOffset === undefined) throw new RecoveryCommittedOffsetMissingError(topic, record.offset);
+    if (typeof offset === 'number' && offset >= committedOffset) return false;
+  }
+  return true;
+}

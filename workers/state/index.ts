@@ -1,0 +1,30 @@
+/** Per-partition state on LevelDB: partitions, transactions, state views, stores. */
+export { StorePartition } from './store-partition.js';
+export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
+export { openDatabase } from './open-database.js';
+export type { OpenDatabaseOptions, OpenRetryEvent } from './open-database.js';
+export { classicLevelFactory, destroyDatabaseDirectory } from './state-database.js';
+export type { StateDatabase, DatabaseFactory } from './state-database.js';
+export { PartitionTransaction } from './partition-transaction.js';
+export type { TransactionStatus, TransactionRangeOptions } from './partition-transaction.js';
+export { TransactionCache, DELETED, UNDEFINED } from './transaction-cache.js';
+export type { CacheLookup, CachedUpdate } from './transaction-cache.js';
+export { StateView } from './state-view.js';
+export { runTransaction } from './run-transaction.js';
+export type { StateStore } from './state-store.js';
+export { KeyValueStore } from './key-value-store.js';
+export type { KeyValueStoreConfig } from './key-value-store.js';
+export { byteKeyId } from './byte-key-id.js';
+export { shouldApplyChangelogRecord, recordColumnFamily, headerText } from './changelog-replay.js';
+export type { ChangelogRecord, ReplayedChangelogRecord, CommittedOffsets, ProcessedOffsets } from './changelog-record.js';
+export {
+  DEFAULT_CF,
+  METADATA_CF,
+  TTL_INDEX_CF,
+  GLOBAL_COUNTER_CF,
+  LOCAL_ONLY_CFS,
+  CHANGELOG_OFFSET_KEY,
+  GLOBAL_COUNTER_KEY,
+  COLUMN_FAMILY_HEADER,
+  PROCESSED_OFFSETS_HEADER,
+} from './column-families.js';

@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { PartitionNotAssignedError } from '../../shared/errors/state-errors.js';
+import type { PartitionTransaction } from './partition-transaction.js';
+import type { StateStore } from './state-store.js';
+import { StorePartition, type StorePartitionOptions } from './store-partition.js';
+
+/** Everything a key-value store needs. */
+export interface KeyValueStoreConfig {
+  readonly name: string;
+  /** Stream id; `null` puts partitions at `<base>/<name>/<partition>`. */
+  readonly streamId: string | null;
+  /** `<state dir>/<consumer group>`. */
+  readonly baseDir: string;
+  readonly hasChangelog: boolean;
+  /** Open options for every partition (`hasChangelog` is taken from above). */
+  readonly options?: Omit<StorePartitionOptions, 'hasChangelog'>;
+}
+
+/**
+ * The plain key-value store: one {@link StorePartition} per assigned partition, at
+ * `<base>/<name>/<streamId>/<partition>/` (spec §1.4).
+ */
+export class KeyValueStore implements StateStore {
+  readonly name: string;
+  readonly streamId: string | null;
+  readonly baseDir: string;
+  readonly hasChangelog: boolean;
+  readonly #options: Omit<StorePartitionOptions, 'hasChangelog'>;
+  readonly #partitions = new Map<number, StorePartition>();
+  /** Opens in flight, so concurrent assigns of one partition share one open. */
+  readonly #opening = new Map<number, Promise<StorePartition>>();
+
+  constructor(config: KeyValueStoreConfig) {
+    this.name = config.name;
+    this.streamId = config.streamId;
+    this.baseDir = config.baseDir;
+    this.hasChangelog = config.hasChangelog;
+    this.#options = config.options ?? {};
+  }
+
+  get partitions(): ReadonlyMap<number, StorePartition> {
+    return this.#partitions;
+  }
+
+  partitionPath(partition: number): string {
+    const parts = this.streamId === null ? [this.name] : [this.name, this.streamId];
+    return join(this.baseDir, ...parts, String(partition));
+  }
+
+  async assignPartition(partition: number): Promise<StorePartition> {
+    const open = this.#partitions.get(partition);
+    if (open !== undefined) return open;
+    let opening = this.#opening.get(partition);
+    if (opening === undefined) {
+      opening = StorePartition.open(this.partitionPath(partition), { ...this.#options, hasChangelog: this.hasChangelog });
+      this.#opening.set(partition, opening);
+    }
+    try {
+      const opened = await opening;
+      this.#partitions.set(partition, opened);
+      return opened;
+    } finally {
+      this.#opening.delete(partition);
+    }
+  }
+
+  async revokePartition(partition: number): Promise<void> {
+    const open = this.#partitions.get(partition);
+    if (open === undefined) return;
+    this.#partitions.delete(partition);
+    await open.close();
+  }
+
+  async destroyPartition(partition: number): Promise<void> {
+    await this.revokePartition(partition);
+    await StorePartition.destroy(this.partitionPath(partition));
+  }
+
+  beginTransaction(partition: number): PartitionTransaction {
+    const open = this.#partitions.get(partition);
+    if (open === undefined) throw new PartitionNotAssignedError(this.name, partition);
+    return open.begin();
+  }
+
+  async close(): Promise<void> {
+    for (const partition of [...this.#partitions.keys()]) await this.revokePartition(partition);
+  }
+}

@@ -1,0 +1,428 @@
+import {
+  InvalidChangelogOffsetError,
+  StateKeyNotLoadedError,
+  StateSerializationError,
+  StateTransactionError,
+} from '../../shared/errors/state-errors.js';
+import { BE64_MAX } from '../../shared/codecs/be64.js';
+import { appendInteger } from '../../shared/codecs/integer-keys.js';
+import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
+import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
+import type { RecordHeader } from '../../shared/log/log-backend.js';
+import { byteKeyId } from './byte-key-id.js';
+import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
+import {
+  COLUMN_FAMILY_HEADER,
+  DEFAULT_CF,
+  GLOBAL_COUNTER_CF,
+  GLOBAL_COUNTER_KEY,
+  LOCAL_ONLY_CFS,
+  PROCESSED_OFFSETS_HEADER,
+} from './column-families.js';
+import { StateView } from './state-view.js';
+import type { StorePartition } from './store-partition.js';
+import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
+
+/** Status of a transaction (spec §3.2). */
+export type TransactionStatus = 'STARTED' | 'PREPARED' | 'COMPLETE' | 'FAILED';
+
+/** Range read in a transaction: `lower` inclusive, `upper` exclusive, within one prefix bucket. */
+export interface TransactionRangeOptions {
+  /** Prefix whose cached updates are merged with the stored entries. */
+  readonly prefix: Uint8Array;
+  readonly lower?: Uint8Array;
+  readonly upper?: Uint8Array;
+  readonly backwards?: boolean;
+  readonly cf?: string;
+}
+
+const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
+const EMPTY_PREFIX_ID = '';
+
+/**
+ * The unit of work on one store partition (the seed's BaseTransaction): an
+ * update/delete cache with read-your-writes, a read cache filled by {@link preload},
+ * and the status machine STARTED → PREPARED → COMPLETE, or → FAILED (spec §3).
+ *
+ * Reads come in two kinds. The synchronous ones (`get`, `getBytes`, `exists`) answer
+ * from the write cache or the read cache and throw {@link StateKeyNotLoadedError}
+ * when the key was neither preloaded nor written: load all keys of a batch with one
+ * {@link preload} (one engine `getMany`), then run user code synchronously. The
+ * `...Async` ones fall back to the database. Reads are cached for the life of the
+ * transaction (the partition has a single owner, so nothing else writes meanwhile).
+ *
+ * Keys: a `Uint8Array` is used verbatim, anything else as compact JSON; the stored key
+ * is `prefix|key`. Values: compact JSON, or raw bytes with the `...Bytes` methods.
+ * The optional trailing `prefixId` (= `byteKeyId(prefix)`) lets a caller that reuses
+ * one prefix (like {@link StateView}) skip recomputing it.
+ */
+export class PartitionTransaction {
+  readonly partition: StorePartition;
+  /** The update/delete cache (exposed for inspection and for the partition's write). */
+  readonly cache = new TransactionCache();
+  /** cf → key id → stored value, or `null` when the key is absent from the database. */
+  readonly #reads = new Map<string, Map<string, Uint8Array | null>>();
+  #status: TransactionStatus = 'STARTED';
+  /** Last global counter value handed out in this transaction, if any. */
+  #counter: bigint | undefined;
+  /**
+   * The last resolved key (stored key bytes and id), reused when the same primitive
+   * key is used again with the same prefix: the read-modify-write pattern
+   * `set(k, get(k) + 1)` then encodes the key once.
+   */
+  #memoKey: unknown = undefined;
+  #memoPrefix: Uint8Array | undefined;
+  #memoStoredKey: Uint8Array = new Uint8Array(0);
+  #memoKeyId = '';
+
+  /** Use {@link StorePartition.begin}. */
+  constructor(partition: StorePartition) {
+    this.partition = partition;
+  }
+
+  /** Current status. */
+  get status(): TransactionStatus {
+    return this.#status;
+  }
+
+  get failed(): boolean {
+    return this.#status === 'FAILED';
+  }
+
+  get prepared(): boolean {
+    return this.#status === 'PREPARED';
+  }
+
+  get completed(): boolean {
+    return this.#status === 'COMPLETE';
+  }
+
+  /** True until the first set or delete. */
+  isEmpty(): boolean {
+    return this.cache.isEmpty();
+  }
+
+  /** A user-facing view bound to one message key (used verbatim if bytes, else JSON). */
+  asState(messageKey: unknown): StateView {
+    return new StateView(this, encodePrefix(messageKey));
+  }
+
+  #assertStatus(operation: string, allowPrepared = false): void {
+    const status = this.#status;
+    if (status === 'STARTED' || (allowPrepared && status === 'PREPARED')) return;
+    throw new StateTransactionError(operation, status);
+  }
+
+  /** Runs a mutation; any failure marks the transaction FAILED (spec §3.2). */
+  #mutate<T>(operation: string, action: () => T): T {
+    this.#assertStatus(operation);
+    try {
+      return action();
+    } catch (error) {
+      this.#status = 'FAILED';
+      throw error;
+    }
+  }
+
+  #readCache(cf: string): Map<string, Uint8Array | null> {
+    let reads = this.#reads.get(cf);
+    if (reads === undefined) {
+      reads = new Map();
+      this.#reads.set(cf, reads);
+    }
+    return reads;
+  }
+
+  // ---- loading -------------------------------------------------------------
+
+  /**
+   * Loads the stored values of `keys` (full stored keys, `prefix|key`) of `cf` that are
+   * not cached yet, with one engine `getMany`, so the synchronous reads can answer.
+   */
+  async preload(keys: readonly Uint8Array[], cf: string = DEFAULT_CF): Promise<void> {
+    this.#assertStatus('preload');
+    const reads = this.#readCache(cf);
+    const missing: Uint8Array[] = [];
+    const missingIds: string[] = [];
+    const wanted = new Set<string>();
+    for (const key of keys) {
+      const id = byteKeyId(key);
+      if (reads.has(id) || wanted.has(id)) continue;
+      wanted.add(id);
+      missing.push(key);
+      missingIds.push(id);
+    }
+    if (missing.length === 0) return;
+    const values = await this.partition.getMany(missing, cf);
+    for (let i = 0; i < missingIds.length; i++) reads.set(missingIds[i]!, values[i] ?? null);
+  }
+
+  // ---- raw lookups by stored key --------------------------------------------
+
+  /** Sync lookup: write cache, then read cache, else {@link StateKeyNotLoadedError}. */
+  #lookup(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
+    const cached = this.cache.get(cf, prefixId, keyId);
+    if (cached === DELETED) return undefined;
+    if (cached !== UNDEFINED) return cached;
+    const read = this.#reads.get(cf)?.get(keyId);
+    if (read === undefined) throw new StateKeyNotLoadedError(storedKey, cf);
+    return read ?? undefined;
+  }
+
+  async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
+    const cached = this.cache.get(cf, prefixId, keyId);
+    if (cached === DELETED) return undefined;
+    if (cached !== UNDEFINED) return cached;
+    const reads = this.#readCache(cf);
+    const read = reads.get(keyId);
+    if (read !== undefined) return read ?? undefined;
+    const stored = await this.partition.get(storedKey, cf);
+    reads.set(keyId, stored ?? null);
+    return stored;
+  }
+
+  /** Resolves `key` under `prefix` into {@link #memoStoredKey} / {@link #memoKeyId}. */
+  #resolve(key: unknown, prefix: Uint8Array): void {
+    if (key === this.#memoKey && prefix === this.#memoPrefix && (typeof key === 'string' || typeof key === 'number')) return;
+    this.#memoKey = undefined; // invalid until fully resolved (encoding may throw)
+    const storedKey = joinPrefixedKey(prefix, encodeUserKey(key));
+    this.#memoStoredKey = storedKey;
+    this.#memoKeyId = byteKeyId(storedKey);
+    this.#memoPrefix = prefix;
+    this.#memoKey = key;
+  }
+
+  // ---- keyed reads ---------------------------------------------------------
+
+  /** Raw stored bytes of `key` under `prefix`, or `undefined` (missing or deleted). Sync; see class docs. */
+  getBytes(
+    key: unknown,
+    prefix: Uint8Array,
+    cf: string = DEFAULT_CF,
+    prefixId: string = byteKeyId(prefix),
+  ): Uint8Array | undefined {
+    this.#assertStatus('getBytes');
+    this.#resolve(key, prefix);
+    return this.#lookup(cf, prefixId, this.#memoKeyId, this.#memoStoredKey);
+  }
+
+  /** Like {@link getBytes}, falling back to the database. */
+  async getBytesAsync(
+    key: unknown,
+    prefix: Uint8Array,
+    cf: string = DEFAULT_CF,
+    prefixId: string = byteKeyId(prefix),
+  ): Promise<Uint8Array | undefined> {
+    this.#assertStatus('getBytes');
+    this.#resolve(key, prefix);
+    return this.#lookupAsync(cf, prefixId, this.#memoKeyId, this.#memoStoredKey);
+  }
+
+  /**
+   * The JSON-decoded value of `key`, or `defaultValue` when missing or deleted. A stored
+   * `null` reads as `null`. Undecodable bytes → {@link StateSerializationError} (the
+   * transaction stays usable). Sync; see class docs.
+   */
+  get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF, prefixId?: string): unknown {
+    const bytes = this.getBytes(key, prefix, cf, prefixId);
+    return bytes === undefined ? defaultValue : decodeJson(bytes);
+  }
+
+  /** Like {@link get}, falling back to the database. */
+  async getAsync(
+    key: unknown,
+    prefix: Uint8Array,
+    defaultValue?: unknown,
+    cf: string = DEFAULT_CF,
+    prefixId?: string,
+  ): Promise<unknown> {
+    const bytes = await this.getBytesAsync(key, prefix, cf, prefixId);
+    return bytes === undefined ? defaultValue : decodeJson(bytes);
+  }
+
+  /** True if `key` is set (in this transaction or stored) and not deleted here. Sync; see class docs. */
+  exists(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): boolean {
+    this.#assertStatus('exists');
+    return this.getBytes(key, prefix, cf, prefixId) !== undefined;
+  }
+
+  /** Like {@link exists}, falling back to the database. */
+  async existsAsync(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): Promise<boolean> {
+    this.#assertStatus('exists');
+    return (await this.getBytesAsync(key, prefix, cf, prefixId)) !== undefined;
+  }
+
+  // ---- keyed writes --------------------------------------------------------
+
+  /** Sets `key` to `JSON(value)`. A serialization failure marks the transaction FAILED. */
+  set(key: unknown, value: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
+    this.#mutate('set', () => {
+      this.#resolve(key, prefix);
+      const bytes = encodeJson(value);
+      this.cache.set(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey, bytes);
+    });
+  }
+
+  /** Sets `key` to raw bytes; a non-`Uint8Array` value → {@link StateSerializationError}, transaction FAILED. */
+  setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
+    this.#mutate('setBytes', () => {
+      if (!(value instanceof Uint8Array)) {
+        throw new StateSerializationError(`setBytes needs a Uint8Array value, got ${typeof value}`);
+      }
+      this.#resolve(key, prefix);
+      this.cache.set(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey, value);
+    });
+  }
+
+  /** Deletes `key` (a missing key is fine). A key serialization failure marks the transaction FAILED. */
+  delete(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
+    this.#mutate('delete', () => {
+      this.#resolve(key, prefix);
+      this.cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
+    });
+  }
+
+  // ---- range reads ---------------------------------------------------------
+
+  /**
+   * Stored entries of `cf` in `[lower, upper)` merged with this transaction's cached
+   * updates of the same prefix bucket (cache wins; keys deleted here removed), sorted
+   * by key bytes, descending when `backwards` (spec §3.3).
+   */
+  async getRange(options: TransactionRangeOptions): Promise<[Uint8Array, Uint8Array][]> {
+    this.#assertStatus('getRange');
+    const cf = options.cf ?? DEFAULT_CF;
+    const lowerId = options.lower === undefined ? undefined : byteKeyId(options.lower);
+    const upperId = options.upper === undefined ? undefined : byteKeyId(options.upper);
+    const deletes = this.cache.getDeletes(cf);
+    const merged = new Map<string, [Uint8Array, Uint8Array]>();
+    for (const entry of await this.partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
+      const id = byteKeyId(entry[0]);
+      if (!deletes.has(id)) merged.set(id, entry);
+    }
+    for (const [id, update] of this.cache.getPrefixUpdates(cf, byteKeyId(options.prefix))) {
+      if (lowerId !== undefined && id < lowerId) continue;
+      if (upperId !== undefined && id >= upperId) continue;
+      merged.set(id, [update.key, update.value]);
+    }
+    // latin1 ids compare exactly like the key bytes.
+    const ids = [...merged.keys()].sort();
+    if (options.backwards === true) ids.reverse();
+    return ids.map((id) => merged.get(id)!);
+  }
+
+  /**
+   * Entries with keys `prefix|BE64(start)` (inclusive) to `prefix|BE64(end)` (exclusive),
+   * merged with the cache as in {@link getRange}. `start` is clamped to ≥ 0; empty if
+   * `start > end`.
+   */
+  async getItems(
+    start: number,
+    end: number,
+    prefix: Uint8Array,
+    backwards = false,
+    cf: string = DEFAULT_CF,
+  ): Promise<[Uint8Array, Uint8Array][]> {
+    this.#assertStatus('getItems');
+    const from = Math.max(start, 0);
+    if (from > end) return [];
+    return this.getRange({ prefix, lower: appendInteger(prefix, from), upper: appendInteger(prefix, end), backwards, cf });
+  }
+
+  // ---- global counter ------------------------------------------------------
+
+  /**
+   * The next value of the partition's global counter (0 on a fresh partition; after
+   * 2^64-1 it wraps to 0). It is persisted at `prepare` (or `flush` without prepare),
+   * so it is visible to later transactions only after this one completes.
+   */
+  nextGlobalCounter(): bigint {
+    return this.#mutate('nextGlobalCounter', () => {
+      let current = this.#counter;
+      if (current === undefined) {
+        const stored = this.partition.getSync(GLOBAL_COUNTER_KEY, GLOBAL_COUNTER_CF);
+        current = stored === undefined ? -1n : parseCounter(stored);
+      }
+      const next = current >= BE64_MAX ? 0n : current + 1n;
+      this.#counter = next;
+      return next;
+    });
+  }
+
+  #persistCounter(): void {
+    if (this.#counter === undefined) return;
+    const value = Buffer.from(this.#counter.toString(), 'latin1'); // JSON(int), full 64-bit range
+    this.cache.set(GLOBAL_COUNTER_CF, EMPTY_PREFIX_ID, GLOBAL_COUNTER_KEY_ID, GLOBAL_COUNTER_KEY, value);
+  }
+
+  // ---- checkpoint ----------------------------------------------------------
+
+  /**
+   * Moves to PREPARED and returns the changelog records for the caller to produce: for
+   * every column family except the local-only ones, one record per updated key (last
+   * value) then one tombstone per deleted key, with headers `__column_family__` and
+   * `__processed_tp_offsets__` = `JSON(processedOffsets)` (`null` when unknown).
+   * Without a changelog, returns `[]`. Any failure marks the transaction FAILED.
+   */
+  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
+    this.#assertStatus('prepare');
+    try {
+      this.#persistCounter();
+      const records = this.partition.hasChangelog ? this.#changelogRecords(processedOffsets) : [];
+      this.#status = 'PREPARED';
+      return records;
+    } catch (error) {
+      this.#status = 'FAILED';
+      throw error;
+    }
+  }
+
+  #changelogRecords(processedOffsets: ProcessedOffsets | null): ChangelogRecord[] {
+    const offsetsHeader = Buffer.from(JSON.stringify(processedOffsets), 'utf8');
+    const records: ChangelogRecord[] = [];
+    for (const cf of this.cache.columnFamilies()) {
+      if (LOCAL_ONLY_CFS.has(cf)) continue;
+      const headers: RecordHeader[] = [
+        { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
+        { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
+      ];
+      for (const bucket of this.cache.getUpdates(cf).values()) {
+        for (const update of bucket.values()) records.push({ key: update.key, value: update.value, headers });
+      }
+      for (const key of this.cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
+    }
+    return records;
+  }
+
+  /**
+   * Writes the cache (all column families) and, when given, `changelogOffset` in one
+   * atomic batch, then moves to COMPLETE. An empty cache writes nothing at all. An
+   * offset lower than the stored one → {@link InvalidChangelogOffsetError}. Allowed in
+   * STARTED (nothing produced) or PREPARED; any failure marks the transaction FAILED.
+   */
+  async flush(changelogOffset: number | null = null): Promise<void> {
+    this.#assertStatus('flush', true);
+    try {
+      if (this.#status === 'STARTED') this.#persistCounter();
+      if (!this.cache.isEmpty()) {
+        if (changelogOffset !== null) {
+          const stored = this.partition.getChangelogOffset();
+          if (stored !== null && changelogOffset < stored) {
+            throw new InvalidChangelogOffsetError(this.partition.path, changelogOffset, stored);
+          }
+        }
+        await this.partition.write(this.cache, changelogOffset);
+      }
+      this.#status = 'COMPLETE';
+    } catch (error) {
+      this.#status = 'FAILED';
+      throw error;
+    }
+  }
+}
+
+function parseCounter(bytes: Uint8Array): bigint {
+  const text = Buffer.from(bytes).toString('latin1');
+  if (!/^\d+$/.test(text)) throw new StateSerializationError(`Invalid global counter value ${JSON.stringify(text)}`);
+  return BigInt(text);
+}

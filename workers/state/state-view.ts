@@ -1,0 +1,82 @@
+import { encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
+import { byteKeyId } from './byte-key-id.js';
+import type { PartitionTransaction } from './partition-transaction.js';
+import { DEFAULT_CF } from './column-families.js';
+
+/**
+ * The user-facing state of one message key (the seed's State): a view bound to one
+ * transaction and one prefix (the serialized message key), so keys of different
+ * message keys never meet. Keys and values are compact JSON (spec §2.2, §2.3); a
+ * `Uint8Array` key is used verbatim.
+ *
+ * The synchronous reads need the keys preloaded (see {@link preload} and
+ * {@link PartitionTransaction.preload}); the `...Async` reads fall back to the database.
+ * Decoded values are not validated against `T`: the type parameter is the caller's claim.
+ */
+export class StateView {
+  readonly #prefixId: string;
+
+  constructor(
+    readonly transaction: PartitionTransaction,
+    readonly prefix: Uint8Array,
+  ) {
+    this.#prefixId = byteKeyId(prefix);
+  }
+
+  /** Stored key bytes (`prefix|key`) of a user key, e.g. to preload it. */
+  storedKey(key: unknown): Uint8Array {
+    return joinPrefixedKey(this.prefix, encodeUserKey(key));
+  }
+
+  /** Loads the stored values of `keys` of this message key in one engine call. */
+  async preload(keys: readonly unknown[]): Promise<void> {
+    await this.transaction.preload(keys.map((key) => this.storedKey(key)));
+  }
+
+  /** Decoded value, or `defaultValue` when missing. A stored `null` reads as `null`. */
+  get<T = unknown>(key: unknown): T | undefined;
+  get<T>(key: unknown, defaultValue: T): T;
+  get(key: unknown, defaultValue?: unknown): unknown {
+    return this.transaction.get(key, this.prefix, defaultValue, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** Like {@link get}, reading the database when the key was not preloaded. */
+  async getAsync<T = unknown>(key: unknown, defaultValue?: T): Promise<T | undefined> {
+    return (await this.transaction.getAsync(key, this.prefix, defaultValue, DEFAULT_CF, this.#prefixId)) as T | undefined;
+  }
+
+  /** Raw stored bytes, or `undefined`. */
+  getBytes(key: unknown): Uint8Array | undefined {
+    return this.transaction.getBytes(key, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** Like {@link getBytes}, reading the database when the key was not preloaded. */
+  getBytesAsync(key: unknown): Promise<Uint8Array | undefined> {
+    return this.transaction.getBytesAsync(key, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** Sets `key` to `JSON(value)`. */
+  set(key: unknown, value: unknown): void {
+    this.transaction.set(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** Sets `key` to raw bytes. */
+  setBytes(key: unknown, value: Uint8Array): void {
+    this.transaction.setBytes(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** Deletes `key`; a missing key is fine. */
+  delete(key: unknown): void {
+    this.transaction.delete(key, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** True if `key` is set and not deleted. */
+  exists(key: unknown): boolean {
+    return this.transaction.exists(key, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+
+  /** Like {@link exists}, reading the database when the key was not preloaded. */
+  existsAsync(key: unknown): Promise<boolean> {
+    return this.transaction.existsAsync(key, this.prefix, DEFAULT_CF, this.#prefixId);
+  }
+}

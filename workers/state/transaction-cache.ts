@@ -1,0 +1,105 @@
+/**
+ * The update/delete cache of one transaction (spec §3.1, §2.10): updates bucketed by
+ * column family and prefix (so range reads merge only the relevant bucket), deletes
+ * per column family. Last write wins; a set removes a pending delete and a delete
+ * removes a pending update (leaving its prefix bucket, possibly empty).
+ *
+ * Keys are addressed by their "id", the latin1 string of the stored key bytes
+ * (see {@link byteKeyId}); the bytes themselves are kept for writing.
+ */
+
+/** Marker: the key was deleted in this transaction; do not consult the database. */
+export const DELETED: unique symbol = Symbol('DELETED');
+/** Marker: the key is not in the cache; consult the database. */
+export const UNDEFINED: unique symbol = Symbol('UNDEFINED');
+
+/** Result of a cache lookup. */
+export type CacheLookup = Uint8Array | typeof DELETED | typeof UNDEFINED;
+
+/** One cached update: stored key bytes and value bytes. */
+export interface CachedUpdate {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** Updates and deletes of one column family. */
+interface ColumnFamilyCache {
+  /** prefix id → key id → update, in insertion order. */
+  readonly updates: Map<string, Map<string, CachedUpdate>>;
+  /** key id → stored key bytes, in insertion order. */
+  readonly deletes: Map<string, Uint8Array>;
+}
+
+/** See the module comment. */
+export class TransactionCache {
+  readonly #families = new Map<string, ColumnFamilyCache>();
+  #empty = true;
+
+  #family(cf: string): ColumnFamilyCache {
+    let family = this.#families.get(cf);
+    if (family === undefined) {
+      family = { updates: new Map(), deletes: new Map() };
+      this.#families.set(cf, family);
+    }
+    return family;
+  }
+
+  /** Records `key = value` in `cf` under the prefix bucket `prefixId`. */
+  set(cf: string, prefixId: string, keyId: string, key: Uint8Array, value: Uint8Array): void {
+    const family = this.#family(cf);
+    let bucket = family.updates.get(prefixId);
+    if (bucket === undefined) {
+      bucket = new Map();
+      family.updates.set(prefixId, bucket);
+    }
+    bucket.set(keyId, { key, value });
+    family.deletes.delete(keyId);
+    this.#empty = false;
+  }
+
+  /** Records the deletion of `key` in `cf`. */
+  delete(cf: string, prefixId: string, keyId: string, key: Uint8Array): void {
+    const family = this.#family(cf);
+    family.updates.get(prefixId)?.delete(keyId);
+    family.deletes.set(keyId, key);
+    this.#empty = false;
+  }
+
+  /** The cached value, {@link DELETED} or {@link UNDEFINED}. */
+  get(cf: string, prefixId: string, keyId: string): CacheLookup {
+    const family = this.#families.get(cf);
+    if (family === undefined) return UNDEFINED;
+    if (family.deletes.has(keyId)) return DELETED;
+    const update = family.updates.get(prefixId)?.get(keyId);
+    return update === undefined ? UNDEFINED : update.value;
+  }
+
+  /** True until the first set or delete. */
+  isEmpty(): boolean {
+    return this.#empty;
+  }
+
+  /** Column families with updates or deletes. */
+  columnFamilies(): string[] {
+    const names: string[] = [];
+    for (const [cf, family] of this.#families) {
+      if (family.updates.size > 0 || family.deletes.size > 0) names.push(cf);
+    }
+    return names;
+  }
+
+  /** The update buckets of `cf`: prefix id → key id → update (live view; do not mutate). */
+  getUpdates(cf: string): ReadonlyMap<string, ReadonlyMap<string, CachedUpdate>> {
+    return this.#families.get(cf)?.updates ?? new Map();
+  }
+
+  /** The update bucket of one prefix in `cf` (live view; do not mutate). */
+  getPrefixUpdates(cf: string, prefixId: string): ReadonlyMap<string, CachedUpdate> {
+    return this.#families.get(cf)?.updates.get(prefixId) ?? new Map();
+  }
+
+  /** The deleted keys of `cf`: key id → stored key bytes (live view; do not mutate). */
+  getDeletes(cf: string): ReadonlyMap<string, Uint8Array> {
+    return this.#families.get(cf)?.deletes ?? new Map();
+  }
+}
