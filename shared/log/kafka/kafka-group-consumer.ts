@@ -1,0 +1,330 @@
+/**
+ * `GroupConsumer` on a librdkafka KafkaConsumer with the `range` assignor and manual
+ * commits. librdkafka hands rebalances to a JS callback and waits for `assign` /
+ * `unassign`, so the listener is awaited first:
+ *  - assign: `onAssign` resolves, then the partitions are assigned (with any offsets
+ *    `seek` set meanwhile), so no record of them is delivered before it;
+ *  - revoke: the partitions stop being delivered at once, `onRevoke` resolves, then
+ *    they are unassigned;
+ *  - lost (session expired): `onLost` (or `onRevoke` if absent) instead.
+ * `close()` calls `onRevoke` for the whole assignment while still a member (so it may
+ * commit), then leaves the group.
+ */
+import { LogClosedError, PartitionNotAssignedError } from '../../errors/log-errors.js';
+import {
+  tpKey,
+  type GroupConsumer,
+  type LogRecord,
+  type PartitionOffset,
+  type RebalanceListener,
+  type TopicPartition,
+} from '../log-backend.js';
+import { groupConsumerConfig } from './client-config.js';
+import type { KafkaContext } from './kafka-context.js';
+import { callback, connect, disconnect, ErrorCode, RdKafka, type KafkaConsumer, type LibrdKafkaError, type Message } from './rdkafka.js';
+import { toLogRecord } from './record-conversion.js';
+import type { TopicMetadata } from './topic-metadata.js';
+
+/** Registry of live members, so a transaction can send offsets with the member's group metadata. */
+export interface GroupMembers {
+  add(group: string, consumer: KafkaConsumer): void;
+  remove(group: string, consumer: KafkaConsumer): void;
+}
+
+export class KafkaGroupConsumer implements GroupConsumer {
+  private listener: RebalanceListener | undefined;
+  /** Partitions the group gave this member (including while `onAssign` runs). */
+  private readonly owned = new Map<string, TopicPartition>();
+  /** Owned partitions actually assigned in librdkafka (records may flow). */
+  private readonly active = new Set<string>();
+  private readonly paused = new Set<string>();
+  /** Offsets `seek` chose for partitions not yet active; applied at assign. */
+  private readonly pendingOffsets = new Map<string, number>();
+  /** Seeks librdkafka has not confirmed; `poll` waits for them. */
+  private pendingSeeks: Promise<void>[] = [];
+  /** Bumped per partition by `seek`/`pause`, so records fetched before it are dropped. */
+  private readonly epochs = new Map<string, number>();
+  private rebalances: Promise<void> = Promise.resolve();
+  private polling: Promise<unknown> = Promise.resolve();
+  private failure: Error | undefined;
+  private closing = false;
+  private closed = false;
+
+  private constructor(
+    private readonly context: KafkaContext,
+    private readonly topics: TopicMetadata,
+    private readonly members: GroupMembers,
+    private readonly group: string,
+    private readonly consumer: KafkaConsumer,
+  ) {}
+
+  static async open(context: KafkaContext, topics: TopicMetadata, members: GroupMembers, group: string): Promise<KafkaGroupConsumer> {
+    let self: KafkaGroupConsumer | undefined;
+    let consumer: KafkaConsumer;
+    try {
+      consumer = new RdKafka.KafkaConsumer({
+        ...groupConsumerConfig(context.config, group),
+        rebalance_cb: (error: LibrdKafkaError, assignment: TopicPartition[]) => self?.onRebalance(error, assignment),
+      });
+    } catch (error) {
+      throw context.error(`create consumer of group "${group}"`, error);
+    }
+    context.attachLogging(consumer, `consumer ${group}`);
+    try {
+      await connect(consumer, context.requestTimeoutMs);
+    } catch (error) {
+      throw context.error(`connect consumer of group "${group}" to ${context.config.bootstrapServers}`, error);
+    }
+    // Wait for the first record only, then take what is already fetched.
+    (consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(value: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    self = new KafkaGroupConsumer(context, topics, members, group, consumer);
+    return self;
+  }
+
+  async subscribe(topics: readonly string[], listener: RebalanceListener): Promise<void> {
+    this.assertOpen();
+    for (const topic of topics) await this.topics.requireTopic(topic);
+    this.listener = listener;
+    try {
+      this.consumer.subscribe([...topics]);
+    } catch (error) {
+      throw this.context.error(`subscribe group "${this.group}" to ${topics.join(', ')}`, error);
+    }
+    this.members.add(this.group, this.consumer);
+  }
+
+  async poll(maxRecords: number, timeoutMs: number): Promise<LogRecord[]> {
+    this.assertOpen();
+    const run = this.polling.then(() => this.pollOnce(maxRecords, timeoutMs));
+    this.polling = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pollOnce(maxRecords: number, timeoutMs: number): Promise<LogRecord[]> {
+    if (this.failure) throw this.failure;
+    if (this.pendingSeeks.length > 0) {
+      const seeks = this.pendingSeeks;
+      this.pendingSeeks = [];
+      await Promise.all(seeks);
+    }
+    const epochs = new Map(this.epochs);
+    this.consumer.setDefaultConsumeTimeout(Math.max(1, timeoutMs));
+    let messages: Message[];
+    try {
+      messages = await callback<Message[]>((cb) => this.consumer.consume(maxRecords, cb));
+    } catch (error) {
+      throw this.context.error(`poll group "${this.group}"`, error);
+    }
+    if (this.failure) throw this.failure;
+    return this.deliverable(messages, epochs);
+  }
+
+  /**
+   * Records of partitions still active, unpaused and not sought since the fetch
+   * started. A paused partition's dropped records are fetched again on resume.
+   */
+  private deliverable(messages: readonly Message[], epochs: ReadonlyMap<string, number>): LogRecord[] {
+    const records: LogRecord[] = [];
+    let rewind: Map<string, Message> | undefined;
+    for (const message of messages) {
+      const key = `${message.topic}[${message.partition}]`;
+      if (!this.active.has(key) || this.epochs.get(key) !== epochs.get(key)) continue;
+      if (this.paused.has(key)) {
+        rewind ??= new Map();
+        if (!rewind.has(key)) rewind.set(key, message);
+        continue;
+      }
+      records.push(toLogRecord(message));
+    }
+    if (rewind) {
+      for (const message of rewind.values()) this.seek(message, message.offset);
+    }
+    return records;
+  }
+
+  assignment(): readonly TopicPartition[] {
+    return [...this.owned.values()];
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    const toPause: TopicPartition[] = [];
+    for (const tp of partitions) {
+      const key = tpKey(tp);
+      this.paused.add(key);
+      if (this.active.has(key)) toPause.push({ topic: tp.topic, partition: tp.partition });
+    }
+    if (toPause.length > 0) this.consumer.pause(toPause);
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    const toResume: TopicPartition[] = [];
+    for (const tp of partitions) {
+      const key = tpKey(tp);
+      this.paused.delete(key);
+      if (this.active.has(key)) toResume.push({ topic: tp.topic, partition: tp.partition });
+    }
+    if (toResume.length > 0) this.consumer.resume(toResume);
+  }
+
+  seek(partition: TopicPartition, offset: number): void {
+    const key = tpKey(partition);
+    if (!this.owned.has(key)) throw new PartitionNotAssignedError(this.group, partition.topic, partition.partition);
+    this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+    if (!this.active.has(key)) {
+      this.pendingOffsets.set(key, offset);
+      return;
+    }
+    const target = { topic: partition.topic, partition: partition.partition, offset };
+    this.pendingSeeks.push(
+      callback<void>((cb) => this.consumer.seek(target, 0, cb)).catch((error: unknown) => {
+        this.failure ??= this.context.error(`seek ${key} to ${offset}`, error);
+      }),
+    );
+  }
+
+  async committed(partitions: readonly TopicPartition[]): Promise<Map<string, number | undefined>> {
+    this.assertOpen();
+    return readCommitted(this.context, this.consumer, this.group, partitions);
+  }
+
+  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    this.assertOpen();
+    if (offsets.length === 0) return;
+    const toCommit = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    try {
+      await callback<void>((cb) =>
+        (this.consumer as unknown as { commitCb(offsets: unknown, cb: (error: LibrdKafkaError | null) => void): void }).commitCb(
+          toCommit,
+          (error) => cb(error, undefined),
+        ),
+      );
+    } catch (error) {
+      throw this.context.error(`commit offsets of group "${this.group}"`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.polling;
+    await this.rebalances;
+    // Revoke while still a member, so the listener can still commit.
+    const revoked = [...this.owned.values()];
+    this.active.clear();
+    if (revoked.length > 0 && this.listener) {
+      try {
+        await this.listener.onRevoke(revoked);
+      } catch (error) {
+        this.context.log('error', `onRevoke at close of group "${this.group}" failed: ${String(error)}`);
+      }
+    }
+    this.owned.clear();
+    this.closed = true;
+    this.members.remove(this.group, this.consumer);
+    // librdkafka revokes again on close; the callback then only unassigns.
+    await disconnect(this.consumer);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LogClosedError(`kafka consumer of group "${this.group}"`);
+  }
+
+  private onRebalance(error: LibrdKafkaError, assignment: TopicPartition[]): void {
+    // Read now: librdkafka only knows it inside this rebalance.
+    let lost = false;
+    try {
+      lost = (this.consumer as unknown as { assignmentLost(): boolean }).assignmentLost();
+    } catch {
+      lost = false;
+    }
+    const partitions = assignment.map(({ topic, partition }) => ({ topic, partition }));
+    this.rebalances = this.rebalances.then(() =>
+      error?.code === ErrorCode.ASSIGN_PARTITIONS ? this.assign(partitions) : this.revoke(partitions, lost),
+    );
+  }
+
+  private async assign(partitions: TopicPartition[]): Promise<void> {
+    for (const tp of partitions) this.owned.set(tpKey(tp), tp);
+    if (!this.closing && this.listener) {
+      try {
+        await this.listener.onAssign(partitions);
+      } catch (error) {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    const withOffsets = partitions.map((tp) => {
+      const offset = this.pendingOffsets.get(tpKey(tp));
+      this.pendingOffsets.delete(tpKey(tp));
+      return offset === undefined ? tp : { ...tp, offset };
+    });
+    if (!this.safely(() => this.consumer.assign(withOffsets), 'assign')) return;
+    for (const tp of partitions) this.active.add(tpKey(tp));
+    const paused = partitions.filter((tp) => this.paused.has(tpKey(tp)));
+    if (paused.length > 0) this.safely(() => this.consumer.pause(paused), 'pause');
+  }
+
+  private async revoke(partitions: TopicPartition[], lost: boolean): Promise<void> {
+    // Stop delivering them before the listener checkpoints.
+    for (const tp of partitions) this.active.delete(tpKey(tp));
+    const listener = this.listener;
+    if (!this.closing && listener && partitions.length > 0) {
+      try {
+        if (lost && listener.onLost) await listener.onLost(partitions);
+        else await listener.onRevoke(partitions);
+      } catch (error) {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    if (!this.closing) {
+      for (const tp of partitions) {
+        this.owned.delete(tpKey(tp));
+        this.paused.delete(tpKey(tp));
+        this.pendingOffsets.delete(tpKey(tp));
+      }
+    }
+    this.safely(() => this.consumer.unassign(), 'unassign');
+  }
+
+  /** librdkafka calls made from the rebalance callback fail harmlessly once disconnected. */
+  private safely(call: () => void, what: string): boolean {
+    try {
+      call();
+      return true;
+    } catch (error) {
+      if (this.consumer.isConnected()) {
+        this.failure ??= this.context.error(`${what} in rebalance of group "${this.group}"`, error);
+      }
+      return false;
+    }
+  }
+
+  /** For the backend: the underlying client (its group metadata goes with transactions). */
+  get client(): KafkaConsumer {
+    return this.consumer;
+  }
+}
+
+/** Committed offsets of `group` through `consumer`; `undefined` where none was committed. */
+export async function readCommitted(
+  context: KafkaContext,
+  consumer: KafkaConsumer,
+  group: string,
+  partitions: readonly TopicPartition[],
+): Promise<Map<string, number | undefined>> {
+  const result = new Map<string, number | undefined>();
+  if (partitions.length === 0) return result;
+  const query = partitions.map(({ topic, partition }) => ({ topic, partition }));
+  let committed;
+  try {
+    committed = await callback<{ topic: string; partition: number; offset?: number }[]>((cb) =>
+      consumer.committed(query, context.requestTimeoutMs, cb),
+    );
+  } catch (error) {
+    throw context.error(`read committed offsets of group "${group}"`, error);
+  }
+  for (const tp of partitions) result.set(tpKey(tp), undefined);
+  for (const entry of committed) {
+    if (typeof entry.offset === 'number' && entry.offset >= 0) result.set(tpKey(entry), entry.offset);
+  }
+  return result;
+}

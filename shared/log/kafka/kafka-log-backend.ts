@@ -1,0 +1,270 @@
+/**
+ * The `kafka` log backend on @confluentinc/kafka-javascript (librdkafka). It runs on the
+ * coordinator thread only: the native client cannot be loaded in worker threads.
+ *
+ * Limits of the client, not of Kafka: topic configs cannot be read back (no
+ * DescribeConfigs in the callback API), so `config.compact` is reported only for topics
+ * this backend created in this process; a null header value is sent as an empty one.
+ */
+import { InvalidLogArgumentError, LogClosedError, TopicPartitionCountMismatchError } from '../../errors/log-errors.js';
+import type {
+  GroupConsumer,
+  LogBackend,
+  LogProducer,
+  PartitionReader,
+  TopicConfig,
+  TopicDescription,
+  TopicPartition,
+  Watermarks,
+} from '../log-backend.js';
+import { partitionForKey } from '../murmur2-partitioner.js';
+import { groupOffsetsClientConfig, metadataClientConfig } from './client-config.js';
+import { KafkaContext, type KafkaLogger } from './kafka-context.js';
+import { KafkaGroupConsumer, readCommitted, type GroupMembers } from './kafka-group-consumer.js';
+import { KafkaPartitionReader } from './kafka-partition-reader.js';
+import { KafkaLogProducer } from './kafka-producer.js';
+import { callback, connect, createAdmin, disconnect, ErrorCode, isLibrdKafkaError, metadata, RdKafka, type IAdminClient, type KafkaConsumer, type Producer, type WatermarkOffsets } from './rdkafka.js';
+import type { ClientProperties } from './secret-redaction.js';
+import { TopicMetadata } from './topic-metadata.js';
+
+export interface KafkaBackendOptions {
+  /** Bootstrap brokers, `host:port` each, as a list or one comma-separated string. */
+  readonly brokers: readonly string[] | string;
+  /** librdkafka properties passed through to every client (security settings included). */
+  readonly clientProperties?: ClientProperties;
+  /** `client.id` of every client; default `weir`. */
+  readonly clientId?: string;
+  /** Receives librdkafka's log lines and errors, secrets redacted. */
+  readonly logger?: KafkaLogger;
+  /** `transactional.id` of the exactly-once producer; default `weir-<uuid>`. Give each process its own stable id. */
+  readonly transactionalId?: string;
+  /** Budget of one broker request (metadata, watermarks, commits, transactions). Default 10,000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Budget of a CreateTopics request before falling back to auto-creation. Default 10,000 ms. */
+  readonly createTopicTimeoutMs?: number;
+  /** A partition read fails when it reaches neither `maxRecords` nor the end in this time. Default 30,000 ms. */
+  readonly readTimeoutMs?: number;
+}
+
+export class KafkaLogBackend implements LogBackend {
+  readonly kind = 'kafka' as const;
+  private readonly admin: IAdminClient;
+  private readonly topics: TopicMetadata;
+  /** Configs this backend created topics with (the client cannot read them back). */
+  private readonly createdConfigs = new Map<string, TopicConfig>();
+  /** Non-member consumers per group: committed offsets and transaction group metadata. */
+  private readonly groupClients = new Map<string, Promise<KafkaConsumer>>();
+  private readonly members = new Map<string, KafkaConsumer[]>();
+  private readonly closeables = new Set<{ close(): Promise<void> }>();
+  private closed = false;
+
+  private constructor(
+    private readonly context: KafkaContext,
+    private readonly metadataClient: Producer,
+    private readonly options: KafkaBackendOptions,
+  ) {
+    this.admin = createAdmin(metadataClient);
+    this.topics = new TopicMetadata(metadataClient, context);
+  }
+
+  /** Connects to the cluster. @throws InvalidLogArgumentError for missing brokers, KafkaClientError when unreachable. */
+  static async open(options: KafkaBackendOptions): Promise<KafkaLogBackend> {
+    const brokers = (typeof options.brokers === 'string' ? options.brokers.split(',') : [...options.brokers])
+      .map((broker) => broker.trim())
+      .filter((broker) => broker.length > 0);
+    if (brokers.length === 0) throw new InvalidLogArgumentError('brokers', options.brokers, 'at least one host:port');
+    const context = new KafkaContext(
+      { bootstrapServers: brokers.join(','), clientId: options.clientId ?? 'weir', properties: options.clientProperties ?? {} },
+      options.logger,
+      options.requestTimeoutMs ?? 10_000,
+    );
+    let client: Producer;
+    try {
+      client = new RdKafka.Producer(metadataClientConfig(context.config));
+    } catch (error) {
+      throw context.error('create metadata client', error);
+    }
+    context.attachLogging(client, 'metadata');
+    try {
+      await connect(client, context.requestTimeoutMs);
+    } catch (error) {
+      throw context.error(`connect to ${context.config.bootstrapServers}`, error);
+    }
+    return new KafkaLogBackend(context, client, options);
+  }
+
+  async createTopic(name: string, partitions: number, config: TopicConfig = {}): Promise<void> {
+    this.assertOpen();
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidLogArgumentError('topic', name, 'a non-empty topic name');
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new InvalidLogArgumentError('partitions', partitions, 'a positive integer');
+    }
+    if ((await this.topics.partitions(name, { fresh: true })) === undefined) {
+      await this.requestTopic(name, partitions, config);
+    }
+    const existing = await this.topics.partitions(name, { fresh: true });
+    if (existing === undefined) throw this.context.error(`create topic "${name}"`, 'the topic is still missing after creation');
+    if (existing !== partitions) throw new TopicPartitionCountMismatchError(name, existing, partitions);
+    if (!this.createdConfigs.has(name)) this.createdConfigs.set(name, { ...config });
+  }
+
+  /** CreateTopics; when the request times out (librdkafka's mock cluster never answers it), auto-creation by a metadata request. */
+  private async requestTopic(name: string, partitions: number, config: TopicConfig): Promise<void> {
+    const timeoutMs = this.options.createTopicTimeoutMs ?? 10_000;
+    try {
+      await callback<void>((cb) =>
+        this.admin.createTopic(
+          {
+            topic: name,
+            num_partitions: partitions,
+            replication_factor: -1,
+            config: config.compact ? { 'cleanup.policy': 'compact' } : {},
+          },
+          timeoutMs,
+          (error) => cb(error, undefined),
+        ),
+      );
+      this.createdConfigs.set(name, { ...config });
+    } catch (error) {
+      if (isLibrdKafkaError(error) && error.code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
+      if (!isLibrdKafkaError(error) || error.code !== ErrorCode.TIMED_OUT) throw this.context.error(`create topic "${name}"`, error);
+      this.context.log('warn', `CreateTopics for "${name}" timed out after ${timeoutMs} ms; relying on broker auto-creation`);
+      await this.autoCreate(name);
+    }
+  }
+
+  private async autoCreate(name: string): Promise<void> {
+    try {
+      await metadata(this.metadataClient, { topic: name, timeout: this.context.requestTimeoutMs });
+    } catch (error) {
+      throw this.context.error(`auto-create topic "${name}"`, error);
+    }
+    const deadline = Date.now() + this.context.requestTimeoutMs;
+    while ((await this.topics.partitions(name, { fresh: true })) === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription | undefined> {
+    this.assertOpen();
+    const partitions = await this.topics.partitions(name, { fresh: true });
+    return partitions === undefined ? undefined : this.description(name, partitions);
+  }
+
+  async listTopics(): Promise<TopicDescription[]> {
+    this.assertOpen();
+    const all = await this.topics.refresh();
+    return [...all].map(([name, partitions]) => this.description(name, partitions));
+  }
+
+  private description(name: string, partitions: number): TopicDescription {
+    return { name, partitions, config: { ...(this.createdConfigs.get(name) ?? {}) } };
+  }
+
+  async watermarks(partition: TopicPartition): Promise<Watermarks> {
+    this.assertOpen();
+    await this.topics.requirePartition(partition);
+    try {
+      const marks = await callback<WatermarkOffsets>((cb) =>
+        this.metadataClient.queryWatermarkOffsets(partition.topic, partition.partition, this.context.requestTimeoutMs, cb),
+      );
+      return { low: marks.lowOffset, high: marks.highOffset };
+    } catch (error) {
+      throw this.context.error(`query watermarks of ${partition.topic}[${partition.partition}]`, error);
+    }
+  }
+
+  async committedOffsets(group: string, partitions: readonly TopicPartition[]): Promise<Map<string, number | undefined>> {
+    this.assertOpen();
+    return readCommitted(this.context, await this.groupClient(group), group, partitions);
+  }
+
+  async producer(): Promise<LogProducer> {
+    this.assertOpen();
+    const producer = await KafkaLogProducer.open(
+      this.context,
+      this.topics,
+      (group) => this.groupMetadataSource(group),
+      this.options.transactionalId,
+    );
+    return this.track(producer);
+  }
+
+  async consumer(group: string): Promise<GroupConsumer> {
+    this.assertOpen();
+    const members: GroupMembers = {
+      add: (name, consumer) => this.members.set(name, [...(this.members.get(name) ?? []), consumer]),
+      remove: (name, consumer) => this.members.set(name, (this.members.get(name) ?? []).filter((c) => c !== consumer)),
+    };
+    return this.track(await KafkaGroupConsumer.open(this.context, this.topics, members, group));
+  }
+
+  async reader(): Promise<PartitionReader> {
+    this.assertOpen();
+    return this.track(await KafkaPartitionReader.open(this.context, this.topics, this.options.readTimeoutMs ?? 30_000));
+  }
+
+  partitionFor(key: Uint8Array | null, partitions: number): number {
+    if (!Number.isInteger(partitions) || partitions < 1) throw new InvalidLogArgumentError('partitions', partitions, 'a positive integer');
+    // librdkafka's murmur2_random: null keys go to a random partition.
+    if (key === null) return Math.floor(Math.random() * partitions);
+    return partitionForKey(key, partitions);
+  }
+
+  /** Closes every producer, consumer and reader this backend opened, then its own clients. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.closeables].map((closeable) => closeable.close().catch(() => undefined)));
+    const groupClients = await Promise.all([...this.groupClients.values()].map((client) => client.catch(() => undefined)));
+    await Promise.all(groupClients.map((client) => client && disconnect(client)));
+    await disconnect(this.metadataClient);
+  }
+
+  /** A live member's consumer (its generation fences zombies), else a non-member one. */
+  private async groupMetadataSource(group: string): Promise<KafkaConsumer> {
+    const member = this.members.get(group)?.[0];
+    return member ?? this.groupClient(group);
+  }
+
+  private groupClient(group: string): Promise<KafkaConsumer> {
+    let client = this.groupClients.get(group);
+    if (client === undefined) {
+      client = this.openGroupClient(group);
+      this.groupClients.set(group, client);
+      client.catch(() => this.groupClients.delete(group));
+    }
+    return client;
+  }
+
+  private async openGroupClient(group: string): Promise<KafkaConsumer> {
+    let consumer: KafkaConsumer;
+    try {
+      consumer = new RdKafka.KafkaConsumer(groupOffsetsClientConfig(this.context.config, group));
+    } catch (error) {
+      throw this.context.error(`create offsets client of group "${group}"`, error);
+    }
+    this.context.attachLogging(consumer, `offsets ${group}`);
+    try {
+      await connect(consumer, this.context.requestTimeoutMs);
+    } catch (error) {
+      throw this.context.error(`connect offsets client of group "${group}"`, error);
+    }
+    return consumer;
+  }
+
+  private track<T extends { close(): Promise<void> }>(closeable: T): T {
+    this.closeables.add(closeable);
+    const close = closeable.close.bind(closeable);
+    closeable.close = async () => {
+      this.closeables.delete(closeable);
+      await close();
+    };
+    return closeable;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LogClosedError('kafka log backend');
+  }
+}
+
