@@ -121,7 +121,7 @@ export class PartitionProcessor {
       },
       emit: (topic: string, output: OutputRecord): void => {
         if (!this.options.outputTopics.has(topic)) throw new UnknownOutputTopicError(topic, [...this.options.outputTopics]);
-        this.outputs.push(outputRecord(topic, output, record.timestamp));
+        this.outputs.push(outputRecord(topic, output, record));
       },
     };
   }
@@ -188,9 +188,16 @@ export class PartitionProcessor {
   }
 }
 
-function outputRecord(topic: string, output: OutputRecord, inputTimestamp: number): LogRecord {
-  const headers: RecordHeader[] = Object.entries(output.headers ?? {}).map(([key, value]) => ({ key, value: encoder.encode(value) }));
-  const key = output.key === undefined || output.key === null ? null : encodeJson(output.key);
+function outputRecord(topic: string, output: OutputRecord, input: InputRecord): LogRecord {
+  const headers: RecordHeader[] =
+    output.headers === undefined ? [] : Object.entries(output.headers).map(([key, value]) => ({ key, value: encoder.encode(value) }));
+  // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding.
+  const key =
+    output.key === undefined || output.key === null
+      ? null
+      : output.key === input.key && input.rawKey !== null
+        ? input.rawKey
+        : encodeJson(output.key);
   return {
     topic,
     partition: UNASSIGNED_PARTITION,
@@ -198,6 +205,6 @@ function outputRecord(topic: string, output: OutputRecord, inputTimestamp: numbe
     key,
     value: encodeJson(output.value),
     headers,
-    timestamp: output.timestamp ?? inputTimestamp,
+    timestamp: output.timestamp ?? input.timestamp,
   };
 }
