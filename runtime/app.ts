@@ -48,6 +48,11 @@ export interface RunSummary {
   readonly recordsPerSecond: number;
   readonly recoveredRecords: number;
   readonly checkpoints: number;
+  /** Changelog records appended by this run's checkpoints, and their key + value bytes. */
+  readonly changelogRecords: number;
+  readonly changelogBytes: number;
+  /** Records emitted to output (and dead-letter) topics. */
+  readonly outputRecords: number;
   readonly coordinatorCpuSeconds: number;
   readonly workers: readonly WorkerSummary[];
 }
@@ -116,6 +121,9 @@ class RunningJob {
   private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
   private recoveredRecords = 0;
   private checkpoints = 0;
+  private changelogRecords = 0;
+  private changelogBytes = 0;
+  private outputRecords = 0;
 
   constructor(
     private readonly config: WeirConfig,
@@ -181,6 +189,9 @@ class RunningJob {
       recordsPerSecond: seconds > 0 ? records / seconds : 0,
       recoveredRecords: this.recoveredRecords,
       checkpoints: this.checkpoints,
+      changelogRecords: this.changelogRecords,
+      changelogBytes: this.changelogBytes,
+      outputRecords: this.outputRecords,
       coordinatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
       workers: stats.map((s) => ({
         workerId: s.workerId,
@@ -240,6 +251,9 @@ class RunningJob {
     try {
       const result = await this.checkpointer.checkpoint();
       if (result.partitions > 0) this.checkpoints++;
+      this.changelogRecords += result.changelogRecords;
+      this.changelogBytes += result.changelogBytes;
+      this.outputRecords += result.outputRecords;
       for (const o of result.committedOffsets) this.router.markCommitted(o);
     } catch (error) {
       await this.checkpointer.abort();

@@ -19,6 +19,8 @@ import type { WorkerHandle } from './worker-pool.js';
 export interface CheckpointResult {
   readonly partitions: number;
   readonly changelogRecords: number;
+  /** Key + value bytes of the changelog records appended. */
+  readonly changelogBytes: number;
   readonly outputRecords: number;
   readonly committedOffsets: readonly PartitionOffset[];
 }
@@ -43,9 +45,13 @@ export class Checkpointer {
     await Promise.all(this.workers.map((w) => w.drained()));
     const prepared = await Promise.all(this.workers.map((w) => w.control.prepare()));
     const all = prepared.flat();
-    if (all.length === 0) return { partitions: 0, changelogRecords: 0, outputRecords: 0, committedOffsets: [] };
+    if (all.length === 0) return { partitions: 0, changelogRecords: 0, changelogBytes: 0, outputRecords: 0, committedOffsets: [] };
 
     const records = this.appendRecordsOf(all);
+    let changelogBytes = 0;
+    for (const r of records) {
+      if (this.options.storeOfChangelog(r.topic) !== undefined) changelogBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    }
     const offsets = committedOffsetsOf(all);
     let results: AppendResult[];
     if (this.options.exactlyOnce) {
@@ -65,6 +71,7 @@ export class Checkpointer {
     return {
       partitions: all.length,
       changelogRecords: all.reduce((n, p) => n + p.changelogRecords, 0),
+      changelogBytes,
       outputRecords: all.reduce((n, p) => n + p.outputRecords, 0),
       committedOffsets: offsets,
     };
