@@ -150,6 +150,6 @@ const result = {
     appendSyncVsRawWrite: Number((pick('logAppendSync') / pick('rawWrite')).toFixed(2)),
     readVsRawScan: Number((pick('logRead') / pick('rawScan')).toFixed(2)),
   },
-  rounds_: rounds,
+  perRound: rounds,
 };
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

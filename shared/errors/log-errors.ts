@@ -118,3 +118,16 @@ function describeValue(value: unknown): string {
   }
   return typeof value;
 }
+
+/** The local log has one member per consumer group, and this group already has a subscribed one. */
+export class GroupMemberConflictError extends WeirError {
+  readonly group: string;
+
+  constructor(group: string) {
+    super(
+      'LOG_GROUP_MEMBER_CONFLICT',
+      `consumer group "${group}" already has a subscribed member in this process; the local log gives a group one member (close it first)`,
+    );
+    this.group = group;
+  }
+}

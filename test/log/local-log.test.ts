@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import {
+  GroupMemberConflictError,
   InvalidLogArgumentError,
   LogClosedError,
   LogLockedError,
@@ -138,4 +139,23 @@ t.test('operations after close fail with LogClosedError; a waiting poll returns 
   await t.rejects(log.listTopics(), LogClosedError);
   await t.rejects(consumer.poll(1, 1), LogClosedError);
   await log.close();
+});
+
+t.test('a group has one member at a time', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  await log.createTopic('t', 1);
+  const listener = { onAssign: async () => {}, onRevoke: async () => {} };
+  const first = await log.consumer('g');
+  await first.subscribe(['t'], listener);
+  const second = await log.consumer('g');
+  await t.rejects(second.subscribe(['t'], listener), GroupMemberConflictError);
+  const otherGroup = await log.consumer('h');
+  await otherGroup.subscribe(['t'], listener);
+  await first.close();
+  await second.subscribe(['t'], listener);
+  t.same(second.assignment(), [{ topic: 't', partition: 0 }], 'after the first closes, the second joins');
+  await second.close();
+  await otherGroup.close();
 });

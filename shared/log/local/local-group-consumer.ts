@@ -2,6 +2,8 @@
  * `GroupConsumer` of the local log. The local log runs in one process, so a group
  * has a single member: it is assigned every partition of its subscribed topics at
  * `subscribe` (one `onAssign`), and gives them back at `close` (one `onRevoke`).
+ * A second consumer of the same group cannot subscribe until the first is closed
+ * (`GroupMemberConflictError`): with one member there is nothing to share.
  * `poll` rotates over the assigned, unpaused partitions starting from each one's
  * position (the committed offset, else 0 = earliest) and, when nothing is there,
  * sleeps until this process appends (no polling of the database).
@@ -47,6 +49,7 @@ export class LocalGroupConsumer implements GroupConsumer {
       checkTopicName(name);
       return this.store.topic(name);
     });
+    this.store.joinGroup(this.group, this);
     await this.revokeAll();
     const partitions: TopicPartition[] = [];
     for (const topic of states) {
@@ -119,6 +122,7 @@ export class LocalGroupConsumer implements GroupConsumer {
       await this.revokeAll();
     } finally {
       this.closed = true;
+      this.store.leaveGroup(this.group, this);
       this.store.appended.fire();
     }
   }

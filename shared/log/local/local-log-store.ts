@@ -21,6 +21,7 @@ import type {
 import { tpKey } from '../log-backend.js';
 import { partitionForKey } from '../murmur2-partitioner.js';
 import {
+  GroupMemberConflictError,
   LogClosedError,
   LogFormatError,
   PartitionOutOfRangeError,
@@ -105,6 +106,8 @@ export class LocalLogStore {
   private queue: QueuedWrite[] = [];
   private draining: Promise<void> | undefined;
   private topicCreation: Promise<unknown> = Promise.resolve();
+  /** Groups with a subscribed member: the local log gives a group exactly one. */
+  private readonly groupMembers = new Map<string, object>();
   private closed = false;
 
   private constructor(
@@ -191,6 +194,7 @@ export class LocalLogStore {
    */
   async write(records: readonly AppendRecord[], commit?: GroupOffsets): Promise<AppendResult[]> {
     this.assertOpen();
+    if (records.length === 0 && commit === undefined) return [];
     // Validate everything first: an invalid record must not leave reserved offsets behind.
     const count = records.length;
     const targets = new Array<TopicState>(count);
@@ -302,6 +306,17 @@ export class LocalLogStore {
       result.set(tpKey(tp), value === undefined ? undefined : readUint64(value, 0));
     });
     return result;
+  }
+
+  /** Registers `member` as the group's only member; throws `GroupMemberConflictError` if it has another. */
+  joinGroup(group: string, member: object): void {
+    const current = this.groupMembers.get(group);
+    if (current !== undefined && current !== member) throw new GroupMemberConflictError(group);
+    this.groupMembers.set(group, member);
+  }
+
+  leaveGroup(group: string, member: object): void {
+    if (this.groupMembers.get(group) === member) this.groupMembers.delete(group);
   }
 
   async commit(group: string, offsets: readonly PartitionOffset[]): Promise<void> {
