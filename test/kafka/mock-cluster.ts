@@ -16,12 +16,13 @@ export interface MockCluster {
 
 export async function startMockCluster(brokers = 3): Promise<MockCluster> {
   let address: string | undefined;
-  const host = new Kafka.Producer({
+  const config: Record<string, string | number> = {
     'test.mock.num.brokers': brokers,
     // Ignored by the mock, but librdkafka requires one.
     'bootstrap.servers': '127.0.0.1:1',
     log_level: 6,
-  });
+  };
+  const host = new Kafka.Producer(config);
   (host as EventEmitter).on('event.log', (line: { message: string }) => {
     const match = /Mock cluster enabled: .* replaced with (\S+)/.exec(line.message);
     if (match) address = match[1];

@@ -1,0 +1,63 @@
+/** Small helpers shared by the Kafka tests. */
+import type { GroupConsumer, LogRecord, RebalanceListener, TopicPartition } from '../../shared/log/log-backend.js';
+import { KafkaLogBackend, type KafkaBackendOptions } from '../../shared/log/kafka/kafka-log-backend.js';
+
+/** Test client settings: a short session so a member that leaves is noticed in seconds. */
+export const TEST_CLIENT_PROPERTIES = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } as const;
+
+export function openBackend(bootstrapServers: string, extra: Partial<KafkaBackendOptions> = {}): Promise<KafkaLogBackend> {
+  return KafkaLogBackend.open({
+    brokers: bootstrapServers,
+    clientProperties: { ...TEST_CLIENT_PROPERTIES },
+    createTopicTimeoutMs: 1_000,
+    ...extra,
+  });
+}
+
+export function bytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+export function text(value: Uint8Array | null): string | null {
+  return value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+}
+
+let counter = 0;
+export function unique(base: string): string {
+  return `${base}-${process.pid}-${++counter}`;
+}
+
+export async function pollUntil(consumer: GroupConsumer, count: number, patienceMs = 20_000): Promise<LogRecord[]> {
+  const records: LogRecord[] = [];
+  const deadline = Date.now() + patienceMs;
+  while (records.length < count && Date.now() < deadline) {
+    records.push(...(await consumer.poll(count - records.length, 250)));
+  }
+  return records;
+}
+
+export interface RecordedRebalances {
+  readonly listener: RebalanceListener;
+  readonly events: string[];
+}
+
+/** A listener recording `assign:t[0],t[1]` / `revoke:...` events in order. */
+export function recordingListener(onAssign?: (partitions: readonly TopicPartition[]) => Promise<void>): RecordedRebalances {
+  const events: string[] = [];
+  const describe = (partitions: readonly TopicPartition[]) =>
+    partitions
+      .map((tp) => tp.partition)
+      .sort()
+      .join(',');
+  return {
+    events,
+    listener: {
+      onAssign: async (partitions) => {
+        events.push(`assign:${describe(partitions)}`);
+        await onAssign?.(partitions);
+      },
+      onRevoke: async (partitions) => void events.push(`revoke:${describe(partitions)}`),
+      onLost: async (partitions) => void events.push(`lost:${describe(partitions)}`),
+    },
+  };
+}
