@@ -8,7 +8,6 @@
  * partitions stay paused while the others keep processing.
  */
 import { cpuUsage } from 'node:process';
-import type { Remote } from 'comlink';
 import type { WeirConfig } from '../config/index.js';
 import type { GroupConsumer, LogBackend, LogProducer, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
 import { tpKey } from '../shared/log/log-backend.js';
@@ -280,7 +279,7 @@ class RunningJob {
     }));
   }
 
-  private worker(partition: number): Remote<WorkerControl> {
+  private worker(partition: number): WorkerControl {
     const owner = this.assignment.ownerOf(partition);
     if (owner === undefined) throw new Error(`partition ${partition} has no owner`);
     return this.pool.workers[owner]!.control;

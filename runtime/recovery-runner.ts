@@ -8,7 +8,6 @@
  * transaction markers or compaction gaps cannot make it hang.
  */
 import type { LogBackend, PartitionReader } from '../shared/log/log-backend.js';
-import type { Remote } from 'comlink';
 import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
 import { encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
@@ -76,7 +75,7 @@ export class RecoveryRunner {
    * committed offset (NO_COMMITTED_OFFSET when none). Returns the number of records replayed.
    */
   async recoverPartition(
-    worker: Remote<WorkerControl>,
+    worker: WorkerControl,
     partition: number,
     stores: readonly StorePartitionInfo[],
     changelogTopics: Readonly<Record<string, string>>,

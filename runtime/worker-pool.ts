@@ -20,20 +20,48 @@ export interface WorkerTaskInput {
   readonly dataPort: MessagePort;
 }
 
+/**
+ * Control calls that fail once the worker thread is gone: a dead thread never answers a
+ * comlink call, so every call races the thread's death.
+ */
+function raceWithDeath(remote: Remote<WorkerControl>, death: Promise<never>): WorkerControl {
+  return new Proxy({} as WorkerControl, {
+    get(_target, method: string | symbol) {
+      return (...args: unknown[]) => {
+        const call = (remote as unknown as Record<string | symbol, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+        return Promise.race([call, death]);
+      };
+    },
+  });
+}
+
 /** Coordinator-side handle of one worker thread. */
 export class WorkerHandle {
   /** Records posted but not yet reported processed. */
   inFlight = 0;
   recordsProcessed = 0;
+  /** Typed control calls; each rejects if the worker thread dies first. */
+  readonly control: WorkerControl;
   private readonly drainWaiters: Array<{ level: number; resolve: () => void }> = [];
+  private markDead!: (error: Error) => void;
+  private readonly death: Promise<never>;
 
   constructor(
     readonly id: number,
-    readonly control: Remote<WorkerControl>,
+    remote: Remote<WorkerControl>,
     private readonly dataPort: MessagePort,
     private readonly onFailure: (error: WorkerFailedError) => void,
   ) {
+    this.death = new Promise<never>((_resolve, reject) => (this.markDead = reject));
+    this.death.catch(() => undefined);
+    this.control = raceWithDeath(remote, this.death);
     dataPort.on('message', (message: DataMessage) => this.receive(message));
+  }
+
+  /** The thread is gone: fail pending and future control calls, wake every waiter. */
+  died(error: Error): void {
+    this.markDead(error);
+    this.releaseWaiters();
   }
 
   /** Post one encoded batch of `count` records of `partition` (the buffer is transferred). */
@@ -120,12 +148,16 @@ export class WorkerPool {
       const handle = new WorkerHandle(init.workerId, remote, data.port1, onFailure);
       handles.push(handle);
       const input: WorkerTaskInput = { init, controlPort: control.port2, dataPort: data.port2 };
-      const task = pool.run(input, { transferList: [control.port2, data.port2] }).catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        onFailure(new WorkerFailedError(init.workerId, undefined, undefined, undefined, `worker thread crashed: ${message}`,
-          error instanceof Error ? error.stack : undefined));
-        handle.releaseWaiters();
-      });
+      const task = pool.run(input, { transferList: [control.port2, data.port2] }).then(
+        () => handle.died(new WorkerFailedError(init.workerId, undefined, undefined, undefined, 'worker thread has stopped')),
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          const failure = new WorkerFailedError(init.workerId, undefined, undefined, undefined, `worker thread crashed: ${message}`,
+            error instanceof Error ? error.stack : undefined);
+          onFailure(failure);
+          handle.died(failure);
+        },
+      );
       tasks.push(task);
     }
     return new WorkerPool(pool, handles, tasks);
