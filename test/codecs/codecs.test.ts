@@ -34,6 +34,10 @@ t.test('compact JSON matches the reference bytes', async (t) => {
   t.equal(text(encodeJson({ key: 'value', mapping: { key: 'value' } })), '{"key":"value","mapping":{"key":"value"}}');
   t.equal(Buffer.from(encodeJson('é')).toString('utf8'), '"é"', 'UTF-8, not escaped');
   t.same(decodeJson(encodeJson({ a: [1, null, 'x'] })), { a: [1, null, 'x'] });
+  for (const value of ['日本', 'x'.repeat(40), `${'y'.repeat(40)}é`, { k: '日本' }, -0.5, 1e21, true, false]) {
+    t.same(Buffer.from(encodeJson(value)), Buffer.from(JSON.stringify(value), 'utf8'), `bytes of ${JSON.stringify(value)}`);
+    t.same(decodeJson(encodeJson(value)), value, `round-trip of ${JSON.stringify(value)}`);
+  }
   t.same(encodeJson({ a: 1, b: undefined }), encodeJson({ a: 1 }), 'undefined properties are omitted');
 });
 

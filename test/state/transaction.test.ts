@@ -394,8 +394,12 @@ t.test('preload: synchronous reads need loaded keys', async (t) => {
   tx.set('c', 3, PREFIX);
   t.equal(tx.get('c', PREFIX), 3, 'written keys need no preload');
   const view = tx.asState(bytes('__key__'));
-  await view.preload(['b']);
+  const loading = view.preload(['b']);
+  t.throws(() => view.get('b'), StateKeyNotLoadedError, 'not readable while its preload is in flight');
+  await loading;
   t.equal(view.get('b'), 2);
+  await view.preload(['b', 'b']);
+  t.equal(view.get('b'), 2, 'preloading again is harmless');
 });
 
 t.test('StateView: bound to one message key, JSON keys and values, null is not the default', async (t) => {

@@ -37,6 +37,29 @@ export interface TransactionRangeOptions {
 }
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
+
+/** Read-cache marker of a key whose preload is in flight (a sync read must not see it as absent). */
+const LOADING: unique symbol = Symbol('LOADING');
+type ReadCacheEntry = Uint8Array | null | typeof LOADING;
+
+/**
+ * Encoded string user keys: state code uses a handful of key names ("count", "sum"),
+ * so their JSON bytes are computed once. Bounded; the bytes are never handed out
+ * mutable (stored keys copy them, except for an empty prefix where they are only read).
+ */
+const STRING_KEY_CACHE_LIMIT = 4096;
+const stringKeyCache = new Map<string, Uint8Array>();
+
+function encodeKey(key: unknown): Uint8Array {
+  if (typeof key !== 'string') return encodeUserKey(key);
+  let encoded = stringKeyCache.get(key);
+  if (encoded === undefined) {
+    if (stringKeyCache.size >= STRING_KEY_CACHE_LIMIT) stringKeyCache.clear();
+    encoded = encodeUserKey(key);
+    stringKeyCache.set(key, encoded);
+  }
+  return encoded;
+}
 const EMPTY_PREFIX_ID = '';
 
 /**
@@ -60,8 +83,8 @@ export class PartitionTransaction {
   readonly partition: StorePartition;
   /** The update/delete cache (exposed for inspection and for the partition's write). */
   readonly cache = new TransactionCache();
-  /** cf → key id → stored value, or `null` when the key is absent from the database. */
-  readonly #reads = new Map<string, Map<string, Uint8Array | null>>();
+  /** cf → key id → stored value, `null` when absent from the database, {@link LOADING} while a preload runs. */
+  readonly #reads = new Map<string, Map<string, ReadCacheEntry>>();
   #status: TransactionStatus = 'STARTED';
   /** Last global counter value handed out in this transaction, if any. */
   #counter: bigint | undefined;
@@ -124,7 +147,7 @@ export class PartitionTransaction {
     }
   }
 
-  #readCache(cf: string): Map<string, Uint8Array | null> {
+  #readCache(cf: string): Map<string, ReadCacheEntry> {
     let reads = this.#reads.get(cf);
     if (reads === undefined) {
       reads = new Map();
@@ -144,16 +167,21 @@ export class PartitionTransaction {
     const reads = this.#readCache(cf);
     const missing: Uint8Array[] = [];
     const missingIds: string[] = [];
-    const wanted = new Set<string>();
     for (const key of keys) {
       const id = byteKeyId(key);
-      if (reads.has(id) || wanted.has(id)) continue;
-      wanted.add(id);
+      if (reads.has(id)) continue;
+      reads.set(id, LOADING); // also dedupes repeated keys of this call
       missing.push(key);
       missingIds.push(id);
     }
     if (missing.length === 0) return;
-    const values = await this.partition.getMany(missing, cf);
+    let values: (Uint8Array | undefined)[];
+    try {
+      values = await this.partition.getMany(missing, cf);
+    } catch (error) {
+      for (const id of missingIds) reads.delete(id);
+      throw error;
+    }
     for (let i = 0; i < missingIds.length; i++) reads.set(missingIds[i]!, values[i] ?? null);
   }
 
@@ -165,7 +193,7 @@ export class PartitionTransaction {
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return cached;
     const read = this.#reads.get(cf)?.get(keyId);
-    if (read === undefined) throw new StateKeyNotLoadedError(storedKey, cf);
+    if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
     return read ?? undefined;
   }
 
@@ -175,7 +203,7 @@ export class PartitionTransaction {
     if (cached !== UNDEFINED) return cached;
     const reads = this.#readCache(cf);
     const read = reads.get(keyId);
-    if (read !== undefined) return read ?? undefined;
+    if (read !== undefined && read !== LOADING) return read ?? undefined;
     const stored = await this.partition.get(storedKey, cf);
     reads.set(keyId, stored ?? null);
     return stored;
@@ -185,7 +213,7 @@ export class PartitionTransaction {
   #resolve(key: unknown, prefix: Uint8Array): void {
     if (key === this.#memoKey && prefix === this.#memoPrefix && (typeof key === 'string' || typeof key === 'number')) return;
     this.#memoKey = undefined; // invalid until fully resolved (encoding may throw)
-    const storedKey = joinPrefixedKey(prefix, encodeUserKey(key));
+    const storedKey = joinPrefixedKey(prefix, encodeKey(key));
     this.#memoStoredKey = storedKey;
     this.#memoKeyId = byteKeyId(storedKey);
     this.#memoPrefix = prefix;
