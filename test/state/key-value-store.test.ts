@@ -27,6 +27,10 @@ t.test('27. assign, revoke, re-assign; assign twice is fine; revoking an unassig
   t.not(again, first);
   const [a, b] = await Promise.all([store.assignPartition(1), store.assignPartition(1)]);
   t.equal(a, b, 'concurrent assigns share one open');
+  const assigning = store.assignPartition(2);
+  await store.revokePartition(2);
+  t.ok((await assigning).closed, 'a revoke during the open closes the partition once open');
+  t.notOk(store.partitions.has(2));
 });
 
 t.test('28. a transaction for an unassigned or revoked partition raises PartitionNotAssignedError', async (t) => {

@@ -24,6 +24,7 @@ import {
   PROCESSED_OFFSETS_HEADER,
   StorePartition,
   classicLevelFactory,
+  describeOpenRetry,
   runTransaction,
   type OpenRetryEvent,
   type ReplayedChangelogRecord,
@@ -200,6 +201,7 @@ t.test('46. a locked database raises StoreLockedError naming the path, with or w
     ['1/4', '2/4', '3/4'],
   );
   t.ok(retries.every((r) => r.path === path));
+  t.match(describeOpenRetry(retries[0]!), /"[^"]+\/db".*lock.*another owner.*attempt 1\/4/);
 });
 
 t.test('47. a non-I/O open error is re-raised immediately with the same message', async (t) => {

@@ -1,7 +1,7 @@
 /** Per-partition state on LevelDB: partitions, transactions, state views, stores. */
 export { StorePartition } from './store-partition.js';
 export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
-export { openDatabase } from './open-database.js';
+export { openDatabase, describeOpenRetry } from './open-database.js';
 export type { OpenDatabaseOptions, OpenRetryEvent } from './open-database.js';
 export { classicLevelFactory, destroyDatabaseDirectory } from './state-database.js';
 export type { StateDatabase, DatabaseFactory } from './state-database.js';

@@ -65,6 +65,11 @@ export class KeyValueStore implements StateStore {
   }
 
   async revokePartition(partition: number): Promise<void> {
+    const opening = this.#opening.get(partition);
+    if (opening !== undefined) {
+      // Let the open in flight land first (its continuation registers it), then close it.
+      await opening.catch(() => undefined);
+    }
     const open = this.#partitions.get(partition);
     if (open === undefined) return;
     this.#partitions.delete(partition);

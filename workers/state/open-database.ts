@@ -18,6 +18,14 @@ export interface OpenRetryEvent {
   readonly error: unknown;
 }
 
+/** The warning line for a retry, e.g. for `onOpenRetry: (e) => console.warn(describeOpenRetry(e))`. */
+export function describeOpenRetry(event: OpenRetryEvent): string {
+  return (
+    `Failed to open state store "${event.path}" (${errorText(event.error)}); another owner (process or thread) may hold it. ` +
+    `Retrying in ${event.backoffMs} ms (attempt ${event.attempt}/${event.maxAttempts})`
+  );
+}
+
 /** How to open a partition database (spec §11.2 open options). */
 export interface OpenDatabaseOptions {
   /** Retries after a lock/I/O failure; 0 disables retrying. Default 10. */
