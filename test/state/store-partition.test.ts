@@ -361,3 +361,17 @@ t.test('55. close releases the lock (LevelDB equivalent of the close-API scenari
   t.equal(second.closed, false);
   await second.close();
 });
+
+t.test('column families use the abstract-level sublevel layout, user key bytes exact', async (t) => {
+  const path = join(t.testdir(), 'db');
+  const partition = await StorePartition.open(path);
+  await runTransaction(partition, (tx) => tx.setBytes(bytes('a|b'), bytes('v'), bytes('p'), 'my_cf'));
+  await partition.close();
+  const level = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+  await level.open();
+  t.teardown(() => level.close());
+  const sublevel = level.sublevel<Uint8Array, Uint8Array>('my_cf', { keyEncoding: 'view', valueEncoding: 'view' });
+  t.equal(text(await sublevel.get(bytes('p|a|b'))), 'v');
+  const keys = await level.keys().all();
+  t.ok(keys.some((k) => text(k) === '!my_cf!p|a|b'));
+});
