@@ -37,6 +37,45 @@ export const errorsSchema = z.strictObject({
   deadLetterTopic: topicName.optional(),
 });
 
+/**
+ * `bench.input`: where `weir bench` gets its input. `file` (JSON Lines, as `weir produce`
+ * reads) or `generator` (a module) replace the built-in generator, whose knobs are the
+ * other fields. Paths are relative to the config file. Omitted fields take the
+ * defaults documented in runtime/bench/bench-defaults.ts.
+ */
+export const benchInputSchema = z
+  .strictObject({
+    file: nonEmptyString.optional(),
+    generator: nonEmptyString.optional(),
+    /** Distinct message keys (`key-0` … `key-{keys-1}`). */
+    keys: z.int().min(1).optional(),
+    /** `zipf`: key k is drawn with weight 1/(k+1)^zipfExponent (a few hot keys). */
+    distribution: z.enum(['uniform', 'zipf']).optional(),
+    zipfExponent: z.number().positive().optional(),
+    /** JSON value template; strings `{{index}}`, `{{key}}`, `{{random}}`, `{{timestamp}}` are filled in. */
+    value: z.json().optional(),
+    /** Event-time rate: records per second of event time. */
+    eventsPerSecond: z.number().positive().optional(),
+    /** Each timestamp moves back by a random 0…disorderMs (out-of-order events). */
+    disorderMs: z.int().min(0).optional(),
+    startTimestamp: z.int().min(0).optional(),
+    seed: z.int().optional(),
+  })
+  .refine((input) => input.file === undefined || input.generator === undefined, {
+    message: 'give either "file" or "generator", not both',
+    path: ['file'],
+  });
+
+/** `bench`: defaults of `weir bench` for this job (command-line flags win). */
+export const benchSchema = z.strictObject({
+  records: z.int().min(1).optional(),
+  workers: z.array(z.int().min(1)).min(1).optional(),
+  input: benchInputSchema.optional(),
+});
+
+/** The validated `bench` section of a config file. */
+export type BenchSection = z.infer<typeof benchSchema>;
+
 /** The raw file schema (before paths are resolved and brokers normalized). */
 export const weirConfigSchema = z
   .strictObject({
@@ -58,6 +97,8 @@ export const weirConfigSchema = z
     pipeline: nonEmptyString,
     errors: errorsSchema.default({ policy: CONFIG_DEFAULTS.errorPolicy }),
     partitions: z.int().min(1).default(CONFIG_DEFAULTS.partitions),
+    /** Read by `weir bench` only (see runtime/bench/); not part of {@link WeirConfig}. */
+    bench: benchSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.errors.policy === 'dead-letter' && config.errors.deadLetterTopic === undefined) {

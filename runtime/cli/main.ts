@@ -9,6 +9,7 @@ import { registerTopicDumpCommand } from './commands/topic-dump.js';
 import { registerTopicListCommand } from './commands/topic-list.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStateCommands } from './commands/state.js';
+import { registerBenchCommand } from './commands/bench.js';
 import { runCli } from './run-cli.js';
 
 const COMMANDS: readonly RegisterCommand[] = [
@@ -17,6 +18,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerTopicListCommand,
   registerRunCommand,
   registerStateCommands,
+  registerBenchCommand,
 ];
 
 await runCli(COMMANDS, process.argv);
