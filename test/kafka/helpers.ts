@@ -1,14 +1,17 @@
 /** Small helpers shared by the Kafka tests. */
 import type { GroupConsumer, LogRecord, RebalanceListener, TopicPartition } from '../../shared/log/log-backend.js';
 import { KafkaLogBackend, type KafkaBackendOptions } from '../../shared/log/kafka/kafka-log-backend.js';
+import type { MockCluster } from './mock-cluster.js';
 
 /** Test client settings: a short session so a member that leaves is noticed in seconds. */
 export const TEST_CLIENT_PROPERTIES = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } as const;
 
-export function openBackend(bootstrapServers: string, extra: Partial<KafkaBackendOptions> = {}): Promise<KafkaLogBackend> {
+/** A backend on the mock cluster; topics are created through the mock's C API (it does not answer CreateTopics). */
+export function openBackend(cluster: MockCluster, extra: Partial<KafkaBackendOptions> = {}): Promise<KafkaLogBackend> {
   return KafkaLogBackend.open({
-    brokers: bootstrapServers,
+    brokers: cluster.bootstrapServers,
     clientProperties: { ...TEST_CLIENT_PROPERTIES },
+    topicProvisioner: (name, partitions) => cluster.createTopic(name, partitions),
     createTopicTimeoutMs: 1_000,
     ...extra,
   });

@@ -1,40 +1,86 @@
 /**
- * Starts librdkafka's in-process mock cluster for tests: a host client with
- * `test.mock.num.brokers` creates it, and its bootstrap address is read from the
- * client's log line "Mock cluster enabled: ... replaced with 127.0.0.1:PORT,...".
- * Other clients (in this process or others) connect to it while the host lives.
+ * Starts librdkafka's in-process mock cluster for tests and gives its bootstrap
+ * address. Other clients, in this process or others, connect to it while it lives.
+ *
+ * The cluster is hosted by a librdkafka handle created through librdkafka's C API
+ * (loaded with koffi from the very library @confluentinc/kafka-javascript links, so it
+ * is the same library instance) rather than by a JS client, because only the C API can
+ * create mock topics with a chosen partition count: the mock does not answer
+ * CreateTopics, and topics it auto-creates always get 4 partitions.
  */
-import type { EventEmitter } from 'node:events';
-import Kafka from '@confluentinc/kafka-javascript';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import koffi from 'koffi';
 
 export interface MockCluster {
   /** Comma-separated `host:port` list of the mock brokers. */
   readonly bootstrapServers: string;
-  /** Stops the cluster by disconnecting its host client. */
+  /** Creates `name` with `partitions` partitions (what CreateTopics would do on a real cluster). */
+  createTopic(name: string, partitions: number): void;
+  /** Stops the cluster. */
   stop(): Promise<void>;
 }
 
-export async function startMockCluster(brokers = 3): Promise<MockCluster> {
-  let address: string | undefined;
-  const config: Record<string, string | number> = {
-    'test.mock.num.brokers': brokers,
-    // Ignored by the mock, but librdkafka requires one.
-    'bootstrap.servers': '127.0.0.1:1',
-    log_level: 6,
+interface Librdkafka {
+  confNew(): unknown;
+  confSet(conf: unknown, name: string, value: string, errstr: Buffer, size: number): number;
+  create(type: number, conf: unknown, errstr: Buffer, size: number): unknown;
+  destroy(handle: unknown): void;
+  mockCluster(handle: unknown): unknown;
+  bootstraps(cluster: unknown): string;
+  topicCreate(cluster: unknown, topic: string, partitions: number, replicationFactor: number): number;
+}
+
+let library: Librdkafka | undefined;
+
+function librdkafka(): Librdkafka {
+  if (library) return library;
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('@confluentinc/kafka-javascript/package.json'));
+  const lib = koffi.load(join(root, 'build', 'deps', 'librdkafka.so.1'));
+  library = {
+    confNew: lib.func('void *rd_kafka_conf_new()'),
+    confSet: lib.func('int rd_kafka_conf_set(void *conf, const char *name, const char *value, _Out_ uint8_t *errstr, size_t size)'),
+    create: lib.func('void *rd_kafka_new(int type, void *conf, _Out_ uint8_t *errstr, size_t size)'),
+    destroy: lib.func('void rd_kafka_destroy(void *rk)'),
+    mockCluster: lib.func('void *rd_kafka_handle_mock_cluster(void *rk)'),
+    bootstraps: lib.func('const char *rd_kafka_mock_cluster_bootstraps(void *mcluster)'),
+    topicCreate: lib.func('int rd_kafka_mock_topic_create(void *mcluster, const char *topic, int partitions, int rf)'),
   };
-  const host = new Kafka.Producer(config);
-  (host as EventEmitter).on('event.log', (line: { message: string }) => {
-    const match = /Mock cluster enabled: .* replaced with (\S+)/.exec(line.message);
-    if (match) address = match[1];
-  });
-  await new Promise<void>((resolve, reject) => host.connect({ timeout: 10_000 }, (error) => (error ? reject(error) : resolve())));
-  if (address === undefined) {
-    await new Promise<void>((resolve) => host.disconnect(() => resolve()));
-    throw new Error('the mock cluster did not log its bootstrap address');
+  return library;
+}
+
+function errorText(buffer: Buffer): string {
+  const end = buffer.indexOf(0);
+  return buffer.subarray(0, end < 0 ? buffer.length : end).toString('utf8');
+}
+
+export async function startMockCluster(brokers = 3): Promise<MockCluster> {
+  const rd = librdkafka();
+  const errstr = Buffer.alloc(512);
+  const conf = rd.confNew();
+  for (const [name, value] of [
+    ['test.mock.num.brokers', String(brokers)],
+    ['log_level', '3'],
+  ] as const) {
+    if (rd.confSet(conf, name, value, errstr, errstr.length) !== 0) throw new Error(`mock cluster: ${name}: ${errorText(errstr)}`);
   }
-  const bootstrapServers = address;
+  // RD_KAFKA_PRODUCER = 0; rd_kafka_new takes ownership of conf.
+  const handle = rd.create(0, conf, errstr, errstr.length);
+  if (handle === null) throw new Error(`mock cluster: ${errorText(errstr)}`);
+  const cluster = rd.mockCluster(handle);
+  const bootstrapServers = rd.bootstraps(cluster);
+  let stopped = false;
   return {
     bootstrapServers,
-    stop: () => new Promise<void>((resolve) => host.disconnect(() => resolve())),
+    createTopic(name, partitions) {
+      const error = rd.topicCreate(cluster, name, partitions, Math.min(3, brokers));
+      if (error !== 0) throw new Error(`mock cluster: create topic "${name}" failed with librdkafka error ${error}`);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      rd.destroy(handle);
+    },
   };
 }

@@ -47,6 +47,10 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private rebalances: Promise<void> = Promise.resolve();
   private polling: Promise<unknown> = Promise.resolve();
   private failure: Error | undefined;
+  /** The first assignment was applied: the member has a generation, commits are accepted. */
+  private joined = false;
+  /** Records fetched while `commit` waited for the join; `poll` returns them first. */
+  private stash: Message[] = [];
   private closing = false;
   private closed = false;
 
@@ -108,15 +112,38 @@ export class KafkaGroupConsumer implements GroupConsumer {
       await Promise.all(seeks);
     }
     const epochs = new Map(this.epochs);
+    if (this.stash.length > 0) {
+      const stashed = this.stash.splice(0, maxRecords);
+      return this.deliverable(stashed, epochs);
+    }
+    const messages = await this.consume(maxRecords, timeoutMs);
+    if (this.failure) throw this.failure;
+    return this.deliverable(messages, epochs);
+  }
+
+  private async consume(maxRecords: number, timeoutMs: number): Promise<Message[]> {
     this.consumer.setDefaultConsumeTimeout(Math.max(1, timeoutMs));
-    let messages: Message[];
     try {
-      messages = await callback<Message[]>((cb) => this.consumer.consume(maxRecords, cb));
+      return await callback<Message[]>((cb) => this.consumer.consume(maxRecords, cb));
     } catch (error) {
       throw this.context.error(`poll group "${this.group}"`, error);
     }
-    if (this.failure) throw this.failure;
-    return this.deliverable(messages, epochs);
+  }
+
+  /**
+   * A commit before the member joined would carry no generation and be dropped. The
+   * join only completes while the consumer is polled, so poll here, keeping what arrives.
+   */
+  private async awaitJoin(): Promise<void> {
+    const deadline = Date.now() + this.context.requestTimeoutMs * 3;
+    while (!this.joined && this.listener !== undefined && Date.now() < deadline) {
+      await this.polling;
+      if (this.joined) break;
+      const fetch = this.consume(500, 100).then((messages) => void this.stash.push(...messages));
+      this.polling = fetch.catch(() => undefined);
+      await fetch;
+      await this.rebalances;
+    }
   }
 
   /**
@@ -190,6 +217,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   async commit(offsets: readonly PartitionOffset[]): Promise<void> {
     this.assertOpen();
     if (offsets.length === 0) return;
+    await this.awaitJoin();
     const toCommit = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
     try {
       await callback<void>((cb) =>
@@ -259,6 +287,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     });
     if (!this.safely(() => this.consumer.assign(withOffsets), 'assign')) return;
     for (const tp of partitions) this.active.add(tpKey(tp));
+    this.joined = true;
     const paused = partitions.filter((tp) => this.paused.has(tpKey(tp)));
     if (paused.length > 0) this.safely(() => this.consumer.pause(paused), 'pause');
   }

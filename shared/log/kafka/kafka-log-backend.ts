@@ -42,6 +42,12 @@ export interface KafkaBackendOptions {
   readonly requestTimeoutMs?: number;
   /** Budget of a CreateTopics request before falling back to auto-creation. Default 10,000 ms. */
   readonly createTopicTimeoutMs?: number;
+  /**
+   * Creates topics instead of a CreateTopics request, for clusters that do not accept
+   * one: librdkafka's mock cluster in tests, or clusters whose topics are provisioned
+   * out of band. The backend then waits for the topic to appear and validates it.
+   */
+  readonly topicProvisioner?: (name: string, partitions: number, config: TopicConfig) => Promise<void> | void;
   /** A partition read fails when it reaches neither `maxRecords` nor the end in this time. Default 30,000 ms. */
   readonly readTimeoutMs?: number;
 }
@@ -110,6 +116,17 @@ export class KafkaLogBackend implements LogBackend {
 
   /** CreateTopics; when the request times out (librdkafka's mock cluster never answers it), auto-creation by a metadata request. */
   private async requestTopic(name: string, partitions: number, config: TopicConfig): Promise<void> {
+    const provisioner = this.options.topicProvisioner;
+    if (provisioner !== undefined) {
+      try {
+        await provisioner(name, partitions, config);
+      } catch (error) {
+        throw this.context.error(`provision topic "${name}"`, error);
+      }
+      this.createdConfigs.set(name, { ...config });
+      await this.awaitTopic(name);
+      return;
+    }
     const timeoutMs = this.options.createTopicTimeoutMs ?? 10_000;
     try {
       await callback<void>((cb) =>
@@ -139,6 +156,11 @@ export class KafkaLogBackend implements LogBackend {
     } catch (error) {
       throw this.context.error(`auto-create topic "${name}"`, error);
     }
+    await this.awaitTopic(name);
+  }
+
+  /** Metadata can lag a creation by a moment. */
+  private async awaitTopic(name: string): Promise<void> {
     const deadline = Date.now() + this.context.requestTimeoutMs;
     while ((await this.topics.partitions(name, { fresh: true })) === undefined && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));

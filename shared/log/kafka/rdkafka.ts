@@ -43,8 +43,20 @@ export function callback<T>(call: (cb: (error: LibrdKafkaError | null | undefine
   });
 }
 
-export function connect(client: Connectable, timeoutMs: number): Promise<Metadata> {
-  return callback<Metadata>((cb) => client.connect({ timeout: timeoutMs }, cb));
+/** Connects; on failure releases the native client before rejecting. */
+export async function connect(client: Connectable, timeoutMs: number): Promise<Metadata> {
+  try {
+    return await callback<Metadata>((cb) => client.connect({ timeout: timeoutMs }, cb));
+  } catch (error) {
+    await new Promise<void>((resolve) => {
+      try {
+        client.disconnect(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    throw error;
+  }
 }
 
 /** Disconnects; never rejects (closing is best effort and must not mask the real error). */
