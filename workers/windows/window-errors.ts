@@ -17,13 +17,4 @@ export class InvalidTimestampError extends WeirError {
   }
 }
 
-/** A window declaration is invalid; `field` names the offending option. */
-export class InvalidWindowDefinitionError extends WeirError {
-  constructor(
-    readonly window: string,
-    readonly field: string,
-    reason: string,
-  ) {
-    super('INVALID_WINDOW_DEFINITION', `Window "${window}": invalid ${field}: ${reason}`);
-  }
-}
+export { InvalidWindowDefinitionError } from '../../shared/pipeline/windows.js';

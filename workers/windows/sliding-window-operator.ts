@@ -1,0 +1,130 @@
+/**
+ * Sliding time windows (spec §7.4): for every record at `t`, the window `[t - D, t]`
+ * (both ends inclusive) over all accepted records in it. Stored values are
+ * `[max_timestamp, aggregate]`; "right" windows `[t' + 1, t' + 1 + D]` are kept so a
+ * later record's left window can start from an existing aggregate. Only windows that
+ * end at a record (`end == max_timestamp`) are results.
+ */
+import type { LateRecord, WindowDeclaration } from '../../shared/pipeline/windows.js';
+import { reportLate } from './late-records.js';
+import { WindowAggregationRunner } from './window-aggregation.js';
+import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
+import type { WindowedTransaction } from './windowed-transaction.js';
+
+type SlidingDeclaration = Extract<WindowDeclaration<never>, { type: 'sliding' }>;
+type SlidingValue = [number, unknown];
+
+/** See the module comment. */
+export class SlidingWindowOperator implements WindowOperator {
+  readonly #duration: number;
+  readonly #grace: number;
+  readonly #aggregation: WindowAggregationRunner;
+  readonly #onLate: ((late: LateRecord<never>) => boolean | void) | undefined;
+
+  constructor(
+    readonly storeName: string,
+    declaration: SlidingDeclaration,
+    private readonly warn: WarningSink,
+  ) {
+    this.#duration = declaration.durationMs;
+    this.#grace = declaration.graceMs ?? 0;
+    this.#aggregation = new WindowAggregationRunner(declaration.aggregate);
+    this.#onLate = declaration.onLate?.bind(declaration);
+  }
+
+  async process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput> {
+    const { prefix, value, timestamp: t } = record;
+    const D = this.#duration;
+    const agg = this.#aggregation;
+    const now = Math.max(t, await windows.getLatestTimestamp(prefix));
+    const maxExpiredEnd = now - this.#grace - 1;
+    const maxExpiredStart = maxExpiredEnd - D;
+    let maxDeletedStart = maxExpiredStart - D;
+    const leftStart = Math.max(0, t - D);
+    const leftEnd = t;
+
+    if (t <= maxExpiredStart) {
+      reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, leftStart, leftEnd);
+      return { updated: [], expired: [] };
+    }
+
+    const rightStart = t + 1;
+    let rightExists = false;
+    const starts = new Set<number>([leftStart]);
+    const updated: WindowResult[] = [];
+    const write = async (start: number, end: number, aggregate: unknown, maxTimestamp: number): Promise<void> => {
+      await windows.updateWindow(start, end, [maxTimestamp, aggregate] satisfies SlidingValue, t, prefix);
+    };
+    const result = (start: number, end: number, aggregate: unknown): WindowResult => ({
+      prefix,
+      start,
+      end,
+      payload: agg.payload(start, end, aggregate, []),
+    });
+
+    let leftDone = false;
+    const existing = await windows.getWindows(Math.max(0, leftStart - D) - 1, rightStart, prefix, true);
+    for (const w of existing) {
+      const [maxTs, aggregate] = w.value as SlidingValue;
+      starts.add(w.start);
+      if (w.start === rightStart) {
+        rightExists = true;
+      } else if (w.end > leftEnd) {
+        if (!rightExists && maxTs > t) {
+          await write(rightStart, rightStart + D, aggregate, maxTs);
+          rightExists = true;
+        }
+        if (w.start > maxExpiredStart) {
+          const next = agg.aggregate(aggregate, value, t);
+          // Decision: the stored max timestamp grows with the record (the reference keeps the old one).
+          await write(w.start, w.end, next, Math.max(maxTs, t));
+          if (w.end === Math.max(maxTs, t)) updated.push(result(w.start, w.end, next));
+        } else {
+          reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, w.start, w.end);
+        }
+      } else if (w.end === leftEnd) {
+        const previousRight = maxTs + 1;
+        if (!starts.has(previousRight) && maxTs < t) {
+          await write(previousRight, previousRight + D, agg.aggregate(agg.initialize(), value, t), t);
+        }
+        if (w.start > maxExpiredStart) {
+          const next = agg.aggregate(aggregate, value, t);
+          await write(w.start, w.end, next, t);
+          updated.push(result(w.start, w.end, next));
+        } else {
+          reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, w.start, w.end);
+        }
+        leftDone = true;
+        break;
+      } else {
+        const previousRight = maxTs + 1;
+        if (!starts.has(previousRight) && previousRight + D >= t) {
+          await write(previousRight, previousRight + D, agg.aggregate(agg.initialize(), value, t), t);
+        }
+        const base = leftStart > maxTs ? agg.initialize() : aggregate;
+        const next = agg.aggregate(base, value, t);
+        await write(leftStart, leftEnd, next, t);
+        updated.push(result(leftStart, leftEnd, next));
+        maxDeletedStart = Math.min(w.start - 1, maxExpiredStart);
+        leftDone = true;
+        break;
+      }
+    }
+    if (!leftDone && leftStart > maxExpiredStart) {
+      const next = agg.aggregate(agg.initialize(), value, t);
+      await write(leftStart, leftEnd, next, t);
+      updated.push(result(leftStart, leftEnd, next));
+    }
+
+    if (agg.collects) windows.addToCollection(agg.project(value), t, prefix);
+
+    const expired: WindowResult[] = [];
+    for await (const w of windows.expireWindows(maxExpiredStart, prefix, { delete: false, collect: agg.collects, endInclusive: true })) {
+      const [maxTs, aggregate] = w.value as SlidingValue;
+      if (w.end !== maxTs) continue;
+      expired.push({ prefix, start: w.start, end: w.end, payload: agg.payload(w.start, w.end, aggregate, w.collected) });
+    }
+    await windows.deleteWindows(maxDeletedStart, agg.collects, prefix);
+    return { updated: updated.reverse(), expired };
+  }
+}

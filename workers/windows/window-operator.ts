@@ -1,0 +1,40 @@
+/** What every window operator consumes and produces. */
+import type { WindowedTransaction } from './windowed-transaction.js';
+
+/** One input record as a window sees it. */
+export interface WindowInput {
+  /** Serialized message key (the state prefix). */
+  readonly prefix: Uint8Array;
+  /** Decoded message key (for callbacks). */
+  readonly key: unknown;
+  readonly value: unknown;
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** One window result: the key prefix it belongs to and its payload `{start, end, ...results}`. */
+export interface WindowResult {
+  readonly prefix: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Windows updated by a record (still open) and windows it closed. */
+export interface WindowOutput {
+  readonly updated: WindowResult[];
+  readonly expired: WindowResult[];
+}
+
+/** A window kind processing records against its store's transaction. */
+export interface WindowOperator {
+  /** Store name (spec §7.8). */
+  readonly storeName: string;
+  process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput>;
+}
+
+/** Sink for warnings (late records); the runtime writes them to stderr. */
+export type WarningSink = (message: string) => void;
