@@ -1,9 +1,12 @@
 /**
  * The count job end to end on the local log: 1 M records, 100 k keys, with workers = 1
- * and 2, beside a hand-written single-thread loop doing the same work with the same
- * libraries (read the log, getMany, update, batch write, append changelog + outputs,
- * commit offsets); then recovery throughput (changelog records applied per second) beside
- * a raw classic-level batch write of the same records. Prints one JSON document.
+ * and 2, measured by the `weir bench` engine (runtime/bench/, so users and maintainers
+ * measure the same way: fresh state per worker count, a child process per run, recovery
+ * after dropping the state), beside a hand-written single-thread loop doing the same work
+ * on the same generated input with the same libraries (read the log, getMany, update,
+ * batch write, append changelog + outputs, commit offsets); then recovery throughput
+ * (changelog records applied per second) beside a raw classic-level batch write of the
+ * same number of records. Prints one JSON document.
  *
  *   node dist/bench/count-job.bench.js [--records N] [--keys K]
  */
@@ -12,11 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
-import { loadConfig, type WeirConfig } from '../config/index.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import type { AppendRecord, LogRecord } from '../shared/log/log-backend.js';
-import { runJob } from '../runtime/job-runner.js';
-import { clearState } from '../runtime/state-inspection.js';
+import { runBench } from '../runtime/bench/bench-runner.js';
+import { openBenchInput } from '../runtime/bench/bench-input.js';
+import type { GeneratedInputSpec } from '../runtime/bench/bench-options.js';
 
 const { values } = parseArgs({
   options: { records: { type: 'string', default: '1000000' }, keys: { type: 'string', default: '100000' } },
@@ -39,6 +42,21 @@ export default {
 };
 `;
 
+/** The input of every run: the bench engine's generator, uniform keys, 1 ms of event time per record. */
+const INPUT: GeneratedInputSpec = {
+  kind: 'generated',
+  records: RECORDS,
+  keys: KEYS,
+  distribution: 'uniform',
+  zipfExponent: 1,
+  value: { n: '{{index}}' },
+  eventsPerSecond: 1_000,
+  disorderMs: 0,
+  startTimestamp: 1_700_000_000_000,
+  seed: 7,
+};
+
+/** Writes the job's config and pipeline; `weir bench` produces the input for its own runs. */
 async function setup(dir: string): Promise<string> {
   const configPath = join(dir, 'weir.yaml');
   await writeFile(join(dir, 'pipeline.mjs'), PIPELINE);
@@ -54,25 +72,11 @@ async function setup(dir: string): Promise<string> {
       `partitions: ${PARTITIONS}`,
     ].join('\n'),
   );
+  // The same records for the hand-written loop, in its own log.
   const backend = await LocalLogBackend.open(join(dir, 'log'));
   await backend.createTopic('events', PARTITIONS);
   const producer = await backend.producer();
-  let seed = 7;
-  for (let i = 0; i < RECORDS; i += 10_000) {
-    const batch: AppendRecord[] = [];
-    for (let j = i; j < Math.min(RECORDS, i + 10_000); j++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      batch.push({
-        topic: 'events',
-        key: encoder.encode(JSON.stringify(`user-${(seed >>> 0) % KEYS}`)),
-        value: encoder.encode(JSON.stringify({ n: j })),
-        timestamp: 1_700_000_000_000 + j,
-      });
-    }
-    await producer.append(batch);
-  }
+  for await (const batch of (await openBenchInput(INPUT)).batches('events', 10_000)) await producer.append(batch);
   await producer.close();
   await backend.close();
   return configPath;
@@ -153,44 +157,26 @@ async function rawBatchWrite(dir: string, count: number): Promise<number> {
   return count / seconds;
 }
 
-async function weirRun(config: WeirConfig, workers: number) {
-  const summary = await runJob({ ...config, workers }, { untilIdle: true, stream: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream });
-  return summary;
-}
-
 const dir = await mkdtemp(join(tmpdir(), 'weir-bench-count-'));
 try {
   const configPath = await setup(dir);
   const hand = await handWrittenLoop(dir);
+  const report = await runBench({ configPath, workers: [1, 2], input: INPUT });
   const runs: Record<string, unknown> = {};
-  let recovery: { records: number; seconds: number; recordsPerSecond: number } | undefined;
-  for (const workers of [1, 2]) {
-    const config = await loadConfig(configPath, { ...process.env, WEIR_APP_ID: `bench-w${workers}` });
-    const summary = await weirRun(config, workers);
-    runs[`workers${workers}`] = {
-      records: summary.records,
-      seconds: summary.seconds,
-      recordsPerSecond: summary.recordsPerSecond,
-      vsHandWritten: summary.recordsPerSecond / hand.recordsPerSecond,
-      coordinatorCpuSeconds: summary.coordinatorCpuSeconds,
-      workerCpuSeconds: summary.workers.map((w) => w.cpuSeconds),
+  for (const run of report.runs) {
+    runs[`workers${run.workers}`] = {
+      records: run.records,
+      seconds: run.seconds,
+      recordsPerSecond: run.recordsPerSecond,
+      vsHandWritten: run.recordsPerSecond / hand.recordsPerSecond,
+      coordinatorCpuSeconds: run.cpu.coordinatorSeconds,
+      workerCpuSeconds: run.cpu.workers.map((w) => w.seconds),
+      peakRssBytes: run.peakRssBytes,
     };
-    if (workers === 2) {
-      await clearState(config);
-      // From the run's start: includes starting the threads, so recovery is not flattered.
-      const first = performance.now();
-      let last = first;
-      const rerun = await runJob({ ...config, workers }, {
-        untilIdle: true,
-        stream: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
-        onRecoveryProgress: () => {
-          last = performance.now();
-        },
-      });
-      const seconds = (last - first) / 1000;
-      recovery = { records: rerun.recoveredRecords, seconds, recordsPerSecond: rerun.recoveredRecords / seconds };
-    }
   }
+  // Recovery of the 2-worker run: replay time from the first changelog read to the last applied chunk.
+  const rebuilt = report.runs.find((run) => run.workers === 2)?.recovery;
+  const recovery = rebuilt === undefined ? undefined : { records: rebuilt.records, seconds: rebuilt.seconds, recordsPerSecond: rebuilt.recordsPerSecond };
   const raw = await rawBatchWrite(dir, recovery?.records ?? RECORDS);
   process.stdout.write(
     JSON.stringify(
@@ -203,6 +189,7 @@ try {
         weir: runs,
         recovery: { ...recovery, rawClassicLevelBatchWritePerSecond: raw, vsRaw: (recovery?.recordsPerSecond ?? 0) / raw },
         targets: { workers2VsHandWritten: 1.3, workers1VsHandWritten: 0.8, recoveryVsRaw: 0.5 },
+        weirBench: report,
       },
       null,
       2,
