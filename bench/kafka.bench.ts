@@ -38,8 +38,21 @@ for (let start = 0; start < RECORDS; start += 10_000) {
 const produceSeconds = (performance.now() - produceStart) / 1000;
 await producer.close();
 
-/** Records/s of the bare callback-API loop, from the first record to the last. */
-async function bareRate(group: string): Promise<number> {
+interface Rate {
+  /** Records per wall-clock second, first record to last. */
+  readonly perSecond: number;
+  /** Process CPU (all threads, librdkafka's included) per record, microseconds. */
+  readonly cpuMicrosPerRecord: number;
+}
+
+function rateSince(first: number, cpuAtFirst: NodeJS.CpuUsage): Rate {
+  const seconds = (performance.now() - first) / 1000;
+  const cpu = process.cpuUsage(cpuAtFirst);
+  return { perSecond: RECORDS / seconds, cpuMicrosPerRecord: (cpu.user + cpu.system) / RECORDS };
+}
+
+/** The bare callback-API loop. */
+async function bareRate(group: string): Promise<Rate> {
   const consumer: KafkaConsumer = new Kafka.KafkaConsumer({
     'bootstrap.servers': cluster.bootstrapServers,
     'group.id': group,
@@ -53,43 +66,51 @@ async function bareRate(group: string): Promise<number> {
   consumer.subscribe([topic]);
   let read = 0;
   let first = 0;
+  let cpuAtFirst = process.cpuUsage();
   let checksum = 0;
   while (read < RECORDS) {
     const messages = await new Promise<Message[]>((resolve, reject) =>
       consumer.consume(BATCH, (error, batch) => (error ? reject(error) : resolve(batch))),
     );
-    if (messages.length > 0 && first === 0) first = performance.now();
+    if (messages.length > 0 && first === 0) {
+      first = performance.now();
+      cpuAtFirst = process.cpuUsage();
+    }
     for (const message of messages) checksum += message.value?.length ?? 0;
     read += messages.length;
   }
-  const seconds = (performance.now() - first) / 1000;
+  const rate = rateSince(first, cpuAtFirst);
   (consumer as EventEmitter).removeAllListeners();
   await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   if (checksum !== RECORDS * VALUE_BYTES) throw new Error('bare loop read wrong data');
-  return RECORDS / seconds;
+  return rate;
 }
 
-/** Records/s through the backend's GroupConsumer.poll. */
-async function backendRate(group: string): Promise<number> {
+/** The backend's GroupConsumer.poll. */
+async function backendRate(group: string): Promise<Rate> {
   const consumer = await log.consumer(group);
   await consumer.subscribe([topic], { onAssign: async () => {}, onRevoke: async () => {} });
   let read = 0;
   let first = 0;
+  let cpuAtFirst = process.cpuUsage();
   let checksum = 0;
   while (read < RECORDS) {
     const records = await consumer.poll(BATCH, 100);
-    if (records.length > 0 && first === 0) first = performance.now();
+    if (records.length > 0 && first === 0) {
+      first = performance.now();
+      cpuAtFirst = process.cpuUsage();
+    }
     for (const record of records) checksum += record.value?.length ?? 0;
     read += records.length;
   }
-  const seconds = (performance.now() - first) / 1000;
+  const rate = rateSince(first, cpuAtFirst);
   await consumer.close();
   if (checksum !== RECORDS * VALUE_BYTES) throw new Error('backend read wrong data');
-  return RECORDS / seconds;
+  return rate;
 }
 
-const bare: number[] = [];
-const backend: number[] = [];
+const bare: Rate[] = [];
+const backend: Rate[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   bare.push(await bareRate(`bench-bare-${round}`));
   backend.push(await backendRate(`bench-backend-${round}`));
@@ -97,7 +118,16 @@ for (let round = 0; round < ROUNDS; round++) {
 await log.close();
 await cluster.stop();
 
-const best = (rates: number[]) => Math.max(...rates);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const bareRates = bare.map((r) => r.perSecond);
+const backendRates = backend.map((r) => r.perSecond);
+const bareCpu = median(bare.map((r) => r.cpuMicrosPerRecord));
+const backendCpu = median(backend.map((r) => r.cpuMicrosPerRecord));
 console.log(
   JSON.stringify(
     {
@@ -106,10 +136,16 @@ console.log(
       valueBytes: VALUE_BYTES,
       partitions: PARTITIONS,
       batch: BATCH,
+      rounds: ROUNDS,
       produceRecordsPerSecond: Math.round(RECORDS / produceSeconds),
-      bareRecordsPerSecond: bare.map(Math.round),
-      backendRecordsPerSecond: backend.map(Math.round),
-      ratioOfBest: Number((best(backend) / best(bare)).toFixed(3)),
+      bareRecordsPerSecond: bareRates.map(Math.round),
+      backendRecordsPerSecond: backendRates.map(Math.round),
+      bareCpuMicrosPerRecord: bare.map((r) => round1(r.cpuMicrosPerRecord)),
+      backendCpuMicrosPerRecord: backend.map((r) => round1(r.cpuMicrosPerRecord)),
+      /** Backend rate / bare rate, medians over the rounds. */
+      rateRatio: Number((median(backendRates) / median(bareRates)).toFixed(3)),
+      /** Bare CPU per record / backend CPU per record (1 = same cost); steadier than wall time on a busy machine. */
+      cpuEfficiencyRatio: Number((bareCpu / backendCpu).toFixed(3)),
       target: 0.8,
     },
     null,

@@ -254,3 +254,27 @@ t.test('appendAndCommit: the transactional call sequence (the mock ignores offse
   const after = await producer.appendAndCommit([{ topic: output, partition: 2, key: null, value: bytes('4') }], group, []);
   t.equal(after[0]?.partition, 2, 'the producer still works after a refused unit');
 });
+
+t.test('lost: a member that stops polling past max.poll.interval.ms gets onLost, not onRevoke', async (t) => {
+  const topic = unique('lost');
+  const lazy = await openBackend(cluster, {
+    clientProperties: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, 'max.poll.interval.ms': 6000 },
+  });
+  t.teardown(() => lazy.close());
+  await lazy.createTopic(topic, 2);
+  const consumer = await lazy.consumer(unique('g'));
+  const recorded = recordingListener();
+  await consumer.subscribe([topic], recorded.listener);
+  const deadline = Date.now() + 20_000;
+  while (consumer.assignment().length < 2 && Date.now() < deadline) await consumer.poll(10, 100);
+  t.same(recorded.events, ['assign:0,1']);
+  // Stop polling: librdkafka leaves the group once max.poll.interval.ms passes.
+  await new Promise((resolve) => setTimeout(resolve, 7_500));
+  const until = Date.now() + 20_000;
+  while (!recorded.events.some((e) => e.startsWith('lost')) && Date.now() < until) {
+    await consumer.poll(10, 100).catch(() => []);
+  }
+  t.equal(recorded.events[1], 'lost:0,1', 'the assignment is reported lost');
+  t.notOk(recorded.events.includes('revoke:0,1'), 'onRevoke was not called for it');
+  await consumer.close();
+});
