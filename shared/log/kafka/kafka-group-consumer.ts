@@ -47,10 +47,12 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private rebalances: Promise<void> = Promise.resolve();
   private polling: Promise<unknown> = Promise.resolve();
   private failure: Error | undefined;
-  /** The first assignment was applied: the member has a generation, commits are accepted. */
+  /** An assignment arrived: the member has a generation, commits are accepted. */
   private joined = false;
   /** Records fetched while `commit` waited for the join; `poll` returns them first. */
   private stash: Message[] = [];
+  /** Listener calls running now; `close` from inside one must not wait for the rebalance it is part of. */
+  private listenerCalls = 0;
   private closing = false;
   private closed = false;
 
@@ -234,8 +236,10 @@ export class KafkaGroupConsumer implements GroupConsumer {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await this.polling;
-    await this.rebalances;
+    if (this.listenerCalls === 0) {
+      await this.polling;
+      await this.rebalances;
+    }
     // Revoke while still a member, so the listener can still commit.
     const revoked = [...this.owned.values()];
     this.active.clear();
@@ -272,13 +276,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   private async assign(partitions: TopicPartition[]): Promise<void> {
+    // An assignment means the join completed: the member has a generation to commit with.
+    this.joined = true;
     for (const tp of partitions) this.owned.set(tpKey(tp), tp);
     if (!this.closing && this.listener) {
-      try {
-        await this.listener.onAssign(partitions);
-      } catch (error) {
-        this.failure ??= error instanceof Error ? error : new Error(String(error));
-      }
+      await this.callListener(() => this.listener!.onAssign(partitions));
     }
     const withOffsets = partitions.map((tp) => {
       const offset = this.pendingOffsets.get(tpKey(tp));
@@ -287,7 +289,6 @@ export class KafkaGroupConsumer implements GroupConsumer {
     });
     if (!this.safely(() => this.consumer.assign(withOffsets), 'assign')) return;
     for (const tp of partitions) this.active.add(tpKey(tp));
-    this.joined = true;
     const paused = partitions.filter((tp) => this.paused.has(tpKey(tp)));
     if (paused.length > 0) this.safely(() => this.consumer.pause(paused), 'pause');
   }
@@ -297,12 +298,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
     for (const tp of partitions) this.active.delete(tpKey(tp));
     const listener = this.listener;
     if (!this.closing && listener && partitions.length > 0) {
-      try {
-        if (lost && listener.onLost) await listener.onLost(partitions);
-        else await listener.onRevoke(partitions);
-      } catch (error) {
-        this.failure ??= error instanceof Error ? error : new Error(String(error));
-      }
+      await this.callListener(() =>
+        lost && listener.onLost ? listener.onLost(partitions) : listener.onRevoke(partitions),
+      );
     }
     if (!this.closing) {
       for (const tp of partitions) {
@@ -312,6 +310,18 @@ export class KafkaGroupConsumer implements GroupConsumer {
       }
     }
     this.safely(() => this.consumer.unassign(), 'unassign');
+  }
+
+  /** A listener's failure is raised by the next `poll`. */
+  private async callListener(call: () => Promise<void>): Promise<void> {
+    this.listenerCalls++;
+    try {
+      await call();
+    } catch (error) {
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this.listenerCalls--;
+    }
   }
 
   /** librdkafka calls made from the rebalance callback fail harmlessly once disconnected. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaTransactionAbortedError } from '../../errors/kafka-errors.js';
-import { LogClosedError } from '../../errors/log-errors.js';
+import { LogClosedError, PartitionOutOfRangeError } from '../../errors/log-errors.js';
 import type { AppendRecord, AppendResult, LogProducer, PartitionOffset } from '../log-backend.js';
 import { idempotentProducerConfig, transactionalProducerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
@@ -106,14 +106,16 @@ export class KafkaLogProducer implements LogProducer {
 
   /** Typed errors for missing topics and bad partitions before anything is sent. */
   private async validate(records: readonly AppendRecord[], offsets: readonly PartitionOffset[]): Promise<void> {
-    const checked = new Set<string>();
-    for (const tp of [...records, ...offsets]) {
-      if (tp.partition === undefined) {
-        if (!checked.has(tp.topic)) await this.topics.requireTopic(tp.topic);
-      } else {
-        await this.topics.requirePartition({ topic: tp.topic, partition: tp.partition });
+    const counts = new Map<string, number>();
+    for (const { topic } of [...records, ...offsets]) {
+      if (!counts.has(topic)) counts.set(topic, await this.topics.requireTopic(topic));
+    }
+    for (const { topic, partition } of [...records, ...offsets]) {
+      if (partition === undefined) continue;
+      const count = counts.get(topic)!;
+      if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+        throw new PartitionOutOfRangeError(topic, partition, count);
       }
-      checked.add(tp.topic);
     }
   }
 
