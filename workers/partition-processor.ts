@@ -21,6 +21,8 @@ import type { KeyValueStore, PartitionTransaction } from './state/index.js';
 import { StateView } from './state/index.js';
 import { toInputRecord } from './record-decoding.js';
 import { UnknownOutputTopicError, UnknownStoreError } from '../shared/errors/runtime-errors.js';
+import type { EmitMode } from '../shared/pipeline/windows.js';
+import { createWindowOperator, WindowedTransaction, type WindowOperator, type WindowResult } from './windows/index.js';
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -44,17 +46,46 @@ export interface PartitionProcessorOptions {
   readonly errorPolicy: ErrorPolicy;
   readonly deadLetterTopic?: string;
   readonly onSkipped?: (record: InputRecord, error: unknown) => void;
+  /** Where window warnings (late records) go; default stderr. */
+  readonly onWarning?: (message: string) => void;
 }
+
+/** A declared window as the processor runs it. */
+interface ActiveWindow {
+  readonly operator: WindowOperator;
+  readonly emit: EmitMode;
+  readonly to: string | undefined;
+}
+
+/** Late-record warnings per processor before they are summarized (a late burst must not flood stderr). */
+const MAX_WARNINGS = 20;
 
 export class PartitionProcessor {
   private transactions = new Map<string, PartitionTransaction>();
   private processed: Record<string, number> = {};
   private outputs: LogRecord[] = [];
   private readonly defaultStore: string | undefined;
+  private readonly windows: ActiveWindow[];
+  private warnings = 0;
 
   constructor(private readonly options: PartitionProcessorOptions) {
-    const names = [...options.stores.keys()];
+    // Window stores are not user state: the default store is the only declared one.
+    const names = Object.keys(options.pipeline.stores ?? {});
     this.defaultStore = names.length === 1 ? names[0] : undefined;
+    const warn = (message: string): void => this.warn(message);
+    this.windows = Object.entries(options.pipeline.windows ?? {}).map(([name, declaration]) => {
+      if (declaration.to !== undefined && !options.outputTopics.has(declaration.to)) {
+        throw new UnknownOutputTopicError(declaration.to, [...options.outputTopics]);
+      }
+      return { operator: createWindowOperator(name, declaration, warn), emit: declaration.emit ?? 'final', to: declaration.to };
+    });
+  }
+
+  private warn(message: string): void {
+    this.warnings++;
+    if (this.warnings > MAX_WARNINGS) return;
+    const sink = this.options.onWarning ?? ((m: string) => process.stderr.write(`weir: ${m}\n`));
+    sink(this.warnings === MAX_WARNINGS ? `${message} (further warnings of partition ${this.options.partition} suppressed)` : message);
   }
 
   get partition(): number {
@@ -87,10 +118,30 @@ export class PartitionProcessor {
       try {
         const result = pipeline.process(record, context);
         if (result !== undefined) await result;
+        if (this.windows.length > 0 && record.rawKey !== null) await this.feedWindows(record);
       } catch (error) {
         this.handleError(record, error);
       }
       this.processed[record.topic] = record.offset;
+    }
+  }
+
+  /** Runs the record through every declared window and queues their results. */
+  private async feedWindows(record: InputRecord): Promise<void> {
+    const input = {
+      prefix: record.rawKey!,
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp,
+      headers: record.headers,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+    };
+    for (const window of this.windows) {
+      const output = await window.operator.process(new WindowedTransaction(this.transaction(window.operator.storeName)), input);
+      if (window.to === undefined) continue;
+      for (const result of window.emit === 'final' ? output.expired : output.updated) this.outputs.push(windowRecord(window.to, result));
     }
   }
 
@@ -186,6 +237,19 @@ export class PartitionProcessor {
     this.processed = {};
     this.outputs = [];
   }
+}
+
+/** A window result as an output record: the key's bytes, `{start, end, ...}`, timestamped with the window start. */
+function windowRecord(topic: string, result: WindowResult): LogRecord {
+  return {
+    topic,
+    partition: UNASSIGNED_PARTITION,
+    offset: 0,
+    key: result.prefix,
+    value: encodeJson(result.payload),
+    headers: [],
+    timestamp: result.start,
+  };
 }
 
 function outputRecord(topic: string, output: OutputRecord, input: InputRecord): LogRecord {

@@ -1,8 +1,10 @@
 /**
  * The user-facing pipeline API: a module whose default export is the result of
- * `definePipeline({...})`. It declares the stores it uses and a processing function
- * that runs in a worker thread for every record of the partitions that worker owns.
+ * `definePipeline({...})`. It declares the stores it uses, the windows to compute,
+ * and a processing function that runs in a worker thread for every record of the
+ * partitions that worker owns.
  */
+import { InvalidWindowDefinitionError, windowStoreName, type WindowDeclaration } from './windows.js';
 
 /** A JSON value as stored in state and carried in records. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -57,19 +59,50 @@ export interface StoreDeclaration {
   readonly preload?: readonly JsonValue[] | ((record: InputRecord) => readonly JsonValue[]);
 }
 
+/**
+ * Declared windows by name (see `shared/pipeline/windows.ts`: `tumblingWindow`,
+ * `hoppingWindow`, `slidingWindow`, `tumblingCountWindow`, `hoppingCountWindow`,
+ * `slidingCountWindow`, `sessionWindow`). weir feeds every input record that has a key
+ * to each of them, keeps their state in a store of its own (changelogged and
+ * recovered like any store, named by `windowStoreName`), and emits their results to
+ * the window's `to` topic as `{ key: message key, value: { start, end, ...results } }`
+ * with the window start as timestamp. Records without a key are not windowed.
+ */
+export type WindowDeclarations = Readonly<Record<string, WindowDeclaration<never>>>;
+
 export interface PipelineDefinition {
   /** Key-value stores by name. */
   readonly stores?: Readonly<Record<string, StoreDeclaration>>;
+  /** Windows by name; see {@link WindowDeclarations}. */
+  readonly windows?: WindowDeclarations;
   /** Runs for every input record; may be async, but a synchronous function is faster. */
   process(record: InputRecord, context: ProcessingContext): void | Promise<void>;
 }
 
-/** Declare a pipeline (identity at run time; gives type checking to users). */
-export function definePipeline(definition: PipelineDefinition): PipelineDefinition {
-  return definition;
+/** What {@link definePipeline} accepts: like {@link PipelineDefinition}, `process` optional when windows do the work. */
+export type PipelineInput = Omit<PipelineDefinition, 'process'> & Partial<Pick<PipelineDefinition, 'process'>>;
+
+const noProcessing = (): void => undefined;
+
+/**
+ * Declare a pipeline (gives type checking to users). Checks that window store names
+ * do not collide with key-value store names; `process` defaults to doing nothing.
+ */
+export function definePipeline(definition: PipelineInput): PipelineDefinition {
+  const stores = new Set(Object.keys(definition.stores ?? {}));
+  for (const [name, declaration] of Object.entries(definition.windows ?? {})) {
+    const store = windowStoreName(name, declaration);
+    if (stores.has(store)) throw new InvalidWindowDefinitionError(name, 'name', `its store "${store}" is also declared in stores`);
+  }
+  return { ...definition, process: definition.process ?? noProcessing };
 }
 
-/** Store names of a definition, sorted. */
+/** Names of the stores of the declared windows, by window name. */
+export function windowStoreNames(definition: PipelineDefinition): Map<string, string> {
+  return new Map(Object.entries(definition.windows ?? {}).map(([name, declaration]) => [name, windowStoreName(name, declaration)]));
+}
+
+/** Store names of a definition (key-value stores and window stores), sorted. */
 export function storeNames(definition: PipelineDefinition): string[] {
-  return Object.keys(definition.stores ?? {}).sort();
+  return [...new Set([...Object.keys(definition.stores ?? {}), ...windowStoreNames(definition).values()])].sort();
 }
