@@ -278,3 +278,24 @@ t.test('lost: a member that stops polling past max.poll.interval.ms gets onLost,
   t.notOk(recorded.events.includes('revoke:0,1'), 'onRevoke was not called for it');
   await consumer.close();
 });
+
+t.test('close calls onRevoke while still a member: a checkpoint commit inside it lands', async (t) => {
+  const topic = unique('close-commit');
+  const group = unique('g');
+  await log.createTopic(topic, 1);
+  const producer = await log.producer();
+  t.teardown(() => producer.close());
+  await producer.append(Array.from({ length: 5 }, (_, i) => ({ topic, partition: 0, key: null, value: bytes(`v${i}`) })));
+  const consumer = await log.consumer(group);
+  let processed = 0;
+  await consumer.subscribe([topic], {
+    onAssign: async () => {},
+    onRevoke: async (partitions) => {
+      await consumer.commit(partitions.map((tp) => ({ ...tp, offset: processed })));
+    },
+  });
+  processed = (await pollUntil(consumer, 5)).length;
+  await consumer.close();
+  const tp = { topic, partition: 0 };
+  t.equal((await log.committedOffsets(group, [tp])).get(tpKey(tp)), 5, 'committed from onRevoke at close');
+});
