@@ -9,7 +9,7 @@ import { WeirError } from '../../shared/errors/weir-error.js';
 import { openLogBackend } from '../../shared/log/open-log-backend.js';
 import { App } from '../app.js';
 import type { ChildMessage, ChildRequest, ChildRunResult } from './child-protocol.js';
-import { timedBackend } from './timed-backend.js';
+import { benchBackend } from './bench-backend.js';
 
 /** Progress messages at most this often (ms). */
 const PROGRESS_INTERVAL_MS = 200;
@@ -24,7 +24,7 @@ function send(message: ChildMessage): Promise<void> {
 async function run(request: ChildRequest): Promise<ChildRunResult> {
   const { config, phase } = request;
   const backend = await openLogBackend(config);
-  const timed = timedBackend(backend);
+  const timed = benchBackend(backend);
   try {
     const app = await App.create(config, timed.backend);
     const recoveredByPartition = new Map<string, number>();
