@@ -120,6 +120,7 @@ class RunningJob {
   private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
   private recoveredRecords = 0;
   private checkpoints = 0;
+  private assignedOnce = false;
   private changelogRecords = 0;
   private changelogBytes = 0;
   private outputRecords = 0;
@@ -237,7 +238,8 @@ class RunningJob {
 
   /** Every assigned partition is recovered and has been routed up to its high watermark. */
   private async idle(): Promise<boolean> {
-    if (this.recovering.size > 0) return false;
+    // A Kafka member learns its partitions a few seconds after subscribing: not idle before.
+    if (!this.assignedOnce || this.recovering.size > 0) return false;
     for (const tp of this.consumer.assignment()) {
       const { high } = await this.backend.watermarks(tp);
       if (this.router.position(tp) < high) return false;
@@ -287,6 +289,7 @@ class RunningJob {
 
   /** New partitions: pick owners, open their stores, recover them in the background, then resume. */
   private async onAssign(tps: readonly TopicPartition[]): Promise<void> {
+    this.assignedOnce = true;
     const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
     this.assignment.add(partitions);
     const committed = await this.consumer.committed(tps);
