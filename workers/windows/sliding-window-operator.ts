@@ -53,7 +53,7 @@ export class SlidingWindowOperator implements WindowOperator {
     const starts = new Set<number>([leftStart]);
     const updated: WindowResult[] = [];
     const write = async (start: number, end: number, aggregate: unknown, maxTimestamp: number): Promise<void> => {
-      await windows.updateWindow(start, end, [maxTimestamp, aggregate] satisfies SlidingValue, t, prefix);
+      await windows.updateWindow(start, end, [maxTimestamp, aggregate] satisfies SlidingValue, t, prefix, { allowPoint: true });
     };
     const result = (start: number, end: number, aggregate: unknown): WindowResult => ({
       prefix,

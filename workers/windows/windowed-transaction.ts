@@ -69,9 +69,17 @@ export class WindowedTransaction {
    * Sets the window's value and advances the prefix's latest timestamp to
    * `max(latest, timestamp)` (never backwards).
    */
-  async updateWindow(start: number, end: number, value: unknown, timestamp: number, prefix: Uint8Array): Promise<void> {
+  async updateWindow(
+    start: number,
+    end: number,
+    value: unknown,
+    timestamp: number,
+    prefix: Uint8Array,
+    options: { readonly allowPoint?: boolean } = {},
+  ): Promise<void> {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidTimestampError(timestamp);
-    checkDuration(start, end);
+    // Sliding windows have inclusive ends: a record at time 0 has the window [0, 0].
+    if (!(options.allowPoint === true && start === end)) checkDuration(start, end);
     this.transaction.set(pairUserKey(prefix, start, end), value, prefix);
     const latest = await this.getLatestTimestamp(prefix);
     if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF);
@@ -80,6 +88,11 @@ export class WindowedTransaction {
   /** Deletes the window (a tombstone on the changelog). */
   deleteWindow(start: number, end: number, prefix: Uint8Array): void {
     checkDuration(start, end);
+    this.#delete(start, end, prefix);
+  }
+
+  /** Deletes a window found in storage (no duration check: sliding windows may be points). */
+  #delete(start: number, end: number, prefix: Uint8Array): void {
     this.transaction.delete(pairUserKey(prefix, start, end), prefix);
   }
 
@@ -128,7 +141,7 @@ export class WindowedTransaction {
       yield { ...window, collected };
     }
     if (options.delete !== false) {
-      for (const window of windows) this.deleteWindow(window.start, window.end, prefix);
+      for (const window of windows) this.#delete(window.start, window.end, prefix);
       if (options.collect === true) await this.deleteFromCollection(newest.start, prefix);
     }
   }
@@ -166,7 +179,7 @@ export class WindowedTransaction {
     }
     if (options.delete !== false) {
       for (const window of expired) {
-        this.deleteWindow(window.start, window.end, window.prefix);
+        this.#delete(window.start, window.end, window.prefix);
         if (options.collect === true) await this.deleteFromCollection(window.start, window.prefix);
       }
     }
@@ -201,7 +214,7 @@ export class WindowedTransaction {
   async deleteWindows(maxStartTime: number, deleteValues: boolean, prefix: Uint8Array): Promise<void> {
     const stored = (await this.transaction.getAsync(DELETED_START_KEY, prefix, undefined, DELETION_INDEX_CF)) as number | undefined;
     const windows = await this.getWindows(stored ?? -1, maxStartTime, prefix);
-    for (const window of windows) this.deleteWindow(window.start, window.end, prefix);
+    for (const window of windows) this.#delete(window.start, window.end, prefix);
     if (windows.length > 0) this.transaction.set(DELETED_START_KEY, windows[windows.length - 1]!.start, prefix, DELETION_INDEX_CF);
     if (deleteValues) await this.deleteFromCollection(maxStartTime, prefix);
   }
