@@ -58,3 +58,10 @@ export class BenchRunFailedError extends WeirError {
     this.phase = phase;
   }
 }
+
+/** The benchmark was interrupted (SIGINT/SIGTERM); its temporary files were removed. */
+export class BenchInterruptedError extends WeirError {
+  constructor() {
+    super('BENCH_INTERRUPTED', 'bench interrupted; no report (temporary runs were removed)');
+  }
+}

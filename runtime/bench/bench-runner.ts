@@ -16,6 +16,7 @@ import type { BenchOptions } from './bench-options.js';
 import { withRatios, type BenchReport, type MeasuredRun } from './bench-report.js';
 import type { BenchPhase } from './child-protocol.js';
 import { runPhaseInChild } from './child-run.js';
+import { BenchInterruptedError } from './bench-errors.js';
 import { directoryBytes } from './disk-usage.js';
 import { runWorkspace } from './run-workspace.js';
 
@@ -35,7 +36,13 @@ export interface BenchProgressListener {
 const NO_PROGRESS: BenchProgressListener = { step: () => undefined, update: () => undefined, runDone: () => undefined };
 
 /** Creates the run's input topics and appends the input to the first one. */
-async function produceInput(config: WeirConfig, input: BenchInput, partitions: number, progress: BenchProgressListener): Promise<void> {
+async function produceInput(
+  config: WeirConfig,
+  input: BenchInput,
+  partitions: number,
+  progress: BenchProgressListener,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const backend = await openLogBackend(config);
   try {
     for (const topic of config.input.topics) {
@@ -45,6 +52,7 @@ async function produceInput(config: WeirConfig, input: BenchInput, partitions: n
     try {
       let done = 0;
       for await (const batch of input.batches(config.input.topics[0]!)) {
+        if (signal?.aborted === true) throw new BenchInterruptedError();
         await producer.append(batch);
         done += batch.length;
         progress.update(done);
@@ -64,19 +72,20 @@ async function measureRun(
   workers: number,
   input: BenchInput,
   progress: BenchProgressListener,
+  signal: AbortSignal | undefined,
 ): Promise<MeasuredRun> {
   const workspace = runWorkspace(config, benchDir, runId, workers);
   try {
     progress.step(workers, 'producing', input.records);
-    await produceInput(workspace.config, input, config.partitions, progress);
+    await produceInput(workspace.config, input, config.partitions, progress, signal);
 
     progress.step(workers, 'processing', input.records);
-    const processed = await runPhaseInChild(workspace.config, 'processing', (done) => progress.update(done));
+    const processed = await runPhaseInChild(workspace.config, 'processing', (done) => progress.update(done), signal);
     const stateBytes = await directoryBytes(workspace.stateDir);
     await clearState(workspace.config);
 
     progress.step(workers, 'recovery', processed.summary.changelogRecords);
-    const recovered = await runPhaseInChild(workspace.config, 'recovery', (done) => progress.update(done));
+    const recovered = await runPhaseInChild(workspace.config, 'recovery', (done) => progress.update(done), signal);
     const recoveredStateBytes = await directoryBytes(workspace.stateDir);
 
     const { summary } = processed;
@@ -114,10 +123,16 @@ async function measureRun(
 
 /**
  * Benchmarks the job of `options.configPath` at each worker count of `options.workers`.
- * The user's log, state and topics are never touched (see run-workspace.ts).
+ * The user's log, state and topics are never touched (see run-workspace.ts). Aborting
+ * `signal` stops the current run and removes the temporary files.
  * @throws ConfigError and the bench errors of bench-errors.ts, before any run where possible.
+ * @throws BenchInterruptedError when `signal` aborted the benchmark.
  */
-export async function runBench(options: BenchOptions, progress: BenchProgressListener = NO_PROGRESS): Promise<BenchReport> {
+export async function runBench(
+  options: BenchOptions,
+  progress: BenchProgressListener = NO_PROGRESS,
+  signal?: AbortSignal,
+): Promise<BenchReport> {
   const startedAt = new Date();
   const config = await loadConfig(options.configPath);
   const input = await openBenchInput(options.input);
@@ -126,7 +141,7 @@ export async function runBench(options: BenchOptions, progress: BenchProgressLis
   const runs: MeasuredRun[] = [];
   try {
     for (const [index, workers] of options.workers.entries()) {
-      const run = await measureRun(config, benchDir, `bench-${stamp}-${index}-w${workers}`, workers, input, progress);
+      const run = await measureRun(config, benchDir, `bench-${stamp}-${index}-w${workers}`, workers, input, progress, signal);
       runs.push(run);
       progress.runDone(run);
     }

@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WeirConfig } from '../../config/index.js';
-import { BenchRunFailedError } from './bench-errors.js';
+import { BenchInterruptedError, BenchRunFailedError } from './bench-errors.js';
 import type { BenchPhase, ChildMessage, ChildRequest, ChildRunResult } from './child-protocol.js';
 
 /** The compiled child entry beside this file. */
@@ -15,14 +15,17 @@ const CHILD_MODULE = fileURLToPath(new URL('./bench-child.js', import.meta.url))
 const STDERR_TAIL = 4096;
 
 /**
- * Runs `phase` of the job configured by `config` in a child process.
+ * Runs `phase` of the job configured by `config` in a child process; `signal` ends it.
  * @throws BenchRunFailedError with the child's error message (or the tail of its stderr).
+ * @throws BenchInterruptedError when `signal` aborted it.
  */
 export function runPhaseInChild(
   config: WeirConfig,
   phase: BenchPhase,
   onProgress: (done: number) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<ChildRunResult> {
+  if (signal?.aborted === true) return Promise.reject(new BenchInterruptedError());
   // No inherited execArgv (test runners add loaders and coverage hooks): measure plain node.
   const child = fork(CHILD_MODULE, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
   let stderr = '';
@@ -39,11 +42,15 @@ export function runPhaseInChild(
       else outcome = message;
     });
     child.on('error', (error) => reject(new BenchRunFailedError(config.workers, phase, error.message, { cause: error })));
-    child.on('exit', (code, signal) => {
+    const stop = (): void => void child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop, { once: true });
+    child.on('exit', (code, exitSignal) => {
+      signal?.removeEventListener('abort', stop);
       if (outcome?.kind === 'result') resolve(outcome.result);
+      else if (signal?.aborted === true) reject(new BenchInterruptedError());
       else if (outcome?.kind === 'failed') reject(new BenchRunFailedError(config.workers, phase, outcome.message));
       else {
-        const how = signal === null ? `exit code ${String(code)}` : `signal ${signal}`;
+        const how = exitSignal === null ? `exit code ${String(code)}` : `signal ${exitSignal}`;
         reject(new BenchRunFailedError(config.workers, phase, `the run process ended with ${how}${stderr === '' ? '' : `: ${stderr.trim()}`}`));
       }
     });

@@ -38,7 +38,7 @@ export function runWorkspace(config: WeirConfig, benchDir: string, runId: string
       state: { ...config.state, dir: stateBase },
       workers,
       // A fresh group has no offsets: read the generated input from its start.
-      input: { topics, autoOffsetReset: 'earliest' },
+      input: { ...config.input, topics, autoOffsetReset: 'earliest' },
     },
     dir,
     stateDir: join(stateBase, appId),

@@ -1,7 +1,8 @@
 import t from 'tap';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runWeir } from '../cli/fixtures/run-weir.js';
+import { runWeir, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import type { BenchReport } from '../../runtime/bench/bench-report.js';
 import { createBenchJob } from './fixtures/bench-job.js';
 
@@ -104,4 +105,26 @@ t.test('bad flags and inputs fail before any run, naming the flag or the path', 
   const noConfig = await runWeir(['bench']);
   t.match(noConfig.stderr, /required option '-c, --config <file>' not specified/);
   t.notOk(await exists(job.logPath), 'nothing ran');
+});
+
+t.test('SIGTERM stops the benchmark and removes its temporary runs', async (t) => {
+  const job = await createBenchJob(t.testdir());
+  const tmp = join(job.dir, 'tmp');
+  await mkdir(tmp);
+  const child = spawn(process.execPath, [WEIR_MAIN, 'bench', '-c', job.config, '--records', '2000000', '--workers', '1'], {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  // Wait until the run's folder exists (the input is being produced), then stop it.
+  while ((await readdir(tmp)).length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 1);
+  t.equal(stderr, 'weir: bench interrupted; no report (temporary runs were removed)\n');
+  t.equal(stdout, '');
+  t.same(await readdir(tmp), [], 'the temporary folder is gone');
 });

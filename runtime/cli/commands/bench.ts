@@ -80,11 +80,18 @@ export const registerBenchCommand: RegisterCommand = (program: Command) => {
         ...(options.distribution === undefined ? {} : { distribution: options.distribution }),
       });
       const progress = benchProgressDisplay(process.stderr);
+      // Ctrl-C / SIGTERM: stop the current run, remove the temporary runs, report it.
+      const controller = new AbortController();
+      const abort = (): void => controller.abort();
+      process.once('SIGINT', abort);
+      process.once('SIGTERM', abort);
       let report;
       try {
-        report = await runBench(benchOptions, progress);
+        report = await runBench(benchOptions, progress, controller.signal);
       } finally {
         progress.stop();
+        process.off('SIGINT', abort);
+        process.off('SIGTERM', abort);
       }
       if (chart !== undefined) {
         await writeBenchChart(report, chart);
