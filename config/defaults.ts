@@ -30,6 +30,14 @@ export const CONFIG_DEFAULTS = {
    * starting at the end would silently skip all of them.
    */
   autoOffsetReset: 'earliest',
+  /**
+   * A committed source offset below the source's low watermark (records deleted by
+   * retention) at assignment (spec §5.7; `auto_recover_from_source_offset_out_of_range`
+   * and `state_recovery_offset_reset` in one knob): `earliest` (the spec's default)
+   * rebuilds the partition's state and resumes at the low watermark, `latest` at the end,
+   * `match` follows `autoOffsetReset`, `error` stops the job.
+   */
+  sourceOffsetOutOfRange: 'earliest',
   /** What to do with a record the pipeline fails on. */
   errorPolicy: 'stop',
   /** Partition count for topics the job creates (outputs, dead letters, `weir produce`). */

@@ -113,7 +113,11 @@ export function parseConfig(
     commitInterval: raw.commitInterval,
     commitEvery: raw.commitEvery,
     workers: raw.workers,
-    input: { topics: raw.input.topics, autoOffsetReset: raw.input.autoOffsetReset },
+    input: {
+      topics: raw.input.topics,
+      autoOffsetReset: raw.input.autoOffsetReset,
+      sourceOffsetOutOfRange: raw.input.sourceOffsetOutOfRange,
+    },
     output: { topics: raw.output.topics },
     pipeline: resolve(baseDir, raw.pipeline),
     errors,

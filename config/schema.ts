@@ -92,6 +92,9 @@ export const weirConfigSchema = z
     input: z.strictObject({
       topics: z.array(topicName).min(1),
       autoOffsetReset: z.enum(['earliest', 'latest']).default(CONFIG_DEFAULTS.autoOffsetReset),
+      sourceOffsetOutOfRange: z
+        .enum(['earliest', 'latest', 'match', 'error'])
+        .default(CONFIG_DEFAULTS.sourceOffsetOutOfRange),
     }),
     output: z.strictObject({ topics: z.array(topicName).default([]) }).default({ topics: [] }),
     pipeline: nonEmptyString,
@@ -159,6 +162,8 @@ export interface WeirConfig {
     readonly topics: readonly string[];
     /** Start of a partition with no committed offset (weir default `earliest`, see CONFIG_DEFAULTS). */
     readonly autoOffsetReset: 'earliest' | 'latest';
+    /** Committed offset below the source low watermark at assignment (spec §5.7); see CONFIG_DEFAULTS. */
+    readonly sourceOffsetOutOfRange: 'earliest' | 'latest' | 'match' | 'error';
   };
   /** Topics the pipeline may emit to. */
   readonly output: { readonly topics: readonly string[] };

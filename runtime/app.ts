@@ -21,6 +21,7 @@ import { WorkerPool } from './worker-pool.js';
 import { Router } from './router.js';
 import { Checkpointer } from './checkpointer.js';
 import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
+import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
 
 export interface RunOptions {
   /** Stop cleanly, with a final checkpoint, once every assigned partition has been read to its end. */
@@ -297,14 +298,26 @@ class RunningJob {
       this.stateManager.markAssigned(p);
       const sourceTps = tps.filter((tp) => tp.partition === p);
       const committedByTopic: Record<string, number> = {};
+      let destroyLocalState = false;
       for (const tp of sourceTps) {
-        const offset = committed.get(tpKey(tp));
+        let offset = committed.get(tpKey(tp));
+        const action = await this.sourceOffsetAction(tp, offset);
+        if (action.kind === 'reset') {
+          destroyLocalState = true;
+          this.log(
+            `weir: DESTRUCTIVE STATE RECOVERY for ${tp.topic}[${tp.partition}]: committed offset ${offset} is below ` +
+              `the low watermark; local state of partition ${p} is deleted and rebuilt from the changelog ` +
+              `(boundary ${action.recoveryBoundary}), reading resumes at offset ${action.seekTo}`,
+          );
+          this.consumer.seek(tp, action.seekTo);
+          offset = action.recoveryBoundary;
+        }
         committedByTopic[tp.topic] = offset ?? NO_COMMITTED_OFFSET;
-        if (offset !== undefined) this.router.markCommitted({ ...tp, offset });
+        if (offset !== undefined) this.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
       }
       this.router.pauseForRecovery(sourceTps);
       const abort = new AbortController();
-      const done = this.recoverPartition(p, committedByTopic, abort.signal)
+      const done = this.recoverPartition(p, committedByTopic, abort.signal, destroyLocalState)
         .then(() => {
           if (!abort.signal.aborted) this.router.resumeAfterRecovery(sourceTps);
         })
@@ -314,9 +327,25 @@ class RunningJob {
     }
   }
 
-  private async recoverPartition(partition: number, committed: Record<string, number>, signal: AbortSignal): Promise<void> {
+  /** Spec §5.7: only stateful jobs care (stateless ones just follow the consumer's reset). */
+  private async sourceOffsetAction(tp: TopicPartition, committed: number | undefined): Promise<SourceOffsetAction> {
+    if (committed === undefined || this.stateManager.stores.length === 0) return { kind: 'in-range' };
+    const { low, high } = await this.backend.watermarks(tp);
+    return resolveSourceOffset(tp, committed, low, high, this.config.input.sourceOffsetOutOfRange, this.config.input.autoOffsetReset);
+  }
+
+  private log(message: string): void {
+    (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
+  }
+
+  private async recoverPartition(
+    partition: number,
+    committed: Record<string, number>,
+    signal: AbortSignal,
+    destroyLocalState: boolean,
+  ): Promise<void> {
     const worker = this.worker(partition);
-    const infos = await worker.assign(partition);
+    const infos = await worker.assign(partition, { destroyLocalState });
     if (!this.stateManager.changelogEnabled) return;
     const replayed = await this.recovery.recoverPartition(
       worker, partition, infos, this.stateManager.changelogTopics(), committed, signal,

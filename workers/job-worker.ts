@@ -95,9 +95,10 @@ export class JobWorker implements WorkerControl {
     }
   }
 
-  async assign(partition: number): Promise<StorePartitionInfo[]> {
+  async assign(partition: number, options: { readonly destroyLocalState?: boolean } = {}): Promise<StorePartitionInfo[]> {
     const infos: StorePartitionInfo[] = [];
     for (const [name, store] of this.stores) {
+      if (options.destroyLocalState === true) await store.destroyPartition(partition);
       const storePartition = await store.assignPartition(partition);
       infos.push({ store: name, changelogOffset: storePartition.getChangelogOffset() ?? undefined });
     }

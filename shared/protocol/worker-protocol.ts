@@ -67,8 +67,11 @@ export interface WorkerStats {
 
 /** Typed control calls a worker serves (through comlink). */
 export interface WorkerControl {
-  /** Open the store partitions of `partition`; returns their stored changelog offsets. */
-  assign(partition: number): Promise<StorePartitionInfo[]>;
+  /**
+   * Open the store partitions of `partition`; returns their stored changelog offsets.
+   * `destroyLocalState` deletes them first (destructive recovery, spec §5.7).
+   */
+  assign(partition: number, options?: { readonly destroyLocalState?: boolean }): Promise<StorePartitionInfo[]>;
   /**
    * Apply one chunk of changelog records (encoded batch) to `store` of `partition` in one
    * database batch, skipping records whose processed offsets are not below `committed`.

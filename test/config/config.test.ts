@@ -43,7 +43,7 @@ t.test('defaults apply to every optional field', async (t) => {
     commitInterval: 5,
     commitEvery: 0,
     workers: availableParallelism(),
-    input: { topics: ['orders'], autoOffsetReset: 'earliest' },
+    input: { topics: ['orders'], autoOffsetReset: 'earliest', sourceOffsetOutOfRange: 'earliest' },
     output: { topics: [] },
     pipeline: '/jobs/pipeline.js',
     errors: { policy: 'stop' },
