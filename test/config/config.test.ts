@@ -77,7 +77,7 @@ t.test('YAML file: relative paths resolve against the config file directory, not
   t.equal(config.state.dir, join(dir, 'jobs', 'st'));
   t.equal(config.state.changelog, false);
   t.equal(config.pipeline, join(dir, 'jobs', 'lib', 'pipe.js'));
-  t.same(config.input, { topics: ['clicks'], autoOffsetReset: 'latest' });
+  t.same(config.input, { topics: ['clicks'], autoOffsetReset: 'latest', sourceOffsetOutOfRange: 'earliest' });
   t.same(config.output.topics, ['counts']);
   t.equal(config.processingGuarantee, 'exactly-once');
   t.equal(config.commitInterval, 0.5);
