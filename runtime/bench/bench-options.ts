@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../config/index.js';
 import { benchSchema, type BenchSection } from '../../config/schema.js';
 import { BENCH_DEFAULTS, defaultWorkerCounts } from './bench-defaults.js';
 
@@ -68,11 +69,14 @@ export interface BenchFlags {
 }
 
 /**
- * The `bench` section of the config file at `configPath` (already validated by
- * loadConfig, which knows the section), with paths resolved against the file's folder.
+ * The `bench` section of the config file at `configPath`, with paths resolved against
+ * the file's folder. The whole file is validated first by loadConfig (whose schema
+ * knows the section), so a bad field is reported like any config error.
+ * @throws ConfigFileNotFoundError, ConfigError naming the file and the field.
  */
 export async function readBenchSection(configPath: string): Promise<BenchSection> {
   const absolute = resolve(configPath);
+  await loadConfig(absolute);
   // JSON is YAML, so one parser reads both config formats.
   const document = parseYaml(await readFile(absolute, 'utf8')) as { bench?: unknown } | null;
   const section = benchSchema.parse(document?.bench ?? {});

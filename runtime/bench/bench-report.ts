@@ -69,6 +69,8 @@ export interface BenchReport {
   readonly machine: { readonly cores: number; readonly node: string; readonly platform: string };
   /** ISO time the benchmark started. */
   readonly startedAt: string;
+  /** What the user should know about side effects (e.g. topics left on a Kafka cluster). */
+  readonly warnings: readonly string[];
   /** Where `--chart` wrote the SVG, when asked. */
   readonly chart?: string;
 }

@@ -121,6 +121,18 @@ async function measureRun(
   }
 }
 
+/** On Kafka the runs leave traces on the cluster that a local log in a temporary folder does not. */
+function kafkaWarnings(config: WeirConfig, runPrefix: string): string[] {
+  if (config.log.backend !== 'kafka') return [];
+  const warnings = [
+    `the runs created topics whose names contain "${runPrefix}" (inputs and changelogs) and consumer groups "${config.appId}-${runPrefix}-…" on the cluster; delete them with your Kafka tools when done`,
+  ];
+  if (config.output.topics.length > 0) {
+    warnings.push(`the pipeline emits to topics by name, so the runs appended their outputs to ${config.output.topics.join(', ')} on the cluster`);
+  }
+  return warnings;
+}
+
 /**
  * Benchmarks the job of `options.configPath` at each worker count of `options.workers`.
  * The user's log, state and topics are never touched (see run-workspace.ts). Aborting
@@ -161,5 +173,6 @@ export async function runBench(
     runs: rated.runs,
     machine: { cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` },
     startedAt: startedAt.toISOString(),
+    warnings: kafkaWarnings(config, `bench-${stamp}`),
   };
 }

@@ -47,6 +47,8 @@ t.test('weir bench on the kafka backend: input to a fresh topic on the cluster, 
   t.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout) as BenchReport;
   t.equal(report.backend, 'kafka');
+  t.match(report.warnings, [/topics whose names contain "bench-[0-9a-z]+"/, /appended their outputs to counts on the cluster/]);
+  t.match(result.stderr, /^weir: warning: the runs created topics/m, 'warnings go to stderr, beside the JSON');
   const [run] = report.runs;
   t.match(run, {
     workers: 1,

@@ -40,6 +40,7 @@ function report(runs: readonly MeasuredRun[]): BenchReport {
     runs: rated.runs,
     machine: { cores: 4, node: 'v20', platform: 'linux-x64' },
     startedAt: '2026-01-01T00:00:00.000Z',
+    warnings: [],
   };
 }
 

@@ -8,7 +8,6 @@
 import { access, constants } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { loadConfig } from '../../../config/index.js';
 import { configOption, integerAtLeast, type RegisterCommand } from '../cli-command.js';
 import { readBenchSection, resolveBenchOptions, type KeyDistribution } from '../../bench/bench-options.js';
 import { runBench } from '../../bench/bench-runner.js';
@@ -67,10 +66,9 @@ export const registerBenchCommand: RegisterCommand = (program: Command) => {
     .option('--chart <file>', 'write an SVG chart of records/s and recovery records/s against workers')
     .action(async (options: BenchCommandOptions) => {
       // Validate the config (and its bench section) and the chart path before anything runs.
-      await loadConfig(options.config);
+      const section = await readBenchSection(options.config);
       const chart = options.chart === undefined ? undefined : resolve(options.chart);
       if (chart !== undefined) await checkChartPath(chart);
-      const section = await readBenchSection(options.config);
       const benchOptions = resolveBenchOptions(options.config, section, {
         ...(options.records === undefined ? {} : { records: options.records }),
         ...(options.keys === undefined ? {} : { keys: options.keys }),
@@ -93,6 +91,7 @@ export const registerBenchCommand: RegisterCommand = (program: Command) => {
         process.off('SIGINT', abort);
         process.off('SIGTERM', abort);
       }
+      for (const warning of report.warnings) process.stderr.write(`weir: warning: ${warning}\n`);
       if (chart !== undefined) {
         await writeBenchChart(report, chart);
         report = { ...report, chart };
