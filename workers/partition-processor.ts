@@ -62,6 +62,8 @@ const MAX_WARNINGS = 20;
 
 export class PartitionProcessor {
   private transactions = new Map<string, PartitionTransaction>();
+  /** One windowed view per window store and checkpoint (it caches the windows it has read). */
+  private windowedTransactions = new Map<string, WindowedTransaction>();
   private processed: Record<string, number> = {};
   private outputs: LogRecord[] = [];
   private readonly defaultStore: string | undefined;
@@ -126,6 +128,15 @@ export class PartitionProcessor {
     }
   }
 
+  private windowedTransaction(store: string): WindowedTransaction {
+    let windowed = this.windowedTransactions.get(store);
+    if (windowed === undefined) {
+      windowed = new WindowedTransaction(this.transaction(store));
+      this.windowedTransactions.set(store, windowed);
+    }
+    return windowed;
+  }
+
   /** Runs the record through every declared window and queues their results. */
   private async feedWindows(record: InputRecord): Promise<void> {
     const input = {
@@ -139,7 +150,7 @@ export class PartitionProcessor {
       offset: record.offset,
     };
     for (const window of this.windows) {
-      const output = await window.operator.process(new WindowedTransaction(this.transaction(window.operator.storeName)), input);
+      const output = await window.operator.process(this.windowedTransaction(window.operator.storeName), input);
       if (window.to === undefined) continue;
       for (const result of window.emit === 'final' ? output.expired : output.updated) this.outputs.push(windowRecord(window.to, result));
     }
@@ -234,6 +245,7 @@ export class PartitionProcessor {
   /** Forget this checkpoint's work without writing it. */
   reset(): void {
     this.transactions = new Map();
+    this.windowedTransactions = new Map();
     this.processed = {};
     this.outputs = [];
   }

@@ -39,8 +39,9 @@ async function runWindow(declaration: WindowDeclaration<never>, events: readonly
     const operator = createWindowOperator('p', declaration, () => undefined);
     const out: ModelResult[] = [];
     let tx = partition.begin();
+    let windowed = new WindowedTransaction(tx);
     for (const [i, e] of events.entries()) {
-      const result = await operator.process(new WindowedTransaction(tx), {
+      const result = await operator.process(windowed, {
         prefix: encodeJson(e.key),
         key: e.key,
         value: e.value,
@@ -55,6 +56,7 @@ async function runWindow(declaration: WindowDeclaration<never>, events: readonly
         await tx.prepare({ in: i });
         await tx.flush(i);
         tx = partition.begin();
+        windowed = new WindowedTransaction(tx);
       }
     }
     emitted += out.length;

@@ -53,9 +53,63 @@ function checkDuration(start: number, end: number): void {
   if (!(end > start)) throw new InvalidWindowDurationError(start, end);
 }
 
-/** See the module comment. */
+/** Index of the first window in `list` (sorted by start, end) not before `(start, end)`. */
+function lowerBound(list: readonly StoredWindow[], start: number, end: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const w = list[mid]!;
+    if (w.start < start || (w.start === start && w.end < end)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * See the module comment.
+ *
+ * Window reads of a key are served from memory after the first one: the first
+ * `getWindows` of a prefix loads all its windows (one range scan, database merged with
+ * the cache), and every later window write or delete through this object keeps that
+ * list current. So use one instance per transaction, and write windows only through it.
+ */
 export class WindowedTransaction {
+  /** prefix id → the prefix's windows sorted by (start, end), once loaded. */
+  readonly #loaded = new Map<string, StoredWindow[]>();
+
   constructor(readonly transaction: PartitionTransaction) {}
+
+  #remember(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
+    const list = this.#loaded.get(byteKeyId(prefix));
+    if (list === undefined) return;
+    const at = lowerBound(list, start, end);
+    const present = at < list.length && list[at]!.start === start && list[at]!.end === end;
+    if (deleted) {
+      if (present) list.splice(at, 1);
+    } else if (present) {
+      list[at] = { start, end, value, prefix };
+    } else {
+      list.splice(at, 0, { start, end, value, prefix });
+    }
+  }
+
+  async #windowsOf(prefix: Uint8Array): Promise<StoredWindow[]> {
+    const id = byteKeyId(prefix);
+    let list = this.#loaded.get(id);
+    if (list === undefined) {
+      const items = await this.transaction.getItems(0, Number.MAX_SAFE_INTEGER, prefix);
+      list = items.map(([key, value]) => {
+        const parsed = parseWindowKey(key);
+        return { start: parsed.start, end: parsed.end, value: decodeJson(value), prefix };
+      });
+      // A concurrent load of the same prefix may have finished first: keep that one.
+      const raced = this.#loaded.get(id);
+      if (raced !== undefined) return raced;
+      this.#loaded.set(id, list);
+    }
+    return list;
+  }
 
   // ---- windows -------------------------------------------------------------
 
@@ -81,6 +135,7 @@ export class WindowedTransaction {
     // Sliding windows have inclusive ends: a record at time 0 has the window [0, 0].
     if (!(options.allowPoint === true && start === end)) checkDuration(start, end);
     this.transaction.set(pairUserKey(prefix, start, end), value, prefix);
+    this.#remember(prefix, start, end, value, false);
     const latest = await this.getLatestTimestamp(prefix);
     if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF);
   }
@@ -94,6 +149,7 @@ export class WindowedTransaction {
   /** Deletes a window found in storage (no duration check: sliding windows may be points). */
   #delete(start: number, end: number, prefix: Uint8Array): void {
     this.transaction.delete(pairUserKey(prefix, start, end), prefix);
+    this.#remember(prefix, start, end, undefined, true);
   }
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
@@ -111,11 +167,12 @@ export class WindowedTransaction {
    * database (deleted ones excluded), by (start, end) ascending (descending when `backwards`).
    */
   async getWindows(startFrom: number, startTo: number, prefix: Uint8Array, backwards = false): Promise<StoredWindow[]> {
-    const items = await this.transaction.getItems(startFrom + 1, startTo + 1, prefix, backwards);
-    return items.map(([key, value]) => {
-      const parsed = parseWindowKey(key);
-      return { start: parsed.start, end: parsed.end, value: decodeJson(value), prefix };
-    });
+    const list = await this.#windowsOf(prefix);
+    const from = lowerBound(list, Math.max(startFrom + 1, 0), 0);
+    let to = from;
+    while (to < list.length && list[to]!.start <= startTo) to++;
+    const found = list.slice(from, to);
+    return backwards ? found.reverse() : found;
   }
 
   /**
