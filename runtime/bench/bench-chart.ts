@@ -31,6 +31,15 @@ function points(report: BenchReport): ChartPoint[] {
   return out;
 }
 
+/** A text layer labelling the points of `series` with their rate, beside the point. */
+function label(series: string, align: 'left' | 'right', dx: number): NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number] {
+  return {
+    transform: [{ filter: { field: 'series', equal: series } }],
+    mark: { type: 'text', align, dx, dy: -10, fontSize: 11 },
+    encoding: { text: { field: 'recordsPerSecond', type: 'quantitative', format: ',' } },
+  };
+}
+
 /** The Vega-Lite spec of the chart (exported so tests and docs can inspect it). */
 export function benchChartSpec(report: BenchReport): TopLevelSpec {
   const workerCounts = [...new Set(report.runs.map((r) => r.workers))].sort((a, b) => a - b);
@@ -63,7 +72,9 @@ export function benchChartSpec(report: BenchReport): TopLevelSpec {
     },
     layer: [
       { mark: { type: 'line', point: { size: 70, filled: true }, strokeWidth: 2.5 } },
-      { mark: { type: 'text', dy: -12, fontSize: 11 }, encoding: { text: { field: 'recordsPerSecond', type: 'quantitative', format: ',' } } },
+      // Labels left of processing points and right of recovery points, so close rates never overlap.
+      label(PROCESSING, 'right', -8),
+      label(RECOVERY, 'left', 8),
     ],
   };
 }
