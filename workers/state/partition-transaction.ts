@@ -97,6 +97,8 @@ export class PartitionTransaction {
   #memoPrefix: Uint8Array | undefined;
   #memoStoredKey: Uint8Array = new Uint8Array(0);
   #memoKeyId = '';
+  /** Flush of the transaction this one continues (pipelined checkpoints); database scans wait for it. */
+  #predecessorFlushed: Promise<void> | undefined;
 
   /** Use {@link StorePartition.begin}. */
   constructor(partition: StorePartition) {
@@ -144,6 +146,35 @@ export class PartitionTransaction {
     } catch (error) {
       this.#status = 'FAILED';
       throw error;
+    }
+  }
+
+  /**
+   * Pipelined checkpoints: begin on top of `previous`, a prepared transaction whose flush
+   * is still pending, so processing goes on while its changelog is being produced. Its
+   * writes are seeded into this transaction's read cache (keyed reads then never see the
+   * database without them; keys it did not write are unaffected by its flush), its global
+   * counter carries over, and database scans (range reads, async reads) wait for
+   * `previousFlushed` because they cannot be patched key by key.
+   */
+  continueFrom(previous: PartitionTransaction, previousFlushed: Promise<void>): void {
+    this.#assertStatus('continueFrom');
+    for (const cf of previous.cache.columnFamilies()) {
+      const reads = this.#readCache(cf);
+      for (const bucket of previous.cache.getUpdates(cf).values()) {
+        for (const [id, update] of bucket) reads.set(id, update.value);
+      }
+      for (const id of previous.cache.getDeletes(cf).keys()) reads.set(id, null);
+    }
+    if (previous.#counter !== undefined) this.#counter = previous.#counter;
+    // A failed predecessor stops the job; scans must not hang or throw because of it.
+    this.#predecessorFlushed = previousFlushed.catch(() => undefined);
+  }
+
+  async #predecessorSettled(): Promise<void> {
+    if (this.#predecessorFlushed !== undefined) {
+      await this.#predecessorFlushed;
+      this.#predecessorFlushed = undefined;
     }
   }
 
@@ -204,6 +235,7 @@ export class PartitionTransaction {
     const reads = this.#readCache(cf);
     const read = reads.get(keyId);
     if (read !== undefined && read !== LOADING) return read ?? undefined;
+    await this.#predecessorSettled();
     const stored = await this.partition.get(storedKey, cf);
     reads.set(keyId, stored ?? null);
     return stored;
@@ -322,6 +354,7 @@ export class PartitionTransaction {
     const cf = options.cf ?? DEFAULT_CF;
     const lowerId = options.lower === undefined ? undefined : byteKeyId(options.lower);
     const upperId = options.upper === undefined ? undefined : byteKeyId(options.upper);
+    await this.#predecessorSettled();
     const deletes = this.cache.getDeletes(cf);
     const merged = new Map<string, [Uint8Array, Uint8Array]>();
     for (const entry of await this.partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
