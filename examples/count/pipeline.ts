@@ -3,7 +3,8 @@
  * For each record of `events`, increments state key "count" under the record's key in
  * store `counts` and emits the new count to `counts` (key = the record's key).
  */
-import { definePipeline } from '../../index.js';
+// Inside the repo the pipeline imports the light module directly (users write 'weir' or 'weir/pipeline').
+import { definePipeline } from '../../shared/pipeline/pipeline-definition.js';
 
 export default definePipeline({
   stores: {

@@ -3,7 +3,8 @@
  * `amount` (store `totals`) and the largest single amount seen (store `maxima`); every
  * record emits the key's current statistics to `stats`.
  */
-import { definePipeline } from '../../index.js';
+// Inside the repo the pipeline imports the light module directly (users write 'weir' or 'weir/pipeline').
+import { definePipeline } from '../../shared/pipeline/pipeline-definition.js';
 
 interface Purchase {
   readonly amount: number;
