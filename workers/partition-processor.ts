@@ -224,6 +224,7 @@ export class PartitionProcessor {
     const records: LogRecord[] = [];
     const now = Date.now();
     for (const [store, tx] of this.transactions) {
+      this.windowedTransactions.get(store)?.writeBack();
       const changelog = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
       if (topic === undefined) continue;

@@ -53,7 +53,7 @@ async function runWindow(declaration: WindowDeclaration<never>, events: readonly
       });
       for (const r of result.expired) out.push({ key: e.key === undefined ? '' : (JSON.parse(Buffer.from(r.prefix).toString()) as string), start: r.start, end: r.end, values: r.payload.value as number[] });
       if ((i + 1) % commitEvery === 0) {
-        await tx.prepare({ in: i });
+        await windowed.prepare({ in: i });
         await tx.flush(i);
         tx = partition.begin();
         windowed = new WindowedTransaction(tx);
@@ -96,7 +96,7 @@ t.test('tumbling windows equal the model', async (t) => {
   await fc.assert(
     fc.asyncProperty(eventsArb(30), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 10 }), commitArb, async (events, duration, grace, commitEvery) => {
       const actual = await runWindow(tumblingWindow({ durationMs: duration, graceMs: grace, aggregate: toList }) as never, events, commitEvery);
-      t.same(actual, timeWindowModel(events, duration, duration, grace));
+      return t.same(actual, timeWindowModel(events, duration, duration, grace));
     }),
     RUNS,
   );
@@ -113,7 +113,7 @@ t.test('hopping windows equal the model', async (t) => {
       commitArb,
       async (events, [duration, step], grace, commitEvery) => {
         const actual = await runWindow(hoppingWindow({ durationMs: duration, stepMs: step, graceMs: grace, aggregate: toList }) as never, events, commitEvery);
-        t.same(actual, timeWindowModel(events, duration, step, grace));
+        return t.same(actual, timeWindowModel(events, duration, step, grace));
       },
     ),
     RUNS,
@@ -126,7 +126,7 @@ t.test('session windows equal the model', async (t) => {
   await fc.assert(
     fc.asyncProperty(eventsArb(30), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 10 }), commitArb, async (events, gap, grace, commitEvery) => {
       const actual = await runWindow(sessionWindow({ inactivityGapMs: gap, graceMs: grace, aggregate: toList }) as never, events, commitEvery);
-      t.same(actual, sessionModel(events, gap, grace));
+      return t.same(actual, sessionModel(events, gap, grace));
     }),
     RUNS,
   );
@@ -143,7 +143,7 @@ t.test('count windows equal the model', async (t) => {
       async (events, [size, step], commitEvery) => {
         const declaration = step === size ? tumblingCountWindow({ count: size, aggregate: toList }) : hoppingCountWindow({ count: size, step, aggregate: toList });
         const actual = await runWindow(declaration as never, events, commitEvery);
-        t.same(actual, countWindowModel(events, size, step));
+        return t.same(actual, countWindowModel(events, size, step));
       },
     ),
     RUNS,
@@ -176,7 +176,7 @@ t.test('sliding windows equal the model for streams in time order', async (t) =>
   await fc.assert(
     fc.asyncProperty(eventsArb(0), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 10 }), commitArb, async (events, duration, grace, commitEvery) => {
       const actual = await runWindow(slidingWindow({ durationMs: duration, graceMs: grace, aggregate: toList }) as never, events, commitEvery);
-      t.same(
+      return t.same(
         actual.map((r) => ({ ...r, values: [...r.values].sort((a, b) => a - b) })),
         slidingModel(events, duration, grace),
       );

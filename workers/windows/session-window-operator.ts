@@ -66,19 +66,17 @@ export class SessionWindowOperator implements WindowOperator {
       if (!agg.collects) updated.push({ prefix, start, end: last, payload: agg.payload(start, last, next, []) });
     }
 
-    // Sessions never overlap, so the closed ones are a prefix of the list in start order.
-    let newestClosed: { start: number; end: number } | undefined;
-    for (const s of sessions) {
-      if (joined.includes(s)) continue;
-      if (isOpen(s.end - 1)) break;
-      newestClosed = s;
-    }
+    // Closed sessions are emitted and deleted here directly, not through the
+    // expiration index: a record joining an open session may extend it back to (or
+    // before) the start of a session that closed earlier, and an index of "starts
+    // already expired" would then hide the merged session forever.
     const expired: WindowResult[] = [];
-    if (newestClosed !== undefined) {
-      for await (const w of windows.expireWindows(newestClosed.start, prefix, { collect: agg.collects })) {
-        expired.push({ prefix, start: w.start, end: w.end - 1, payload: agg.payload(w.start, w.end - 1, w.value, w.collected) });
-      }
-      if (agg.collects) await windows.deleteFromCollection(newestClosed.end, prefix);
+    for (const s of sessions) {
+      if (joined.includes(s) || isOpen(s.end - 1)) continue;
+      const collected = agg.collects ? await windows.getFromCollection(s.start, s.end, prefix) : [];
+      expired.push({ prefix, start: s.start, end: s.end - 1, payload: agg.payload(s.start, s.end - 1, s.value, collected) });
+      windows.deleteWindow(s.start, s.end, prefix);
+      if (agg.collects) await windows.deleteFromCollection(s.end, prefix, s.start);
     }
     return { updated, expired };
   }

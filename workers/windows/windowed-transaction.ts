@@ -8,8 +8,8 @@
  * Prefix = the serialized message key. Reads fall back to the database (async), so
  * the operators never need a preload step.
  */
-import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, parseWindowKey } from '../../shared/codecs/index.js';
-import { byteKeyId, DEFAULT_CF, type PartitionTransaction } from '../state/index.js';
+import { decodeJson, decodeBE64Number, encodeWindowKey, INT_PAIR_LENGTH, parseWindowKey } from '../../shared/codecs/index.js';
+import { byteKeyId, DEFAULT_CF, type ChangelogRecord, type PartitionTransaction, type ProcessedOffsets } from '../state/index.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from './window-errors.js';
 import {
   DELETED_START_KEY,
@@ -77,12 +77,44 @@ function lowerBound(list: readonly StoredWindow[], start: number, end: number): 
 export class WindowedTransaction {
   /** prefix id → the prefix's windows sorted by (start, end), once loaded. */
   readonly #loaded = new Map<string, StoredWindow[]>();
+  /**
+   * Window writes of loaded prefixes not yet handed to the transaction (window key id →
+   * write): a window updated by many records of a checkpoint is serialized once, at
+   * {@link writeBack}.
+   */
+  readonly #pending = new Map<string, { prefix: Uint8Array; start: number; end: number; value: unknown; deleted: boolean }>();
 
   constructor(readonly transaction: PartitionTransaction) {}
 
-  #remember(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
+  /**
+   * Hands the pending window writes to the transaction. Call before preparing or
+   * flushing the transaction yourself ({@link prepare} does it).
+   */
+  writeBack(): void {
+    for (const w of this.#pending.values()) {
+      const key = pairUserKey(w.prefix, w.start, w.end);
+      if (w.deleted) this.transaction.delete(key, w.prefix);
+      else this.transaction.set(key, w.value, w.prefix);
+    }
+    this.#pending.clear();
+  }
+
+  /** {@link writeBack}, then prepares the transaction. */
+  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
+    this.writeBack();
+    return this.transaction.prepare(processedOffsets);
+  }
+
+  /** Writes or deletes a window: in memory for a loaded prefix, else straight to the transaction. */
+  #write(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
     const list = this.#loaded.get(byteKeyId(prefix));
-    if (list === undefined) return;
+    if (list === undefined) {
+      const key = pairUserKey(prefix, start, end);
+      if (deleted) this.transaction.delete(key, prefix);
+      else this.transaction.set(key, value, prefix);
+      return;
+    }
+    this.#pending.set(byteKeyId(encodeWindowKey(prefix, start, end)), { prefix, start, end, value, deleted });
     const at = lowerBound(list, start, end);
     const present = at < list.length && list[at]!.start === start && list[at]!.end === end;
     if (deleted) {
@@ -116,7 +148,11 @@ export class WindowedTransaction {
   /** The value of window `[start, end)` of `prefix`, or `defaultValue`. */
   async getWindow(start: number, end: number, prefix: Uint8Array, defaultValue?: unknown): Promise<unknown> {
     checkDuration(start, end);
-    return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
+    const list = this.#loaded.get(byteKeyId(prefix));
+    if (list === undefined) return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
+    const at = lowerBound(list, start, end);
+    const found = list[at];
+    return found !== undefined && found.start === start && found.end === end ? found.value : defaultValue;
   }
 
   /**
@@ -134,8 +170,7 @@ export class WindowedTransaction {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidTimestampError(timestamp);
     // Sliding windows have inclusive ends: a record at time 0 has the window [0, 0].
     if (!(options.allowPoint === true && start === end)) checkDuration(start, end);
-    this.transaction.set(pairUserKey(prefix, start, end), value, prefix);
-    this.#remember(prefix, start, end, value, false);
+    this.#write(prefix, start, end, value, false);
     const latest = await this.getLatestTimestamp(prefix);
     if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF);
   }
@@ -148,8 +183,7 @@ export class WindowedTransaction {
 
   /** Deletes a window found in storage (no duration check: sliding windows may be points). */
   #delete(start: number, end: number, prefix: Uint8Array): void {
-    this.transaction.delete(pairUserKey(prefix, start, end), prefix);
-    this.#remember(prefix, start, end, undefined, true);
+    this.#write(prefix, start, end, undefined, true);
   }
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
@@ -220,6 +254,7 @@ export class WindowedTransaction {
   ): AsyncGenerator<ExpiredWindow> {
     const marker = await this.getPartitionExpiredEnd();
     if (marker !== undefined && (maxEndTime <= marker || !isCandidateEnd(marker, maxEndTime))) return;
+    this.writeBack(); // the scan below reads the transaction
     const from = marker ?? -1;
     const expired: StoredWindow[] = [];
     for (const [key, value] of await this.#allEntries(DEFAULT_CF)) {
