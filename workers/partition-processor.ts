@@ -23,6 +23,11 @@ import { toInputRecord } from './record-decoding.js';
 import { UnknownOutputTopicError, UnknownStoreError } from '../shared/errors/runtime-errors.js';
 import type { EmitMode } from '../shared/pipeline/windows.js';
 import { createWindowOperator, WindowedTransaction, type WindowOperator, type WindowResult } from './windows/index.js';
+import { TimestampedTransaction } from './state/timestamped-transaction.js';
+import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
+
+/** Default retention of timestamped stores (the reference's join default). */
+const DEFAULT_TIMESTAMPED_GRACE_MS = 7 * 24 * 3600 * 1000;
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -64,8 +69,17 @@ export class PartitionProcessor {
   private transactions = new Map<string, PartitionTransaction>();
   /** One windowed view per window store and checkpoint (it caches the windows it has read). */
   private windowedTransactions = new Map<string, WindowedTransaction>();
+  /** One timestamped view per timestamped store and checkpoint (it runs retention at prepare). */
+  private timestampedTransactions = new Map<string, TimestampedTransaction>();
   private processed: Record<string, number> = {};
   private outputs: LogRecord[] = [];
+  /**
+   * Transactions of the last prepared checkpoint, until its changelog is delivered and
+   * `flush` writes them. Processing goes on meanwhile in transactions that continue them.
+   */
+  private prepared = new Map<string, PartitionTransaction>();
+  private preparedFlushed: Promise<void> = Promise.resolve();
+  private markPreparedFlushed: () => void = () => undefined;
   private readonly defaultStore: string | undefined;
   private readonly windows: ActiveWindow[];
   private warnings = 0;
@@ -99,12 +113,19 @@ export class PartitionProcessor {
     return Object.keys(this.processed).length > 0;
   }
 
+  /** True while prepared transactions wait for `flush`. */
+  get hasPrepared(): boolean {
+    return this.prepared.size > 0;
+  }
+
   private transaction(store: string): PartitionTransaction {
     let tx = this.transactions.get(store);
     if (tx === undefined) {
       const s = this.options.stores.get(store);
       if (s === undefined) throw new UnknownStoreError(store, [...this.options.stores.keys()]);
       tx = s.beginTransaction(this.options.partition);
+      const previous = this.prepared.get(store);
+      if (previous !== undefined) tx.continueFrom(previous, this.preparedFlushed);
       this.transactions.set(store, tx);
     }
     return tx;
@@ -126,6 +147,20 @@ export class PartitionProcessor {
       }
       this.processed[record.topic] = record.offset;
     }
+  }
+
+  private timestampedTransaction(store: string): TimestampedTransaction {
+    let timestamped = this.timestampedTransactions.get(store);
+    if (timestamped === undefined) {
+      const declaration = this.options.pipeline.timestampedStores?.[store];
+      if (declaration === undefined) throw new UnknownStoreError(store, Object.keys(this.options.pipeline.timestampedStores ?? {}));
+      timestamped = new TimestampedTransaction(this.transaction(store), {
+        graceMs: declaration.graceMs ?? DEFAULT_TIMESTAMPED_GRACE_MS,
+        keepDuplicates: declaration.keepDuplicates ?? false,
+      });
+      this.timestampedTransactions.set(store, timestamped);
+    }
+    return timestamped;
   }
 
   private windowedTransaction(store: string): WindowedTransaction {
@@ -181,6 +216,14 @@ export class PartitionProcessor {
         if (name === undefined) throw new UnknownStoreError(store ?? '(none given)', [...this.options.stores.keys()]);
         return new StateView(this.transaction(name), prefix) as unknown as KeyValueState;
       },
+      timestamped: (store: string): TimestampedState => {
+        const timestamped = this.timestampedTransaction(store);
+        return {
+          set: (timestamp, value) => timestamped.setForTimestamp(timestamp, value, prefix),
+          getLatest: async <T extends JsonValue>(timestamp: number) => (await timestamped.getLatest(timestamp, prefix)) as T | undefined,
+          getInterval: async <T extends JsonValue>(start: number, end: number) => (await timestamped.getInterval(start, end, prefix)) as T[],
+        };
+      },
       emit: (topic: string, output: OutputRecord): void => {
         if (!this.options.outputTopics.has(topic)) throw new UnknownOutputTopicError(topic, [...this.options.outputTopics]);
         this.outputs.push(outputRecord(topic, output, record));
@@ -225,6 +268,7 @@ export class PartitionProcessor {
     const now = Date.now();
     for (const [store, tx] of this.transactions) {
       this.windowedTransactions.get(store)?.writeBack();
+      await this.timestampedTransactions.get(store)?.expire();
       const changelog = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
       if (topic === undefined) continue;
@@ -234,19 +278,35 @@ export class PartitionProcessor {
     }
     const changelogRecords = records.length;
     for (const o of this.outputs) records.push(o);
-    return { records, changelogRecords, outputRecords: this.outputs.length, processed };
-  }
-
-  /** Write the prepared transactions with the delivered changelog offsets; start afresh. */
-  async flush(changelogOffsets: ReadonlyMap<string, number>): Promise<void> {
-    for (const [store, tx] of this.transactions) await tx.flush(changelogOffsets.get(store));
-    this.reset();
-  }
-
-  /** Forget this checkpoint's work without writing it. */
-  reset(): void {
+    const outputRecords = this.outputs.length;
+    // The next records go into fresh transactions continuing these (see `transaction`).
+    this.prepared = this.transactions;
+    this.preparedFlushed = new Promise<void>((resolve) => (this.markPreparedFlushed = resolve));
     this.transactions = new Map();
     this.windowedTransactions = new Map();
+    this.timestampedTransactions = new Map();
+    this.processed = {};
+    this.outputs = [];
+    return { records, changelogRecords, outputRecords, processed };
+  }
+
+  /** Write the prepared transactions with their delivered changelog offsets. */
+  async flush(changelogOffsets: ReadonlyMap<string, number>): Promise<void> {
+    try {
+      for (const [store, tx] of this.prepared) await tx.flush(changelogOffsets.get(store));
+    } finally {
+      this.prepared = new Map();
+      this.markPreparedFlushed();
+    }
+  }
+
+  /** Forget all unwritten work: prepared and current transactions, offsets, outputs. */
+  reset(): void {
+    this.prepared = new Map();
+    this.markPreparedFlushed();
+    this.transactions = new Map();
+    this.windowedTransactions = new Map();
+    this.timestampedTransactions = new Map();
     this.processed = {};
     this.outputs = [];
   }

@@ -43,9 +43,33 @@ export interface OutputRecord {
   readonly timestamp?: number;
 }
 
+/**
+ * Values of the current record's key by event time (a timestamped store). The building
+ * block of as-of joins: store the records of one topic with `set(record.timestamp,
+ * value)`, and look up `getLatest(record.timestamp)` for the records of another.
+ */
+export interface TimestampedState {
+  /** Stores `value` at `timestamp` (with `keepDuplicates: false`, replaces a value at the same time). */
+  set(timestamp: number, value: JsonValue): Promise<void>;
+  /** The value with the greatest timestamp ≤ `timestamp` within the store's grace of the key's newest write. */
+  getLatest<T extends JsonValue = JsonValue>(timestamp: number): Promise<T | undefined>;
+  /** Values with timestamps in `[start, end)`, oldest first. */
+  getInterval<T extends JsonValue = JsonValue>(start: number, end: number): Promise<T[]>;
+}
+
+/** A timestamped store: values by key and time, kept for `graceMs` behind each key's newest write. */
+export interface TimestampedStoreDeclaration {
+  /** Retention behind each key's newest timestamp (default 7 days). */
+  readonly graceMs?: number;
+  /** Keep several values at one timestamp (default false: the last write wins). */
+  readonly keepDuplicates?: boolean;
+}
+
 export interface ProcessingContext {
   /** State of a declared store for the current record's key; `store` may be omitted when one store is declared. */
   state(store?: string): KeyValueState;
+  /** A declared timestamped store for the current record's key. */
+  timestamped(store: string): TimestampedState;
   /** Emit a record to an output topic declared in the config (`output.topics`). */
   emit(topic: string, record: OutputRecord): void;
 }
@@ -75,6 +99,8 @@ export interface PipelineDefinition {
   readonly stores?: Readonly<Record<string, StoreDeclaration>>;
   /** Windows by name; see {@link WindowDeclarations}. */
   readonly windows?: WindowDeclarations;
+  /** Timestamped stores by name; see {@link TimestampedState}. */
+  readonly timestampedStores?: Readonly<Record<string, TimestampedStoreDeclaration>>;
   /** Runs for every input record; may be async, but a synchronous function is faster. */
   process(record: InputRecord, context: ProcessingContext): void | Promise<void>;
 }
@@ -90,6 +116,14 @@ const noProcessing = (): void => undefined;
  */
 export function definePipeline(definition: PipelineInput): PipelineDefinition {
   const stores = new Set(Object.keys(definition.stores ?? {}));
+  for (const [name, declaration] of Object.entries(definition.timestampedStores ?? {})) {
+    if (stores.has(name)) throw new InvalidWindowDefinitionError(name, 'name', 'a timestamped store and a key-value store share this name');
+    const grace = declaration.graceMs;
+    if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) {
+      throw new InvalidWindowDefinitionError(name, 'graceMs', `must be an integer ≥ 0, got ${String(grace)}`);
+    }
+    stores.add(name);
+  }
   for (const [name, declaration] of Object.entries(definition.windows ?? {})) {
     const store = windowStoreName(name, declaration);
     if (stores.has(store)) throw new InvalidWindowDefinitionError(name, 'name', `its store "${store}" is also declared in stores`);
@@ -104,5 +138,7 @@ export function windowStoreNames(definition: PipelineDefinition): Map<string, st
 
 /** Store names of a definition (key-value stores and window stores), sorted. */
 export function storeNames(definition: PipelineDefinition): string[] {
-  return [...new Set([...Object.keys(definition.stores ?? {}), ...windowStoreNames(definition).values()])].sort();
+  return [
+    ...new Set([...Object.keys(definition.stores ?? {}), ...Object.keys(definition.timestampedStores ?? {}), ...windowStoreNames(definition).values()]),
+  ].sort();
 }
