@@ -3,9 +3,11 @@
  * recovery and checkpoints into one running job.
  *
  * One loop does everything that talks to the log, in order: poll → route → (maybe)
- * checkpoint. Checkpoints therefore never race with routing, and a checkpoint sees no
- * batch in flight. Recovery of newly assigned partitions runs concurrently: those
- * partitions stay paused while the others keep processing.
+ * checkpoint. A checkpoint's first phase (prepare) runs with no batch in flight; its
+ * second phase (append, commit, flush) runs in the background while routing and
+ * processing go on, so workers are not idle while the coordinator produces. Recovery of
+ * newly assigned partitions runs concurrently: those partitions stay paused while the
+ * others keep processing.
  */
 import { performance } from 'node:perf_hooks';
 import type { WeirConfig } from '../config/index.js';
@@ -19,7 +21,7 @@ import { StateManager } from './state-manager.js';
 import { WorkerAssignment } from './worker-assignment.js';
 import { WorkerPool } from './worker-pool.js';
 import { Router } from './router.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, type PreparedCheckpoint } from './checkpointer.js';
 import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
 
@@ -123,6 +125,8 @@ class RunningJob {
   private recoveredRecords = 0;
   private checkpoints = 0;
   private assignedOnce = false;
+  /** Phase 2 of the last pipelined checkpoint, while it runs. */
+  private pendingCommit: Promise<void> | undefined;
   private changelogRecords = 0;
   private changelogBytes = 0;
   private outputRecords = 0;
@@ -227,7 +231,7 @@ class RunningJob {
         routedSinceCheckpoint > 0 &&
         (now - lastCheckpoint >= commitIntervalMs || (commitEvery > 0 && routedSinceCheckpoint >= commitEvery));
       if (due) {
-        await this.checkpoint();
+        await this.beginCheckpoint();
         lastCheckpoint = performance.now();
         routedSinceCheckpoint = 0;
       }
@@ -250,10 +254,42 @@ class RunningJob {
     return true;
   }
 
+  /**
+   * A full checkpoint, waited for: used at the end, on revoke, on idle. A pipelined
+   * commit still running is finished first, so checkpoints commit in order.
+   */
   private async checkpoint(): Promise<void> {
+    await this.settleCommit();
     if (this.failure !== undefined) return;
+    const prepared = await this.checkpointer.prepare();
+    await this.commitCheckpoint(prepared);
+    this.throwIfFailed();
+  }
+
+  /**
+   * A pipelined checkpoint: phase 1 (drain, prepare) now; phase 2 (append, commit,
+   * flush) in the background while routing goes on — workers keep processing into
+   * transactions that continue the prepared ones. At most one phase 2 runs at a time.
+   */
+  private async beginCheckpoint(): Promise<void> {
+    await this.settleCommit();
+    if (this.failure !== undefined) return;
+    const prepared = await this.checkpointer.prepare();
+    this.pendingCommit = this.commitCheckpoint(prepared).catch((error: unknown) =>
+      this.fail(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  private async settleCommit(): Promise<void> {
+    const pending = this.pendingCommit;
+    this.pendingCommit = undefined;
+    if (pending !== undefined) await pending;
+    this.throwIfFailed();
+  }
+
+  private async commitCheckpoint(prepared: PreparedCheckpoint): Promise<void> {
     try {
-      const result = await this.checkpointer.checkpoint();
+      const result = await this.checkpointer.commit(prepared);
       if (result.partitions > 0) this.checkpoints++;
       this.changelogRecords += result.changelogRecords;
       this.changelogBytes += result.changelogBytes;
@@ -263,7 +299,6 @@ class RunningJob {
       await this.checkpointer.abort();
       throw error;
     }
-    this.throwIfFailed();
   }
 
   private workerInits(): WorkerInit[] {
@@ -362,6 +397,7 @@ class RunningJob {
   }
 
   private async onLost(tps: readonly TopicPartition[]): Promise<void> {
+    await this.pendingCommit?.catch(() => undefined);
     await this.checkpointer.abort();
     await this.release(tps);
   }
@@ -384,6 +420,7 @@ class RunningJob {
 
   private async shutdownAfterFailure(): Promise<void> {
     for (const r of this.recovering.values()) r.abort.abort();
+    await this.pendingCommit?.catch(() => undefined);
     await this.checkpointer?.abort();
     await this.consumer?.close().catch(() => undefined);
     await this.pool.close().catch(() => this.pool.destroy());

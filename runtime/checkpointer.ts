@@ -32,6 +32,11 @@ export interface CheckpointerOptions {
   readonly storeOfChangelog: (topic: string) => string | undefined;
 }
 
+/** What phase 1 gathered: per worker, its prepared partitions. */
+export interface PreparedCheckpoint {
+  readonly byWorker: readonly (readonly PreparedPartition[])[];
+}
+
 export class Checkpointer {
   constructor(
     private readonly workers: readonly WorkerHandle[],
@@ -40,10 +45,28 @@ export class Checkpointer {
     private readonly options: CheckpointerOptions,
   ) {}
 
-  /** Run one checkpoint over every worker. Nothing is committed if any step fails. */
+  /** Run one checkpoint over every worker, both phases. Nothing is committed if any step fails. */
   async checkpoint(): Promise<CheckpointResult> {
+    return this.commit(await this.prepare());
+  }
+
+  /**
+   * Phase 1: once no batch is in flight, every worker prepares (its transactions become
+   * PREPARED; it keeps processing new records in fresh transactions continuing them).
+   */
+  async prepare(): Promise<PreparedCheckpoint> {
     await Promise.all(this.workers.map((w) => w.drained()));
-    const prepared = await Promise.all(this.workers.map((w) => w.control.prepare()));
+    return { byWorker: await Promise.all(this.workers.map((w) => w.control.prepare())) };
+  }
+
+  /**
+   * Phase 2: append changelog records and outputs, commit the offsets, then let every
+   * worker flush the prepared transactions with the delivered changelog offsets. It may
+   * run while records of the next checkpoint are being processed; the caller runs at
+   * most one at a time, in order.
+   */
+  async commit(checkpoint: PreparedCheckpoint): Promise<CheckpointResult> {
+    const prepared = checkpoint.byWorker;
     const all = prepared.flat();
     if (all.length === 0) return { partitions: 0, changelogRecords: 0, changelogBytes: 0, outputRecords: 0, committedOffsets: [] };
 

@@ -159,7 +159,7 @@ export class JobWorker implements WorkerControl {
 
   async flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void> {
     for (const processor of this.processors.values()) {
-      if (!processor.hasWork) continue;
+      if (!processor.hasPrepared) continue;
       const offsets = new Map(delivered.filter((d) => d.partition === processor.partition).map((d) => [d.store, d.offset]));
       await processor.flush(offsets);
     }

@@ -79,9 +79,13 @@ export interface WorkerControl {
   recover(partition: number, store: string, chunk: ArrayBuffer, committed: Readonly<Record<string, number>>): Promise<void>;
   /** Close the store partitions of `partition` without flushing; the caller checkpointed first. */
   revoke(partition: number): Promise<void>;
-  /** Prepare every partition with work in this checkpoint. Call only when no data batch is in flight. */
+  /**
+   * Prepare every partition with work in this checkpoint. Call only when no data batch is
+   * in flight and the previous checkpoint is flushed. Records sent afterwards are
+   * processed in new transactions continuing the prepared ones.
+   */
   prepare(): Promise<PreparedPartition[]>;
-  /** Write the prepared transactions with their delivered changelog offsets; start new ones. */
+  /** Write the prepared transactions with their delivered changelog offsets (may run while new records are processed). */
   flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void>;
   /** Drop the current checkpoint's transactions (after a failed checkpoint). */
   abort(): Promise<void>;
