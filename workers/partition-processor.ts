@@ -135,6 +135,11 @@ export class PartitionProcessor {
   async process(batch: readonly LogRecord[]): Promise<void> {
     const records = batch.map(toInputRecord);
     await this.preload(records);
+    if (this.windows.length > 0) {
+      const prefixes: Uint8Array[] = [];
+      for (const record of records) if (record.rawKey !== null) prefixes.push(record.rawKey);
+      await Promise.all(this.windows.map((w) => this.windowedTransaction(w.operator.storeName).preload(prefixes)));
+    }
     const { pipeline } = this.options;
     for (const record of records) {
       const context = this.contextFor(record);
