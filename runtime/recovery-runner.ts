@@ -7,7 +7,7 @@
  * the high watermark snapshot or as soon as a read returns nothing, so trailing
  * transaction markers or compaction gaps cannot make it hang.
  */
-import type { LogBackend, PartitionReader } from '../shared/log/log-backend.js';
+import type { LogBackend, LogRecord, PartitionReader } from '../shared/log/log-backend.js';
 import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
 import { encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
@@ -92,15 +92,24 @@ export class RecoveryRunner {
       const total = decision.to - decision.from;
       let next = decision.from;
       let recovered = 0;
-      while (next < decision.to && signal?.aborted !== true) {
-        const records = await this.reader.read({ topic, partition }, next, Math.min(this.chunkSize, decision.to - next));
+      const read = (from: number): Promise<LogRecord[]> => {
+        const chunk = this.reader.read({ topic, partition }, from, Math.min(this.chunkSize, decision.to - from));
+        chunk.catch(() => undefined); // awaited below; a failure after an apply error must not go unhandled
+        return chunk;
+      };
+      // The next chunk is read while the worker applies the current one.
+      let pending = read(next);
+      while (signal?.aborted !== true) {
+        const records = await pending;
         if (records.length === 0) break;
+        next = records[records.length - 1]!.offset + 1;
+        pending = next < decision.to ? read(next) : Promise.resolve([]);
         const buffer = encodeRecordBatch(records);
         await worker.recover(partition, info.store, transfer(buffer, [buffer]), committed);
         recovered += records.length;
-        next = records[records.length - 1]!.offset + 1;
         this.options.onProgress?.({ store: info.store, partition, changelogTopic: topic, recovered, total, done: false });
       }
+      await pending.catch(() => undefined);
       replayed += recovered;
       this.options.onProgress?.({ store: info.store, partition, changelogTopic: topic, recovered, total, done: true });
     }

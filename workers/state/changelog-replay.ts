@@ -27,6 +27,20 @@ export function recordColumnFamily(record: ReplayedChangelogRecord): string | un
 export function shouldApplyChangelogRecord(record: ReplayedChangelogRecord, committed: CommittedOffsets): boolean {
   const text = headerText(record, PROCESSED_OFFSETS_HEADER);
   if (text === undefined) return true;
+  // Every record of one checkpoint carries the same header: decide once per header text.
+  if (text === lastDecision.text && committed === lastDecision.committed) return lastDecision.apply;
+  const apply = decide(text, committed, record.offset);
+  lastDecision = { text, committed, apply };
+  return apply;
+}
+
+let lastDecision: { text: string | undefined; committed: CommittedOffsets | undefined; apply: boolean } = {
+  text: undefined,
+  committed: undefined,
+  apply: true,
+};
+
+function decide(text: string, committed: CommittedOffsets, offset: number): boolean {
   let processed: unknown;
   try {
     processed = JSON.parse(text);
@@ -34,10 +48,10 @@ export function shouldApplyChangelogRecord(record: ReplayedChangelogRecord, comm
     return true; // not a format we know: treated like a missing header (older versions)
   }
   if (processed === null || typeof processed !== 'object' || Array.isArray(processed)) return true;
-  for (const [topic, offset] of Object.entries(processed as Record<string, unknown>)) {
+  for (const [topic, processedOffset] of Object.entries(processed as Record<string, unknown>)) {
     const committedOffset = committed[topic];
-    if (committedOffset === undefined) throw new RecoveryCommittedOffsetMissingError(topic, record.offset);
-    if (typeof offset === 'number' && offset >= committedOffset) return false;
+    if (committedOffset === undefined) throw new RecoveryCommittedOffsetMissingError(topic, offset);
+    if (typeof processedOffset === 'number' && processedOffset >= committedOffset) return false;
   }
   return true;
 }
