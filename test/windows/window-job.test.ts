@@ -64,3 +64,43 @@ t.test('state cleared between runs is rebuilt from the changelog and the windows
   await runJob(config, { untilIdle: true });
   t.same(await emitted(job.logPath), expected(events), 'windows spanning the restart are complete');
 });
+
+t.test('emit "current": every update goes out; records without a key are not windowed; process still runs', async (t) => {
+  const { definitionModule, windowsModule } = await import('./fixtures/window-job.js');
+  const job = await createWindowJob(t.testdir(), {
+    pipeline: `
+import { definePipeline } from ${JSON.stringify(definitionModule)};
+import { tumblingWindow, sum } from ${JSON.stringify(windowsModule)};
+export default definePipeline({
+  stores: { seen: {} },
+  windows: { totals: tumblingWindow({ durationMs: 1000, aggregate: sum((r) => r.celsius), emit: 'current', to: 'averages' }) },
+  process(record, context) {
+    if (record.key === undefined || record.key === null) context.emit('averages', { key: 'unkeyed', value: record.value });
+  },
+});`,
+  });
+  const { LocalLogBackend } = await import('../../shared/log/local/local-log-backend.js');
+  const backend = await LocalLogBackend.open(job.logPath);
+  await backend.createTopic('readings', 4);
+  const producer = await backend.producer();
+  const rows: [string | null, number, number][] = [
+    ['a', 1, 100],
+    ['a', 2, 500],
+    [null, 7, 600],
+    ['a', 4, 1200],
+    ['b', 8, 50],
+  ];
+  await producer.append(rows.map(([key, celsius, timestamp]) => ({ topic: 'readings', key: key === null ? null : Buffer.from(JSON.stringify(key)), value: Buffer.from(JSON.stringify({ celsius })), timestamp })));
+  await producer.close();
+  await backend.close();
+  await runJob({ ...(await job.config()), workers: 1 }, { untilIdle: true });
+  const out = (await readTopic(job.logPath, 'averages')).map((r) => [decodeJson(r.key), decodeJson(r.value), r.timestamp]);
+  const sorted = out.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  t.same(sorted, [
+    ['a', { start: 0, end: 1000, value: 1 }, 0],
+    ['a', { start: 0, end: 1000, value: 3 }, 0],
+    ['a', { start: 1000, end: 2000, value: 4 }, 1000],
+    ['b', { start: 0, end: 1000, value: 8 }, 0],
+    ['unkeyed', { celsius: 7 }, 600],
+  ]);
+});
