@@ -70,17 +70,23 @@ export class Checkpointer {
     const all = prepared.flat();
     if (all.length === 0) return { partitions: 0, changelogRecords: 0, changelogBytes: 0, outputRecords: 0, committedOffsets: [] };
 
-    const records = this.appendRecordsOf(all);
-    let changelogBytes = 0;
-    for (const r of records) {
-      if (this.options.storeOfChangelog(r.topic) !== undefined) changelogBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    }
     const offsets = committedOffsetsOf(all);
-    let results: AppendResult[];
+    let changelogBytes = 0;
+    const results: AppendResult[] = [];
     if (this.options.exactlyOnce) {
-      results = await this.producer.appendAndCommit(records, this.options.group, offsets);
+      // One atomic unit: everything of the checkpoint with its offsets.
+      const records = this.appendRecordsOf(all);
+      changelogBytes = this.changelogBytesOf(records);
+      results.push(...(await this.producer.appendAndCommit(records, this.options.group, offsets)));
     } else {
-      results = records.length > 0 ? await this.producer.append(records) : [];
+      // Partition by partition, so only one partition's records are decoded at a time
+      // (a checkpoint can hold hundreds of thousands); the offsets are committed after all.
+      for (const partition of all) {
+        const records = this.appendRecordsOf([partition]);
+        if (records.length === 0) continue;
+        changelogBytes += this.changelogBytesOf(records);
+        for (const r of await this.producer.append(records)) results.push(r);
+      }
       await this.consumer.commit(offsets);
     }
 
@@ -119,6 +125,14 @@ export class Checkpointer {
       }
     }
     return out;
+  }
+
+  private changelogBytesOf(records: readonly AppendRecord[]): number {
+    let bytes = 0;
+    for (const r of records) {
+      if (this.options.storeOfChangelog(r.topic) !== undefined) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    }
+    return bytes;
   }
 
   private deliveredChangelogOffsets(results: readonly AppendResult[]): DeliveredChangelogOffset[] {
