@@ -120,14 +120,15 @@ export class WindowedTransaction {
 
   /** Writes or deletes a window: in memory for a loaded prefix, else straight to the transaction. */
   #write(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
-    const list = this.#loaded.get(byteKeyId(prefix));
+    const prefixId = byteKeyId(prefix);
+    const list = this.#loaded.get(prefixId);
     if (list === undefined) {
       const key = pairUserKey(prefix, start, end);
       if (deleted) this.transaction.delete(key, prefix);
       else this.transaction.set(key, value, prefix);
       return;
     }
-    this.#pending.set(`${start}:${end}:${byteKeyId(prefix)}`, { prefix, start, end, value, deleted });
+    this.#pending.set(`${start}:${end}:${prefixId}`, { prefix, start, end, value, deleted });
     const at = lowerBound(list, start, end);
     const present = at < list.length && list[at]!.start === start && list[at]!.end === end;
     if (deleted) {
