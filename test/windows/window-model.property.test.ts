@@ -21,7 +21,7 @@ import {
 } from '../../shared/pipeline/windows.js';
 import { StorePartition } from '../../workers/state/index.js';
 import { createWindowOperator, WindowedTransaction } from '../../workers/windows/index.js';
-import { countWindowModel, sessionModel, timeWindowModel, type ModelEvent, type ModelResult } from './fixtures/window-model.js';
+import { countWindowModel, partitionClosingModel, sessionModel, timeWindowModel, type ModelEvent, type ModelResult } from './fixtures/window-model.js';
 
 t.setTimeout(600_000);
 
@@ -51,7 +51,7 @@ async function runWindow(declaration: WindowDeclaration<never>, events: readonly
         partition: 0,
         offset: i,
       });
-      for (const r of result.expired) out.push({ key: e.key === undefined ? '' : (JSON.parse(Buffer.from(r.prefix).toString()) as string), start: r.start, end: r.end, values: r.payload.value as number[] });
+      for (const r of result.expired) out.push({ key: JSON.parse(Buffer.from(r.prefix).toString()) as string, start: r.start, end: r.end, values: r.payload.value as number[] });
       if ((i + 1) % commitEvery === 0) {
         await windowed.prepare({ in: i });
         await tx.flush(i);
@@ -114,6 +114,28 @@ t.test('hopping windows equal the model', async (t) => {
       async (events, [duration, step], grace, commitEvery) => {
         const actual = await runWindow(hoppingWindow({ durationMs: duration, stepMs: step, graceMs: grace, aggregate: toList }) as never, events, commitEvery);
         return t.same(actual, timeWindowModel(events, duration, step, grace));
+      },
+    ),
+    RUNS,
+  );
+  t.ok(emitted > 100, `${emitted} windows emitted over the runs`);
+});
+
+t.test('hopping and tumbling windows closed by partition equal the model', async (t) => {
+  emitted = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      eventsArb(30),
+      fc.integer({ min: 2, max: 20 }).chain((d) => fc.tuple(fc.constant(d), fc.integer({ min: 1, max: d }))),
+      fc.integer({ min: 0, max: 10 }),
+      commitArb,
+      async (events, [duration, step], grace, commitEvery) => {
+        const declaration =
+          step === duration
+            ? tumblingWindow({ durationMs: duration, graceMs: grace, aggregate: toList, closeBy: 'partition' })
+            : hoppingWindow({ durationMs: duration, stepMs: step, graceMs: grace, aggregate: toList, closeBy: 'partition' });
+        const actual = await runWindow(declaration as never, events, commitEvery);
+        return t.same(actual, partitionClosingModel(events, duration, step, grace));
       },
     ),
     RUNS,
