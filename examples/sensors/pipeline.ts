@@ -10,8 +10,8 @@
  * Output records: key = the sensor, value =
  *   {"start": 1767268800000, "end": 1767268810000, "avgCelsius": 23.9, "minCelsius": 22.1, "maxCelsius": 25.8, "readings": 10}
  */
-import { definePipeline } from '../../shared/pipeline/pipeline-definition.js';
-import { count, hoppingWindow, max, mean, min } from '../../shared/pipeline/windows.js';
+// Inside the repo the pipeline imports the light module directly (users write 'weir/pipeline').
+import { count, definePipeline, hoppingWindow, max, mean, min } from '../../shared/pipeline/pipeline-definition.js';
 
 interface Reading {
   readonly celsius: number;

@@ -6,6 +6,9 @@
  */
 import { InvalidWindowDefinitionError, windowStoreName, type WindowDeclaration } from './windows.js';
 
+// Window declarations and aggregations belong to the same user API ('weir/pipeline').
+export * from './windows.js';
+
 /** A JSON value as stored in state and carried in records. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 

@@ -6,7 +6,7 @@
  * timestamped with the window start.
  *
  * ```ts
- * import { definePipeline, hoppingWindow, mean, max, count } from 'weir';
+ * import { definePipeline, hoppingWindow, mean, max, count } from 'weir/pipeline';
  * export default definePipeline({
  *   windows: {
  *     temperature: hoppingWindow({
