@@ -8,17 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { wrap, transfer, type Remote } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
-import type { DataMessage, WorkerControl, WorkerInit } from '../shared/protocol/worker-protocol.js';
+import type { DataMessage, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
 
-const taskFile = fileURLToPath(new URL('../workers/worker-task.js', import.meta.url));
-
-/** The task message a worker thread receives. */
-export interface WorkerTaskInput {
-  readonly init: WorkerInit;
-  readonly controlPort: MessagePort;
-  readonly dataPort: MessagePort;
-}
+// A CommonJS entry (see workers/worker-entry.cts) that imports the ESM task.
+const taskFile = fileURLToPath(new URL('../workers/worker-entry.cjs', import.meta.url));
 
 /**
  * Control calls that fail once the worker thread is gone: a dead thread never answers a

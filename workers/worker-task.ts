@@ -4,15 +4,9 @@
  */
 import { expose } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
-import type { MessagePort } from 'node:worker_threads';
-import type { DataMessage, WorkerInit } from '../shared/protocol/worker-protocol.js';
+import type { DataMessage, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
+export type { WorkerTaskInput };
 import { JobWorker } from './job-worker.js';
-
-interface WorkerTaskInput {
-  readonly init: WorkerInit;
-  readonly controlPort: MessagePort;
-  readonly dataPort: MessagePort;
-}
 
 export default async function workerTask({ init, controlPort, dataPort }: WorkerTaskInput): Promise<void> {
   const worker = await JobWorker.start(init, (message: DataMessage) => dataPort.postMessage(message));

@@ -16,8 +16,7 @@
  * optional `timestamp` and `headers`). `random` is seeded, so input is reproducible.
  * TypeScript modules load through tsx, like pipelines.
  */
-import { access } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
+import { loadDefaultExport } from '../../shared/modules/default-export-loader.js';
 import { BenchGeneratorError } from './bench-errors.js';
 
 /** What a generator is given besides the record index. */
@@ -40,15 +39,8 @@ export interface BenchGeneratedRecord {
 
 export type BenchGenerator = (index: number, context: BenchGeneratorContext) => BenchGeneratedRecord;
 
-const TYPESCRIPT = /\.[cm]?tsx?$/;
-
-async function importModule(path: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(path).href;
-  if (TYPESCRIPT.test(path)) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  }
-  return (await import(url)) as Record<string, unknown>;
+function isGenerator(value: unknown): value is BenchGenerator {
+  return typeof value === 'function';
 }
 
 /**
@@ -56,22 +48,10 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
  * @throws BenchGeneratorError when the file is missing, fails to load, or exports no function.
  */
 export async function loadGenerator(path: string): Promise<BenchGenerator> {
-  try {
-    await access(path);
-  } catch {
-    throw new BenchGeneratorError(path, 'the file does not exist');
-  }
-  let module: Record<string, unknown>;
-  try {
-    module = await importModule(path);
-  } catch (error) {
-    throw new BenchGeneratorError(path, error instanceof Error ? error.message : String(error), { cause: error });
-  }
-  // A CommonJS module compiled by tsx arrives as { default: { default: fn } }.
-  const candidate = module['default'];
-  const generator = typeof candidate === 'function' ? candidate : (candidate as Record<string, unknown> | undefined)?.['default'];
-  if (typeof generator !== 'function') {
-    throw new BenchGeneratorError(path, 'its default export must be a function (index, { random, keys, records }) => { key, value }');
-  }
-  return generator as BenchGenerator;
+  return loadDefaultExport(
+    path,
+    isGenerator,
+    'its default export must be a function (index, { random, keys, records }) => { key, value }',
+    (reason, cause) => new BenchGeneratorError(path, reason, { cause }),
+  );
 }

@@ -4,6 +4,15 @@
  * - data: record batches as transferable ArrayBuffers (`DataMessage`), never one message per record.
  */
 
+import type { MessagePort } from 'node:worker_threads';
+
+/** What each worker thread's long-lived task receives (ports transferred). */
+export interface WorkerTaskInput {
+  readonly init: WorkerInit;
+  readonly controlPort: MessagePort;
+  readonly dataPort: MessagePort;
+}
+
 /** Everything a worker needs to start; plain data (structured-clonable). */
 export interface WorkerInit {
   readonly workerId: number;

@@ -1,0 +1,48 @@
+/**
+ * Loads the default export of a user's module (pipelines, bench generators) with one
+ * set of rules: TypeScript (`.ts`, `.mts`, `.cts`) through tsx so no build step is
+ * needed, JavaScript natively, and a CommonJS module compiled by tsx (which arrives as
+ * `{ default: { default: value } }`) unwrapped.
+ */
+import { access } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+
+const TYPESCRIPT = /\.[cm]?tsx?$/;
+
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  if (TYPESCRIPT.test(path)) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+  return (await import(url)) as Record<string, unknown>;
+}
+
+/**
+ * The default export of the module at `path` if `accepts` it. Every failure (missing
+ * file, import error, wrong export) goes through `fail(reason, cause)` so each caller
+ * raises its own typed error naming the path.
+ */
+export async function loadDefaultExport<T>(
+  path: string,
+  accepts: (value: unknown) => value is T,
+  expected: string,
+  fail: (reason: string, cause?: unknown) => Error,
+): Promise<T> {
+  try {
+    await access(path);
+  } catch {
+    throw fail('the file does not exist');
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = await importModule(path);
+  } catch (error) {
+    throw fail(error instanceof Error ? error.message : String(error), error);
+  }
+  const candidate = module['default'];
+  if (accepts(candidate)) return candidate;
+  const nested = (candidate as Record<string, unknown> | undefined)?.['default'];
+  if (accepts(nested)) return nested;
+  throw fail(expected);
+}
