@@ -1,16 +1,9 @@
 /**
- * weir's public API: define pipelines, load configs, run jobs from programs.
+ * weir's public API: define pipelines (stores, windows, timestamped stores), load
+ * configs, run jobs from programs. `weir/pipeline` holds the pipeline API alone, for
+ * pipeline modules that should load fast in every worker thread.
  */
-export { definePipeline } from './shared/pipeline/pipeline-definition.js';
-export type {
-  PipelineDefinition,
-  InputRecord,
-  OutputRecord,
-  ProcessingContext,
-  KeyValueState,
-  StoreDeclaration,
-  JsonValue,
-} from './shared/pipeline/pipeline-definition.js';
+export * from './shared/pipeline/pipeline-definition.js';
 export { loadConfig, type WeirConfig } from './config/index.js';
 export { App, type RunOptions, type RunSummary } from './runtime/app.js';
 export { runJob, formatSummary } from './runtime/job-runner.js';
