@@ -16,7 +16,7 @@ import { tpKey } from '../shared/log/log-backend.js';
 import type { WorkerControl, WorkerInit, WorkerStats } from '../shared/protocol/worker-protocol.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames } from '../shared/pipeline/pipeline-definition.js';
-import { InputTopicNotFoundError, TopicPartitionsMismatchError, WorkerFailedError } from '../shared/errors/runtime-errors.js';
+import { InputTopicNotFoundError, TopicPartitionsMismatchError } from '../shared/errors/runtime-errors.js';
 import { StateManager } from './state-manager.js';
 import { WorkerAssignment } from './worker-assignment.js';
 import { WorkerPool } from './worker-pool.js';
@@ -427,4 +427,3 @@ class RunningJob {
   }
 }
 
-export { WorkerFailedError };

@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { wrap, transfer, type Remote } from 'comlink';
+import { wrap, type Remote } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
 import type { DataMessage, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
@@ -108,8 +108,6 @@ export class WorkerHandle {
   }
 }
 
-export type Transfer = typeof transfer;
-export { transfer };
 
 /** A running pool of worker threads. */
 export class WorkerPool {
