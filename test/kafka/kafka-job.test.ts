@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { App } from '../../runtime/app.js';
-import { clearState } from '../../runtime/state-inspection.js';
+import { clearState, dumpState } from '../../runtime/state-inspection.js';
+import { hoppingWindow, sum, windowStoreName } from '../../shared/pipeline/windows.js';
 import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
@@ -38,13 +39,18 @@ interface KafkaJob {
   config(env?: Record<string, string>): Promise<WeirConfig>;
 }
 
-/** A count job on the mock cluster; topics created up front (the mock cannot CreateTopics). */
-async function kafkaJob(dir: string, guarantee: 'at-least-once' | 'exactly-once' = 'at-least-once'): Promise<KafkaJob> {
+/** A job on the mock cluster; topics created up front (the mock cannot CreateTopics). */
+async function kafkaJob(
+  dir: string,
+  guarantee: 'at-least-once' | 'exactly-once' = 'at-least-once',
+  options: { pipeline?: string; stores?: readonly string[]; extraYaml?: string; commitInterval?: number } = {},
+): Promise<KafkaJob> {
   const appId = unique('app');
   const input = unique('events');
   const output = unique('counts');
-  for (const topic of [input, output, `changelog__${appId}--${input}--counts`]) cluster.createTopic(topic, PARTITIONS);
-  await writeFile(join(dir, 'pipeline.mjs'), COUNT_PIPELINE.replace("'counts', {", `'${output}', {`));
+  const stores = options.stores ?? ['counts'];
+  for (const topic of [input, output, ...stores.map((s) => `changelog__${appId}--${input}--${s}`)]) cluster.createTopic(topic, PARTITIONS);
+  await writeFile(join(dir, 'pipeline.mjs'), (options.pipeline ?? COUNT_PIPELINE).replaceAll("'counts', {", `'${output}', {`));
   const configPath = join(dir, 'weir.yaml');
   await writeFile(
     configPath,
@@ -60,8 +66,9 @@ async function kafkaJob(dir: string, guarantee: 'at-least-once' | 'exactly-once'
       `output: { topics: [${output}] }`,
       'pipeline: ./pipeline.mjs',
       `processingGuarantee: ${guarantee}`,
-      'commitInterval: 0.5',
+      `commitInterval: ${options.commitInterval ?? 0.5}`,
       'workers: 2',
+      options.extraYaml ?? '',
     ].join('\n'),
   );
   return { dir, configPath, appId, input, config: (env = {}) => loadConfig(configPath, env) };
@@ -114,6 +121,69 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
     t.ok(rerun.recoveredRecords > 0, 'recovered from the changelog topic');
     t.same(await stateCounts(config), modelCounts(events));
   });
+}
+
+/** Counts under "count"; the record with value n === 2 of key "key" throws. */
+const FAILING_PIPELINE = `
+export default {
+  stores: { counts: { preload: ['count'] } },
+  process(record, context) {
+    const state = context.state('counts');
+    state.set('count', state.get('count', 0) + 1);
+    if (record.value.n === 2) throw new Error('boom on the third record');
+  },
+};
+`;
+
+const encoder = new TextEncoder();
+const threeRecords = (): AppendRecord[] =>
+  [0, 1, 2].map((n) => ({ topic: 'events', partition: 0, key: encoder.encode('"key"'), value: encoder.encode(JSON.stringify({ n })) }));
+
+t.test('138. a failing record under the stop policy fails the run and commits nothing (Kafka)', async (t) => {
+  const job = await kafkaJob(t.testdir(), 'at-least-once', { pipeline: FAILING_PIPELINE, commitInterval: 9999 });
+  await produce(job, threeRecords());
+  const config = await job.config();
+  const error = (await runJob(config, { untilIdle: true }).catch((e: unknown) => e)) as Error;
+  t.match(error?.message, /\[0\] offset 2: boom on the third record/);
+  t.same(await stateCounts(config), new Map(), 'nothing flushed');
+});
+
+t.test('139. under the skip policy the partial state of the failing record is kept (Kafka)', async (t) => {
+  const job = await kafkaJob(t.testdir(), 'at-least-once', { pipeline: FAILING_PIPELINE, extraYaml: 'errors: { policy: skip }' });
+  await produce(job, threeRecords());
+  const config = await job.config();
+  await runJob(config, { untilIdle: true });
+  t.same(await stateCounts(config), new Map([['key', 3]]));
+});
+
+t.test('143. a hopping-window store is rebuilt from its changelog topic exactly (Kafka)', async (t) => {
+  const windows = new URL('../../shared/pipeline/windows.js', import.meta.url).href;
+  const store = windowStoreName('totals', hoppingWindow({ durationMs: 5000, stepMs: 2000, aggregate: sum() }));
+  const pipeline = `import { hoppingWindow, sum } from '${windows}';
+export default { windows: { totals: hoppingWindow({ durationMs: 5000, stepMs: 2000, aggregate: sum((v) => v.amount) }) } };`;
+  const job = await kafkaJob(t.testdir(), 'at-least-once', { pipeline, stores: [store], commitInterval: 0 });
+  const records: AppendRecord[] = [];
+  for (const [partition, count] of [[0, 4], [1, 2]] as const) {
+    for (let i = 0; i < count; i++) {
+      records.push({ topic: 'events', partition, key: encoder.encode(`"key${partition}"`), value: encoder.encode('{"amount":10}'), timestamp: 1_000 * (i + 1) });
+    }
+  }
+  await produce(job, records);
+  const config = await job.config();
+  const first = await runJob(config, { untilIdle: true });
+  t.equal(first.records, 6);
+  const before = await dumpAll(config, store);
+  t.ok(before.length > 0, 'window state exists');
+  await clearState(config);
+  const rerun = await runJob(config, { untilIdle: true });
+  t.equal(rerun.records, 0, 'nothing reprocessed outside recovery');
+  t.same(await dumpAll(config, store), before, 'identical window state');
+});
+
+async function dumpAll(config: WeirConfig, store: string): Promise<unknown[]> {
+  const entries: unknown[] = [];
+  for await (const entry of dumpState(config, store)) entries.push(entry);
+  return entries;
 }
 
 function startWeir(job: KafkaJob, stateDir: string): { child: ChildProcess; output: () => string } {
