@@ -7,7 +7,7 @@
  * the high watermark snapshot or as soon as a read returns nothing, so trailing
  * transaction markers or compaction gaps cannot make it hang.
  */
-import type { LogBackend, LogRecord, PartitionReader } from '../shared/log/log-backend.js';
+import type { EncodedRecords, LogBackend, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
 import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
 import { encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
@@ -70,6 +70,13 @@ export class RecoveryRunner {
     this.chunkSize = options.chunkSize ?? 20_000;
   }
 
+  /** One chunk, encoded for the worker: the reader's fast path when it has one. */
+  private async readChunk(tp: TopicPartition, from: number, max: number): Promise<EncodedRecords> {
+    if (this.reader.readEncoded !== undefined) return this.reader.readEncoded(tp, from, max);
+    const records = await this.reader.read(tp, from, max);
+    return { buffer: encodeRecordBatch(records), count: records.length, lastOffset: records[records.length - 1]?.offset ?? -1 };
+  }
+
   /**
    * Recover every store of `partition` on its worker. `committed` maps source topic →
    * committed offset (NO_COMMITTED_OFFSET when none). Returns the number of records replayed.
@@ -92,21 +99,20 @@ export class RecoveryRunner {
       const total = decision.to - decision.from;
       let next = decision.from;
       let recovered = 0;
-      const read = (from: number): Promise<LogRecord[]> => {
-        const chunk = this.reader.read({ topic, partition }, from, Math.min(this.chunkSize, decision.to - from));
+      const read = (from: number): Promise<EncodedRecords> => {
+        const chunk = this.readChunk({ topic, partition }, from, Math.min(this.chunkSize, decision.to - from));
         chunk.catch(() => undefined); // awaited below; a failure after an apply error must not go unhandled
         return chunk;
       };
       // The next chunk is read while the worker applies the current one.
       let pending = read(next);
       while (signal?.aborted !== true) {
-        const records = await pending;
-        if (records.length === 0) break;
-        next = records[records.length - 1]!.offset + 1;
-        pending = next < decision.to ? read(next) : Promise.resolve([]);
-        const buffer = encodeRecordBatch(records);
-        await worker.recover(partition, info.store, transfer(buffer, [buffer]), committed);
-        recovered += records.length;
+        const chunk = await pending;
+        if (chunk.count === 0) break;
+        next = chunk.lastOffset + 1;
+        pending = next < decision.to ? read(next) : Promise.resolve({ buffer: new ArrayBuffer(0), count: 0, lastOffset: -1 });
+        await worker.recover(partition, info.store, transfer(chunk.buffer, [chunk.buffer]), committed);
+        recovered += chunk.count;
         this.options.onProgress?.({ store: info.store, partition, changelogTopic: topic, recovered, total, done: false });
       }
       await pending.catch(() => undefined);

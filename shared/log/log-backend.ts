@@ -95,10 +95,25 @@ export interface GroupConsumer {
   close(): Promise<void>;
 }
 
+/** What {@link PartitionReader.readEncoded} returns. */
+export interface EncodedRecords {
+  /** The records in the thread protocol's record batch encoding (shared/protocol/record-batch-codec.ts). */
+  readonly buffer: ArrayBuffer;
+  readonly count: number;
+  /** Offset of the last record (meaningless when `count` is 0). */
+  readonly lastOffset: number;
+}
+
 /** Reads partitions directly, outside any group (recovery reads changelogs this way). */
 export interface PartitionReader {
   /** Records of one partition starting at `fromOffset`, at most `maxRecords`, in offset order. */
   read(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]>;
+  /**
+   * Optional fast path for recovery: the same records as `read`, already encoded for the
+   * worker threads, without building a record object each (the coordinator is the
+   * bottleneck of recovery and this is most of its work).
+   */
+  readEncoded?(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords>;
   close(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ import {
   PartitionNotAssignedError,
 } from '../../shared/errors/log-errors.js';
 import { runLogConformance } from './conformance.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../../shared/protocol/record-batch-codec.js';
 
 runLogConformance(t, 'local', (dir) => LocalLogBackend.open(dir));
 runLogConformance(t, 'local (sync)', (dir) => LocalLogBackend.open(dir, { sync: true }));
@@ -158,4 +159,43 @@ t.test('a group has one member at a time', async (t) => {
   t.same(second.assignment(), [{ topic: 't', partition: 0 }], 'after the first closes, the second joins');
   await second.close();
   await otherGroup.close();
+});
+
+t.test('readEncoded gives exactly the records of read, in the worker batch encoding', async (t) => {
+  const log = await LocalLogBackend.open(t.testdir());
+  t.teardown(() => log.close());
+  await log.createTopic('changelog__a--t--s', 2, { compact: true });
+  const producer = await log.producer();
+  const text = new TextEncoder();
+  await producer.append(
+    Array.from({ length: 50 }, (_, i) => ({
+      topic: 'changelog__a--t--s',
+      partition: 1,
+      key: i % 7 === 0 ? null : text.encode(`"k${i}"|"count"`),
+      value: i % 5 === 0 ? null : i % 11 === 0 ? new Uint8Array(0) : text.encode(String(i)),
+      headers:
+        i % 3 === 0
+          ? []
+          : [
+              { key: '__column_family__', value: text.encode('default') },
+              { key: '__processed_tp_offsets__', value: i % 4 === 0 ? null : text.encode(`{"t":${i}}`) },
+            ],
+      timestamp: 1_700_000_000_000 + i,
+    })),
+  );
+  const reader = await log.reader();
+  for (const [from, max] of [[0, 50], [10, 7], [49, 10], [50, 10]] as const) {
+    const records = await reader.read({ topic: 'changelog__a--t--s', partition: 1 }, from, max);
+    const encoded = await reader.readEncoded!({ topic: 'changelog__a--t--s', partition: 1 }, from, max);
+    t.equal(encoded.count, records.length, `count from ${from}`);
+    if (records.length > 0) t.equal(encoded.lastOffset, records[records.length - 1]!.offset);
+    t.same(
+      Buffer.from(encoded.buffer),
+      Buffer.from(encodeRecordBatch(records)),
+      `byte-identical to encoding the read records (from ${from}, max ${max})`,
+    );
+    t.same(decodeRecordBatch(encoded.buffer).map((r) => r.offset), records.map((r) => r.offset));
+  }
+  await reader.close();
+  await producer.close();
 });

@@ -17,6 +17,7 @@ import type {
   PartitionOffset,
   TopicConfig,
   TopicPartition,
+  EncodedRecords,
 } from '../log-backend.js';
 import { tpKey } from '../log-backend.js';
 import { partitionForKey } from '../murmur2-partitioner.js';
@@ -46,7 +47,7 @@ import {
   writeRecordKey,
 } from './key-layout.js';
 import { openLogDatabase, type LogDatabase, type OpenRetry } from './open-log-database.js';
-import { encodedRecordSize, readRecord, writeRecord } from './record-codec.js';
+import { encodedRecordSize, readRecord, transcodeToRecordBatch, writeRecord } from './record-codec.js';
 import {
   checkBytes,
   checkGroup,
@@ -292,6 +293,25 @@ export class LocalLogStore {
       records[i] = readRecord(value, topic.name, tp.partition, offsetFromRecordKey(key), this.path);
     }
     return records;
+  }
+
+  /**
+   * Like {@link read}, but transcoded straight from the stored bytes into the thread
+   * protocol's record batch encoding (see record-codec.ts `transcodeToRecordBatch`).
+   */
+  async readEncoded(tp: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords> {
+    this.assertOpen();
+    const topic = this.topicOf(tp);
+    checkNonNegativeInteger('fromOffset', fromOffset);
+    checkNonNegativeInteger('maxRecords', maxRecords);
+    const high = topic.high[tp.partition]!;
+    if (fromOffset >= high || maxRecords === 0) return transcodeToRecordBatch(topic.name, tp.partition, [], [], this.path);
+    const end = Math.min(high, fromOffset + maxRecords);
+    const entries = await this.db
+      .iterator({ gte: recordKey(topic.id, tp.partition, fromOffset), lt: recordKey(topic.id, tp.partition, end) })
+      .all();
+    const offsets = entries.map(([key]) => offsetFromRecordKey(key));
+    return transcodeToRecordBatch(topic.name, tp.partition, offsets, entries.map(([, value]) => value), this.path);
   }
 
   /** Committed offsets of `group`; `undefined` where it never committed. */

@@ -1,5 +1,5 @@
 /** `PartitionReader` of the local log: direct reads of any partition, outside any group. */
-import type { LogRecord, PartitionReader, TopicPartition } from '../log-backend.js';
+import type { EncodedRecords, LogRecord, PartitionReader, TopicPartition } from '../log-backend.js';
 import { LogClosedError } from '../../errors/log-errors.js';
 import type { LocalLogStore } from './local-log-store.js';
 
@@ -11,6 +11,11 @@ export class LocalPartitionReader implements PartitionReader {
   async read(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {
     if (this.closed) throw new LogClosedError('local log partition reader');
     return this.store.read(partition, fromOffset, maxRecords);
+  }
+
+  async readEncoded(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords> {
+    if (this.closed) throw new LogClosedError('local log partition reader');
+    return this.store.readEncoded(partition, fromOffset, maxRecords);
   }
 
   async close(): Promise<void> {

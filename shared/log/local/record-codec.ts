@@ -8,7 +8,7 @@
  *
  * Decoding returns key/value/header bytes as views into the stored buffer (no copy).
  */
-import type { LogRecord, RecordHeader } from '../log-backend.js';
+import type { EncodedRecords, LogRecord, RecordHeader } from '../log-backend.js';
 import { LogFormatError } from '../../errors/log-errors.js';
 
 const VERSION = 1;
@@ -80,6 +80,66 @@ export function readRecord(
     headers.push({ key: name, value: headerLength < 0 ? null : source.subarray(pos, (pos += headerLength)) });
   }
   return { topic, partition, offset, key, value, headers, timestamp };
+}
+
+/**
+ * Stored records of one partition → one record batch in the thread protocol's encoding
+ * (shared/protocol/record-batch-codec.ts, little-endian), copying bytes without building
+ * record objects. Each stored value becomes a batch record 11 bytes longer: topic index
+ * u16, partition u32 and offset f64 are added, the version byte goes, the header count
+ * shrinks from u32 to u16, and lengths flip to little-endian.
+ */
+export function transcodeToRecordBatch(
+  topic: string,
+  partition: number,
+  offsets: readonly number[],
+  values: readonly Buffer[],
+  path: string,
+): EncodedRecords {
+  // No records, no topic table: the same 6 bytes encodeRecordBatch([]) gives.
+  const topicBytes = values.length === 0 ? Buffer.alloc(0) : Buffer.from(topic, 'utf8');
+  let size = 4 + 2 + (values.length === 0 ? 0 : 2 + topicBytes.length);
+  for (const value of values) size += value.length + 11;
+  const target = Buffer.alloc(size);
+  let at = target.writeUInt32LE(values.length, 0);
+  at = target.writeUInt16LE(values.length === 0 ? 0 : 1, at);
+  if (values.length > 0) {
+    at = target.writeUInt16LE(topicBytes.length, at);
+    at += topicBytes.copy(target, at);
+  }
+  for (let i = 0; i < values.length; i++) {
+    const source = values[i]!;
+    const offset = offsets[i]!;
+    if (source.length < FIXED_BYTES || source[0] !== VERSION) {
+      throw new LogFormatError(path, `record ${offset} of ${topic}[${partition}] has an unknown encoding`);
+    }
+    at = target.writeUInt16LE(0, at);
+    at = target.writeUInt32LE(partition, at);
+    at = target.writeDoubleLE(offset, at);
+    at = target.writeDoubleLE(source.readDoubleBE(1), at);
+    let pos = 9;
+    for (let blob = 0; blob < 2; blob++) {
+      const length = source.readInt32BE(pos);
+      at = target.writeInt32LE(length, at);
+      pos += 4;
+      if (length > 0) at += source.copy(target, at, pos, (pos += length));
+    }
+    const headerCount = source.readUInt32BE(pos);
+    pos += 4;
+    at = target.writeUInt16LE(headerCount, at);
+    for (let h = 0; h < headerCount; h++) {
+      const nameLength = source.readUInt16BE(pos);
+      at = target.writeUInt16LE(nameLength, at);
+      pos += 2;
+      at += source.copy(target, at, pos, (pos += nameLength));
+      const length = source.readInt32BE(pos);
+      at = target.writeInt32LE(length, at);
+      pos += 4;
+      if (length > 0) at += source.copy(target, at, pos, (pos += length));
+    }
+  }
+  const buffer = target.buffer.slice(target.byteOffset, target.byteOffset + at);
+  return { buffer, count: values.length, lastOffset: offsets[offsets.length - 1] ?? -1 };
 }
 
 function writeBytes(target: Buffer, at: number, bytes: Uint8Array | null): number {
