@@ -20,6 +20,7 @@ import type { AppendRecord, LogRecord } from '../shared/log/log-backend.js';
 import { runBench } from '../runtime/bench/bench-runner.js';
 import { openBenchInput } from '../runtime/bench/bench-input.js';
 import type { GeneratedInputSpec } from '../runtime/bench/bench-options.js';
+import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
 
 const { values } = parseArgs({
   options: { records: { type: 'string', default: '1000000' }, keys: { type: 'string', default: '100000' } },
@@ -30,17 +31,7 @@ const PARTITIONS = 8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const PIPELINE = `
-export default {
-  stores: { counts: { preload: ['count'] } },
-  process(record, context) {
-    const state = context.state('counts');
-    const count = state.get('count', 0) + 1;
-    state.set('count', count);
-    context.emit('counts', { key: record.key, value: count });
-  },
-};
-`;
+const PIPELINE = countPipelineSource();
 
 /** The input of every run: the bench engine's generator, uniform keys, 1 ms of event time per record. */
 const INPUT: GeneratedInputSpec = {

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBench } from '../runtime/bench/bench-runner.js';
 import type { GeneratedInputSpec } from '../runtime/bench/bench-options.js';
+import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
 
 const { values } = parseArgs({
   options: { records: { type: 'string', default: '200000' }, keys: { type: 'string', default: '1000' } },
@@ -27,16 +28,7 @@ const windowsModule = fileURLToPath(new URL('../shared/pipeline/windows.js', imp
 const definitionModule = fileURLToPath(new URL('../shared/pipeline/pipeline-definition.js', import.meta.url));
 
 const PIPELINES: Record<string, string> = {
-  count: `
-export default {
-  stores: { counts: { preload: ['count'] } },
-  process(record, context) {
-    const state = context.state('counts');
-    const count = state.get('count', 0) + 1;
-    state.set('count', count);
-    context.emit('out', { key: record.key, value: count });
-  },
-};`,
+  count: countPipelineSource('out'),
   'hopping-10s-1s': `
 import { definePipeline } from ${JSON.stringify(definitionModule)};
 import { hoppingWindow, mean } from ${JSON.stringify(windowsModule)};

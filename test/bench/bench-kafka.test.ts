@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runWeir } from '../cli/fixtures/run-weir.js';
 import { startMockCluster } from '../kafka/mock-cluster.js';
 import type { BenchReport } from '../../runtime/bench/bench-report.js';
+import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 
 // librdkafka's mock cluster never answers CreateTopics: each topic the bench or the job
 // creates costs the Kafka backend's 10 s create timeout before auto-creation (4 partitions).
@@ -12,17 +13,7 @@ t.setTimeout(600_000);
 const cluster = await startMockCluster(1);
 t.teardown(() => cluster.stop());
 
-const PIPELINE = `
-export default {
-  stores: { counts: { preload: ['count'] } },
-  process(record, context) {
-    const state = context.state('counts');
-    const count = state.get('count', 0) + 1;
-    state.set('count', count);
-    context.emit('counts', { key: record.key ?? null, value: count });
-  },
-};
-`;
+const PIPELINE = countPipelineSource();
 
 t.test('weir bench on the kafka backend: input to a fresh topic on the cluster, processing and recovery measured', async (t) => {
   const dir = t.testdir();

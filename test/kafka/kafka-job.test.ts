@@ -18,7 +18,8 @@ import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
 import { TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
-import { COUNT_PIPELINE, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
+import { FAILING_PIPELINE, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
+import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 
 const cli = fileURLToPath(new URL('../../runtime/cli/main.js', import.meta.url));
 const PARTITIONS = 4;
@@ -50,7 +51,7 @@ async function kafkaJob(
   const output = unique('counts');
   const stores = options.stores ?? ['counts'];
   for (const topic of [input, output, ...stores.map((s) => `changelog__${appId}--${input}--${s}`)]) cluster.createTopic(topic, PARTITIONS);
-  await writeFile(join(dir, 'pipeline.mjs'), (options.pipeline ?? COUNT_PIPELINE).replaceAll("'counts', {", `'${output}', {`));
+  await writeFile(join(dir, 'pipeline.mjs'), options.pipeline ?? countPipelineSource(output));
   const configPath = join(dir, 'weir.yaml');
   await writeFile(
     configPath,
@@ -123,17 +124,6 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
   });
 }
 
-/** Counts under "count"; the record with value n === 2 of key "key" throws. */
-const FAILING_PIPELINE = `
-export default {
-  stores: { counts: { preload: ['count'] } },
-  process(record, context) {
-    const state = context.state('counts');
-    state.set('count', state.get('count', 0) + 1);
-    if (record.value.n === 2) throw new Error('boom on the third record');
-  },
-};
-`;
 
 const encoder = new TextEncoder();
 const threeRecords = (): AppendRecord[] =>

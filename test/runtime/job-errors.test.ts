@@ -9,6 +9,7 @@ import { clearState } from '../../runtime/state-inspection.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import { WorkerFailedError, InputTopicNotFoundError } from '../../shared/errors/runtime-errors.js';
 import {
+  FAILING_PIPELINE,
   appendEvents,
   createJobFixture,
   decodeJson,
@@ -26,17 +27,6 @@ const keyed = (key: string, n: number) => ({
   timestamp: 1_700_000_000_000 + n,
 });
 
-/** Counts under "total"; the 3rd record (n === 2) throws. */
-const FAILING_PIPELINE = `
-export default {
-  stores: { counts: { preload: ['count'] } },
-  process(record, context) {
-    const state = context.state('counts');
-    state.set('count', state.get('count', 0) + 1);
-    if (record.value.n === 2) throw new Error('boom on the third record');
-  },
-};
-`;
 
 t.test('137. three records with one key count to 3, also after reopening', async (t) => {
   const fixture = await createJobFixture(t.testdir(), { partitions: 1 });

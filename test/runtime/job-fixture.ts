@@ -8,15 +8,18 @@ import { loadConfig, type WeirConfig } from '../../config/index.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import type { AppendRecord, LogRecord } from '../../shared/log/log-backend.js';
 import { dumpState, type StateEntry } from '../../runtime/state-inspection.js';
+import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 
-export const COUNT_PIPELINE = `
+export const COUNT_PIPELINE = countPipelineSource();
+
+/** Counts per key; the record whose value has n === 2 throws (error-policy tests). */
+export const FAILING_PIPELINE = `
 export default {
   stores: { counts: { preload: ['count'] } },
   process(record, context) {
     const state = context.state('counts');
-    const count = state.get('count', 0) + 1;
-    state.set('count', count);
-    context.emit('counts', { key: record.key, value: count });
+    state.set('count', state.get('count', 0) + 1);
+    if (record.value.n === 2) throw new Error('boom on the third record');
   },
 };
 `;
