@@ -7,11 +7,11 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WeirConfig } from '../config/index.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
-import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
 import { StoreNotRegisteredError } from '../shared/errors/state-errors.js';
 import { StorePartition, DEFAULT_CF } from '../workers/state/index.js';
 import { streamIdOf } from './changelog-topics.js';
-import { SEPARATOR } from '../shared/codecs/index.js';
+import { SEPARATOR, parseWindowKey } from '../shared/codecs/index.js';
 
 /** One entry of `weir state dump`. */
 export interface StateEntry {
@@ -47,6 +47,22 @@ export function splitStoredKey(key: Uint8Array): { key: unknown; stateKey: unkno
   return { key: null, stateKey: whole.ok ? whole.value : decoder.decode(key) };
 }
 
+/**
+ * A window store's key `prefix|BE64(start)|BE64(end)` as `{key, stateKey: {start, end}}`;
+ * other keys of the store (count-window metadata) as plain stored keys.
+ */
+export function splitWindowKey(key: Uint8Array): { key: unknown; stateKey: unknown } {
+  let window: ReturnType<typeof parseWindowKey>;
+  try {
+    window = parseWindowKey(key);
+  } catch {
+    return splitStoredKey(key);
+  }
+  const prefix = parseJson(window.prefix);
+  if (!prefix.ok && window.prefix.length > 0) return splitStoredKey(key);
+  return { key: prefix.ok ? prefix.value : null, stateKey: { start: window.start, end: window.end } };
+}
+
 async function partitionNumbers(dir: string): Promise<number[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   return entries
@@ -61,15 +77,17 @@ function storeDir(config: WeirConfig, store: string): string {
 
 /** Every entry of `store`'s default column family, partition by partition, in key order. */
 export async function* dumpState(config: WeirConfig, store: string): AsyncGenerator<StateEntry> {
-  const stores = storeNames(await loadPipeline(config.pipeline));
+  const pipeline = await loadPipeline(config.pipeline);
+  const stores = storeNames(pipeline);
   if (!stores.includes(store)) throw new StoreNotRegisteredError(store, streamIdOf(config.input.topics));
+  const splitKey = [...windowStoreNames(pipeline).values()].includes(store) ? splitWindowKey : splitStoredKey;
   const dir = storeDir(config, store);
   for (const partition of await partitionNumbers(dir)) {
     const db = await StorePartition.open(join(dir, String(partition)), { openMaxRetries: 0 });
     try {
       for await (const [key, value] of db.iterItems({ cf: DEFAULT_CF })) {
         const parsed = parseJson(value);
-        yield { store, partition, ...splitStoredKey(key), value: parsed.ok ? parsed.value : decoder.decode(value) };
+        yield { store, partition, ...splitKey(key), value: parsed.ok ? parsed.value : decoder.decode(value) };
       }
     } finally {
       await db.close();
