@@ -45,11 +45,6 @@ export class Checkpointer {
     private readonly options: CheckpointerOptions,
   ) {}
 
-  /** Run one checkpoint over every worker, both phases. Nothing is committed if any step fails. */
-  async checkpoint(): Promise<CheckpointResult> {
-    return this.commit(await this.prepare());
-  }
-
   /**
    * Phase 1: once no batch is in flight, every worker prepares (its transactions become
    * PREPARED; it keeps processing new records in fresh transactions continuing them).

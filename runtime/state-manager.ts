@@ -47,8 +47,9 @@ export class StateManager {
     return this.options.stores;
   }
 
+  /** Changelogs are on and there is a store to log. */
   get changelogEnabled(): boolean {
-    return this.options.changelogEnabled && this.options.stores.length > 0;
+    return this.storesByTopic.size > 0;
   }
 
   /** Store name → changelog topic (empty when changelogs are off). */

@@ -5,10 +5,10 @@
  * design.md), and the multi-process takeover test.
  */
 import t from 'tap';
+import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { App } from '../../runtime/app.js';
@@ -21,7 +21,6 @@ import { TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
 import { FAILING_PIPELINE, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 
-const cli = fileURLToPath(new URL('../../runtime/cli/main.js', import.meta.url));
 const PARTITIONS = 4;
 
 let cluster: MockCluster;
@@ -177,7 +176,7 @@ async function dumpAll(config: WeirConfig, store: string): Promise<unknown[]> {
 }
 
 function startWeir(job: KafkaJob, stateDir: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [cli, 'run', '-c', job.configPath, '--workers', '2'], {
+  const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', job.configPath, '--workers', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WEIR_STATE__DIR: stateDir },
   });

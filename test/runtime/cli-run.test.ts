@@ -8,23 +8,11 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { runWeir, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { appendEvents, createJobFixture, generateEvents, modelCounts, stateCounts } from './job-fixture.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(repo, 'dist/runtime/cli/main.js');
 
-function weir(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 t.test('the two-stores example: produce, run until idle, dump both stores', async (t) => {
   const dir = t.testdir();
@@ -42,10 +30,10 @@ t.test('the two-stores example: produce, run until idle, dump both stores', asyn
     ].join('\n'),
   );
   const input = await readFile(join(repo, 'examples/two-stores/purchases.jsonl'), 'utf8');
-  const produced = await weir(['produce', '-c', configPath, '--topic', 'purchases'], input);
+  const produced = await runWeir(['produce', '-c', configPath, '--topic', 'purchases'], { input });
   t.equal(produced.code, 0, produced.stderr);
 
-  const run = await weir(['run', '-c', configPath, '--until-idle', '--workers', '2']);
+  const run = await runWeir(['run', '-c', configPath, '--until-idle', '--workers', '2']);
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, /^records: 200$/m);
   t.match(run.stdout, /^records\/s: \d+$/m);
@@ -58,7 +46,7 @@ t.test('the two-stores example: produce, run until idle, dump both stores', asyn
     const m = model.get(key) ?? { sum: 0, count: 0, max: Number.NEGATIVE_INFINITY };
     model.set(key, { sum: m.sum + value.amount, count: m.count + 1, max: Math.max(m.max, value.amount) });
   }
-  const totals = await weir(['state', 'dump', '-c', configPath, '--store', 'totals']);
+  const totals = await runWeir(['state', 'dump', '-c', configPath, '--store', 'totals']);
   t.equal(totals.code, 0, totals.stderr);
   const entries = totals.stdout.trim().split('\n').map((l) => JSON.parse(l) as { store: string; key: string; stateKey: string; value: number });
   t.ok(entries.every((e) => e.store === 'totals'));
@@ -68,11 +56,11 @@ t.test('the two-stores example: produce, run until idle, dump both stores', asyn
     t.ok(sum !== undefined && Math.abs(sum - m.sum) < 1e-6, `sum of ${key}`);
     t.equal(count, m.count, `count of ${key}`);
   }
-  const maxima = await weir(['state', 'dump', '-c', configPath, '--store', 'maxima']);
+  const maxima = await runWeir(['state', 'dump', '-c', configPath, '--store', 'maxima']);
   const maxEntries = maxima.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: number });
   t.same(new Map(maxEntries.map((e) => [e.key, e.value])), new Map([...model].map(([k, m]) => [k, m.max])));
 
-  const unknown = await weir(['state', 'dump', '-c', configPath, '--store', 'nope']);
+  const unknown = await runWeir(['state', 'dump', '-c', configPath, '--store', 'nope']);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /weir: Store "nope" is not registered/);
 });
@@ -81,7 +69,7 @@ t.test('SIGTERM stops a running job gracefully with a final checkpoint', async (
   const fixture = await createJobFixture(t.testdir(), { commitInterval: 9999 });
   const events = generateEvents(30_000, 500, 12);
   await appendEvents(fixture, events);
-  const child = spawn(process.execPath, [cli, 'run', '-c', fixture.configPath, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -103,7 +91,7 @@ t.test('SIGTERM stops a running job gracefully with a final checkpoint', async (
 });
 
 t.test('weir run with a missing config names the path', async (t) => {
-  const result = await weir(['run', '-c', '/nonexistent/weir.yaml']);
+  const result = await runWeir(['run', '-c', '/nonexistent/weir.yaml']);
   t.equal(result.code, 1);
   t.match(result.stderr, /\/nonexistent\/weir\.yaml/);
 });

@@ -4,8 +4,8 @@
  * exactly-once the output topic must also hold every result exactly once.
  */
 import t from 'tap';
+import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { runJob } from '../../runtime/job-runner.js';
 import {
   appendEvents,
@@ -17,12 +17,11 @@ import {
   stateCounts,
 } from './job-fixture.js';
 
-const cli = fileURLToPath(new URL('../../runtime/cli/main.js', import.meta.url));
 
 /** Run `weir run --until-idle` and SIGKILL it after `killAfterMs` (if still running). */
 function runAndKill(configPath: string, killAfterMs: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'run', '-c', configPath, '--until-idle', '--workers', '2'], {
+    const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', configPath, '--until-idle', '--workers', '2'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
