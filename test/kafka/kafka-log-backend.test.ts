@@ -6,7 +6,7 @@
 import t from 'tap';
 import { PartitionOutOfRangeError, TopicNotFoundError, TopicPartitionCountMismatchError } from '../../shared/errors/log-errors.js';
 import { tpKey, type AppendRecord } from '../../shared/log/log-backend.js';
-import { bytes, openBackend, pollUntil, recordingListener, text, unique } from './helpers.js';
+import { bytes, collapseRepeatedRebalances, openBackend, pollUntil, recordingListener, text, unique } from './helpers.js';
 import { startMockCluster } from './mock-cluster.js';
 
 const cluster = await startMockCluster();
@@ -134,7 +134,7 @@ t.test('group: poll, commit, committed without joining, resume from the commit i
   await first.subscribe([topic], recorded.listener);
   const records = await pollUntil(first, 40);
   t.equal(records.length, 40, 'every record polled');
-  t.same(recorded.events, ['assign:0,1,2,3']);
+  t.same(collapseRepeatedRebalances(recorded.events), ['assign:0,1,2,3']);
   t.equal(first.assignment().length, 4);
   for (let p = 0; p < 4; p++) {
     const offsets = records.filter((r) => r.partition === p).map((r) => r.offset);
@@ -146,7 +146,7 @@ t.test('group: poll, commit, committed without joining, resume from the commit i
   t.equal((await first.committed([tp0])).get(tpKey(tp0)), 6);
   t.equal((await log.committedOffsets(group, [tp0])).get(tpKey(tp0)), 6, 'read without joining');
   await first.close();
-  t.same(recorded.events, ['assign:0,1,2,3', 'revoke:0,1,2,3'], 'close revokes');
+  t.same(collapseRepeatedRebalances(recorded.events), ['assign:0,1,2,3', 'revoke:0,1,2,3'], 'close revokes');
 
   const second = await log.consumer(group);
   t.teardown(() => second.close());
@@ -215,8 +215,14 @@ t.test('rebalance: a second member joins, the range assignor splits the partitio
     [0, 1, 2, 3],
     'together they own every partition once',
   );
-  t.same(aEvents.events, ['assign:0,1,2,3', 'revoke:0,1,2,3', `assign:${a.assignment().map((tp) => tp.partition).sort().join(',')}`]);
-  t.same(bEvents.events, [`assign:${b.assignment().map((tp) => tp.partition).sort().join(',')}`]);
+  // Extra rebalances that hand a member the same partitions again happen on a loaded machine; each
+  // revoke must still match the assignment before it, and the net history must be this.
+  t.same(collapseRepeatedRebalances(aEvents.events), [
+    'assign:0,1,2,3',
+    'revoke:0,1,2,3',
+    `assign:${a.assignment().map((tp) => tp.partition).sort().join(',')}`,
+  ]);
+  t.same(collapseRepeatedRebalances(bEvents.events), [`assign:${b.assignment().map((tp) => tp.partition).sort().join(',')}`]);
   await producer.append(b.assignment().map((tp) => ({ ...tp, key: null, value: bytes('late') })));
   const bRecords = await pollUntil(b, 2);
   t.same(bRecords.map((r) => text(r.value)), ['late', 'late'], 'b resumes at the committed offsets');
@@ -267,7 +273,7 @@ t.test('lost: a member that stops polling past max.poll.interval.ms gets onLost,
   await consumer.subscribe([topic], recorded.listener);
   const deadline = Date.now() + 20_000;
   while (consumer.assignment().length < 2 && Date.now() < deadline) await consumer.poll(10, 100);
-  t.same(recorded.events, ['assign:0,1']);
+  t.same(collapseRepeatedRebalances(recorded.events), ['assign:0,1']);
   // Stop polling: librdkafka leaves the group once max.poll.interval.ms passes.
   await new Promise((resolve) => setTimeout(resolve, 7_500));
   const until = Date.now() + 20_000;
