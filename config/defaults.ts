@@ -17,6 +17,8 @@ export const CONFIG_DEFAULTS = {
   stateOpenRetryBackoffMs: 3000,
   /** Recreate a corrupted state database from its changelog (spec §11.2 `on_corrupted_recreate`). */
   stateOnCorruptedRecreate: true,
+  /** Most expired TTL keys one checkpoint deletes per store partition (spec §11.2 `max_evictions_per_flush`). */
+  stateTtlMaxEvictionsPerCheckpoint: 10_000,
   /** Spec §11.1 `processing_guarantee`. */
   processingGuarantee: 'at-least-once',
   /** Seconds between commits; 0 = after every message (spec §11.1 `commit_interval`). */

@@ -30,6 +30,7 @@ export const stateSchema = z.strictObject({
   openMaxRetries: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenMaxRetries),
   openRetryBackoffMs: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenRetryBackoffMs),
   onCorruptedRecreate: z.boolean().default(CONFIG_DEFAULTS.stateOnCorruptedRecreate),
+  ttlMaxEvictionsPerCheckpoint: z.int().min(1).default(CONFIG_DEFAULTS.stateTtlMaxEvictionsPerCheckpoint),
 });
 
 export const errorsSchema = z.strictObject({
@@ -143,6 +144,8 @@ export interface StateConfig {
   readonly openMaxRetries: number;
   readonly openRetryBackoffMs: number;
   readonly onCorruptedRecreate: boolean;
+  /** Most expired TTL keys one checkpoint deletes per store partition. */
+  readonly ttlMaxEvictionsPerCheckpoint: number;
 }
 
 /** A validated config with defaults applied, paths absolute, secrets resolved. */

@@ -316,6 +316,7 @@ class RunningJob {
       openMaxRetries: this.config.state.openMaxRetries,
       openRetryBackoffMs: this.config.state.openRetryBackoffMs,
       onCorruptedRecreate: this.config.state.onCorruptedRecreate,
+      ttlMaxEvictionsPerCheckpoint: this.config.state.ttlMaxEvictionsPerCheckpoint,
     }));
   }
 

@@ -53,6 +53,7 @@ export class JobWorker implements WorkerControl {
             openMaxRetries: init.openMaxRetries,
             openRetryBackoffMs: init.openRetryBackoffMs,
             onCorruptedRecreate: init.onCorruptedRecreate,
+            ttlMaxEvictionsPerCheckpoint: init.ttlMaxEvictionsPerCheckpoint,
           },
         }),
       );

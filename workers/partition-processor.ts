@@ -219,7 +219,7 @@ export class PartitionProcessor {
       state: (store?: string): KeyValueState => {
         const name = store ?? this.defaultStore;
         if (name === undefined) throw new UnknownStoreError(store ?? '(none given)', [...this.options.stores.keys()]);
-        return new StateView(this.transaction(name), prefix) as unknown as KeyValueState;
+        return new StateView(this.transaction(name), prefix, record.timestamp) as unknown as KeyValueState;
       },
       timestamped: (store: string): TimestampedState => {
         const timestamped = this.timestampedTransaction(store);

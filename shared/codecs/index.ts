@@ -14,3 +14,12 @@ export {
   parseTimestampedKey,
 } from './integer-keys.js';
 export type { WindowKey, TimestampedKey } from './integer-keys.js';
+export {
+  TTL_STAMP_LENGTH,
+  NEVER_EXPIRES,
+  stampValue,
+  readStamp,
+  stampPayload,
+  encodeExpiryIndexKey,
+  decodeExpiryIndexKey,
+} from './ttl-stamp.js';

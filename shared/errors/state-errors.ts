@@ -224,3 +224,49 @@ function describeKey(key: Uint8Array): string {
   const printable = key.every((b) => b >= 0x20 && b < 0x7f);
   return printable ? JSON.stringify(Buffer.from(key).toString('latin1')) : `0x${Buffer.from(key).toString('hex')}`;
 }
+
+/** A TTL write with a TTL that is not a positive, finite number of milliseconds (§6.2). */
+export class InvalidTtlError extends WeirError {
+  constructor(
+    readonly key: unknown,
+    readonly ttlMs: unknown,
+  ) {
+    super(
+      'INVALID_TTL',
+      `The TTL of state key ${safeJson(key)} must be a positive, finite number of milliseconds; got ${safeJson(ttlMs)}`,
+    );
+  }
+}
+
+/** A TTL write without the current record's timestamp, which the expiry is counted from (§6.2). */
+export class TtlTimestampMissingError extends WeirError {
+  constructor(readonly key: unknown) {
+    super(
+      'TTL_TIMESTAMP_MISSING',
+      `State key ${safeJson(key)} was written with a TTL but the state has no record timestamp to count it from; ` +
+        'TTL writes are made through the state of a record being processed',
+    );
+  }
+}
+
+/** A state database whose TTL metadata this version cannot read (§6.2 format version). */
+export class IncompatibleStateStoreError extends WeirError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(
+      'INCOMPATIBLE_STATE_STORE',
+      `The state store "${path}" is incompatible with this version of weir: ${reason}. ` +
+        'Delete the local state (weir state clear) and restart: it is rebuilt from the changelog.',
+    );
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

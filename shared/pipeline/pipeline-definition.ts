@@ -30,7 +30,13 @@ export interface InputRecord {
 export interface KeyValueState {
   /** The value, `defaultValue` when absent. The key must have been preloaded or written in this checkpoint. */
   get<T extends JsonValue = JsonValue>(key: JsonValue, defaultValue?: T): T | undefined;
-  set(key: JsonValue, value: JsonValue): void;
+  /**
+   * Sets `key`. With `ttlMs`, the key expires `ttlMs` after the current record's
+   * timestamp: records at or after that time read it as missing, and a later checkpoint
+   * deletes it from the store and its changelog. Without, it never expires (a TTL set
+   * before is dropped). See docs/ttl.md.
+   */
+  set(key: JsonValue, value: JsonValue, options?: { readonly ttlMs?: number }): void;
   delete(key: JsonValue): void;
   exists(key: JsonValue): boolean;
   /** Like `get` but reads the database when the key was not preloaded (slower: one read per call). */

@@ -32,6 +32,7 @@ export interface WorkerInit {
   readonly openMaxRetries: number;
   readonly openRetryBackoffMs: number;
   readonly onCorruptedRecreate: boolean;
+  readonly ttlMaxEvictionsPerCheckpoint: number;
 }
 
 /** The stored changelog offset of one store partition when it was opened. */

@@ -38,7 +38,7 @@ t.test('defaults apply to every optional field', async (t) => {
   t.same(config, {
     appId: 'orders-app',
     log: { backend: 'local', path: '/jobs/data/log' },
-    state: { dir: '/jobs/state', changelog: true, openMaxRetries: 10, openRetryBackoffMs: 3000, onCorruptedRecreate: true },
+    state: { dir: '/jobs/state', changelog: true, openMaxRetries: 10, openRetryBackoffMs: 3000, onCorruptedRecreate: true, ttlMaxEvictionsPerCheckpoint: 10_000 },
     processingGuarantee: 'at-least-once',
     commitInterval: 5,
     commitEvery: 0,

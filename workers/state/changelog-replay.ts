@@ -1,5 +1,5 @@
 import { RecoveryCommittedOffsetMissingError } from '../../shared/errors/state-errors.js';
-import { COLUMN_FAMILY_HEADER, PROCESSED_OFFSETS_HEADER } from './column-families.js';
+import { COLUMN_FAMILY_HEADER, PROCESSED_OFFSETS_HEADER, TTL_STAMPED_HEADER } from './column-families.js';
 import type { CommittedOffsets, ReplayedChangelogRecord } from './changelog-record.js';
 
 /** Text of the first header named `name`, or `undefined` when absent. */
@@ -16,6 +16,11 @@ export function headerText(record: ReplayedChangelogRecord, name: string): strin
 export function recordColumnFamily(record: ReplayedChangelogRecord): string | undefined {
   const cf = headerText(record, COLUMN_FAMILY_HEADER);
   return cf === undefined || cf === '' ? undefined : cf;
+}
+
+/** True when the record's value is TTL-stamped (it carries {@link TTL_STAMPED_HEADER}). */
+export function isTtlStampedRecord(record: ReplayedChangelogRecord): boolean {
+  return record.headers.some((header) => header.key === TTL_STAMPED_HEADER);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Per-partition state on LevelDB: partitions, transactions, state views, stores. */
-export { StorePartition } from './store-partition.js';
+export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS } from './store-partition.js';
 export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
 export { openDatabase, describeOpenRetry } from './open-database.js';
 export type { OpenDatabaseOptions, OpenRetryEvent } from './open-database.js';
@@ -10,12 +10,13 @@ export type { TransactionStatus, TransactionRangeOptions } from './partition-tra
 export { TransactionCache, DELETED, UNDEFINED } from './transaction-cache.js';
 export type { CacheLookup, CachedUpdate } from './transaction-cache.js';
 export { StateView } from './state-view.js';
+export type { StateWriteOptions } from './state-view.js';
 export { runTransaction } from './run-transaction.js';
 export type { StateStore } from './state-store.js';
 export { KeyValueStore } from './key-value-store.js';
 export type { KeyValueStoreConfig } from './key-value-store.js';
 export { byteKeyId } from './byte-key-id.js';
-export { shouldApplyChangelogRecord, recordColumnFamily, headerText } from './changelog-replay.js';
+export { shouldApplyChangelogRecord, recordColumnFamily, headerText, isTtlStampedRecord } from './changelog-replay.js';
 export type { ChangelogRecord, ReplayedChangelogRecord, CommittedOffsets, ProcessedOffsets } from './changelog-record.js';
 export {
   DEFAULT_CF,
@@ -27,4 +28,9 @@ export {
   GLOBAL_COUNTER_KEY,
   COLUMN_FAMILY_HEADER,
   PROCESSED_OFFSETS_HEADER,
+  TTL_ENABLED_KEY,
+  TTL_FORMAT_VERSION,
+  TTL_FORMAT_VERSION_KEY,
+  TTL_HIGH_WATER_KEY,
+  TTL_STAMPED_HEADER,
 } from './column-families.js';

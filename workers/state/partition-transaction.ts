@@ -1,10 +1,19 @@
 import {
   InvalidChangelogOffsetError,
+  InvalidTtlError,
   StateKeyNotLoadedError,
   StateSerializationError,
   StateTransactionError,
 } from '../../shared/errors/state-errors.js';
-import { BE64_MAX } from '../../shared/codecs/be64.js';
+import { BE64_MAX, encodeBE64 } from '../../shared/codecs/be64.js';
+import {
+  decodeExpiryIndexKey,
+  encodeExpiryIndexKey,
+  NEVER_EXPIRES,
+  readStamp,
+  stampPayload,
+  stampValue,
+} from '../../shared/codecs/ttl-stamp.js';
 import { appendInteger } from '../../shared/codecs/integer-keys.js';
 import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
 import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
@@ -17,7 +26,11 @@ import {
   GLOBAL_COUNTER_CF,
   GLOBAL_COUNTER_KEY,
   LOCAL_ONLY_CFS,
+  METADATA_CF,
   PROCESSED_OFFSETS_HEADER,
+  TTL_HIGH_WATER_KEY,
+  TTL_INDEX_CF,
+  TTL_STAMPED_HEADER,
 } from './column-families.js';
 import { StateView } from './state-view.js';
 import type { StorePartition } from './store-partition.js';
@@ -37,6 +50,9 @@ export interface TransactionRangeOptions {
 }
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
+const TTL_HIGH_WATER_KEY_ID = byteKeyId(TTL_HIGH_WATER_KEY);
+const EMPTY_VALUE = new Uint8Array(0);
+const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
 
 /** Read-cache marker of a key whose preload is in flight (a sync read must not see it as absent). */
 const LOADING: unique symbol = Symbol('LOADING');
@@ -78,6 +94,14 @@ const EMPTY_PREFIX_ID = '';
  * is `prefix|key`. Values: compact JSON, or raw bytes with the `...Bytes` methods.
  * The optional trailing `prefixId` (= `byteKeyId(prefix)`) lets a caller that reuses
  * one prefix (like {@link StateView}) skip recomputing it.
+ *
+ * Per-write TTL (spec §6.2): {@link setExpiring} writes a default-family value that
+ * disappears once the TTL clock (the highest record timestamp passed to
+ * {@link observeTimestamp}, persisted per partition) reaches its expiry. The first such
+ * write switches the partition into TTL mode at `prepare`; from then on stored values are
+ * stamped, reads hide expired ones, and every checkpoint deletes expired keys (up to the
+ * partition's budget) with tombstones on the changelog, so neither a compacted changelog
+ * nor a recovery keeps them.
  */
 export class PartitionTransaction {
   readonly partition: StorePartition;
@@ -99,10 +123,28 @@ export class PartitionTransaction {
   #memoKeyId = '';
   /** Flush of the transaction this one continues (pipelined checkpoints); database scans wait for it. */
   #predecessorFlushed: Promise<void> | undefined;
+  /** Expiry (epoch ms) of each default-family key written with a TTL here, by key id. */
+  readonly #expiries = new Map<string, number>();
+  /** The TTL clock: the highest record timestamp seen by this partition. */
+  #clockMs: number;
 
   /** Use {@link StorePartition.begin}. */
   constructor(partition: StorePartition) {
     this.partition = partition;
+    this.#clockMs = partition.ttlHighWaterMs;
+  }
+
+  /** The TTL clock of this transaction (epoch ms). */
+  get clockMs(): number {
+    return this.#clockMs;
+  }
+
+  /**
+   * Advances the TTL clock to a record's timestamp (it never goes back): values whose
+   * expiry is at or before the clock read as missing.
+   */
+  observeTimestamp(timestampMs: number): void {
+    if (timestampMs > this.#clockMs) this.#clockMs = timestampMs;
   }
 
   /** Current status. */
@@ -167,6 +209,7 @@ export class PartitionTransaction {
       for (const id of previous.cache.getDeletes(cf).keys()) reads.set(id, null);
     }
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
+    this.observeTimestamp(previous.#clockMs);
     // A failed predecessor stops the job; scans must not hang or throw because of it.
     this.#predecessorFlushed = previousFlushed.catch(() => undefined);
   }
@@ -222,23 +265,39 @@ export class PartitionTransaction {
   #lookup(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
     const cached = this.cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return cached;
+    if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
     if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
-    return read ?? undefined;
+    if (read === null) return undefined;
+    return cf === DEFAULT_CF && this.partition.ttlEnabled ? this.#liveStored(read) : read;
   }
 
   async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
     const cached = this.cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return cached;
+    if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
     const reads = this.#readCache(cf);
-    const read = reads.get(keyId);
-    if (read !== undefined && read !== LOADING) return read ?? undefined;
-    await this.#predecessorSettled();
-    const stored = await this.partition.get(storedKey, cf);
-    reads.set(keyId, stored ?? null);
-    return stored;
+    let read = reads.get(keyId);
+    if (read === undefined || read === LOADING) {
+      await this.#predecessorSettled();
+      read = (await this.partition.get(storedKey, cf)) ?? null;
+      reads.set(keyId, read);
+    }
+    if (read === null) return undefined;
+    return cf === DEFAULT_CF && this.partition.ttlEnabled ? this.#liveStored(read) : read;
+  }
+
+  /** A value written here, unless it was written with a TTL that the clock has reached. */
+  #liveWrite(keyId: string, value: Uint8Array): Uint8Array | undefined {
+    const expiresAt = this.#expiries.get(keyId);
+    return expiresAt !== undefined && expiresAt <= this.#clockMs ? undefined : value;
+  }
+
+  /** The payload of a stamped stored value, unless it has expired (or is too short to carry a stamp). */
+  #liveStored(stored: Uint8Array): Uint8Array | undefined {
+    const expiresAt = readStamp(stored);
+    if (expiresAt === undefined || expiresAt <= this.#clockMs) return undefined;
+    return stampPayload(stored);
   }
 
   /** Resolves `key` under `prefix` into {@link #memoStoredKey} / {@link #memoKeyId}. */
@@ -314,24 +373,51 @@ export class PartitionTransaction {
 
   // ---- keyed writes --------------------------------------------------------
 
-  /** Sets `key` to `JSON(value)`. A serialization failure marks the transaction FAILED. */
+  /**
+   * Sets `key` to `JSON(value)`; it never expires (replacing a TTL written before). A
+   * serialization failure marks the transaction FAILED.
+   */
   set(key: unknown, value: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
     this.#mutate('set', () => {
       this.#resolve(key, prefix);
-      const bytes = encodeJson(value);
-      this.cache.set(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey, bytes);
+      this.#write(cf, prefixId, encodeJson(value), undefined);
     });
   }
 
   /** Sets `key` to raw bytes; a non-`Uint8Array` value → {@link StateSerializationError}, transaction FAILED. */
   setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
     this.#mutate('setBytes', () => {
-      if (!(value instanceof Uint8Array)) {
-        throw new StateSerializationError(`setBytes needs a Uint8Array value, got ${typeof value}`);
-      }
       this.#resolve(key, prefix);
-      this.cache.set(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey, value);
+      this.#write(cf, prefixId, checkedBytes(value), undefined);
     });
+  }
+
+  /**
+   * Sets `key` (default family) to `JSON(value)`, expiring at `expiresAtMs`: from a clock
+   * of `expiresAtMs` on it reads as missing, and a later checkpoint deletes it. An
+   * expiry that is not a non-negative safe integer marks the transaction FAILED.
+   */
+  setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number, prefixId?: string): void {
+    this.#mutate('set', () => {
+      this.#resolve(key, prefix);
+      this.#write(DEFAULT_CF, prefixId, encodeJson(value), checkedExpiry(key, expiresAtMs));
+    });
+  }
+
+  /** {@link setExpiring} with raw bytes. */
+  setBytesExpiring(key: unknown, value: Uint8Array, prefix: Uint8Array, expiresAtMs: number, prefixId?: string): void {
+    this.#mutate('setBytes', () => {
+      this.#resolve(key, prefix);
+      this.#write(DEFAULT_CF, prefixId, checkedBytes(value), checkedExpiry(key, expiresAtMs));
+    });
+  }
+
+  /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
+  #write(cf: string, prefixId: string | undefined, bytes: Uint8Array, expiresAtMs: number | undefined): void {
+    const keyId = this.#memoKeyId;
+    this.cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
+    if (expiresAtMs !== undefined) this.#expiries.set(keyId, expiresAtMs);
+    else if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(keyId);
   }
 
   /** Deletes `key` (a missing key is fine). A key serialization failure marks the transaction FAILED. */
@@ -339,6 +425,7 @@ export class PartitionTransaction {
     this.#mutate('delete', () => {
       this.#resolve(key, prefix);
       this.cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
+      if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(this.#memoKeyId);
     });
   }
 
@@ -429,6 +516,7 @@ export class PartitionTransaction {
     this.#assertStatus('prepare');
     try {
       this.#persistCounter();
+      await this.#applyTtl();
       const records = this.partition.hasChangelog ? this.#changelogRecords(processedOffsets) : [];
       this.#status = 'PREPARED';
       return records;
@@ -447,12 +535,91 @@ export class PartitionTransaction {
         { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
         { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
       ];
+      if (cf === DEFAULT_CF && this.partition.ttlEnabled) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
       for (const bucket of this.cache.getUpdates(cf).values()) {
         for (const update of bucket.values()) records.push({ key: update.key, value: update.value, headers });
       }
       for (const key of this.cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
     }
     return records;
+  }
+
+  // ---- TTL (spec §6.2) -------------------------------------------------------
+
+  /**
+   * At prepare (or a flush without prepare): nothing unless the partition is in TTL mode
+   * or this transaction wrote with a TTL. Otherwise switch the partition into TTL mode if
+   * needed, stamp every default-family update with its expiry (never, unless written
+   * with a TTL) and index the expiring ones, delete expired keys, and persist the clock.
+   * Runs after the previous checkpoint's flush, since it reads what that flush writes.
+   */
+  async #applyTtl(): Promise<void> {
+    const partition = this.partition;
+    if (!partition.ttlEnabled && this.#expiries.size === 0) return;
+    await this.#predecessorSettled();
+    await partition.enableTtl();
+    for (const [prefixId, bucket] of this.cache.getUpdates(DEFAULT_CF)) {
+      for (const [keyId, update] of bucket) {
+        const expiresAt = this.#expiries.get(keyId) ?? NEVER_EXPIRES;
+        this.cache.set(DEFAULT_CF, prefixId, keyId, update.key, stampValue(expiresAt, update.value));
+        if (expiresAt === NEVER_EXPIRES) continue;
+        const indexKey = encodeExpiryIndexKey(expiresAt, update.key);
+        this.cache.set(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey, EMPTY_VALUE);
+      }
+    }
+    this.#expiries.clear();
+    await this.#sweepExpired();
+    const clock = Math.max(0, Math.floor(this.#clockMs));
+    if (clock > partition.ttlHighWaterMs) {
+      this.cache.set(METADATA_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
+      partition.noteTtlHighWater(clock);
+    }
+  }
+
+  /**
+   * Deletes keys whose expiry the clock has reached, in expiry order, at most the
+   * partition's budget per checkpoint: each such key gets a delete (a changelog
+   * tombstone) and loses its index entry. Index entries that no longer match their key
+   * (overwritten, deleted) are dropped. Keys written or deleted in this transaction are
+   * left alone, entry included: the write decides their fate (spec scenarios 56, 57).
+   */
+  async #sweepExpired(): Promise<void> {
+    const partition = this.partition;
+    const budget = partition.ttlMaxEvictionsPerCheckpoint;
+    if (budget <= 0) return;
+    const candidates: { indexKey: Uint8Array; storedKey: Uint8Array; expiresAt: number }[] = [];
+    let touched: Set<string> | undefined;
+    for await (const [indexKey] of partition.iterItems({ cf: TTL_INDEX_CF, upper: encodeBE64(Math.floor(this.#clockMs) + 1) })) {
+      const entry = decodeExpiryIndexKey(indexKey);
+      if (entry === undefined) {
+        this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
+        continue;
+      }
+      touched ??= this.#defaultKeysTouched();
+      if (touched.has(byteKeyId(entry.storedKey))) continue;
+      candidates.push({ indexKey, storedKey: entry.storedKey, expiresAt: entry.expiresAtMs });
+      if (candidates.length >= budget) break;
+    }
+    if (candidates.length === 0) return;
+    const stored = await partition.getMany(
+      candidates.map((c) => c.storedKey),
+      DEFAULT_CF,
+    );
+    for (let i = 0; i < candidates.length; i++) {
+      const { indexKey, storedKey, expiresAt } = candidates[i]!;
+      const value = stored[i];
+      if (value !== undefined && readStamp(value) === expiresAt) {
+        this.cache.delete(DEFAULT_CF, EMPTY_PREFIX_ID, byteKeyId(storedKey), storedKey);
+      }
+      this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
+    }
+  }
+
+  /** Ids of the default-family keys this transaction writes or deletes. */
+  #defaultKeysTouched(): Set<string> {
+    const ids = new Set<string>(this.cache.getDeletes(DEFAULT_CF).keys());
+    for (const bucket of this.cache.getUpdates(DEFAULT_CF).values()) for (const id of bucket.keys()) ids.add(id);
+    return ids;
   }
 
   /**
@@ -464,7 +631,10 @@ export class PartitionTransaction {
   async flush(changelogOffset: number | null = null): Promise<void> {
     this.#assertStatus('flush', true);
     try {
-      if (this.#status === 'STARTED') this.#persistCounter();
+      if (this.#status === 'STARTED') {
+        this.#persistCounter();
+        await this.#applyTtl();
+      }
       if (!this.cache.isEmpty()) {
         if (changelogOffset !== null) {
           const stored = this.partition.getChangelogOffset();
@@ -480,6 +650,16 @@ export class PartitionTransaction {
       throw error;
     }
   }
+}
+
+function checkedBytes(value: Uint8Array): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new StateSerializationError(`setBytes needs a Uint8Array value, got ${typeof value}`);
+  return value;
+}
+
+function checkedExpiry(key: unknown, expiresAtMs: number): number {
+  if (!Number.isSafeInteger(expiresAtMs) || expiresAtMs < 0) throw new InvalidTtlError(key, expiresAtMs);
+  return expiresAtMs;
 }
 
 function parseCounter(bytes: Uint8Array): bigint {

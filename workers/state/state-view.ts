@@ -1,7 +1,18 @@
 import { encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
 import { byteKeyId } from './byte-key-id.js';
+import { InvalidTtlError, TtlTimestampMissingError } from '../../shared/errors/state-errors.js';
 import type { PartitionTransaction } from './partition-transaction.js';
 import { DEFAULT_CF } from './column-families.js';
+
+/** Options of a state write. */
+export interface StateWriteOptions {
+  /**
+   * Time to live in milliseconds, counted from the current record's timestamp: once a
+   * record at or after `timestamp + ttlMs` is processed, the key reads as missing, and
+   * a later checkpoint deletes it (and tombstones it on the changelog). Omitted: never expires.
+   */
+  readonly ttlMs?: number;
+}
 
 /**
  * The user-facing state of one message key (the seed's State): a view bound to one
@@ -12,6 +23,9 @@ import { DEFAULT_CF } from './column-families.js';
  * The synchronous reads need the keys preloaded (see {@link preload} and
  * {@link PartitionTransaction.preload}); the `...Async` reads fall back to the database.
  * Decoded values are not validated against `T`: the type parameter is the caller's claim.
+ *
+ * Given the timestamp of the record being processed, the view advances the transaction's
+ * TTL clock to it and can write with a TTL ({@link StateWriteOptions.ttlMs}).
  */
 export class StateView {
   readonly #prefixId: string;
@@ -19,8 +33,10 @@ export class StateView {
   constructor(
     readonly transaction: PartitionTransaction,
     readonly prefix: Uint8Array,
+    readonly timestampMs?: number,
   ) {
     this.#prefixId = byteKeyId(prefix);
+    if (timestampMs !== undefined) transaction.observeTimestamp(timestampMs);
   }
 
   /** Stored key bytes (`prefix|key`) of a user key, e.g. to preload it. */
@@ -55,14 +71,25 @@ export class StateView {
     return this.transaction.getBytesAsync(key, this.prefix, DEFAULT_CF, this.#prefixId);
   }
 
-  /** Sets `key` to `JSON(value)`. */
-  set(key: unknown, value: unknown): void {
-    this.transaction.set(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
+  /** Sets `key` to `JSON(value)`, with an optional TTL. */
+  set(key: unknown, value: unknown, options?: StateWriteOptions): void {
+    if (options?.ttlMs === undefined) this.transaction.set(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
+    else this.transaction.setExpiring(key, value, this.prefix, this.#expiry(key, options.ttlMs), this.#prefixId);
   }
 
-  /** Sets `key` to raw bytes. */
-  setBytes(key: unknown, value: Uint8Array): void {
-    this.transaction.setBytes(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
+  /** Sets `key` to raw bytes, with an optional TTL. */
+  setBytes(key: unknown, value: Uint8Array, options?: StateWriteOptions): void {
+    if (options?.ttlMs === undefined) this.transaction.setBytes(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
+    else this.transaction.setBytesExpiring(key, value, this.prefix, this.#expiry(key, options.ttlMs), this.#prefixId);
+  }
+
+  /** `timestamp + ceil(ttlMs)`; checked here so a bad TTL does not fail the transaction. */
+  #expiry(key: unknown, ttlMs: number): number {
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new InvalidTtlError(key, ttlMs);
+    if (this.timestampMs === undefined) throw new TtlTimestampMissingError(key);
+    const expiresAt = Math.max(0, this.timestampMs) + Math.ceil(ttlMs);
+    if (!Number.isSafeInteger(expiresAt)) throw new InvalidTtlError(key, ttlMs);
+    return expiresAt;
   }
 
   /** Deletes `key`; a missing key is fine. */

@@ -1,13 +1,25 @@
 import {
   ColumnFamilyHeaderMissingError,
+  IncompatibleStateStoreError,
   InvalidChangelogRecordError,
   InvalidColumnFamilyNameError,
   StorePartitionClosedError,
 } from '../../shared/errors/state-errors.js';
 import { decodeBE64Number, encodeBE64 } from '../../shared/codecs/be64.js';
-import { shouldApplyChangelogRecord, recordColumnFamily } from './changelog-replay.js';
+import { encodeExpiryIndexKey, NEVER_EXPIRES, readStamp, stampValue } from '../../shared/codecs/ttl-stamp.js';
+import { isTtlStampedRecord, shouldApplyChangelogRecord, recordColumnFamily } from './changelog-replay.js';
 import type { CommittedOffsets, ReplayedChangelogRecord } from './changelog-record.js';
-import { CHANGELOG_OFFSET_KEY, DEFAULT_CF, LOCAL_ONLY_CFS, METADATA_CF } from './column-families.js';
+import {
+  CHANGELOG_OFFSET_KEY,
+  DEFAULT_CF,
+  LOCAL_ONLY_CFS,
+  METADATA_CF,
+  TTL_ENABLED_KEY,
+  TTL_FORMAT_VERSION,
+  TTL_FORMAT_VERSION_KEY,
+  TTL_HIGH_WATER_KEY,
+  TTL_INDEX_CF,
+} from './column-families.js';
 import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
 import { PartitionTransaction } from './partition-transaction.js';
 import { classicLevelFactory, destroyDatabaseDirectory, type StateDatabase } from './state-database.js';
@@ -33,7 +45,12 @@ type BatchOperation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
 export interface StorePartitionOptions extends OpenDatabaseOptions {
   /** The store has a changelog: `prepare` produces records and corruption may recreate. Default false. */
   readonly hasChangelog?: boolean;
+  /** Most expired keys one checkpoint deletes (spec §11.2 `max_evictions_per_flush`). Default 10,000. */
+  readonly ttlMaxEvictionsPerCheckpoint?: number;
 }
+
+/** Default of {@link StorePartitionOptions.ttlMaxEvictionsPerCheckpoint}. */
+export const DEFAULT_TTL_MAX_EVICTIONS = 10_000;
 
 /** Bounds and direction of a range read; `lower` inclusive, `upper` exclusive. */
 export interface RangeOptions {
@@ -61,6 +78,7 @@ function prefixed(prefix: Buffer, key: Uint8Array): Buffer {
   return out;
 }
 const ITERATOR_CHUNK = 1000;
+const EMPTY = new Uint8Array(0);
 
 function isValidColumnFamilyName(name: string): boolean {
   if (name.length === 0) return false;
@@ -84,15 +102,20 @@ function isValidColumnFamilyName(name: string): boolean {
 export class StorePartition {
   readonly path: string;
   readonly hasChangelog: boolean;
+  /** Most expired keys one checkpoint deletes. */
+  readonly ttlMaxEvictionsPerCheckpoint: number;
   readonly #db: StateDatabase;
   readonly #families = new Map<string, ColumnFamily>();
   #changelogOffset: number | null = null;
+  #ttlEnabled = false;
+  #ttlHighWaterMs = 0;
   #closed = false;
 
-  private constructor(path: string, db: StateDatabase, hasChangelog: boolean) {
+  private constructor(path: string, db: StateDatabase, hasChangelog: boolean, ttlMaxEvictions: number) {
     this.path = path;
     this.#db = db;
     this.hasChangelog = hasChangelog;
+    this.ttlMaxEvictionsPerCheckpoint = ttlMaxEvictions;
   }
 
   /**
@@ -102,7 +125,7 @@ export class StorePartition {
   static async open(path: string, options: StorePartitionOptions = {}): Promise<StorePartition> {
     const hasChangelog = options.hasChangelog ?? false;
     const db = await openDatabase(path, hasChangelog, options.createDatabase ?? classicLevelFactory, options);
-    const partition = new StorePartition(path, db, hasChangelog);
+    const partition = new StorePartition(path, db, hasChangelog, options.ttlMaxEvictionsPerCheckpoint ?? DEFAULT_TTL_MAX_EVICTIONS);
     try {
       await partition.#load();
     } catch (error) {
@@ -121,8 +144,25 @@ export class StorePartition {
     this.#columnFamily(DEFAULT_CF);
     this.#columnFamily(METADATA_CF);
     for (const name of await this.#discoverColumnFamilies()) this.#columnFamily(name);
-    const stored = await this.#db.get(prefixed(this.#columnFamily(METADATA_CF).prefix, CHANGELOG_OFFSET_KEY));
-    this.#changelogOffset = stored === undefined ? null : decodeBE64Number(stored);
+    const metadata = this.#columnFamily(METADATA_CF).prefix;
+    const [offset, ttlEnabled, ttlVersion, ttlHighWater] = await this.#db.getMany([
+      prefixed(metadata, CHANGELOG_OFFSET_KEY),
+      prefixed(metadata, TTL_ENABLED_KEY),
+      prefixed(metadata, TTL_FORMAT_VERSION_KEY),
+      prefixed(metadata, TTL_HIGH_WATER_KEY),
+    ]);
+    this.#changelogOffset = offset === undefined ? null : decodeBE64Number(offset);
+    this.#ttlEnabled = ttlEnabled !== undefined && ttlEnabled.length > 0;
+    if (this.#ttlEnabled) {
+      const version = ttlVersion?.length === 8 ? decodeBE64Number(ttlVersion) : undefined;
+      if (version === undefined || version < TTL_FORMAT_VERSION) {
+        throw new IncompatibleStateStoreError(this.path, `TTL is enabled but its format version is ${version ?? 'missing'} (expected ${TTL_FORMAT_VERSION})`);
+      }
+      if (version > TTL_FORMAT_VERSION) {
+        throw new IncompatibleStateStoreError(this.path, `its TTL format version ${version} is newer than this version reads (${TTL_FORMAT_VERSION})`);
+      }
+      this.#ttlHighWaterMs = ttlHighWater?.length === 8 ? decodeBE64Number(ttlHighWater) : 0;
+    }
   }
 
   /** Names of the sublevels that hold data, found by seeking from one prefix to the next. */
@@ -236,6 +276,56 @@ export class StorePartition {
     return items;
   }
 
+  // ---- TTL (spec §6.2) -------------------------------------------------------
+
+  /**
+   * True once the partition is in TTL mode: every default-family value is stored stamped
+   * (`BE64(expiresAt) || value`). A partition enters it with its first TTL write, or in
+   * recovery with its first stamped changelog record, and never leaves it.
+   */
+  get ttlEnabled(): boolean {
+    return this.#ttlEnabled;
+  }
+
+  /** The TTL clock: the highest record timestamp state was used with (0 until TTL mode). */
+  get ttlHighWaterMs(): number {
+    return this.#ttlHighWaterMs;
+  }
+
+  /** Advances the in-memory TTL clock; transactions persist it with their writes. */
+  noteTtlHighWater(ms: number): void {
+    if (ms > this.#ttlHighWaterMs) this.#ttlHighWaterMs = ms;
+  }
+
+  /**
+   * Switches the partition into TTL mode: every value already in the default family is
+   * re-stamped "never expires" and the TTL flags are set, in one atomic batch, so a
+   * populated store takes TTL writes without being rebuilt (the reference refuses with an
+   * IncompatibleStateStoreError instead). Local only: the changelog keeps the plain values,
+   * which recovery reads as never expiring. No-op when already in TTL mode.
+   */
+  async enableTtl(): Promise<void> {
+    this.#assertOpen('enableTtl');
+    if (this.#ttlEnabled) return;
+    const family = this.#columnFamily(DEFAULT_CF);
+    const batch = this.#db.batch();
+    const iterator = this.#db.iterator({ gte: family.prefix, lt: family.upperBound });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(ITERATOR_CHUNK);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) batch.put(key, stampValue(NEVER_EXPIRES, value));
+      }
+    } finally {
+      await iterator.close();
+    }
+    const metadata = this.#columnFamily(METADATA_CF).prefix;
+    batch.put(prefixed(metadata, TTL_ENABLED_KEY), Uint8Array.of(1));
+    batch.put(prefixed(metadata, TTL_FORMAT_VERSION_KEY), encodeBE64(TTL_FORMAT_VERSION));
+    await batch.write();
+    this.#ttlEnabled = true;
+  }
+
   /** Offset of the last changelog record this database reflects, or `null`. */
   getChangelogOffset(): number | null {
     this.#assertOpen('getChangelogOffset');
@@ -289,8 +379,21 @@ export class StorePartition {
     if (hasOffset) this.#changelogOffset = changelogOffset;
   }
 
-  /** Checks and converts one replayed record into batch operations (none for local-only families). */
-  #recordOperations(key: unknown, value: unknown, cf: string | undefined, offset: number, out: BatchOperation[]): void {
+  /**
+   * Checks and converts one replayed record into batch operations (none for local-only
+   * families). In TTL mode, default-family values are stored stamped: stamped records as
+   * they are, plus their expiry index entry; plain ones stamped "never expires". Expired
+   * values are stored too: reads hide them and the next sweep deletes them (the
+   * reference drops them by a clock made of expiry times, which drops live keys too).
+   */
+  #recordOperations(
+    key: unknown,
+    value: unknown,
+    cf: string | undefined,
+    offset: number,
+    stamped: boolean,
+    out: BatchOperation[],
+  ): void {
     if (cf === undefined || cf === '') throw new ColumnFamilyHeaderMissingError(this.path, offset);
     if (!(key instanceof Uint8Array)) {
       throw new InvalidChangelogRecordError(`Invalid changelog key type ${describeType(key)}; expected bytes`, offset);
@@ -300,7 +403,19 @@ export class StorePartition {
     }
     if (LOCAL_ONLY_CFS.has(cf)) return; // never produced; ignored if it shows up
     const dbKey = prefixed(this.#columnFamily(cf).prefix, key);
-    out.push(value === null ? { type: 'del', key: dbKey } : { type: 'put', key: dbKey, value });
+    if (value === null) {
+      out.push({ type: 'del', key: dbKey });
+    } else if (!this.#ttlEnabled || cf !== DEFAULT_CF) {
+      out.push({ type: 'put', key: dbKey, value });
+    } else if (!stamped) {
+      out.push({ type: 'put', key: dbKey, value: stampValue(NEVER_EXPIRES, value) });
+    } else {
+      out.push({ type: 'put', key: dbKey, value });
+      const expiresAt = readStamp(value);
+      if (expiresAt !== undefined && expiresAt !== NEVER_EXPIRES) {
+        out.push({ type: 'put', key: prefixed(this.#columnFamily(TTL_INDEX_CF).prefix, encodeExpiryIndexKey(expiresAt, key)), value: EMPTY });
+      }
+    }
   }
 
   /**
@@ -308,10 +423,18 @@ export class StorePartition {
    * `cf`, plus the changelog offset, atomically. A missing column family raises
    * {@link ColumnFamilyHeaderMissingError} and writes nothing.
    */
-  async recoverFromChangelogMessage(key: unknown, value: unknown, cf: string | undefined, offset: number): Promise<void> {
+  async recoverFromChangelogMessage(
+    key: unknown,
+    value: unknown,
+    cf: string | undefined,
+    offset: number,
+    headers: ReplayedChangelogRecord['headers'] = [],
+  ): Promise<void> {
     this.#assertOpen('recoverFromChangelogMessage');
+    const stamped = cf === DEFAULT_CF && value !== null && isTtlStampedRecord({ key, value, headers, offset });
+    if (stamped && !this.#ttlEnabled) await this.enableTtl();
     const operations: BatchOperation[] = [];
-    this.#recordOperations(key, value, cf, offset, operations);
+    this.#recordOperations(key, value, cf, offset, stamped, operations);
     operations.push(this.#offsetOperation(offset));
     await this.#writeOperations(operations);
     this.#changelogOffset = offset;
@@ -321,14 +444,16 @@ export class StorePartition {
    * Applies a chunk of replayed changelog records (in offset order) in ONE atomic
    * batch, with the processed-offset skip rule of spec §5.4: skipped records only
    * advance the stored changelog offset. The offset stored is the last record's. If
-   * any record is invalid (e.g. no column family header) nothing of the chunk is written.
+   * any record is invalid (e.g. no column family header) nothing of the chunk is written
+   * (except when a stamped record switches the partition into TTL mode mid-chunk: the
+   * records before it are written first, without the offset, so a replay repeats them).
    */
   async recoverFromChangelog(
     records: readonly ReplayedChangelogRecord[],
     committedOffsets: CommittedOffsets,
   ): Promise<ChangelogChunkResult> {
     this.#assertOpen('recoverFromChangelog');
-    const operations: BatchOperation[] = [];
+    let operations: BatchOperation[] = [];
     let applied = 0;
     let skipped = 0;
     let lastOffset: number | undefined;
@@ -340,7 +465,14 @@ export class StorePartition {
         skipped++;
         continue;
       }
-      this.#recordOperations(record.key, record.value, cf, record.offset, operations);
+      const stamped = cf === DEFAULT_CF && record.value !== null && isTtlStampedRecord(record);
+      if (stamped && !this.#ttlEnabled) {
+        // The migration re-stamps what is stored, so the records before this one land first.
+        if (operations.length > 0) await this.#writeOperations(operations);
+        operations = [];
+        await this.enableTtl();
+      }
+      this.#recordOperations(record.key, record.value, cf, record.offset, stamped, operations);
       applied++;
     }
     if (lastOffset === undefined) return { applied, skipped };
