@@ -50,12 +50,14 @@ t.test('31. recoverFromChangelogMessage on a fresh partition stores the value ve
   t.equal(await partition.get(bytes('__ttl_enabled__'), METADATA_CF), undefined, 'TTL mode stays off');
 });
 
-t.test('32. (TTL adapted) a sentinel-stamped value is stored verbatim; TTL mode is not implemented here', async (t) => {
+t.test('32. (adapted) a sentinel-stamped value is stored verbatim; only the __ttl_stamped__ header switches TTL mode (test/state/ttl.test.ts)', async (t) => {
   const partition = await openPartition(t, { hasChangelog: true });
   const stamped = Buffer.concat([encodeBE64(BE64_MAX), bytes('value')]);
-  await partition.recoverFromChangelogMessage(bytes('key'), stamped, DEFAULT_CF, 2);
+  await partition.recoverFromChangelogMessage(bytes('key'), stamped, DEFAULT_CF, 2, [{ key: '__ttl_stamped__', value: '1' }]);
   t.same(await partition.get(bytes('key')), stamped);
   t.equal(partition.getChangelogOffset(), 2);
+  t.equal(partition.ttlEnabled, true, 'TTL mode on');
+  t.same(await partition.get(bytes('__ttl_enabled__'), METADATA_CF), Uint8Array.of(1));
 });
 
 t.test('33. recovering into another column family leaves default untouched', async (t) => {

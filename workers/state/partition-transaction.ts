@@ -555,6 +555,9 @@ export class PartitionTransaction {
    */
   async #applyTtl(): Promise<void> {
     const partition = this.partition;
+    const clock = Math.max(0, Math.floor(this.#clockMs));
+    // The clock carries over to later transactions in any mode; it is persisted in TTL mode.
+    partition.noteTtlHighWater(clock);
     if (!partition.ttlEnabled && this.#expiries.size === 0) return;
     await this.#predecessorSettled();
     await partition.enableTtl();
@@ -569,11 +572,7 @@ export class PartitionTransaction {
     }
     this.#expiries.clear();
     await this.#sweepExpired();
-    const clock = Math.max(0, Math.floor(this.#clockMs));
-    if (clock > partition.ttlHighWaterMs) {
-      this.cache.set(METADATA_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
-      partition.noteTtlHighWater(clock);
-    }
+    this.cache.set(METADATA_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
   }
 
   /**

@@ -287,7 +287,7 @@ export class StorePartition {
     return this.#ttlEnabled;
   }
 
-  /** The TTL clock: the highest record timestamp state was used with (0 until TTL mode). */
+  /** The TTL clock: the highest record timestamp state was used with (persisted in TTL mode only). */
   get ttlHighWaterMs(): number {
     return this.#ttlHighWaterMs;
   }
