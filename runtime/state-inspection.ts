@@ -11,7 +11,7 @@ import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-defini
 import { StoreNotRegisteredError } from '../shared/errors/state-errors.js';
 import { StorePartition, DEFAULT_CF } from '../workers/state/index.js';
 import { streamIdOf } from './changelog-topics.js';
-import { SEPARATOR, parseWindowKey } from '../shared/codecs/index.js';
+import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readStamp, stampPayload } from '../shared/codecs/index.js';
 
 /** One entry of `weir state dump`. */
 export interface StateEntry {
@@ -21,6 +21,8 @@ export interface StateEntry {
   readonly key: unknown;
   readonly stateKey: unknown;
   readonly value: unknown;
+  /** Epoch ms the entry expires at, for state written with a TTL. */
+  readonly expiresAt?: number;
 }
 
 const decoder = new TextDecoder();
@@ -75,7 +77,12 @@ function storeDir(config: WeirConfig, store: string): string {
   return join(config.state.dir, config.appId, store, streamIdOf(config.input.topics));
 }
 
-/** Every entry of `store`'s default column family, partition by partition, in key order. */
+/**
+ * Every entry of `store`'s default column family, partition by partition, in key order.
+ * In a partition in TTL mode, values are shown without their stamp, entries written with
+ * a TTL carry `expiresAt`, and entries already expired by the partition's clock (deleted
+ * by a later checkpoint) are left out, as the job would read them.
+ */
 export async function* dumpState(config: WeirConfig, store: string): AsyncGenerator<StateEntry> {
   const pipeline = await loadPipeline(config.pipeline);
   const stores = storeNames(pipeline);
@@ -85,9 +92,23 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
   for (const partition of await partitionNumbers(dir)) {
     const db = await StorePartition.open(join(dir, String(partition)), { openMaxRetries: 0 });
     try {
-      for await (const [key, value] of db.iterItems({ cf: DEFAULT_CF })) {
+      for await (const [key, stored] of db.iterItems({ cf: DEFAULT_CF })) {
+        let value = stored;
+        let expiresAt: number | undefined;
+        if (db.ttlEnabled) {
+          const stamp = readStamp(stored);
+          if (stamp === undefined || stamp <= db.ttlHighWaterMs) continue;
+          if (stamp !== NEVER_EXPIRES) expiresAt = stamp;
+          value = stampPayload(stored);
+        }
         const parsed = parseJson(value);
-        yield { store, partition, ...splitKey(key), value: parsed.ok ? parsed.value : decoder.decode(value) };
+        yield {
+          store,
+          partition,
+          ...splitKey(key),
+          value: parsed.ok ? parsed.value : decoder.decode(value),
+          ...(expiresAt !== undefined ? { expiresAt } : {}),
+        };
       }
     } finally {
       await db.close();

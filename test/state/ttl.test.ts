@@ -16,6 +16,7 @@ import {
   StateView,
   TTL_ENABLED_KEY,
   TTL_FORMAT_VERSION_KEY,
+  TTL_CLOCK_CF,
   TTL_HIGH_WATER_KEY,
   TTL_INDEX_CF,
   TTL_STAMPED_HEADER,
@@ -36,14 +37,17 @@ class Checkpoints {
 
   constructor(readonly partition: StorePartition) {}
 
-  /** One checkpoint: `write` runs against the state of a record at `timestampMs`, then prepare + flush. */
+  /**
+   * One checkpoint: `write` runs against the state of a record at `timestampMs`, then
+   * prepare + flush. Returns the changelog records of the user data (default family).
+   */
   async run(timestampMs: number, write: (state: StateView) => void): Promise<ChangelogRecord[]> {
     const tx = this.partition.begin();
     write(new StateView(tx, PREFIX, timestampMs));
     const records = await tx.prepare(null);
     for (const record of records) this.changelog.push({ ...record, offset: this.changelog.length });
     await tx.flush(records.length > 0 ? this.changelog.length - 1 : null);
-    return records;
+    return records.filter((r) => headerValue(r.headers, '__column_family__') === DEFAULT_CF);
   }
 
   /** What the state of a record at `timestampMs` reads for `key` (in a transaction that is then dropped). */
@@ -104,7 +108,7 @@ t.test('58. the first TTL write switches an empty partition into TTL mode', asyn
   t.equal(c.partition.ttlEnabled, true);
   t.same(await c.partition.get(TTL_ENABLED_KEY, METADATA_CF), Uint8Array.of(1), '__ttl_enabled__ = 0x01');
   t.same(await c.partition.get(TTL_FORMAT_VERSION_KEY, METADATA_CF), encodeBE64(2), 'format version 2');
-  t.same(await c.partition.get(TTL_HIGH_WATER_KEY, METADATA_CF), encodeBE64(5000), 'clock persisted');
+  t.same(await c.partition.get(TTL_HIGH_WATER_KEY, TTL_CLOCK_CF), encodeBE64(5000), 'clock persisted');
   const byKey = new Map(records.map((r) => [Buffer.from(r.key).toString('latin1'), r]));
   t.same(byKey.get('"msg"|"plain"')!.value, stampValue(NEVER_EXPIRES, encodeJson('p')), 'plain value stamped "never"');
   t.same(byKey.get('"msg"|"short"')!.value, stampValue(5010, encodeJson('s')), 'TTL value stamped with t + ttl');
@@ -266,6 +270,27 @@ t.test('recovery: the changelog rebuilds TTL state, expired keys stay gone, plai
   t.equal(await r.read(10_999, 'long'), 'G');
   t.equal(await r.read(11_000, 'long'), undefined);
   t.equal(await r.read(11_000, 'legacy'), 'L');
+});
+
+t.test('(decided) the clock is changelogged: a replica resumes with it, so expired keys stay hidden', async (t) => {
+  const c = await openCheckpoints(t);
+  await c.run(1000, (s) => s.set('k', 1, { ttlMs: 500 }));
+  const tx = c.partition.begin();
+  tx.observeTimestamp(1200);
+  const records = await tx.prepare(null);
+  t.same(
+    records.map((r) => [headerValue(r.headers, '__column_family__'), r.value]),
+    [[TTL_CLOCK_CF, encodeBE64(1200)]],
+    'a checkpoint that only moved the clock changelogs it',
+  );
+  for (const record of records) c.changelog.push({ ...record, offset: c.changelog.length });
+  await tx.flush(c.changelog.length - 1);
+  const idle = c.partition.begin();
+  t.same(await idle.prepare(null), [], 'nothing when the clock did not move');
+  const replica = await openPartition(t, { hasChangelog: true }, 'replica');
+  await replica.recoverFromChangelog(c.changelog, {});
+  t.equal(replica.ttlHighWaterMs, 1200, 'clock recovered');
+  t.equal(await new Checkpoints(replica).read(900, 'k'), 1, 'alive before its expiry, even for an older record');
 });
 
 t.test('recovery stores keys that expired but were not swept; reads hide them and the next sweep deletes them', async (t) => {

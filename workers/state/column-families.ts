@@ -18,7 +18,14 @@ export const CHANGELOG_OFFSET_KEY: Uint8Array = Buffer.from('__changelog_offset_
 export const TTL_ENABLED_KEY: Uint8Array = Buffer.from('__ttl_enabled__', 'latin1');
 /** Metadata key: `BE64(TTL format version)`; this version writes and reads {@link TTL_FORMAT_VERSION}. */
 export const TTL_FORMAT_VERSION_KEY: Uint8Array = Buffer.from('__ttl_format_version__', 'latin1');
-/** Metadata key: `BE64(TTL clock)`, the highest record timestamp state was used with. */
+/**
+ * Column family of the TTL clock. Unlike the reference (which keeps the clock in the
+ * local-only metadata) it is changelogged, so a partition rebuilt from its changelog, or
+ * whose last flush was lost in a crash, resumes with the clock its state was written
+ * with and hides exactly what the uninterrupted job hid.
+ */
+export const TTL_CLOCK_CF = '__ttl_clock__';
+/** Key in {@link TTL_CLOCK_CF}: `BE64(TTL clock)`, the highest record timestamp state was used with. */
 export const TTL_HIGH_WATER_KEY: Uint8Array = Buffer.from('__ttl_high_water_ms__', 'latin1');
 /** The stamped-value layout version (spec §6.2: `BE64(expiresAt) || value`). */
 export const TTL_FORMAT_VERSION = 2;

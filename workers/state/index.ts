@@ -32,5 +32,6 @@ export {
   TTL_FORMAT_VERSION,
   TTL_FORMAT_VERSION_KEY,
   TTL_HIGH_WATER_KEY,
+  TTL_CLOCK_CF,
   TTL_STAMPED_HEADER,
 } from './column-families.js';

@@ -26,8 +26,8 @@ import {
   GLOBAL_COUNTER_CF,
   GLOBAL_COUNTER_KEY,
   LOCAL_ONLY_CFS,
-  METADATA_CF,
   PROCESSED_OFFSETS_HEADER,
+  TTL_CLOCK_CF,
   TTL_HIGH_WATER_KEY,
   TTL_INDEX_CF,
   TTL_STAMPED_HEADER,
@@ -127,11 +127,14 @@ export class PartitionTransaction {
   readonly #expiries = new Map<string, number>();
   /** The TTL clock: the highest record timestamp seen by this partition. */
   #clockMs: number;
+  /** The clock when this transaction began: a TTL-mode checkpoint persists it only when it moved. */
+  readonly #clockAtBeginMs: number;
 
   /** Use {@link StorePartition.begin}. */
   constructor(partition: StorePartition) {
     this.partition = partition;
     this.#clockMs = partition.ttlHighWaterMs;
+    this.#clockAtBeginMs = this.#clockMs;
   }
 
   /** The TTL clock of this transaction (epoch ms). */
@@ -550,7 +553,7 @@ export class PartitionTransaction {
    * At prepare (or a flush without prepare): nothing unless the partition is in TTL mode
    * or this transaction wrote with a TTL. Otherwise switch the partition into TTL mode if
    * needed, stamp every default-family update with its expiry (never, unless written
-   * with a TTL) and index the expiring ones, delete expired keys, and persist the clock.
+   * with a TTL) and index the expiring ones, delete expired keys, and write the clock (changelogged, see TTL_CLOCK_CF) when it moved.
    * Runs after the previous checkpoint's flush, since it reads what that flush writes.
    */
   async #applyTtl(): Promise<void> {
@@ -560,6 +563,7 @@ export class PartitionTransaction {
     partition.noteTtlHighWater(clock);
     if (!partition.ttlEnabled && this.#expiries.size === 0) return;
     await this.#predecessorSettled();
+    const switching = !partition.ttlEnabled;
     await partition.enableTtl();
     for (const [prefixId, bucket] of this.cache.getUpdates(DEFAULT_CF)) {
       for (const [keyId, update] of bucket) {
@@ -572,7 +576,9 @@ export class PartitionTransaction {
     }
     this.#expiries.clear();
     await this.#sweepExpired();
-    this.cache.set(METADATA_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
+    if (switching || clock > this.#clockAtBeginMs) {
+      this.cache.set(TTL_CLOCK_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
+    }
   }
 
   /**

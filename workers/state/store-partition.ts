@@ -17,6 +17,7 @@ import {
   TTL_ENABLED_KEY,
   TTL_FORMAT_VERSION,
   TTL_FORMAT_VERSION_KEY,
+  TTL_CLOCK_CF,
   TTL_HIGH_WATER_KEY,
   TTL_INDEX_CF,
 } from './column-families.js';
@@ -149,7 +150,7 @@ export class StorePartition {
       prefixed(metadata, CHANGELOG_OFFSET_KEY),
       prefixed(metadata, TTL_ENABLED_KEY),
       prefixed(metadata, TTL_FORMAT_VERSION_KEY),
-      prefixed(metadata, TTL_HIGH_WATER_KEY),
+      prefixed(this.#columnFamily(TTL_CLOCK_CF).prefix, TTL_HIGH_WATER_KEY),
     ]);
     this.#changelogOffset = offset === undefined ? null : decodeBE64Number(offset);
     this.#ttlEnabled = ttlEnabled !== undefined && ttlEnabled.length > 0;
@@ -161,8 +162,8 @@ export class StorePartition {
       if (version > TTL_FORMAT_VERSION) {
         throw new IncompatibleStateStoreError(this.path, `its TTL format version ${version} is newer than this version reads (${TTL_FORMAT_VERSION})`);
       }
-      this.#ttlHighWaterMs = ttlHighWater?.length === 8 ? decodeBE64Number(ttlHighWater) : 0;
     }
+    if (ttlHighWater?.length === 8) this.#ttlHighWaterMs = decodeBE64Number(ttlHighWater);
   }
 
   /** Names of the sublevels that hold data, found by seeking from one prefix to the next. */
@@ -403,6 +404,7 @@ export class StorePartition {
     }
     if (LOCAL_ONLY_CFS.has(cf)) return; // never produced; ignored if it shows up
     const dbKey = prefixed(this.#columnFamily(cf).prefix, key);
+    if (cf === TTL_CLOCK_CF && value !== null && value.length === 8) this.noteTtlHighWater(decodeBE64Number(value));
     if (value === null) {
       out.push({ type: 'del', key: dbKey });
     } else if (!this.#ttlEnabled || cf !== DEFAULT_CF) {
