@@ -150,7 +150,8 @@ export class StorePartition {
       prefixed(metadata, CHANGELOG_OFFSET_KEY),
       prefixed(metadata, TTL_ENABLED_KEY),
       prefixed(metadata, TTL_FORMAT_VERSION_KEY),
-      prefixed(this.#columnFamily(TTL_CLOCK_CF).prefix, TTL_HIGH_WATER_KEY),
+      // Not through #columnFamily: reading must not list the family on partitions without TTL.
+      prefixed(Buffer.from(`!${TTL_CLOCK_CF}!`, 'latin1'), TTL_HIGH_WATER_KEY),
     ]);
     this.#changelogOffset = offset === undefined ? null : decodeBE64Number(offset);
     this.#ttlEnabled = ttlEnabled !== undefined && ttlEnabled.length > 0;
