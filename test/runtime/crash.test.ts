@@ -4,8 +4,7 @@
  * exactly-once the output topic must also hold every result exactly once.
  */
 import t from 'tap';
-import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
-import { spawn } from 'node:child_process';
+import { runJobAndKill } from '../cli/fixtures/run-weir.js';
 import { runJob } from '../../runtime/job-runner.js';
 import {
   appendEvents,
@@ -17,26 +16,6 @@ import {
   stateCounts,
 } from './job-fixture.js';
 
-
-/** Run `weir run --until-idle` and SIGKILL it after `killAfterMs` (if still running). */
-function runAndKill(configPath: string, killAfterMs: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', configPath, '--until-idle', '--workers', '2'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ killed, code, stderr });
-    });
-  });
-}
 
 for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
   t.test(`SIGKILL at random moments, ${guarantee}: final state equals the model`, async (t) => {
@@ -51,7 +30,7 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
     };
     let kills = 0;
     for (let i = 0; i < 5; i++) {
-      const result = await runAndKill(fixture.configPath, 800 + Math.floor(random() * 2500));
+      const result = await runJobAndKill(fixture.configPath, 800 + Math.floor(random() * 2500));
       if (result.killed) kills++;
       else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
     }

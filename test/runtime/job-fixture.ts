@@ -37,6 +37,8 @@ export interface FixtureOptions {
   readonly commitInterval?: number;
   readonly commitEvery?: number;
   readonly pipeline?: string;
+  /** Default `[counts]`. */
+  readonly outputTopics?: readonly string[];
   readonly extraYaml?: string;
 }
 
@@ -50,7 +52,7 @@ export async function createJobFixture(dir: string, options: FixtureOptions = {}
       'log: { backend: local, path: ./log }',
       'state: { dir: ./state }',
       'input: { topics: [events] }',
-      'output: { topics: [counts] }',
+      `output: { topics: [${(options.outputTopics ?? ['counts']).join(', ')}] }`,
       'pipeline: ./pipeline.mjs',
       `partitions: ${options.partitions ?? 4}`,
       `processingGuarantee: ${options.processingGuarantee ?? 'at-least-once'}`,

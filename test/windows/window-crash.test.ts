@@ -4,34 +4,17 @@
  * model's final windows, and the window state equals that of an uninterrupted run.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { runJob } from '../../runtime/job-runner.js';
 import { dumpState } from '../../runtime/state-inspection.js';
 import type { WeirConfig } from '../../config/index.js';
 import { decodeJson, readTopic } from '../runtime/job-fixture.js';
+import { runJobAndKill } from '../cli/fixtures/run-weir.js';
 import { appendReadings, createWindowJob, generateReadings, WINDOW } from './fixtures/window-job.js';
 import { timeWindowModel } from './fixtures/window-model.js';
 
 t.setTimeout(600_000);
-const cli = fileURLToPath(new URL('../../runtime/cli/main.js', import.meta.url));
-
-function runAndKill(configPath: string, killAfterMs: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'run', '-c', configPath, '--until-idle', '--workers', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    let killed = false;
-    const timer = setTimeout(() => (killed = child.kill('SIGKILL')), killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ killed, code, stderr });
-    });
-  });
-}
 
 async function windowState(config: WeirConfig): Promise<string[]> {
   const entries: string[] = [];
@@ -56,7 +39,7 @@ t.test('SIGKILL at random moments, exactly-once: outputs equal the model, state 
   };
   let kills = 0;
   for (let i = 0; i < 5; i++) {
-    const result = await runAndKill(crashed.configPath, 1_000 + Math.floor(random() * 3_000));
+    const result = await runJobAndKill(crashed.configPath, 1_000 + Math.floor(random() * 3_000));
     if (result.killed) kills++;
     else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
   }

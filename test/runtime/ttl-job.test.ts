@@ -1,0 +1,135 @@
+/**
+ * Per-write TTL in a running job (a deduplication pipeline on the local log): outputs and
+ * state equal a model of the TTL semantics, expired ids are tombstoned on the changelog, a
+ * rebuild from the changelog brings none back, and under exactly-once a job killed at
+ * random moments emits exactly the model's records.
+ */
+import t from 'tap';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { runJob } from '../../runtime/job-runner.js';
+import { clearState, dumpState } from '../../runtime/state-inspection.js';
+import type { WeirConfig } from '../../config/index.js';
+import type { AppendRecord } from '../../shared/log/log-backend.js';
+import { runJobAndKill } from '../cli/fixtures/run-weir.js';
+import { StorePartition } from '../../workers/state/index.js';
+import { appendEvents, createJobFixture, decodeJson, readTopic, type JobFixture } from './job-fixture.js';
+import { dedupModel } from './fixtures/dedup-model.js';
+
+t.setTimeout(600_000);
+
+const TTL_MS = 2_000;
+const DEDUP_PIPELINE = `
+export default {
+  stores: { seen: { preload: ['firstSeenAt'] } },
+  process(record, context) {
+    const seen = context.state('seen');
+    if (seen.exists('firstSeenAt')) return;
+    seen.set('firstSeenAt', record.timestamp, { ttlMs: ${TTL_MS} });
+    context.emit('unique', { key: record.key, value: record.value });
+  },
+};
+`;
+const CHANGELOG = 'changelog__test-count--events--seen';
+
+const encoder = new TextEncoder();
+
+/** `count` events over `ids` ids, timestamps rising 5 ms per event with ±300 ms disorder. */
+function generateDuplicates(count: number, ids: number, seed: number, startAt = 0): AppendRecord[] {
+  let s = seed >>> 0 || 1;
+  const next = (): number => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+  return Array.from({ length: count }, (_, i) => ({
+    topic: 'events',
+    key: encoder.encode(JSON.stringify(`id-${next() % ids}`)),
+    value: encoder.encode(JSON.stringify({ n: startAt + i })),
+    timestamp: 1_700_000_000_000 + (startAt + i) * 5 + (next() % 601) - 300,
+  }));
+}
+
+async function emitted(fixture: JobFixture): Promise<string[]> {
+  return (await readTopic(fixture.logPath, 'unique'))
+    .map((r) => `${decodeJson(r.key) as string}:${JSON.stringify((decodeJson(r.value) as { n: number }).n)}`)
+    .sort();
+}
+
+async function liveState(config: WeirConfig): Promise<string[]> {
+  const entries: string[] = [];
+  for await (const e of dumpState(config, 'seen')) entries.push(`${e.partition}:${e.key as string}:${e.expiresAt}`);
+  return entries.sort();
+}
+
+/** Every stored key of the `seen` store, expired or not (what a resurrection would show). */
+async function storedKeys(config: WeirConfig): Promise<string[]> {
+  const keys: string[] = [];
+  for (let partition = 0; partition < 4; partition++) {
+    const db = await StorePartition.open(join(config.state.dir, config.appId, 'seen', 'events', String(partition)));
+    try {
+      for await (const [key] of db.iterItems()) keys.push(`${partition}:${Buffer.from(key).toString('utf8')}`);
+    } finally {
+      await db.close();
+    }
+  }
+  return keys.sort();
+}
+
+async function dedupJob(dir: string, guarantee: 'at-least-once' | 'exactly-once'): Promise<JobFixture> {
+  await mkdir(dir, { recursive: true });
+  return createJobFixture(dir, { pipeline: DEDUP_PIPELINE, outputTopics: ['unique'], processingGuarantee: guarantee, commitInterval: 0.2, commitEvery: 500 });
+}
+
+t.test('dedup job: outputs and state equal the model, expired ids are tombstoned, a rebuild resurrects none', async (t) => {
+  const fixture = await dedupJob(join(t.testdir(), 'job'), 'at-least-once');
+  await appendEvents(fixture, generateDuplicates(8_000, 4_000, 5));
+  const config = { ...(await fixture.config()), workers: 2 };
+  await runJob(config, { untilIdle: true });
+  let model = dedupModel(await readTopic(fixture.logPath, 'events'), TTL_MS, (v) => (v as { n: number }).n);
+  t.ok(model.emitted.length > 4_000 && model.emitted.length < 8_000, `${model.emitted.length} of 8000 events are first sightings`);
+  t.same(await emitted(fixture), model.emitted, 'emitted exactly the first sightings');
+  const live = await liveState(config);
+  t.same(live, model.live, 'state holds exactly the ids still remembered');
+
+  const changelog = await readTopic(fixture.logPath, CHANGELOG);
+  const tombstones = changelog.filter((r) => r.value === null).length;
+  t.ok(tombstones > 1_000, `expired ids are tombstoned on the changelog (${tombstones})`);
+
+  const stored = await storedKeys(config);
+  await clearState(config);
+  await runJob(config, { untilIdle: true });
+  t.same(await liveState(config), live, 'rebuilt from the changelog: the same ids');
+  t.same(await storedKeys(config), stored, 'and the same stored keys: none resurrected');
+
+  await appendEvents(fixture, generateDuplicates(4_000, 4_000, 6, 8_000));
+  await runJob(config, { untilIdle: true });
+  model = dedupModel(await readTopic(fixture.logPath, 'events'), TTL_MS, (v) => (v as { n: number }).n);
+  t.same(await emitted(fixture), model.emitted, 'after the rebuild the job goes on deduplicating exactly');
+  t.same(await liveState(config), model.live);
+});
+
+t.test('dedup job killed with SIGKILL at random moments, exactly-once: exactly the model', async (t) => {
+  const fixture = await dedupJob(join(t.testdir(), 'crashed'), 'exactly-once');
+  await appendEvents(fixture, generateDuplicates(40_000, 2_000, 9));
+  let seed = 23;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  let kills = 0;
+  for (let i = 0; i < 4; i++) {
+    const result = await runJobAndKill(fixture.configPath, 1_000 + Math.floor(random() * 2_500));
+    if (result.killed) kills++;
+    else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
+  }
+  t.ok(kills >= 2, `the job was killed mid-run (${kills} times)`);
+  const config = { ...(await fixture.config()), workers: 2 };
+  await runJob(config, { untilIdle: true });
+  const model = dedupModel(await readTopic(fixture.logPath, 'events'), TTL_MS, (v) => (v as { n: number }).n);
+  const outputs = await emitted(fixture);
+  t.equal(outputs.length, model.emitted.length, 'nothing emitted twice or lost');
+  t.same(outputs, model.emitted, 'exactly the model');
+  t.same(await liveState(config), model.live, 'state equals the model');
+});
