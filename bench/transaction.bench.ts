@@ -133,8 +133,9 @@ async function sweepRate(dir: string): Promise<{ evictionsPerSec: number; checkp
       const records = await tx.prepare(null);
       await tx.flush();
       checkpoints++;
-      if (records.length === 0) break;
-      evicted += records.length;
+      const tombstones = records.filter((r) => r.value === null).length;
+      if (tombstones === 0) break;
+      evicted += tombstones;
     }
     if (evicted !== keys) throw new Error(`the sweep deleted ${evicted} of ${keys} keys`);
     return { evictionsPerSec: Math.round(evicted / ((performance.now() - started) / 1000)), checkpoints };
