@@ -4,14 +4,22 @@
  * to the owning worker, which applies it in one database batch with the skip rule of §5.4.
  *
  * Completion never depends on "position == high watermark" alone (§5.6): replay stops at
- * the high watermark snapshot or as soon as a read returns nothing, so trailing
- * transaction markers or compaction gaps cannot make it hang.
+ * the high watermark snapshot, or where the reader reports it reached the end of what is
+ * readable (past trailing transaction markers or compaction gaps), so it cannot hang. A
+ * read that returns nothing while the reader has not reached that end (a broker that has
+ * not served the data yet) is retried a few times before the end is accepted, so a slow
+ * broker cannot make recovery stop short and lose state.
  */
 import type { EncodedRecords, LogBackend, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
 import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
 import { encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
 import { InvalidStoreChangelogOffsetError } from '../shared/errors/runtime-errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Empty reads short of the end retried before the end is accepted, and the first pause between them. */
+const EMPTY_READ_RETRIES = 5;
+const EMPTY_READ_BACKOFF_MS = 100;
 
 /** Progress of one store partition's recovery, reported after every applied chunk. */
 export interface RecoveryProgress {
@@ -57,6 +65,10 @@ export function decideRecovery(
 export interface RecoveryRunnerOptions {
   readonly chunkSize?: number;
   readonly onProgress?: (progress: RecoveryProgress) => void;
+  /** Pause before the first retry of an empty read short of the end (doubles each time). Default 100 ms. */
+  readonly emptyReadBackoffMs?: number;
+  /** Where a replay that ended short of the snapshot high watermark is reported; default stderr. */
+  readonly onWarning?: (message: string) => void;
 }
 
 export class RecoveryRunner {
@@ -74,7 +86,8 @@ export class RecoveryRunner {
   private async readChunk(tp: TopicPartition, from: number, max: number): Promise<EncodedRecords> {
     if (this.reader.readEncoded !== undefined) return this.reader.readEncoded(tp, from, max);
     const records = await this.reader.read(tp, from, max);
-    return { buffer: encodeRecordBatch(records), count: records.length, lastOffset: records[records.length - 1]?.offset ?? -1 };
+    const lastOffset = records[records.length - 1]?.offset ?? -1;
+    return { buffer: encodeRecordBatch(records), count: records.length, lastOffset, nextOffset: records.length > 0 ? lastOffset + 1 : from };
   }
 
   /**
@@ -104,13 +117,26 @@ export class RecoveryRunner {
         chunk.catch(() => undefined); // awaited below; a failure after an apply error must not go unhandled
         return chunk;
       };
+      const nothing: EncodedRecords = { buffer: new ArrayBuffer(0), count: 0, lastOffset: -1, nextOffset: decision.to };
       // The next chunk is read while the worker applies the current one.
       let pending = read(next);
+      let emptyReads = 0;
       while (signal?.aborted !== true) {
         const chunk = await pending;
-        if (chunk.count === 0) break;
-        next = chunk.lastOffset + 1;
-        pending = next < decision.to ? read(next) : Promise.resolve({ buffer: new ArrayBuffer(0), count: 0, lastOffset: -1 });
+        const end = chunk.nextOffset ?? (chunk.count > 0 ? chunk.lastOffset + 1 : next);
+        if (chunk.count === 0) {
+          if (end >= decision.to) break;
+          if (emptyReads === EMPTY_READ_RETRIES) {
+            this.warn(`recovery of ${topic}[${partition}] found nothing readable from offset ${next} to ${decision.to} (open or aborted transactions); taken as complete`);
+            break;
+          }
+          await sleep((this.options.emptyReadBackoffMs ?? EMPTY_READ_BACKOFF_MS) * 2 ** emptyReads++);
+          pending = read(next);
+          continue;
+        }
+        emptyReads = 0;
+        next = Math.max(end, chunk.lastOffset + 1);
+        pending = next < decision.to ? read(next) : Promise.resolve(nothing);
         await worker.recover(partition, info.store, transfer(chunk.buffer, [chunk.buffer]), committed);
         recovered += chunk.count;
         this.options.onProgress?.({ store: info.store, partition, changelogTopic: topic, recovered, total, done: false });
@@ -120,5 +146,9 @@ export class RecoveryRunner {
       this.options.onProgress?.({ store: info.store, partition, changelogTopic: topic, recovered, total, done: true });
     }
     return replayed;
+  }
+
+  private warn(message: string): void {
+    (this.options.onWarning ?? ((m: string) => process.stderr.write(`weir: ${m}\n`)))(message);
   }
 }

@@ -102,6 +102,13 @@ export interface EncodedRecords {
   readonly count: number;
   /** Offset of the last record (meaningless when `count` is 0). */
   readonly lastOffset: number;
+  /**
+   * Where reading goes on: after the last record, or further when the read reached the
+   * end of what is readable past offsets that hold no record (transaction markers,
+   * aborted or compacted records). Below the end asked for with `count` 0: nothing was
+   * readable yet. Absent: `lastOffset + 1`, or the start of the read when `count` is 0.
+   */
+  readonly nextOffset?: number;
 }
 
 /** Reads partitions directly, outside any group (recovery reads changelogs this way). */

@@ -4,7 +4,7 @@
  * exactly-once the output topic must also hold every result exactly once.
  */
 import t from 'tap';
-import { runJobAndKill } from '../cli/fixtures/run-weir.js';
+import { killAtRandomMoments } from '../cli/fixtures/run-weir.js';
 import { runJob } from '../../runtime/job-runner.js';
 import {
   appendEvents,
@@ -23,17 +23,9 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
     const events = generateEvents(200_000, 5_000, guarantee === 'exactly-once' ? 21 : 22);
     await appendEvents(fixture, events);
 
-    let seed = guarantee === 'exactly-once' ? 5 : 6;
-    const random = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
-    let kills = 0;
-    for (let i = 0; i < 5; i++) {
-      const result = await runJobAndKill(fixture.configPath, 800 + Math.floor(random() * 2500));
-      if (result.killed) kills++;
-      else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
-    }
+    const runs = await killAtRandomMoments(fixture.configPath, { runs: 5, seed: guarantee === 'exactly-once' ? 5 : 6, minMs: 800, spreadMs: 2500 });
+    for (const run of runs.filter((r) => !r.killed)) t.equal(run.code, 0, `a run ended cleanly: ${run.stderr}`);
+    const kills = runs.filter((r) => r.killed).length;
     t.ok(kills >= 3, `the job was killed mid-run (${kills} times)`);
 
     const config = { ...(await fixture.config()), workers: 2 };

@@ -1,11 +1,11 @@
 /** The dedup example job (examples/dedup) through the CLI, as its weir.yaml tells a user to run it. */
 import t from 'tap';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogRecord } from '../../shared/log/log-backend.js';
 import { runWeir } from '../cli/fixtures/run-weir.js';
 import { dedupModel } from './fixtures/dedup-model.js';
+import { localExampleConfig } from './job-fixture.js';
 
 t.setTimeout(300_000);
 // dist/test/runtime → the example's source folder (the pipeline is TypeScript, loaded through tsx).
@@ -33,16 +33,7 @@ function asLogRecord(r: DumpedRecord): LogRecord {
 }
 
 t.test('repeats within 10 minutes are dropped; state holds only the ids still remembered', async (t) => {
-  const dir = t.testdir();
-  const config = join(dir, 'weir.yaml');
-  const example = await readFile(join(exampleDir, 'weir.yaml'), 'utf8');
-  await writeFile(
-    config,
-    example
-      .replace(/path: .*log/, 'path: ./log')
-      .replace(/dir: .*state/, 'dir: ./state')
-      .replace('pipeline: ./pipeline.ts', `pipeline: ${JSON.stringify(join(exampleDir, 'pipeline.ts'))}`),
-  );
+  const config = await localExampleConfig(exampleDir, t.testdir());
   const produced = await runWeir(['produce', '-c', config, '--topic', 'payments'], { inputFile: join(exampleDir, 'payments.jsonl') });
   t.equal(produced.code, 0, produced.stderr);
   const run = await runWeir(['run', '-c', config, '--until-idle']);

@@ -2,7 +2,7 @@
  * A throwaway count job on the local log for end-to-end tests: a temp directory with a
  * config file, a JavaScript pipeline, input generation and a model of the right answer.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
@@ -72,15 +72,40 @@ export async function createJobFixture(dir: string, options: FixtureOptions = {}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Deterministic keyed events: `count` records over `keys` keys, seeded. */
-export function generateEvents(count: number, keys: number, seed = 1, startAt = 0): AppendRecord[] {
+/** A seeded xorshift32 generator of unsigned 32-bit integers: test input that replays. */
+export function xorshift32(seed: number): () => number {
   let s = seed >>> 0 || 1;
-  const records: AppendRecord[] = [];
-  for (let i = 0; i < count; i++) {
+  return () => {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    const key = `k${(s >>> 0) % keys}`;
+    return s >>> 0;
+  };
+}
+
+/**
+ * A copy of an example's weir.yaml in `dir` with the log and state there and the pipeline
+ * taken from the example folder (examples keep their data under the repository's .weir/).
+ */
+export async function localExampleConfig(exampleDir: string, dir: string): Promise<string> {
+  const configPath = join(dir, 'weir.yaml');
+  const example = await readFile(join(exampleDir, 'weir.yaml'), 'utf8');
+  await writeFile(
+    configPath,
+    example
+      .replace(/path: .*log/, 'path: ./log')
+      .replace(/dir: .*state/, 'dir: ./state')
+      .replace('pipeline: ./pipeline.ts', `pipeline: ${JSON.stringify(join(exampleDir, 'pipeline.ts'))}`),
+  );
+  return configPath;
+}
+
+/** Deterministic keyed events: `count` records over `keys` keys, seeded. */
+export function generateEvents(count: number, keys: number, seed = 1, startAt = 0): AppendRecord[] {
+  const next = xorshift32(seed);
+  const records: AppendRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = `k${next() % keys}`;
     records.push({
       topic: 'events',
       key: encoder.encode(JSON.stringify(key)),

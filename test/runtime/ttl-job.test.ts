@@ -11,9 +11,9 @@ import { runJob } from '../../runtime/job-runner.js';
 import { clearState, dumpState } from '../../runtime/state-inspection.js';
 import type { WeirConfig } from '../../config/index.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
-import { runJobAndKill } from '../cli/fixtures/run-weir.js';
+import { killAtRandomMoments } from '../cli/fixtures/run-weir.js';
 import { StorePartition } from '../../workers/state/index.js';
-import { appendEvents, createJobFixture, decodeJson, readTopic, type JobFixture } from './job-fixture.js';
+import { appendEvents, createJobFixture, decodeJson, readTopic, xorshift32, type JobFixture } from './job-fixture.js';
 import { dedupModel } from './fixtures/dedup-model.js';
 
 t.setTimeout(600_000);
@@ -36,13 +36,7 @@ const encoder = new TextEncoder();
 
 /** `count` events over `ids` ids, timestamps rising 5 ms per event with ±300 ms disorder. */
 function generateDuplicates(count: number, ids: number, seed: number, startAt = 0): AppendRecord[] {
-  let s = seed >>> 0 || 1;
-  const next = (): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
+  const next = xorshift32(seed);
   return Array.from({ length: count }, (_, i) => ({
     topic: 'events',
     key: encoder.encode(JSON.stringify(`id-${next() % ids}`)),
@@ -113,17 +107,9 @@ t.test('dedup job: outputs and state equal the model, expired ids are tombstoned
 t.test('dedup job killed with SIGKILL at random moments, exactly-once: exactly the model', async (t) => {
   const fixture = await dedupJob(join(t.testdir(), 'crashed'), 'exactly-once');
   await appendEvents(fixture, generateDuplicates(40_000, 2_000, 9));
-  let seed = 23;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  let kills = 0;
-  for (let i = 0; i < 4; i++) {
-    const result = await runJobAndKill(fixture.configPath, 1_000 + Math.floor(random() * 2_500));
-    if (result.killed) kills++;
-    else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
-  }
+  const runs = await killAtRandomMoments(fixture.configPath, { runs: 4, seed: 23, minMs: 1_000, spreadMs: 2_500 });
+  for (const run of runs.filter((r) => !r.killed)) t.equal(run.code, 0, `a run ended cleanly: ${run.stderr}`);
+  const kills = runs.filter((r) => r.killed).length;
   t.ok(kills >= 2, `the job was killed mid-run (${kills} times)`);
   const config = { ...(await fixture.config()), workers: 2 };
   await runJob(config, { untilIdle: true });

@@ -1,12 +1,12 @@
 /** The sensors example job (examples/sensors) end to end on the local log, against the window model. */
 import t from 'tap';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/index.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
-import { decodeJson, readTopic } from '../runtime/job-fixture.js';
+import { decodeJson, localExampleConfig, readTopic } from '../runtime/job-fixture.js';
 import { timeWindowModel } from './fixtures/window-model.js';
 
 t.setTimeout(300_000);
@@ -15,15 +15,7 @@ const exampleDir = fileURLToPath(new URL('../../../examples/sensors/', import.me
 
 t.test('hopping-window averages per sensor equal the model', async (t) => {
   const dir = t.testdir();
-  const configPath = join(dir, 'weir.yaml');
-  const example = await readFile(join(exampleDir, 'weir.yaml'), 'utf8');
-  await writeFile(
-    configPath,
-    example
-      .replace(/path: .*log/, 'path: ./log')
-      .replace(/dir: .*state/, 'dir: ./state')
-      .replace('pipeline: ./pipeline.ts', `pipeline: ${JSON.stringify(join(exampleDir, 'pipeline.ts'))}`),
-  );
+  const configPath = await localExampleConfig(exampleDir, dir);
   const lines = (await readFile(join(exampleDir, 'readings.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: { celsius: number }; timestamp: number });
   const backend = await LocalLogBackend.open(join(dir, 'log'));
   await backend.createTopic('readings', 4);

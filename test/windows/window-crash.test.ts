@@ -10,7 +10,7 @@ import { runJob } from '../../runtime/job-runner.js';
 import { dumpState } from '../../runtime/state-inspection.js';
 import type { WeirConfig } from '../../config/index.js';
 import { decodeJson, readTopic } from '../runtime/job-fixture.js';
-import { runJobAndKill } from '../cli/fixtures/run-weir.js';
+import { killAtRandomMoments } from '../cli/fixtures/run-weir.js';
 import { appendReadings, createWindowJob, generateReadings, WINDOW } from './fixtures/window-job.js';
 import { timeWindowModel } from './fixtures/window-model.js';
 
@@ -32,17 +32,9 @@ t.test('SIGKILL at random moments, exactly-once: outputs equal the model, state 
   await appendReadings(crashed, events);
   await appendReadings(clean, events);
 
-  let seed = 17;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  let kills = 0;
-  for (let i = 0; i < 5; i++) {
-    const result = await runJobAndKill(crashed.configPath, 1_000 + Math.floor(random() * 3_000));
-    if (result.killed) kills++;
-    else t.equal(result.code, 0, `run ${i} ended cleanly: ${result.stderr}`);
-  }
+  const runs = await killAtRandomMoments(crashed.configPath, { runs: 5, seed: 17, minMs: 1_000, spreadMs: 3_000 });
+  for (const run of runs.filter((r) => !r.killed)) t.equal(run.code, 0, `a run ended cleanly: ${run.stderr}`);
+  const kills = runs.filter((r) => r.killed).length;
   t.ok(kills >= 3, `the job was killed mid-run (${kills} times)`);
   const crashedConfig = { ...(await crashed.config()), workers: 2 };
   await runJob(crashedConfig, { untilIdle: true });

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { KafkaTimeoutError } from '../../errors/kafka-errors.js';
 import { LogClosedError } from '../../errors/log-errors.js';
-import { tpKey, type LogRecord, type PartitionReader, type TopicPartition } from '../log-backend.js';
+import { tpKey, type EncodedRecords, type LogRecord, type PartitionReader, type TopicPartition } from '../log-backend.js';
+import { encodeRecordBatch } from '../../protocol/record-batch-codec.js';
 import { readerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
 import { callback, connect, disconnect, RdKafka, type KafkaConsumer, type Message, type WatermarkOffsets } from './rdkafka.js';
@@ -64,18 +65,32 @@ export class KafkaPartitionReader implements PartitionReader {
     return new KafkaPartitionReader(context, topics, consumer, readTimeoutMs);
   }
 
-  read(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {
+  async read(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {
+    return (await this.enqueue(partition, fromOffset, maxRecords)).records;
+  }
+
+  /**
+   * The records encoded for the worker threads, with `nextOffset`: past the transaction
+   * markers when the read reached the end of the partition, so recovery does not read
+   * again only to find a marker.
+   */
+  async readEncoded(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords> {
+    const { records, nextOffset } = await this.enqueue(partition, fromOffset, maxRecords);
+    return { buffer: encodeRecordBatch(records), count: records.length, lastOffset: records[records.length - 1]?.offset ?? -1, nextOffset };
+  }
+
+  private enqueue(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<{ records: LogRecord[]; nextOffset: number }> {
     if (this.closed) return Promise.reject(new LogClosedError('kafka partition reader'));
     const run = this.queue.then(() => this.readOnce(partition, fromOffset, maxRecords));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async readOnce(tp: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {
+  private async readOnce(tp: TopicPartition, fromOffset: number, maxRecords: number): Promise<{ records: LogRecord[]; nextOffset: number }> {
     await this.topics.requirePartition(tp);
     const key = tpKey(tp);
     const marks = await this.watermarks(tp);
-    if (maxRecords <= 0 || fromOffset >= marks.highOffset) return [];
+    if (maxRecords <= 0 || fromOffset >= marks.highOffset) return { records: [], nextOffset: fromOffset };
     const continuing = this.position?.key === key && this.position.next === fromOffset && !this.position.atEnd;
     if (!continuing) {
       this.eofOffsets.delete(key);
@@ -113,7 +128,7 @@ export class KafkaPartitionReader implements PartitionReader {
         throw new KafkaTimeoutError(`read of ${key} from offset ${fromOffset}`, this.readTimeoutMs);
       }
     }
-    return records;
+    return { records, nextOffset: position.next };
   }
 
   private async watermarks(tp: TopicPartition): Promise<WatermarkOffsets> {

@@ -305,13 +305,16 @@ export class LocalLogStore {
     checkNonNegativeInteger('fromOffset', fromOffset);
     checkNonNegativeInteger('maxRecords', maxRecords);
     const high = topic.high[tp.partition]!;
-    if (fromOffset >= high || maxRecords === 0) return transcodeToRecordBatch(topic.name, tp.partition, [], [], this.path);
+    if (fromOffset >= high || maxRecords === 0) {
+      return { ...transcodeToRecordBatch(topic.name, tp.partition, [], [], this.path), nextOffset: fromOffset };
+    }
     const end = Math.min(high, fromOffset + maxRecords);
     const entries = await this.db
       .iterator({ gte: recordKey(topic.id, tp.partition, fromOffset), lt: recordKey(topic.id, tp.partition, end) })
       .all();
     const offsets = entries.map(([key]) => offsetFromRecordKey(key));
-    return transcodeToRecordBatch(topic.name, tp.partition, offsets, entries.map(([, value]) => value), this.path);
+    // The local log has no gaps: reading goes on right after the range read.
+    return { ...transcodeToRecordBatch(topic.name, tp.partition, offsets, entries.map(([, value]) => value), this.path), nextOffset: end };
   }
 
   /** Committed offsets of `group`; `undefined` where it never committed. */
