@@ -20,6 +20,7 @@ import { startMockCluster, type MockCluster } from './mock-cluster.js';
 import { TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
 import { FAILING_PIPELINE, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
+import { dedupPipelineSource, generateDuplicates, storedSeenEntries } from '../runtime/fixtures/dedup-job.js';
 
 const PARTITIONS = 4;
 
@@ -43,14 +44,21 @@ interface KafkaJob {
 async function kafkaJob(
   dir: string,
   guarantee: 'at-least-once' | 'exactly-once' = 'at-least-once',
-  options: { pipeline?: string; stores?: readonly string[]; extraYaml?: string; commitInterval?: number } = {},
+  options: {
+    /** The module's source, or a function of the output topic's name giving it. */
+    pipeline?: string | ((output: string) => string);
+    stores?: readonly string[];
+    extraYaml?: string;
+    commitInterval?: number;
+  } = {},
 ): Promise<KafkaJob> {
   const appId = unique('app');
   const input = unique('events');
   const output = unique('counts');
   const stores = options.stores ?? ['counts'];
   for (const topic of [input, output, ...stores.map((s) => `changelog__${appId}--${input}--${s}`)]) cluster.createTopic(topic, PARTITIONS);
-  await writeFile(join(dir, 'pipeline.mjs'), options.pipeline ?? countPipelineSource(output));
+  const pipeline = options.pipeline ?? countPipelineSource;
+  await writeFile(join(dir, 'pipeline.mjs'), typeof pipeline === 'string' ? pipeline : pipeline(output));
   const configPath = join(dir, 'weir.yaml');
   await writeFile(
     configPath,
@@ -167,6 +175,26 @@ export default { windows: { totals: hoppingWindow({ durationMs: 5000, stepMs: 20
   const rerun = await runJob(config, { untilIdle: true });
   t.equal(rerun.records, 0, 'nothing reprocessed outside recovery');
   t.same(await dumpAll(config, store), before, 'identical window state');
+});
+
+t.test('per-write TTL on Kafka: stamped records, the clock and tombstones make the round trip; a rebuild equals the original', async (t) => {
+  const job = await kafkaJob(t.testdir(), 'at-least-once', {
+    pipeline: (output) => dedupPipelineSource(output, 2_000),
+    stores: ['seen'],
+    extraYaml: 'commitEvery: 300',
+  });
+  await produce(job, generateDuplicates(3_000, 1_500, 41));
+  const config = await job.config();
+  t.equal((await runJob(config, { untilIdle: true })).records, 3_000);
+  const stored = await storedSeenEntries(config, job.input, PARTITIONS);
+  const live = await dumpAll(config, 'seen');
+  t.ok(live.length > 0 && live.length <= stored.length, `${live.length} ids remembered, ${stored.length} stored`);
+  t.ok(stored.length < 1_500, 'expired ids were deleted');
+  await clearState(config);
+  const rerun = await runJob(config, { untilIdle: true });
+  t.equal(rerun.records, 0, 'nothing reprocessed outside recovery');
+  t.same(await storedSeenEntries(config, job.input, PARTITIONS), stored, 'the same stored entries, stamps included: none resurrected');
+  t.same(await dumpAll(config, 'seen'), live, 'the same remembered ids with their expiry');
 });
 
 async function dumpAll(config: WeirConfig, store: string): Promise<unknown[]> {

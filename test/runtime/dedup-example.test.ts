@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogRecord } from '../../shared/log/log-backend.js';
 import { runWeir } from '../cli/fixtures/run-weir.js';
-import { dedupModel } from './fixtures/dedup-model.js';
+import { dedupModel } from './fixtures/dedup-job.js';
 import { localExampleConfig } from './job-fixture.js';
 
 t.setTimeout(300_000);

@@ -10,40 +10,15 @@ import { mkdir } from 'node:fs/promises';
 import { runJob } from '../../runtime/job-runner.js';
 import { clearState, dumpState } from '../../runtime/state-inspection.js';
 import type { WeirConfig } from '../../config/index.js';
-import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { killAtRandomMoments } from '../cli/fixtures/run-weir.js';
-import { StorePartition } from '../../workers/state/index.js';
-import { appendEvents, createJobFixture, decodeJson, readTopic, xorshift32, type JobFixture } from './job-fixture.js';
-import { dedupModel } from './fixtures/dedup-model.js';
+import { appendEvents, createJobFixture, decodeJson, readTopic, type JobFixture } from './job-fixture.js';
+import { dedupModel, dedupPipelineSource, generateDuplicates, storedSeenEntries } from './fixtures/dedup-job.js';
 
 t.setTimeout(600_000);
 
 const TTL_MS = 2_000;
-const DEDUP_PIPELINE = `
-export default {
-  stores: { seen: { preload: ['firstSeenAt'] } },
-  process(record, context) {
-    const seen = context.state('seen');
-    if (seen.exists('firstSeenAt')) return;
-    seen.set('firstSeenAt', record.timestamp, { ttlMs: ${TTL_MS} });
-    context.emit('unique', { key: record.key, value: record.value });
-  },
-};
-`;
+const DEDUP_PIPELINE = dedupPipelineSource('unique', TTL_MS);
 const CHANGELOG = 'changelog__test-count--events--seen';
-
-const encoder = new TextEncoder();
-
-/** `count` events over `ids` ids, timestamps rising 5 ms per event with ±300 ms disorder. */
-function generateDuplicates(count: number, ids: number, seed: number, startAt = 0): AppendRecord[] {
-  const next = xorshift32(seed);
-  return Array.from({ length: count }, (_, i) => ({
-    topic: 'events',
-    key: encoder.encode(JSON.stringify(`id-${next() % ids}`)),
-    value: encoder.encode(JSON.stringify({ n: startAt + i })),
-    timestamp: 1_700_000_000_000 + (startAt + i) * 5 + (next() % 601) - 300,
-  }));
-}
 
 async function emitted(fixture: JobFixture): Promise<string[]> {
   return (await readTopic(fixture.logPath, 'unique'))
@@ -55,20 +30,6 @@ async function liveState(config: WeirConfig): Promise<string[]> {
   const entries: string[] = [];
   for await (const e of dumpState(config, 'seen')) entries.push(`${e.partition}:${e.key as string}:${e.expiresAt}`);
   return entries.sort();
-}
-
-/** Every stored key of the `seen` store, expired or not (what a resurrection would show). */
-async function storedKeys(config: WeirConfig): Promise<string[]> {
-  const keys: string[] = [];
-  for (let partition = 0; partition < 4; partition++) {
-    const db = await StorePartition.open(join(config.state.dir, config.appId, 'seen', 'events', String(partition)));
-    try {
-      for await (const [key] of db.iterItems()) keys.push(`${partition}:${Buffer.from(key).toString('utf8')}`);
-    } finally {
-      await db.close();
-    }
-  }
-  return keys.sort();
 }
 
 async function dedupJob(dir: string, guarantee: 'at-least-once' | 'exactly-once'): Promise<JobFixture> {
@@ -91,11 +52,11 @@ t.test('dedup job: outputs and state equal the model, expired ids are tombstoned
   const tombstones = changelog.filter((r) => r.value === null).length;
   t.ok(tombstones > 1_000, `expired ids are tombstoned on the changelog (${tombstones})`);
 
-  const stored = await storedKeys(config);
+  const stored = await storedSeenEntries(config, 'events', 4);
   await clearState(config);
   await runJob(config, { untilIdle: true });
   t.same(await liveState(config), live, 'rebuilt from the changelog: the same ids');
-  t.same(await storedKeys(config), stored, 'and the same stored keys: none resurrected');
+  t.same(await storedSeenEntries(config, 'events', 4), stored, 'and the same stored keys: none resurrected');
 
   await appendEvents(fixture, generateDuplicates(4_000, 4_000, 6, 8_000));
   await runJob(config, { untilIdle: true });
