@@ -137,11 +137,6 @@ export class PartitionTransaction {
     this.#clockAtBeginMs = this.#clockMs;
   }
 
-  /** The TTL clock of this transaction (epoch ms). */
-  get clockMs(): number {
-    return this.#clockMs;
-  }
-
   /**
    * Advances the TTL clock to a record's timestamp (it never goes back): values whose
    * expiry is at or before the clock read as missing.
@@ -271,8 +266,7 @@ export class PartitionTransaction {
     if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
     if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
-    if (read === null) return undefined;
-    return cf === DEFAULT_CF && this.partition.ttlEnabled ? this.#liveStored(read) : read;
+    return this.#visibleRead(cf, read);
   }
 
   async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
@@ -286,6 +280,11 @@ export class PartitionTransaction {
       read = (await this.partition.get(storedKey, cf)) ?? null;
       reads.set(keyId, read);
     }
+    return this.#visibleRead(cf, read);
+  }
+
+  /** What a read-cache entry reads as: in TTL mode a default-family value loses its stamp, or is missing once expired. */
+  #visibleRead(cf: string, read: Uint8Array | null): Uint8Array | undefined {
     if (read === null) return undefined;
     return cf === DEFAULT_CF && this.partition.ttlEnabled ? this.#liveStored(read) : read;
   }
@@ -553,7 +552,8 @@ export class PartitionTransaction {
    * At prepare (or a flush without prepare): nothing unless the partition is in TTL mode
    * or this transaction wrote with a TTL. Otherwise switch the partition into TTL mode if
    * needed, stamp every default-family update with its expiry (never, unless written
-   * with a TTL) and index the expiring ones, delete expired keys, and write the clock (changelogged, see TTL_CLOCK_CF) when it moved.
+   * with a TTL) and index the expiring ones, delete expired keys, and write the clock
+   * (changelogged, see TTL_CLOCK_CF) when it moved.
    * Runs after the previous checkpoint's flush, since it reads what that flush writes.
    */
   async #applyTtl(): Promise<void> {
@@ -575,7 +575,7 @@ export class PartitionTransaction {
       }
     }
     this.#expiries.clear();
-    await this.#sweepExpired();
+    await this.#sweepExpired(clock);
     if (switching || clock > this.#clockAtBeginMs) {
       this.cache.set(TTL_CLOCK_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
     }
@@ -588,13 +588,13 @@ export class PartitionTransaction {
    * (overwritten, deleted) are dropped. Keys written or deleted in this transaction are
    * left alone, entry included: the write decides their fate (spec scenarios 56, 57).
    */
-  async #sweepExpired(): Promise<void> {
+  async #sweepExpired(clock: number): Promise<void> {
     const partition = this.partition;
     const budget = partition.ttlMaxEvictionsPerCheckpoint;
     if (budget <= 0) return;
     const candidates: { indexKey: Uint8Array; storedKey: Uint8Array; expiresAt: number }[] = [];
     let touched: Set<string> | undefined;
-    for await (const [indexKey] of partition.iterItems({ cf: TTL_INDEX_CF, upper: encodeBE64(Math.floor(this.#clockMs) + 1) })) {
+    for await (const [indexKey] of partition.iterItems({ cf: TTL_INDEX_CF, upper: encodeBE64(clock + 1) })) {
       const entry = decodeExpiryIndexKey(indexKey);
       if (entry === undefined) {
         this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);

@@ -81,6 +81,11 @@ function prefixed(prefix: Buffer, key: Uint8Array): Buffer {
 const ITERATOR_CHUNK = 1000;
 const EMPTY = new Uint8Array(0);
 
+/** `!name!`: the key prefix of a column family. */
+function familyPrefix(name: string): Buffer {
+  return Buffer.from(`!${name}!`, 'latin1');
+}
+
 function isValidColumnFamilyName(name: string): boolean {
   if (name.length === 0) return false;
   for (let i = 0; i < name.length; i++) {
@@ -151,7 +156,7 @@ export class StorePartition {
       prefixed(metadata, TTL_ENABLED_KEY),
       prefixed(metadata, TTL_FORMAT_VERSION_KEY),
       // Not through #columnFamily: reading must not list the family on partitions without TTL.
-      prefixed(Buffer.from(`!${TTL_CLOCK_CF}!`, 'latin1'), TTL_HIGH_WATER_KEY),
+      prefixed(familyPrefix(TTL_CLOCK_CF), TTL_HIGH_WATER_KEY),
     ]);
     this.#changelogOffset = offset === undefined ? null : decodeBE64Number(offset);
     this.#ttlEnabled = ttlEnabled !== undefined && ttlEnabled.length > 0;
@@ -189,7 +194,7 @@ export class StorePartition {
       if (!isValidColumnFamilyName(name)) throw new InvalidColumnFamilyNameError(name);
       family = {
         name,
-        prefix: Buffer.from(`!${name}!`, 'latin1'),
+        prefix: familyPrefix(name),
         upperBound: Buffer.from(`!${name}"`, 'latin1'),
       };
       this.#families.set(name, family);
