@@ -32,6 +32,10 @@ export interface JobFixture {
 }
 
 export interface FixtureOptions {
+  /** Default `test-count`. */
+  readonly appId?: string;
+  /** Default `[events]`. */
+  readonly inputTopics?: readonly string[];
   readonly partitions?: number;
   readonly processingGuarantee?: 'at-least-once' | 'exactly-once';
   readonly commitInterval?: number;
@@ -48,10 +52,10 @@ export async function createJobFixture(dir: string, options: FixtureOptions = {}
   await writeFile(
     configPath,
     [
-      'appId: test-count',
+      `appId: ${options.appId ?? 'test-count'}`,
       'log: { backend: local, path: ./log }',
       'state: { dir: ./state }',
-      'input: { topics: [events] }',
+      `input: { topics: [${(options.inputTopics ?? ['events']).join(', ')}] }`,
       `output: { topics: [${(options.outputTopics ?? ['counts']).join(', ')}] }`,
       'pipeline: ./pipeline.mjs',
       `partitions: ${options.partitions ?? 4}`,
