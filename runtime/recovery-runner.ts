@@ -13,7 +13,7 @@
 import type { EncodedRecords, LogBackend, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
 import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
-import { encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
+import { toEncodedRecords } from '../shared/protocol/record-batch-codec.js';
 import { InvalidStoreChangelogOffsetError } from '../shared/errors/runtime-errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -85,9 +85,7 @@ export class RecoveryRunner {
   /** One chunk, encoded for the worker: the reader's fast path when it has one. */
   private async readChunk(tp: TopicPartition, from: number, max: number): Promise<EncodedRecords> {
     if (this.reader.readEncoded !== undefined) return this.reader.readEncoded(tp, from, max);
-    const records = await this.reader.read(tp, from, max);
-    const lastOffset = records[records.length - 1]?.offset ?? -1;
-    return { buffer: encodeRecordBatch(records), count: records.length, lastOffset, nextOffset: records.length > 0 ? lastOffset + 1 : from };
+    return toEncodedRecords(await this.reader.read(tp, from, max), from);
   }
 
   /**

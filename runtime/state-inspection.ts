@@ -11,7 +11,7 @@ import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-defini
 import { StoreNotRegisteredError } from '../shared/errors/state-errors.js';
 import { StorePartition, DEFAULT_CF } from '../workers/state/index.js';
 import { streamIdOf } from './changelog-topics.js';
-import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readStamp, stampPayload } from '../shared/codecs/index.js';
+import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readLiveValue } from '../shared/codecs/index.js';
 
 /** One entry of `weir state dump`. */
 export interface StateEntry {
@@ -96,10 +96,10 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
         let value = stored;
         let expiresAt: number | undefined;
         if (db.ttlEnabled) {
-          const stamp = readStamp(stored);
-          if (stamp === undefined || stamp <= db.ttlHighWaterMs) continue;
-          if (stamp !== NEVER_EXPIRES) expiresAt = stamp;
-          value = stampPayload(stored);
+          const live = readLiveValue(stored, db.ttlHighWaterMs);
+          if (live === undefined) continue;
+          if (live.expiresAtMs !== NEVER_EXPIRES) expiresAt = live.expiresAtMs;
+          value = live.payload;
         }
         const parsed = parseJson(value);
         yield {

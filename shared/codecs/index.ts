@@ -20,6 +20,7 @@ export {
   stampValue,
   readStamp,
   stampPayload,
+  readLiveValue,
   encodeExpiryIndexKey,
   decodeExpiryIndexKey,
 } from './ttl-stamp.js';

@@ -28,6 +28,16 @@ export function readStamp(stamped: Uint8Array): number | undefined {
   return safeInteger ? decodeBE64Number(stamped) : NEVER_EXPIRES;
 }
 
+/**
+ * A stamped value as state reads it at TTL clock `clockMs`: its payload and expiry, or
+ * `undefined` once expired (expiry at or before the clock) or too short to carry a stamp.
+ */
+export function readLiveValue(stamped: Uint8Array, clockMs: number): { payload: Uint8Array; expiresAtMs: number } | undefined {
+  const expiresAtMs = readStamp(stamped);
+  if (expiresAtMs === undefined || expiresAtMs <= clockMs) return undefined;
+  return { payload: stampPayload(stamped), expiresAtMs };
+}
+
 /** The value without its stamp (a view, not a copy). */
 export function stampPayload(stamped: Uint8Array): Uint8Array {
   return stamped.subarray(TTL_STAMP_LENGTH);

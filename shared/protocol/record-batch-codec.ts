@@ -10,10 +10,24 @@
  *                  u16 headerCount, headerCount × (u16 nameLen, utf8 name, i32 valueLen, value))
  * Offsets and timestamps are f64: exact up to 2^53, far beyond any real offset.
  */
-import type { LogRecord, RecordHeader } from '../log/log-backend.js';
+import type { EncodedRecords, LogRecord, RecordHeader } from '../log/log-backend.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * `records` as a reader's {@link EncodedRecords}; `nextOffset` defaults to after the last
+ * record (or `fromOffset` when there is none).
+ */
+export function toEncodedRecords(records: readonly LogRecord[], fromOffset: number, nextOffset?: number): EncodedRecords {
+  const lastOffset = records[records.length - 1]?.offset ?? -1;
+  return {
+    buffer: encodeRecordBatch(records),
+    count: records.length,
+    lastOffset,
+    nextOffset: nextOffset ?? (records.length > 0 ? lastOffset + 1 : fromOffset),
+  };
+}
 
 /** Encode records into one ArrayBuffer suitable for a transfer list. */
 export function encodeRecordBatch(records: readonly LogRecord[]): ArrayBuffer {

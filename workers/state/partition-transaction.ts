@@ -10,8 +10,8 @@ import {
   decodeExpiryIndexKey,
   encodeExpiryIndexKey,
   NEVER_EXPIRES,
+  readLiveValue,
   readStamp,
-  stampPayload,
   stampValue,
 } from '../../shared/codecs/ttl-stamp.js';
 import { appendInteger } from '../../shared/codecs/integer-keys.js';
@@ -286,7 +286,7 @@ export class PartitionTransaction {
   /** What a read-cache entry reads as: in TTL mode a default-family value loses its stamp, or is missing once expired. */
   #visibleRead(cf: string, read: Uint8Array | null): Uint8Array | undefined {
     if (read === null) return undefined;
-    return cf === DEFAULT_CF && this.partition.ttlEnabled ? this.#liveStored(read) : read;
+    return cf === DEFAULT_CF && this.partition.ttlEnabled ? readLiveValue(read, this.#clockMs)?.payload : read;
   }
 
   /** A value written here, unless it was written with a TTL that the clock has reached. */
@@ -295,12 +295,6 @@ export class PartitionTransaction {
     return expiresAt !== undefined && expiresAt <= this.#clockMs ? undefined : value;
   }
 
-  /** The payload of a stamped stored value, unless it has expired (or is too short to carry a stamp). */
-  #liveStored(stored: Uint8Array): Uint8Array | undefined {
-    const expiresAt = readStamp(stored);
-    if (expiresAt === undefined || expiresAt <= this.#clockMs) return undefined;
-    return stampPayload(stored);
-  }
 
   /** Resolves `key` under `prefix` into {@link #memoStoredKey} / {@link #memoKeyId}. */
   #resolve(key: unknown, prefix: Uint8Array): void {

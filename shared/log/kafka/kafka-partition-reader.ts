@@ -12,7 +12,7 @@ import type { EventEmitter } from 'node:events';
 import { KafkaTimeoutError } from '../../errors/kafka-errors.js';
 import { LogClosedError } from '../../errors/log-errors.js';
 import { tpKey, type EncodedRecords, type LogRecord, type PartitionReader, type TopicPartition } from '../log-backend.js';
-import { encodeRecordBatch } from '../../protocol/record-batch-codec.js';
+import { toEncodedRecords } from '../../protocol/record-batch-codec.js';
 import { readerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
 import { callback, connect, disconnect, RdKafka, type KafkaConsumer, type Message, type WatermarkOffsets } from './rdkafka.js';
@@ -76,7 +76,7 @@ export class KafkaPartitionReader implements PartitionReader {
    */
   async readEncoded(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords> {
     const { records, nextOffset } = await this.enqueue(partition, fromOffset, maxRecords);
-    return { buffer: encodeRecordBatch(records), count: records.length, lastOffset: records[records.length - 1]?.offset ?? -1, nextOffset };
+    return toEncodedRecords(records, fromOffset, nextOffset);
   }
 
   private enqueue(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<{ records: LogRecord[]; nextOffset: number }> {
