@@ -1,10 +1,10 @@
 import t from 'tap';
-import { access, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runWeir } from '../cli/fixtures/run-weir.js';
 import { startMockCluster } from '../kafka/mock-cluster.js';
 import type { BenchReport } from '../../runtime/bench/bench-report.js';
-import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
+import { createBenchJob } from './fixtures/bench-job.js';
 
 // librdkafka's mock cluster never answers CreateTopics: each topic the bench or the job
 // creates costs the Kafka backend's 10 s create timeout before auto-creation (4 partitions).
@@ -13,26 +13,13 @@ t.setTimeout(600_000);
 const cluster = await startMockCluster(1);
 t.teardown(() => cluster.stop());
 
-const PIPELINE = countPipelineSource();
-
 t.test('weir bench on the kafka backend: input to a fresh topic on the cluster, processing and recovery measured', async (t) => {
   const dir = t.testdir();
   cluster.createTopic('counts', 4);
-  await writeFile(join(dir, 'pipeline.mjs'), PIPELINE);
-  const config = join(dir, 'weir.yaml');
-  await writeFile(
-    config,
-    [
-      'appId: kafka-bench',
-      `log: { backend: kafka, brokers: "${cluster.bootstrapServers}", clientProperties: { "session.timeout.ms": 6000 } }`,
-      'state: { dir: ./state }',
-      'input: { topics: [events] }',
-      'output: { topics: [counts] }',
-      'pipeline: ./pipeline.mjs',
-      'partitions: 4',
-      'commitInterval: 1',
-      '',
-    ].join('\n'),
+  const { config } = await createBenchJob(
+    dir,
+    [],
+    `{ backend: kafka, brokers: "${cluster.bootstrapServers}", clientProperties: { "session.timeout.ms": 6000 } }`,
   );
   const result = await runWeir(['bench', '-c', config, '--records', '600', '--keys', '50', '--workers', '1', '--json']);
   t.equal(result.code, 0, result.stderr);
