@@ -1,20 +1,31 @@
 /**
  * Local log benchmark: append and read throughput of the local log backend, next to
- * raw classic-level in the same run (chained batch writes of the same number of
- * entries with keys and values of the same sizes as the log stores, and an iterator
- * scan of them). Records have ~10 B keys and 100 B values; appends are batches of
- * 1,000 records to a topic of 8 partitions, placed by key (murmur2); reads are
- * `PartitionReader.read` batches of 1,000. Rounds interleave log and raw so machine
- * noise hits both alike; the medians are reported. Also measures `sync: true` appends.
+ * raw classic-level in the same run. Records have ~10 B keys and 100 B values; a call
+ * appends 1,000 records to a topic of 8 partitions, placed by key (murmur2).
  *
- * Prints one JSON document. Run: `node dist/bench/log.bench.js [rounds] [batchesPerRound]`.
+ * Measured per round (records/s):
+ * - `append`: `LogProducer.append` of 1,000 record objects (the log encodes one batch
+ *   per partition); also with `sync: true`.
+ * - `appendBatches`: the data plane's append: the same 1,000 records as 8 record
+ *   batches already encoded (as a worker hands them over), stored as they are.
+ * - `read`: `PartitionReader.read` batches of 1,000 (decodes record objects).
+ * - `readEncoded`: `PartitionReader.readEncoded` of 1,000 (batch sets, no decoding).
+ * - `pollBatches`: a group consumer's `pollBatches(1,000)` over all 8 partitions.
+ * - raw classic-level: chained batch writes of one entry per record (17-byte keys, values
+ *   of the record's size) and an iterator scan of them: the layout of log format 1, kept
+ *   as the baseline the first versions of the log were measured against.
+ *
+ * Rounds interleave log and raw so machine noise hits both alike; the medians are
+ * reported. Prints one JSON document. Run: `node dist/bench/log.bench.js [rounds] [batchesPerRound]`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import type { AppendRecord } from '../shared/log/log-backend.js';
+import type { AppendBatch, AppendRecord, TopicPartition } from '../shared/log/log-backend.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
+import { partitionForKey } from '../shared/log/murmur2-partitioner.js';
+import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const BATCHES = Number(process.argv[3] ?? 100);
@@ -25,16 +36,27 @@ const TOPIC = 'bench';
 
 const value = new Uint8Array(VALUE_BYTES).fill(0x61);
 const keys = Array.from({ length: BATCH }, (_, i) => new TextEncoder().encode(`user-${i}`));
-/** What the log stores per record: 17-byte key; value = 21 bytes of framing + key + value. */
+/** Log format 1 stored per record: 17-byte key; value = 21 bytes of framing + key + value. */
 const RAW_KEY_BYTES = 17;
 const RAW_VALUE_BYTES = 21 + 9 + VALUE_BYTES;
 
 interface RoundResult {
   readonly logAppend: number;
   readonly logAppendSync: number;
+  readonly logAppendBatches: number;
   readonly logRead: number;
+  readonly logReadEncoded: number;
+  readonly logPollBatches: number;
   readonly rawWrite: number;
   readonly rawScan: number;
+}
+
+/** The records of one append call as the 8 record batches a worker would hand over. */
+function encodedCall(): AppendBatch[] {
+  const builders = Array.from({ length: PARTITIONS }, () => new RecordBatchBuilder(32 * 1024));
+  const timestamp = Date.now();
+  for (let i = 0; i < BATCH; i++) builders[partitionForKey(keys[i]!, PARTITIONS)]!.add(timestamp, keys[i]!, value);
+  return builders.flatMap((builder, partition) => (builder.count === 0 ? [] : [{ topic: TOPIC, partition, batch: builder.finish() }]));
 }
 
 async function tempDir(): Promise<string> {
@@ -71,6 +93,51 @@ async function logRound(sync: boolean): Promise<{ append: number; read: number }
     }
     if (read !== BATCHES * BATCH) throw new Error(`read ${read} records, appended ${BATCHES * BATCH}`);
     return { append, read: perSecond(read, readStarted) };
+  } finally {
+    await log.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The data plane: appendBatches, readEncoded and pollBatches. */
+async function batchRound(): Promise<{ appendBatches: number; readEncoded: number; pollBatches: number }> {
+  const dir = await tempDir();
+  const log = await LocalLogBackend.open(dir);
+  try {
+    await log.createTopic(TOPIC, PARTITIONS);
+    const producer = await log.producer();
+    const call = encodedCall();
+    const started = performance.now();
+    for (let b = 0; b < BATCHES; b++) await producer.appendBatches(call);
+    const appendBatches = perSecond(BATCHES * BATCH, started);
+
+    const reader = await log.reader();
+    const readStarted = performance.now();
+    let read = 0;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const tp: TopicPartition = { topic: TOPIC, partition };
+      for (let from = 0; ; ) {
+        const encoded = await reader.readEncoded(tp, from, BATCH);
+        if (encoded.count === 0) break;
+        read += encoded.count;
+        from = encoded.nextOffset ?? encoded.lastOffset + 1;
+      }
+    }
+    if (read !== BATCHES * BATCH) throw new Error(`readEncoded ${read} records, appended ${BATCHES * BATCH}`);
+    const readEncoded = perSecond(read, readStarted);
+
+    const consumer = await log.consumer('bench');
+    await consumer.subscribe([TOPIC], { onAssign: async () => {}, onRevoke: async () => {} });
+    const pollStarted = performance.now();
+    let polled = 0;
+    while (polled < BATCHES * BATCH) {
+      const sets = await consumer.pollBatches(BATCH, 1_000);
+      if (sets.length === 0) throw new Error(`pollBatches stopped at ${polled} records`);
+      for (const set of sets) polled += set.count;
+    }
+    const pollBatches = perSecond(polled, pollStarted);
+    await consumer.close();
+    return { appendBatches, readEncoded, pollBatches };
   } finally {
     await log.close();
     await rm(dir, { recursive: true, force: true });
@@ -127,11 +194,21 @@ for (let round = 0; round < ROUNDS; round++) {
   const raw = await rawRound();
   const log = await logRound(false);
   const logSync = await logRound(true);
-  rounds.push({ logAppend: log.append, logAppendSync: logSync.append, logRead: log.read, rawWrite: raw.write, rawScan: raw.scan });
+  const batches = await batchRound();
+  rounds.push({
+    logAppend: log.append,
+    logAppendSync: logSync.append,
+    logAppendBatches: batches.appendBatches,
+    logRead: log.read,
+    logReadEncoded: batches.readEncoded,
+    logPollBatches: batches.pollBatches,
+    rawWrite: raw.write,
+    rawScan: raw.scan,
+  });
 }
 const pick = (field: keyof RoundResult): number => median(rounds.map((r) => r[field]));
 const result = {
-  benchmark: 'local log append/read vs raw classic-level',
+  benchmark: 'local log append/read (records and record batches) vs raw classic-level',
   node: process.version,
   recordsPerRound: BATCHES * BATCH,
   rounds: ROUNDS,
@@ -141,14 +218,19 @@ const result = {
   medianRecordsPerSecond: {
     localLogAppend: pick('logAppend'),
     localLogAppendSync: pick('logAppendSync'),
+    localLogAppendBatches: pick('logAppendBatches'),
     localLogRead: pick('logRead'),
+    localLogReadEncoded: pick('logReadEncoded'),
+    localLogPollBatches: pick('logPollBatches'),
     rawClassicLevelBatchWrite: pick('rawWrite'),
     rawClassicLevelIteratorScan: pick('rawScan'),
   },
   ratios: {
     appendVsRawWrite: Number((pick('logAppend') / pick('rawWrite')).toFixed(2)),
     appendSyncVsRawWrite: Number((pick('logAppendSync') / pick('rawWrite')).toFixed(2)),
+    appendBatchesVsRawWrite: Number((pick('logAppendBatches') / pick('rawWrite')).toFixed(2)),
     readVsRawScan: Number((pick('logRead') / pick('rawScan')).toFixed(2)),
+    readEncodedVsRawScan: Number((pick('logReadEncoded') / pick('rawScan')).toFixed(2)),
   },
   perRound: rounds,
 };

@@ -46,7 +46,22 @@ export const CONFIG_DEFAULTS = {
   partitions: 8,
 } as const;
 
+/**
+ * Most partitions a topic may have: bounds `partitions`, `WEIR_PARTITIONS`, `weir produce
+ * --partitions` and the local log's topic metadata. Per-partition bookkeeping (watermarks,
+ * offsets, state directories) is allocated up front, so a count like 2^31 exhausts memory
+ * instead of failing; 10,000 is far above any useful count on one machine.
+ */
+export const MAX_PARTITIONS = 10_000;
+
+/**
+ * Most worker threads a job may ask for (`workers`, `WEIR_WORKERS`, `--workers`). Each
+ * worker is a thread with its own heap (tens of MB at least); beyond this a typo like
+ * `--workers 99999999999` must be a config error, not a crash while spawning threads.
+ */
+export const MAX_WORKERS = 1024;
+
 /** Default worker count: one per core the process may use. */
 export function defaultWorkers(): number {
-  return availableParallelism();
+  return Math.min(availableParallelism(), MAX_WORKERS);
 }

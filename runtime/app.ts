@@ -16,14 +16,35 @@ import { tpKey } from '../shared/log/log-backend.js';
 import type { WorkerControl, WorkerInit, WorkerStats } from '../shared/protocol/worker-protocol.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames } from '../shared/pipeline/pipeline-definition.js';
-import { InputTopicNotFoundError, TopicPartitionsMismatchError } from '../shared/errors/runtime-errors.js';
+import {
+  InputTopicNotFoundError,
+  StopTimeoutError,
+  TopicPartitionsMismatchError,
+  WorkerStuckError,
+} from '../shared/errors/runtime-errors.js';
 import { StateManager } from './state-manager.js';
 import { WorkerAssignment } from './worker-assignment.js';
 import { WorkerPool } from './worker-pool.js';
 import { Router } from './router.js';
 import { Checkpointer, type PreparedCheckpoint } from './checkpointer.js';
+import { OutputStream } from './output-stream.js';
+import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
+
+/** Bytes the workers may hold for one checkpoint (held outputs) before it starts early. */
+const CHECKPOINT_BYTES_LIMIT = 64 * 1024 * 1024;
+/** Kafka's `max.poll.interval.ms` default: the longest one batch may take. */
+const DEFAULT_PROCESSING_TIMEOUT_MS = 300_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/** What `App.create` learnt from the log for every run. */
+interface JobTopology {
+  /** Worker threads to start: the configured count, capped at the input's partition count. */
+  readonly workers: number;
+  /** Partition count of every output and dead-letter topic. */
+  readonly topicPartitions: Readonly<Record<string, number>>;
+}
 
 export interface RunOptions {
   /** Stop cleanly, with a final checkpoint, once every assigned partition has been read to its end. */
@@ -34,13 +55,17 @@ export interface RunOptions {
   /** Called about once a second with the running total of processed records. */
   readonly onThroughput?: (recordsProcessed: number, elapsedSeconds: number) => void;
   readonly log?: (message: string) => void;
+  /** A worker busy with one batch longer than this stops the job (WorkerStuckError). Default 300 s. */
+  readonly processingTimeoutMs?: number;
+  /** After the stop signal, a run that has not ended within this stops without a final checkpoint. Default 30 s. */
+  readonly shutdownTimeoutMs?: number;
 }
 
 export interface WorkerSummary {
   readonly workerId: number;
   readonly records: number;
   readonly recordsRecovered: number;
-  /** Busy time of the worker thread's event loop (its CPU time; see WorkerStats). */
+  /** CPU time of the worker thread (shared/thread-cpu.ts). */
   readonly cpuSeconds: number;
 }
 
@@ -55,7 +80,11 @@ export interface RunSummary {
   readonly changelogBytes: number;
   /** Records emitted to output (and dead-letter) topics. */
   readonly outputRecords: number;
-  /** Busy time of the coordinator thread's event loop (its CPU time; see WorkerStats.busyMillis). */
+  /** Peak resident set size of the process so far (all threads), in bytes. */
+  readonly peakRssBytes: number;
+  /** Worker threads this run used (the configured count, capped at the partition count). */
+  readonly workerCount: number;
+  /** CPU time of the coordinator thread (shared/thread-cpu.ts). */
   readonly coordinatorCpuSeconds: number;
   readonly workers: readonly WorkerSummary[];
 }
@@ -65,6 +94,7 @@ export class App {
     private readonly config: WeirConfig,
     private readonly backend: LogBackend,
     private readonly stateManager: StateManager,
+    private readonly topology: JobTopology = { workers: config.workers, topicPartitions: {} },
   ) {}
 
   /** Validate the job against the log (topics exist, co-partitioned) and prepare topics and state. */
@@ -77,14 +107,24 @@ export class App {
       stores: storeNames(pipeline),
       changelogEnabled: config.state.changelog,
     });
-    const app = new App(config, backend, stateManager);
-    const partitions = await app.inputPartitionCount();
+    const partitions = await new App(config, backend, stateManager).inputPartitionCount();
     await stateManager.prepareDirectory();
     await stateManager.ensureChangelogTopics(backend, partitions);
+    const topicPartitions: Record<string, number> = {};
     for (const topic of [...config.output.topics, ...(config.errors.deadLetterTopic ? [config.errors.deadLetterTopic] : [])]) {
-      if ((await backend.describeTopic(topic)) === undefined) await backend.createTopic(topic, config.partitions);
+      let description = await backend.describeTopic(topic);
+      if (description === undefined) {
+        await backend.createTopic(topic, config.partitions);
+        description = await backend.describeTopic(topic);
+      }
+      topicPartitions[topic] = description?.partitions ?? config.partitions;
     }
-    return app;
+    // A worker owns whole partitions: more workers than partitions would idle.
+    const workers = Math.min(config.workers, partitions);
+    if (workers < config.workers) {
+      process.stderr.write(`weir: workers = ${config.workers} but the input has ${partitions} partitions; running ${workers} workers\n`);
+    }
+    return new App(config, backend, stateManager, { workers, topicPartitions });
   }
 
   get state(): StateManager {
@@ -105,7 +145,7 @@ export class App {
 
   /** Run the job until stopped (signal), idle (`untilIdle`) or failed. */
   async run(options: RunOptions = {}): Promise<RunSummary> {
-    const job = new RunningJob(this.config, this.backend, this.stateManager, options);
+    const job = new RunningJob(this.config, this.backend, this.stateManager, this.topology, options);
     return job.run();
   }
 }
@@ -118,6 +158,7 @@ class RunningJob {
   private producer!: LogProducer;
   private reader!: PartitionReader;
   private router!: Router;
+  private outputs!: OutputStream;
   private checkpointer!: Checkpointer;
   private recovery!: RecoveryRunner;
   private failure: Error | undefined;
@@ -129,41 +170,86 @@ class RunningJob {
   private pendingCommit: Promise<void> | undefined;
   private changelogRecords = 0;
   private changelogBytes = 0;
-  private outputRecords = 0;
 
   constructor(
     private readonly config: WeirConfig,
     private readonly backend: LogBackend,
     private readonly stateManager: StateManager,
+    private readonly topology: JobTopology,
     private readonly options: RunOptions,
   ) {
-    this.assignment = new WorkerAssignment(config.workers);
+    this.assignment = new WorkerAssignment(topology.workers);
   }
 
   private fail(error: Error): void {
     if (this.failure === undefined) this.failure = error;
     for (const w of this.pool?.workers ?? []) w.releaseWaiters();
+    // A stuck worker never answers: stop its thread so nothing waits on it.
+    if (error instanceof WorkerStuckError || error instanceof StopTimeoutError) void this.pool?.destroy().catch(() => undefined);
+  }
+
+  /**
+   * Once a second: a worker on one batch for longer than the processing timeout fails the
+   * job, naming the batch; after the stop signal, a run still going after the shutdown
+   * timeout is ended the same way.
+   */
+  private startWatchdog(): NodeJS.Timeout {
+    const processingMs = this.options.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS;
+    const shutdownMs = this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    let stopSignalAt: number | undefined;
+    const timer = setInterval(() => {
+      if (this.failure !== undefined || this.pool === undefined) return;
+      const now = performance.now();
+      for (const w of this.pool.workers) {
+        const oldest = w.oldestInFlight();
+        if (oldest !== undefined && now - oldest.postedAt > processingMs) {
+          this.fail(new WorkerStuckError(w.id, oldest.topic, oldest.partition, oldest.fromOffset, Math.round(processingMs / 1000)));
+          return;
+        }
+      }
+      if (this.options.signal?.aborted === true) {
+        stopSignalAt ??= now;
+        if (now - stopSignalAt > shutdownMs) {
+          const busy = this.pool.workers
+            .map((w) => ({ w, oldest: w.oldestInFlight() }))
+            .filter(({ oldest }) => oldest !== undefined)
+            .map(({ w, oldest }) => `worker ${w.id} on ${oldest!.topic}[${oldest!.partition}] from offset ${oldest!.fromOffset}`);
+          this.fail(new StopTimeoutError(Math.round(shutdownMs / 1000), busy.length > 0 ? busy.join(', ') : 'no batch in flight'));
+        }
+      }
+    }, Math.min(1000, Math.max(10, Math.floor(Math.min(processingMs, shutdownMs) / 4))));
+    timer.unref();
+    return timer;
   }
 
   async run(): Promise<RunSummary> {
     const started = performance.now();
-    // process.cpuUsage() counts every thread; the coordinator's own busy time is its event-loop utilization.
-    const eluStart = performance.eventLoopUtilization();
-    this.pool = WorkerPool.start(this.workerInits(), (error) => this.fail(error));
+    // process.cpuUsage() counts every thread: the coordinator's own CPU time is read per thread.
+    const cpuStart = threadCpuMillis().millis;
+    this.pool = WorkerPool.start(
+      this.workerInits(),
+      (error) => this.fail(error),
+      (batches) => this.outputs.append(batches),
+    );
     this.producer = await this.backend.producer();
+    this.outputs = new OutputStream(this.producer, (error) => this.fail(error));
     this.reader = await this.backend.reader();
     this.consumer = await this.backend.consumer(this.config.appId);
     this.recovery = new RecoveryRunner(this.backend, this.reader, {
       ...(this.options.onRecoveryProgress ? { onProgress: this.options.onRecoveryProgress } : {}),
     });
-    this.router = new Router(this.consumer, this.pool.workers, this.assignment);
+    this.router = new Router(this.consumer, this.pool.workers, this.assignment, {
+      pendingOutputBytes: () => this.outputs.pendingBytes,
+      outputsDrained: () => this.outputs.flushed(),
+    });
     this.checkpointer = new Checkpointer(this.pool.workers, this.producer, this.consumer, {
       group: this.config.appId,
       exactlyOnce: this.config.processingGuarantee === 'exactly-once',
-      storeOfChangelog: (topic) => this.stateManager.storeOfChangelog(topic),
+      outputs: this.outputs,
     });
 
     let stats: WorkerStats[] = [];
+    const watchdog = this.startWatchdog();
     try {
       await this.consumer.subscribe(this.config.input.topics, {
         onAssign: (tps) => this.onAssign(tps),
@@ -182,6 +268,7 @@ class RunningJob {
       await this.shutdownAfterFailure();
       throw this.failure ?? error;
     } finally {
+      clearInterval(watchdog);
       await this.producer?.close().catch(() => undefined);
       await this.reader?.close().catch(() => undefined);
     }
@@ -189,7 +276,7 @@ class RunningJob {
 
     const seconds = (performance.now() - started) / 1000;
     const records = stats.reduce((n, s) => n + s.recordsProcessed, 0);
-    const elu = performance.eventLoopUtilization(eluStart);
+    const coordinatorCpuMillis = threadCpuMillis().millis - cpuStart;
     return {
       records,
       seconds,
@@ -198,8 +285,10 @@ class RunningJob {
       checkpoints: this.checkpoints,
       changelogRecords: this.changelogRecords,
       changelogBytes: this.changelogBytes,
-      outputRecords: this.outputRecords,
-      coordinatorCpuSeconds: elu.active / 1000,
+      outputRecords: stats.reduce((n, s) => n + s.recordsEmitted, 0),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      workerCount: this.topology.workers,
+      coordinatorCpuSeconds: coordinatorCpuMillis / 1000,
       workers: stats.map((s) => ({
         workerId: s.workerId,
         records: s.recordsProcessed,
@@ -229,7 +318,11 @@ class RunningJob {
       const now = performance.now();
       const due =
         routedSinceCheckpoint > 0 &&
-        (now - lastCheckpoint >= commitIntervalMs || (commitEvery > 0 && routedSinceCheckpoint >= commitEvery));
+        (now - lastCheckpoint >= commitIntervalMs ||
+          (commitEvery > 0 && routedSinceCheckpoint >= commitEvery) ||
+          // Memory stays bounded whatever the interval: a checkpoint starts early when
+          // the workers hold more than the limit for it.
+          this.pendingCheckpointBytes() >= CHECKPOINT_BYTES_LIMIT);
       if (due) {
         await this.beginCheckpoint();
         lastCheckpoint = performance.now();
@@ -293,7 +386,6 @@ class RunningJob {
       if (result.partitions > 0) this.checkpoints++;
       this.changelogRecords += result.changelogRecords;
       this.changelogBytes += result.changelogBytes;
-      this.outputRecords += result.outputRecords;
       for (const o of result.committedOffsets) this.router.markCommitted(o);
     } catch (error) {
       await this.checkpointer.abort();
@@ -301,8 +393,12 @@ class RunningJob {
     }
   }
 
+  private pendingCheckpointBytes(): number {
+    return this.pool.workers.reduce((n, w) => n + w.pendingBytes, 0);
+  }
+
   private workerInits(): WorkerInit[] {
-    return Array.from({ length: this.config.workers }, (_, workerId) => ({
+    return Array.from({ length: this.topology.workers }, (_, workerId) => ({
       workerId,
       appId: this.config.appId,
       pipelinePath: this.config.pipeline,
@@ -311,6 +407,8 @@ class RunningJob {
       changelogTopics: this.stateManager.changelogTopics(),
       changelogEnabled: this.stateManager.changelogEnabled,
       outputTopics: this.config.output.topics,
+      topicPartitions: this.topology.topicPartitions,
+      streamOutputs: this.config.processingGuarantee !== 'exactly-once',
       errorPolicy: this.config.errors.policy,
       ...(this.config.errors.deadLetterTopic ? { deadLetterTopic: this.config.errors.deadLetterTopic } : {}),
       openMaxRetries: this.config.state.openMaxRetries,

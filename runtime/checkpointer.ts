@@ -7,20 +7,22 @@
  * A crash anywhere in between is safe: recovery skips changelog records whose processed
  * offset is not below the committed one (spec §5.4).
  */
-import type { AppendRecord, AppendResult, GroupConsumer, LogProducer, PartitionOffset } from '../shared/log/log-backend.js';
-import { decodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
-import {
-  UNASSIGNED_PARTITION,
-  type DeliveredChangelogOffset,
-  type PreparedPartition,
+import type { AppendBatch, AppendBatchResult, GroupConsumer, LogProducer, PartitionOffset } from '../shared/log/log-backend.js';
+import type {
+  DeliveredChangelogOffset,
+  EncodedBatch,
+  PreparedPartition,
+  PreparedWork,
 } from '../shared/protocol/worker-protocol.js';
 import type { WorkerHandle } from './worker-pool.js';
+import type { OutputStream } from './output-stream.js';
 
 export interface CheckpointResult {
   readonly partitions: number;
   readonly changelogRecords: number;
-  /** Key + value bytes of the changelog records appended. */
+  /** Bytes of the changelog batches appended. */
   readonly changelogBytes: number;
+  /** Outputs appended with this checkpoint (exactly-once; streamed outputs are not counted here). */
   readonly outputRecords: number;
   readonly committedOffsets: readonly PartitionOffset[];
 }
@@ -28,13 +30,13 @@ export interface CheckpointResult {
 export interface CheckpointerOptions {
   readonly group: string;
   readonly exactlyOnce: boolean;
-  /** Store of a changelog topic (undefined for output topics). */
-  readonly storeOfChangelog: (topic: string) => string | undefined;
+  /** Where streamed outputs go (at-least-once): offsets are committed after it is flushed. */
+  readonly outputs: OutputStream;
 }
 
-/** What phase 1 gathered: per worker, its prepared partitions. */
+/** What phase 1 gathered: per worker, its prepared work. */
 export interface PreparedCheckpoint {
-  readonly byWorker: readonly (readonly PreparedPartition[])[];
+  readonly byWorker: readonly PreparedWork[];
 }
 
 export class Checkpointer {
@@ -55,48 +57,49 @@ export class Checkpointer {
   }
 
   /**
-   * Phase 2: append changelog records and outputs, commit the offsets, then let every
-   * worker flush the prepared transactions with the delivered changelog offsets. It may
-   * run while records of the next checkpoint are being processed; the caller runs at
-   * most one at a time, in order.
+   * Phase 2: append the changelog batches (and, under exactly-once, the held outputs)
+   * as they came from the workers, commit the offsets, then let every worker flush the
+   * prepared transactions with the delivered changelog offsets. It may run while records
+   * of the next checkpoint are being processed; the caller runs at most one at a time,
+   * in order.
    */
   async commit(checkpoint: PreparedCheckpoint): Promise<CheckpointResult> {
-    const prepared = checkpoint.byWorker;
-    const all = prepared.flat();
-    if (all.length === 0) return { partitions: 0, changelogRecords: 0, changelogBytes: 0, outputRecords: 0, committedOffsets: [] };
-
-    const offsets = committedOffsetsOf(all);
-    let changelogBytes = 0;
-    const results: AppendResult[] = [];
-    if (this.options.exactlyOnce) {
-      // One atomic unit: everything of the checkpoint with its offsets.
-      const records = this.appendRecordsOf(all);
-      changelogBytes = this.changelogBytesOf(records);
-      results.push(...(await this.producer.appendAndCommit(records, this.options.group, offsets)));
-    } else {
-      // Partition by partition, so only one partition's records are decoded at a time
-      // (a checkpoint can hold hundreds of thousands); the offsets are committed after all.
-      for (const partition of all) {
-        const records = this.appendRecordsOf([partition]);
-        if (records.length === 0) continue;
-        changelogBytes += this.changelogBytesOf(records);
-        for (const r of await this.producer.append(records)) results.push(r);
-      }
-      await this.consumer.commit(offsets);
+    const work = checkpoint.byWorker;
+    const all = work.flatMap((w) => w.partitions);
+    const outputs = work.flatMap((w) => w.outputs);
+    if (all.length === 0 && outputs.length === 0) {
+      return { partitions: 0, changelogRecords: 0, changelogBytes: 0, outputRecords: 0, committedOffsets: [] };
     }
 
-    const delivered = this.deliveredChangelogOffsets(results);
+    const offsets = committedOffsetsOf(all);
+    const changelog = all.flatMap((p) => p.changelog);
+    const changelogAppends = changelog.map(toAppend);
+    let results: AppendBatchResult[];
+    if (this.options.exactlyOnce) {
+      // One atomic unit: changelogs, outputs and offsets.
+      results = await this.producer.appendBatchesAndCommit([...changelogAppends, ...outputs.map(toAppend)], this.options.group, offsets);
+    } else {
+      results = changelogAppends.length > 0 ? await this.producer.appendBatches(changelogAppends) : [];
+      await this.options.outputs.flushed();
+      if (offsets.length > 0) await this.consumer.commit(offsets);
+    }
+
+    const delivered: DeliveredChangelogOffset[] = changelog.map((batch, i) => ({
+      partition: batch.partition,
+      store: batch.store,
+      offset: results[i]!.lastOffset,
+    }));
     await Promise.all(
       this.workers.map((w, i) => {
-        const mine = new Set(prepared[i]!.map((p) => p.partition));
-        return w.control.flush(delivered.filter((d) => mine.has(d.partition)));
+        const mine = new Set(work[i]!.partitions.map((p) => p.partition));
+        return mine.size === 0 ? Promise.resolve() : w.control.flush(delivered.filter((d) => mine.has(d.partition)));
       }),
     );
     return {
       partitions: all.length,
       changelogRecords: all.reduce((n, p) => n + p.changelogRecords, 0),
-      changelogBytes,
-      outputRecords: all.reduce((n, p) => n + p.outputRecords, 0),
+      changelogBytes: changelog.reduce((n, b) => n + b.buffer.byteLength, 0),
+      outputRecords: work.reduce((n, w) => n + w.outputRecords, 0),
       committedOffsets: offsets,
     };
   }
@@ -105,42 +108,10 @@ export class Checkpointer {
   async abort(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.control.abort()));
   }
+}
 
-  private appendRecordsOf(prepared: readonly PreparedPartition[]): AppendRecord[] {
-    const out: AppendRecord[] = [];
-    for (const p of prepared) {
-      for (const r of decodeRecordBatch(p.records)) {
-        // A decoded record already is an AppendRecord (its offset field is ignored);
-        // only records left to the partitioner need a new object.
-        out.push(
-          r.partition === UNASSIGNED_PARTITION
-            ? { topic: r.topic, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }
-            : r,
-        );
-      }
-    }
-    return out;
-  }
-
-  private changelogBytesOf(records: readonly AppendRecord[]): number {
-    let bytes = 0;
-    for (const r of records) {
-      if (this.options.storeOfChangelog(r.topic) !== undefined) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    }
-    return bytes;
-  }
-
-  private deliveredChangelogOffsets(results: readonly AppendResult[]): DeliveredChangelogOffset[] {
-    const last = new Map<string, DeliveredChangelogOffset>();
-    for (const r of results) {
-      const store = this.options.storeOfChangelog(r.topic);
-      if (store === undefined) continue;
-      const key = `${store}\u0000${r.partition}`;
-      const prev = last.get(key);
-      if (prev === undefined || prev.offset < r.offset) last.set(key, { partition: r.partition, store, offset: r.offset });
-    }
-    return [...last.values()];
-  }
+function toAppend(batch: EncodedBatch): AppendBatch {
+  return { topic: batch.topic, partition: batch.partition, batch: new Uint8Array(batch.buffer) };
 }
 
 /** Offsets to commit: last processed + 1 per source topic-partition. */

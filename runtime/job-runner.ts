@@ -94,9 +94,13 @@ export function formatSummary(summary: RunSummary): string {
     `records/s: ${Math.round(summary.recordsPerSecond)}`,
     `recovered changelog records: ${summary.recoveredRecords}`,
     `checkpoints: ${summary.checkpoints}`,
-    `coordinator cpu: ${summary.coordinatorCpuSeconds.toFixed(2)} s`,
+    `coordinator cpu: ${summary.coordinatorCpuSeconds.toFixed(2)} s` +
+      (summary.records > 0 ? ` (${((summary.coordinatorCpuSeconds * 1e6) / summary.records).toFixed(2)} µs/record)` : ''),
+    `peak rss: ${Math.round(summary.peakRssBytes / (1024 * 1024))} MB`,
     ...summary.workers.map(
-      (w) => `worker ${w.workerId}: ${w.records} records, ${w.recordsRecovered} recovered, cpu ${w.cpuSeconds.toFixed(2)} s`,
+      (w) =>
+        `worker ${w.workerId}: ${w.records} records, ${w.recordsRecovered} recovered, cpu ${w.cpuSeconds.toFixed(2)} s` +
+        (w.records > 0 ? ` (${((w.cpuSeconds * 1e6) / w.records).toFixed(2)} µs/record)` : ''),
     ),
   ];
   return lines.join('\n');

@@ -13,7 +13,6 @@
 import type { EncodedRecords, LogBackend, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
 import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
-import { toEncodedRecords } from '../shared/protocol/record-batch-codec.js';
 import { InvalidStoreChangelogOffsetError } from '../shared/errors/runtime-errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -82,10 +81,9 @@ export class RecoveryRunner {
     this.chunkSize = options.chunkSize ?? 20_000;
   }
 
-  /** One chunk, encoded for the worker: the reader's fast path when it has one. */
-  private async readChunk(tp: TopicPartition, from: number, max: number): Promise<EncodedRecords> {
-    if (this.reader.readEncoded !== undefined) return this.reader.readEncoded(tp, from, max);
-    return toEncodedRecords(await this.reader.read(tp, from, max), from);
+  /** One chunk as a batch set for the worker: the coordinator moves bytes only. */
+  private readChunk(tp: TopicPartition, from: number, max: number): Promise<EncodedRecords> {
+    return this.reader.readEncoded(tp, from, max);
   }
 
   /**

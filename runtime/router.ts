@@ -1,20 +1,28 @@
 /**
- * Routing and backpressure: reads batches from the source consumer, splits them by
- * partition and posts each part to the owning worker as one encoded batch.
+ * Routing and backpressure: reads batch sets from the source consumer (one per
+ * partition) and posts each to the owning worker as it is, transferred, never decoded.
  *
- * In-flight records per worker are bounded: when a worker has more than `highWater`
- * records queued, the partitions it owns are paused at the source (not buffered), and
- * resumed once it drains below `lowWater`.
+ * In-flight records and bytes per worker are bounded: when a worker has more than
+ * `highWater` records or `highWaterBytes` bytes queued, the partitions it owns are paused
+ * at the source (not buffered), and resumed once it drains below the low marks.
  */
-import type { GroupConsumer, LogRecord, PartitionOffset, TopicPartition } from '../shared/log/log-backend.js';
+import type { GroupConsumer, PartitionBatchSet, PartitionOffset, TopicPartition } from '../shared/log/log-backend.js';
 import { tpKey } from '../shared/log/log-backend.js';
-import { encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
+import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
 import type { WorkerHandle } from './worker-pool.js';
 import type { WorkerAssignment } from './worker-assignment.js';
 
 export interface RouterOptions {
+  /** Records in flight per worker above which its partitions are paused. */
   readonly highWater?: number;
   readonly lowWater?: number;
+  /** Batch-set bytes in flight per worker above which its partitions are paused. */
+  readonly highWaterBytes?: number;
+  /** Output bytes waiting to be appended above which reading waits. */
+  readonly outputHighWaterBytes?: number;
+  /** Output bytes waiting to be appended: streamed outputs slow reading down, not memory. */
+  readonly pendingOutputBytes?: () => number;
+  readonly outputsDrained?: () => Promise<void>;
 }
 
 export class Router {
@@ -24,33 +32,37 @@ export class Router {
   private readonly backpressured = new Set<number>();
   private readonly highWater: number;
   private readonly lowWater: number;
+  private readonly highWaterBytes: number;
 
   constructor(
     private readonly consumer: GroupConsumer,
     private readonly workers: readonly WorkerHandle[],
     private readonly assignment: WorkerAssignment,
-    options: RouterOptions = {},
+    private readonly options: RouterOptions = {},
   ) {
-    this.highWater = options.highWater ?? 50_000;
-    this.lowWater = options.lowWater ?? 10_000;
+    this.highWater = options.highWater ?? 20_000;
+    this.lowWater = options.lowWater ?? 5_000;
+    this.highWaterBytes = options.highWaterBytes ?? 4 * 1024 * 1024;
   }
 
-  /** A poll started before the previous batch was routed, so reading overlaps routing. */
-  private pending: Promise<LogRecord[]> | undefined;
+  /** A poll started before the previous sets were routed, so reading overlaps routing. */
+  private pending: Promise<PartitionBatchSet[]> | undefined;
 
   /**
-   * Route one polled batch; returns the number of records routed. The next poll is
-   * started before this batch is routed so the log read overlaps the routing work.
+   * Route one poll's batch sets, each to its partition's worker as it is (the
+   * coordinator never looks at a record); returns the number of records routed. The next
+   * poll is started before these are routed so the log read overlaps the routing work.
    */
   async pollAndRoute(maxRecords: number, timeoutMs: number): Promise<number> {
     await this.relieveBackpressure();
-    const records = await (this.pending ?? this.consumer.poll(maxRecords, timeoutMs));
+    const sets = await (this.pending ?? this.consumer.pollBatches(maxRecords, timeoutMs));
     this.pending = undefined;
-    if (records.length === 0) return 0;
-    this.pending = this.consumer.poll(maxRecords, timeoutMs);
+    if (sets.length === 0) return 0;
+    this.pending = this.consumer.pollBatches(maxRecords, timeoutMs);
     // A rejected prefetch is surfaced by the next pollAndRoute, not as an unhandled rejection.
     this.pending.catch(() => undefined);
-    const routed = this.route(records);
+    let routed = 0;
+    for (const set of sets) routed += this.route(set);
     this.applyBackpressure();
     return routed;
   }
@@ -60,11 +72,9 @@ export class Router {
     const pending = this.pending;
     this.pending = undefined;
     if (pending === undefined) return;
-    const records = await pending.catch(() => [] as LogRecord[]);
+    const sets = await pending.catch(() => [] as PartitionBatchSet[]);
     // Not routed: rewind so these records are read again (by this or a later run).
-    const first = new Map<string, LogRecord>();
-    for (const r of records) if (!first.has(tpKey(r))) first.set(tpKey(r), r);
-    for (const r of first.values()) this.consumer.seek(r, r.offset);
+    for (const set of sets) this.rewind(set);
   }
 
   /** Next offset to be routed for a source partition (committed offset or 0 before any). */
@@ -89,56 +99,39 @@ export class Router {
 
   resumeAfterRecovery(tps: readonly TopicPartition[]): void {
     for (const tp of tps) this.recoveryPaused.delete(tpKey(tp));
-    this.consumer.resume(tps.filter((tp) => !this.backpressured.has(this.assignment.ownerOf(tp.partition) ?? -1)));
+    // A stop or rebalance may have taken partitions away while they recovered.
+    const assigned = new Set(this.consumer.assignment().map(tpKey));
+    this.consumer.resume(
+      tps.filter((tp) => assigned.has(tpKey(tp)) && !this.backpressured.has(this.assignment.ownerOf(tp.partition) ?? -1)),
+    );
   }
 
   forget(partition: number): void {
     for (const key of [...this.positions.keys()]) if (key.endsWith(`[${partition}]`)) this.positions.delete(key);
   }
 
-  private route(records: readonly LogRecord[]): number {
-    const byPartition = new Map<number, LogRecord[]>();
-    for (const r of records) {
-      let list = byPartition.get(r.partition);
-      if (list === undefined) byPartition.set(r.partition, (list = []));
-      list.push(r);
+  private route(set: PartitionBatchSet): number {
+    if (set.count === 0) return 0;
+    const owner = this.assignment.ownerOf(set.partition);
+    if (owner === undefined) return 0; // revoked while the poll was in flight
+    const key = tpKey(set);
+    if (this.recoveryPaused.has(key)) {
+      // Still recovering: these records must not reach the worker yet. A poll in flight
+      // may have fetched them just before the partition was paused.
+      this.rewind(set);
+      return 0;
     }
-    let routed = 0;
-    for (const [partition, list] of byPartition) {
-      const owner = this.assignment.ownerOf(partition);
-      if (owner === undefined) continue; // revoked while the poll was in flight
-      const ready = this.withoutRecoveringPartitions(list);
-      if (ready.length === 0) continue;
-      this.workers[owner]!.post(partition, ready.length, encodeRecordBatch(ready));
-      routed += ready.length;
-      const last = new Map<string, number>();
-      for (const r of ready) last.set(r.topic, r.offset + 1);
-      for (const [topic, next] of last) {
-        const key = tpKey({ topic, partition });
-        if ((this.positions.get(key) ?? -1) < next) this.positions.set(key, next);
-      }
-    }
-    return routed;
+    this.workers[owner]!.post(set.topic, set.partition, set.count, set.buffer);
+    const next = set.nextOffset ?? set.lastOffset + 1;
+    if ((this.positions.get(key) ?? -1) < next) this.positions.set(key, next);
+    return set.count;
   }
 
-  /**
-   * Records of a partition still recovering must not reach its worker: drop them and
-   * rewind the consumer to the first one (a poll in flight may have fetched them just
-   * before the partition was paused).
-   */
-  private withoutRecoveringPartitions(list: readonly LogRecord[]): readonly LogRecord[] {
-    if (this.recoveryPaused.size === 0) return list;
-    const ready: LogRecord[] = [];
-    const rewound = new Set<string>();
-    for (const r of list) {
-      const key = tpKey(r);
-      if (!this.recoveryPaused.has(key)) ready.push(r);
-      else if (!rewound.has(key)) {
-        rewound.add(key);
-        this.consumer.seek(r, r.offset);
-      }
-    }
-    return ready;
+  private rewind(set: PartitionBatchSet): void {
+    if (set.count === 0) return;
+    // Only partitions still assigned: a revoked one is re-read from its committed offset anyway.
+    if (!this.consumer.assignment().some((tp) => tp.topic === set.topic && tp.partition === set.partition)) return;
+    this.consumer.seek(set, batchSetFromOffset(set.buffer));
   }
 
   private sourcePartitionsOf(worker: number): TopicPartition[] {
@@ -147,7 +140,7 @@ export class Router {
 
   private applyBackpressure(): void {
     for (const w of this.workers) {
-      if (w.inFlight > this.highWater && !this.backpressured.has(w.id)) {
+      if (!w.below(this.highWater, this.highWaterBytes) && !this.backpressured.has(w.id)) {
         this.backpressured.add(w.id);
         this.consumer.pause(this.sourcePartitionsOf(w.id));
       }
@@ -156,13 +149,19 @@ export class Router {
 
   /** Resume drained workers; when every worker is backpressured, wait for one to drain. */
   private async relieveBackpressure(): Promise<void> {
+    // Outputs not yet appended hold memory too: let the log catch up before reading more.
+    const outputLimit = this.options.outputHighWaterBytes ?? 32 * 1024 * 1024;
+    if (this.options.pendingOutputBytes !== undefined && this.options.pendingOutputBytes() > outputLimit) {
+      await this.options.outputsDrained?.().catch(() => undefined);
+    }
     if (this.backpressured.size === 0) return;
+    const lowBytes = this.highWaterBytes / 4;
     if (this.backpressured.size === this.workers.length) {
-      await Promise.race([...this.backpressured].map((id) => this.workers[id]!.belowOrDrained(this.lowWater)));
+      await Promise.race([...this.backpressured].map((id) => this.workers[id]!.belowOrDrained(this.lowWater, lowBytes)));
     }
     for (const id of [...this.backpressured]) {
       const w = this.workers[id]!;
-      if (w.inFlight <= this.lowWater) {
+      if (w.below(this.lowWater, lowBytes)) {
         this.backpressured.delete(id);
         this.consumer.resume(this.sourcePartitionsOf(id).filter((tp) => !this.recoveryPaused.has(tpKey(tp))));
       }

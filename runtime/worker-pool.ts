@@ -8,8 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { wrap, type Remote } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
-import type { DataMessage, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
+import type { DataMessage, EncodedBatch, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
+import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
+
+/** A batch set posted to a worker, as the watchdog sees it. */
+export interface PostedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset the set starts from. */
+  readonly fromOffset: number;
+  /** performance.now() when it became the worker's oldest batch. */
+  postedAt: number;
+}
 
 // A CommonJS entry (see workers/worker-entry.cts) that imports the ESM task.
 const taskFile = fileURLToPath(new URL('../workers/worker-entry.cjs', import.meta.url));
@@ -33,10 +44,16 @@ function raceWithDeath(remote: Remote<WorkerControl>, death: Promise<never>): Wo
 export class WorkerHandle {
   /** Records posted but not yet reported processed. */
   inFlight = 0;
+  /** Bytes of the batch sets posted but not yet reported processed. */
+  inFlightBytes = 0;
+  /** Bytes the worker holds for the next checkpoint, as it last reported. */
+  pendingBytes = 0;
   recordsProcessed = 0;
+  /** Batch sets posted and not yet processed, oldest first: what the watchdog looks at. */
+  private readonly posted: PostedBatch[] = [];
   /** Typed control calls; each rejects if the worker thread dies first. */
   readonly control: WorkerControl;
-  private readonly drainWaiters: Array<{ level: number; resolve: () => void }> = [];
+  private readonly drainWaiters: Array<{ level: number; bytes: number; resolve: () => void }> = [];
   private markDead!: (error: Error) => void;
   private readonly death: Promise<never>;
 
@@ -45,6 +62,7 @@ export class WorkerHandle {
     remote: Remote<WorkerControl>,
     private readonly dataPort: MessagePort,
     private readonly onFailure: (error: WorkerFailedError) => void,
+    private readonly onOutputs: (batches: readonly EncodedBatch[]) => void,
   ) {
     this.death = new Promise<never>((_resolve, reject) => (this.markDead = reject));
     this.death.catch(() => undefined);
@@ -58,11 +76,21 @@ export class WorkerHandle {
     this.releaseWaiters();
   }
 
-  /** Post one encoded batch of `count` records of `partition` (the buffer is transferred). */
-  post(partition: number, count: number, buffer: ArrayBuffer): void {
+  /** Post one batch set of `count` records of `topic`/`partition` (the buffer is transferred). */
+  post(topic: string, partition: number, count: number, buffer: ArrayBuffer): void {
     this.inFlight += count;
-    const message: DataMessage = { type: 'records', partition, count, buffer };
+    this.inFlightBytes += buffer.byteLength;
+    this.posted.push({ topic, partition, fromOffset: batchSetFromOffset(buffer), postedAt: performance.now() });
+    const message: DataMessage = { type: 'records', topic, partition, count, buffer };
     this.dataPort.postMessage(message, [buffer]);
+  }
+
+  /**
+   * The batch the worker is on (the oldest posted, not yet processed) and since when it
+   * is its turn: when it was posted or when the batch before it finished.
+   */
+  oldestInFlight(): PostedBatch | undefined {
+    return this.posted[0];
   }
 
   /** Resolves once every posted record has been processed. */
@@ -71,9 +99,14 @@ export class WorkerHandle {
   }
 
   /** Resolves once at most `level` records are in flight. */
-  belowOrDrained(level: number): Promise<void> {
-    if (this.inFlight <= level) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push({ level, resolve }));
+  belowOrDrained(level: number, bytes = Number.POSITIVE_INFINITY): Promise<void> {
+    if (this.below(level, bytes)) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ level, bytes, resolve }));
+  }
+
+  /** At most `level` records and `bytes` bytes in flight (nothing at all for level 0). */
+  below(level: number, bytes = Number.POSITIVE_INFINITY): boolean {
+    return this.inFlight <= level && (this.inFlightBytes <= bytes || this.inFlight === 0);
   }
 
   /** Wake every waiter (used when the job fails so nobody waits forever). */
@@ -84,7 +117,7 @@ export class WorkerHandle {
   private wakeWaiters(): void {
     for (let i = this.drainWaiters.length - 1; i >= 0; i--) {
       const w = this.drainWaiters[i]!;
-      if (this.inFlight <= w.level) {
+      if (this.below(w.level, w.bytes)) {
         this.drainWaiters.splice(i, 1);
         w.resolve();
       }
@@ -94,7 +127,13 @@ export class WorkerHandle {
   private receive(message: DataMessage): void {
     if (message.type === 'processed') {
       this.inFlight -= message.count;
+      this.inFlightBytes -= message.bytes;
+      this.posted.shift();
+      const next = this.posted[0];
+      if (next !== undefined) next.postedAt = performance.now();
+      this.pendingBytes = message.pendingBytes;
       this.recordsProcessed += message.count;
+      if (message.outputs.length > 0) this.onOutputs(message.outputs);
       this.wakeWaiters();
     } else if (message.type === 'failed') {
       this.onFailure(
@@ -121,7 +160,11 @@ export class WorkerPool {
    * Start `inits.length` threads. `onFailure` receives processing failures reported by a
    * worker and crashes of a worker thread itself (the task promise rejecting).
    */
-  static start(inits: readonly WorkerInit[], onFailure: (error: WorkerFailedError) => void): WorkerPool {
+  static start(
+    inits: readonly WorkerInit[],
+    onFailure: (error: WorkerFailedError) => void,
+    onOutputs: (batches: readonly EncodedBatch[]) => void,
+  ): WorkerPool {
     const pool = new Piscina({
       filename: taskFile,
       minThreads: inits.length,
@@ -137,7 +180,7 @@ export class WorkerPool {
       const control = new MessageChannel();
       const data = new MessageChannel();
       const remote = wrap<WorkerControl>(nodeEndpoint(control.port1));
-      const handle = new WorkerHandle(init.workerId, remote, data.port1, onFailure);
+      const handle = new WorkerHandle(init.workerId, remote, data.port1, onFailure, onOutputs);
       handles.push(handle);
       const input: WorkerTaskInput = { init, controlPort: control.port2, dataPort: data.port2 };
       const task = pool.run(input, { transferList: [control.port2, data.port2] }).then(

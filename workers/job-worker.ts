@@ -3,18 +3,22 @@
  * their processors, and the control calls the coordinator makes (`WorkerControl`).
  * Data batches are processed strictly in arrival order on one queue.
  */
-import { performance } from 'node:perf_hooks';
+import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { transfer } from 'comlink';
 import type {
   DataMessage,
   DeliveredChangelogOffset,
+  EncodedBatch,
   PreparedPartition,
+  PreparedWork,
   StorePartitionInfo,
   WorkerControl,
   WorkerInit,
   WorkerStats,
 } from '../shared/protocol/worker-protocol.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../shared/protocol/record-batch-codec.js';
+import { decodeBatchSet } from '../shared/protocol/record-batch.js';
+import { inputRecordsOf } from './record-decoding.js';
+import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames } from '../shared/pipeline/pipeline-definition.js';
@@ -27,6 +31,8 @@ export class JobWorker implements WorkerControl {
   private failed = false;
   private recordsProcessed = 0;
   private recordsRecovered = 0;
+  private recordsEmitted = 0;
+  private readonly outputs: OutputBatches;
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
   readonly closed = new Promise<void>((resolve) => (this.closedResolve = resolve));
@@ -35,10 +41,12 @@ export class JobWorker implements WorkerControl {
     private readonly init: WorkerInit,
     private readonly pipeline: PipelineDefinition,
     private readonly stores: ReadonlyMap<string, KeyValueStore>,
-    private readonly post: (message: DataMessage) => void,
-  ) {}
+    private readonly post: (message: DataMessage, transfer?: ArrayBuffer[]) => void,
+  ) {
+    this.outputs = new OutputBatches(init.topicPartitions);
+  }
 
-  static async start(init: WorkerInit, post: (message: DataMessage) => void): Promise<JobWorker> {
+  static async start(init: WorkerInit, post: (message: DataMessage, transfer?: ArrayBuffer[]) => void): Promise<JobWorker> {
     const pipeline = await loadPipeline(init.pipelinePath);
     const stores = new Map<string, KeyValueStore>();
     for (const name of storeNames(pipeline)) {
@@ -64,22 +72,24 @@ export class JobWorker implements WorkerControl {
   /** Queue one data message (a batch of one partition's records). */
   receive(message: DataMessage): void {
     if (message.type !== 'records') return;
-    this.queue = this.queue.then(() => this.processBatch(message.partition, message.count, message.buffer));
+    const { topic, partition, count, buffer } = message;
+    this.queue = this.queue.then(() => this.processBatch(topic, partition, count, buffer));
   }
 
-  private async processBatch(partition: number, count: number, buffer: ArrayBuffer): Promise<void> {
+  private async processBatch(topic: string, partition: number, count: number, buffer: ArrayBuffer): Promise<void> {
+    const bytes = buffer.byteLength;
     const processor = this.processors.get(partition);
     if (this.failed || processor === undefined) {
       // After a failure (or for a revoked partition) nothing more is processed; the
       // coordinator is stopping and these records stay uncommitted.
-      this.post({ type: 'processed', partition, count });
+      this.postProcessed(partition, count, bytes, []);
       return;
     }
-    const records = decodeRecordBatch(buffer);
+    const records = inputRecordsOf(buffer, topic, partition);
     try {
       await processor.process(records);
-      this.recordsProcessed += count;
-      this.post({ type: 'processed', partition, count });
+      this.recordsProcessed += records.length;
+      this.postProcessed(partition, count, bytes, this.init.streamOutputs ? this.drainOutputs() : []);
     } catch (error) {
       this.failed = true;
       const record = error instanceof RecordProcessingError ? error.record : undefined;
@@ -92,8 +102,20 @@ export class JobWorker implements WorkerControl {
         message: cause instanceof Error ? cause.message : String(cause),
         ...(cause instanceof Error && cause.stack !== undefined ? { stack: cause.stack } : {}),
       });
-      this.post({ type: 'processed', partition, count });
+      this.postProcessed(partition, count, bytes, []);
     }
+  }
+
+  private drainOutputs(): EncodedBatch[] {
+    this.recordsEmitted += this.outputs.count;
+    return this.outputs.drain();
+  }
+
+  private postProcessed(partition: number, count: number, bytes: number, outputs: EncodedBatch[]): void {
+    this.post(
+      { type: 'processed', partition, count, bytes, outputs, pendingBytes: this.outputs.byteLength },
+      outputs.map((o) => o.buffer),
+    );
   }
 
   async assign(partition: number, options: { readonly destroyLocalState?: boolean } = {}): Promise<StorePartitionInfo[]> {
@@ -111,6 +133,7 @@ export class JobWorker implements WorkerControl {
         stores: this.stores,
         changelogTopics: this.init.changelogTopics,
         outputTopics: new Set(this.init.outputTopics),
+        outputs: this.outputs,
         errorPolicy: this.init.errorPolicy,
         ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
         onSkipped: (record, error) => {
@@ -125,7 +148,7 @@ export class JobWorker implements WorkerControl {
   async recover(partition: number, store: string, chunk: ArrayBuffer, committed: Readonly<Record<string, number>>): Promise<void> {
     const s = this.stores.get(store);
     if (s === undefined) throw new Error(`worker ${this.init.workerId}: unknown store ${store}`);
-    const records = decodeRecordBatch(chunk);
+    const records = decodeBatchSet(chunk, '', partition);
     const storePartition = s.partitions.get(partition);
     if (storePartition === undefined) throw new Error(`worker ${this.init.workerId}: partition ${partition} of store ${store} is not assigned`);
     await storePartition.recoverFromChangelog(records, committed);
@@ -138,24 +161,26 @@ export class JobWorker implements WorkerControl {
     for (const store of this.stores.values()) await store.revokePartition(partition);
   }
 
-  async prepare(): Promise<PreparedPartition[]> {
+  async prepare(): Promise<PreparedWork> {
     await this.queue;
-    const prepared: PreparedPartition[] = [];
+    const partitions: PreparedPartition[] = [];
     const buffers: ArrayBuffer[] = [];
     for (const processor of this.processors.values()) {
       if (!processor.hasWork) continue;
       const result = await processor.prepare();
-      const buffer = encodeRecordBatch(result.records);
-      buffers.push(buffer);
-      prepared.push({
+      for (const batch of result.changelog) buffers.push(batch.buffer);
+      partitions.push({
         partition: processor.partition,
         processed: result.processed,
-        records: buffer,
+        changelog: result.changelog,
         changelogRecords: result.changelogRecords,
-        outputRecords: result.outputRecords,
       });
     }
-    return transfer(prepared, buffers);
+    // Held outputs (exactly-once) go with the checkpoint; streamed ones already went.
+    const outputRecords = this.outputs.count;
+    const outputs = this.drainOutputs();
+    for (const batch of outputs) buffers.push(batch.buffer);
+    return transfer({ partitions, outputs, outputRecords }, buffers);
   }
 
   async flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void> {
@@ -168,6 +193,7 @@ export class JobWorker implements WorkerControl {
 
   async abort(): Promise<void> {
     for (const processor of this.processors.values()) processor.reset();
+    this.outputs.clear();
   }
 
   async stats(): Promise<WorkerStats> {
@@ -175,7 +201,8 @@ export class JobWorker implements WorkerControl {
       workerId: this.init.workerId,
       recordsProcessed: this.recordsProcessed,
       recordsRecovered: this.recordsRecovered,
-      busyMillis: performance.eventLoopUtilization().active,
+      recordsEmitted: this.recordsEmitted,
+      busyMillis: threadCpuMillis().millis,
     };
   }
 

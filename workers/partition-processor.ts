@@ -6,7 +6,7 @@
  * first every state key the batch will read is loaded with one `getMany` per store,
  * then the pipeline runs record by record.
  */
-import type { LogRecord, RecordHeader } from '../shared/log/log-backend.js';
+import type { RecordHeader } from '../shared/log/log-backend.js';
 import type {
   InputRecord,
   JsonValue,
@@ -15,14 +15,16 @@ import type {
   PipelineDefinition,
   ProcessingContext,
 } from '../shared/pipeline/pipeline-definition.js';
-import { UNASSIGNED_PARTITION } from '../shared/protocol/worker-protocol.js';
+import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
+import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
 import { encodeJson, encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
 import type { KeyValueStore, PartitionTransaction } from './state/index.js';
 import { StateView } from './state/index.js';
-import { toInputRecord } from './record-decoding.js';
+import { rawValueOf } from './record-decoding.js';
+import type { OutputBatches } from './output-batches.js';
 import { UnknownOutputTopicError, UnknownStoreError } from '../shared/errors/runtime-errors.js';
 import type { EmitMode } from '../shared/pipeline/windows.js';
-import { createWindowOperator, WindowedTransaction, type WindowOperator, type WindowResult } from './windows/index.js';
+import { createWindowOperator, WindowedTransaction, type WindowOperator } from './windows/index.js';
 import { TimestampedTransaction } from './state/timestamped-transaction.js';
 import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
 
@@ -48,6 +50,8 @@ export interface PartitionProcessorOptions {
   readonly stores: ReadonlyMap<string, KeyValueStore>;
   readonly changelogTopics: Readonly<Record<string, string>>;
   readonly outputTopics: ReadonlySet<string>;
+  /** Where outputs and dead letters go, encoded (shared by the worker's processors). */
+  readonly outputs: OutputBatches;
   readonly errorPolicy: ErrorPolicy;
   readonly deadLetterTopic?: string;
   readonly onSkipped?: (record: InputRecord, error: unknown) => void;
@@ -72,7 +76,6 @@ export class PartitionProcessor {
   /** One timestamped view per timestamped store and checkpoint (it runs retention at prepare). */
   private timestampedTransactions = new Map<string, TimestampedTransaction>();
   private processed: Record<string, number> = {};
-  private outputs: LogRecord[] = [];
   /**
    * Transactions of the last prepared checkpoint, until its changelog is delivered and
    * `flush` writes them. Processing goes on meanwhile in transactions that continue them.
@@ -83,6 +86,8 @@ export class PartitionProcessor {
   private readonly defaultStore: string | undefined;
   private readonly windows: ActiveWindow[];
   private warnings = 0;
+  /** A record is being processed under savepoints (skip / dead-letter policies). */
+  private inGuardedRecord = false;
 
   constructor(private readonly options: PartitionProcessorOptions) {
     // Window stores are not user state: the default store is the only declared one.
@@ -127,13 +132,13 @@ export class PartitionProcessor {
       const previous = this.prepared.get(store);
       if (previous !== undefined) tx.continueFrom(previous, this.preparedFlushed);
       this.transactions.set(store, tx);
+      if (this.inGuardedRecord) tx.setSavepoint();
     }
     return tx;
   }
 
   /** Process one batch of this partition's records, in offset order. */
-  async process(batch: readonly LogRecord[]): Promise<void> {
-    const records = batch.map(toInputRecord);
+  async process(records: readonly InputRecord[]): Promise<void> {
     await this.preload(records);
     if (this.windows.length > 0) {
       const prefixes: Uint8Array[] = [];
@@ -141,17 +146,38 @@ export class PartitionProcessor {
       await Promise.all(this.windows.map((w) => this.windowedTransaction(w.operator.storeName).preload(prefixes)));
     }
     const { pipeline } = this.options;
+    // Under skip and dead-letter a failed record must leave no state and no outputs behind.
+    const guarded = this.options.errorPolicy !== 'stop';
     for (const record of records) {
       const context = this.contextFor(record);
+      if (guarded) this.setSavepoints();
       try {
         const result = pipeline.process(record, context);
         if (result !== undefined) await result;
         if (this.windows.length > 0 && record.rawKey !== null) await this.feedWindows(record);
+        if (guarded) this.endSavepoints(false);
       } catch (error) {
+        if (guarded) this.endSavepoints(true);
         this.handleError(record, error);
       }
       this.processed[record.topic] = record.offset;
     }
+  }
+
+  private setSavepoints(): void {
+    this.inGuardedRecord = true;
+    for (const tx of this.transactions.values()) tx.setSavepoint();
+    this.options.outputs.setSavepoint();
+  }
+
+  private endSavepoints(rollback: boolean): void {
+    this.inGuardedRecord = false;
+    for (const tx of this.transactions.values()) {
+      if (rollback) tx.rollbackToSavepoint();
+      else tx.releaseSavepoint();
+    }
+    if (rollback) this.options.outputs.rollbackToSavepoint();
+    else this.options.outputs.releaseSavepoint();
   }
 
   private timestampedTransaction(store: string): TimestampedTransaction {
@@ -192,7 +218,9 @@ export class PartitionProcessor {
     for (const window of this.windows) {
       const output = await window.operator.process(this.windowedTransaction(window.operator.storeName), input);
       if (window.to === undefined) continue;
-      for (const result of window.emit === 'final' ? output.expired : output.updated) this.outputs.push(windowRecord(window.to, result));
+      for (const result of window.emit === 'final' ? output.expired : output.updated) {
+        this.options.outputs.add(window.to, result.prefix, encodeJson(result.payload), NO_HEADERS, result.start);
+      }
     }
   }
 
@@ -231,7 +259,7 @@ export class PartitionProcessor {
       },
       emit: (topic: string, output: OutputRecord): void => {
         if (!this.options.outputTopics.has(topic)) throw new UnknownOutputTopicError(topic, [...this.options.outputTopics]);
-        this.outputs.push(outputRecord(topic, output, record));
+        this.addOutput(topic, output, record);
       },
     };
   }
@@ -245,54 +273,48 @@ export class PartitionProcessor {
         return;
       case 'dead-letter': {
         const message = error instanceof Error ? error.message : String(error);
-        this.outputs.push({
-          topic: this.options.deadLetterTopic!,
-          partition: UNASSIGNED_PARTITION,
-          offset: 0,
-          key: record.rawKey,
-          value: encoder.encode(JSON.stringify(record.value ?? null)),
-          headers: [
+        // The original bytes: a dead letter can be replayed as it was.
+        this.options.outputs.add(
+          this.options.deadLetterTopic!,
+          record.rawKey,
+          rawValueOf(record),
+          [
             ...Object.entries(record.headers).map(([key, value]) => ({ key, value: encoder.encode(value) })),
             { key: 'weir.error', value: encoder.encode(message) },
             { key: 'weir.source', value: encoder.encode(`${record.topic}[${record.partition}]@${record.offset}`) },
           ],
-          timestamp: record.timestamp,
-        });
+          record.timestamp,
+        );
         this.options.onSkipped?.(record, error);
       }
     }
   }
 
   /**
-   * Prepare every open transaction; returns the changelog records followed by the
-   * outputs (all to append), and the processed offsets.
+   * Prepare every open transaction; returns one changelog batch per store with changes
+   * and the processed offsets. Outputs are the worker's (see OutputBatches).
    */
-  async prepare(): Promise<{ records: LogRecord[]; changelogRecords: number; outputRecords: number; processed: Record<string, number> }> {
+  async prepare(): Promise<{ changelog: ChangelogBatch[]; changelogRecords: number; processed: Record<string, number> }> {
     const processed = { ...this.processed };
-    const records: LogRecord[] = [];
+    const changelog: ChangelogBatch[] = [];
+    let changelogRecords = 0;
     const now = Date.now();
     for (const [store, tx] of this.transactions) {
       this.windowedTransactions.get(store)?.writeBack();
       await this.timestampedTransactions.get(store)?.expire();
-      const changelog = await tx.prepare(processed);
+      const records = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
-      if (topic === undefined) continue;
-      for (const r of changelog) {
-        records.push({ topic, partition: this.options.partition, offset: 0, key: r.key, value: r.value, headers: r.headers, timestamp: now });
-      }
+      if (topic === undefined || records.length === 0) continue;
+      const builder = new RecordBatchBuilder(records.length * 64);
+      for (const r of records) builder.add(now, r.key, r.value, r.headers);
+      changelog.push({ store, topic, partition: this.options.partition, count: records.length, buffer: builder.finishTransferable() });
+      changelogRecords += records.length;
     }
-    const changelogRecords = records.length;
-    for (const o of this.outputs) records.push(o);
-    const outputRecords = this.outputs.length;
     // The next records go into fresh transactions continuing these (see `transaction`).
     this.prepared = this.transactions;
     this.preparedFlushed = new Promise<void>((resolve) => (this.markPreparedFlushed = resolve));
-    this.transactions = new Map();
-    this.windowedTransactions = new Map();
-    this.timestampedTransactions = new Map();
-    this.processed = {};
-    this.outputs = [];
-    return { records, changelogRecords, outputRecords, processed };
+    this.startCheckpoint();
+    return { changelog, changelogRecords, processed };
   }
 
   /** Write the prepared transactions with their delivered changelog offsets. */
@@ -305,48 +327,33 @@ export class PartitionProcessor {
     }
   }
 
-  /** Forget all unwritten work: prepared and current transactions, offsets, outputs. */
+  /** Forget all unwritten work: prepared and current transactions and offsets. */
   reset(): void {
     this.prepared = new Map();
     this.markPreparedFlushed();
+    this.startCheckpoint();
+  }
+
+  /** Fresh per-checkpoint state: transactions, their views and the processed offsets. */
+  private startCheckpoint(): void {
     this.transactions = new Map();
     this.windowedTransactions = new Map();
     this.timestampedTransactions = new Map();
     this.processed = {};
-    this.outputs = [];
+  }
+
+  private addOutput(topic: string, output: OutputRecord, input: InputRecord): void {
+    const headers: RecordHeader[] =
+      output.headers === undefined ? NO_HEADERS : Object.entries(output.headers).map(([key, value]) => ({ key, value: encoder.encode(value) }));
+    // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding.
+    const key =
+      output.key === undefined || output.key === null
+        ? null
+        : output.key === input.key && input.rawKey !== null
+          ? input.rawKey
+          : encodeJson(output.key);
+    this.options.outputs.add(topic, key, encodeJson(output.value), headers, output.timestamp ?? input.timestamp);
   }
 }
 
-/** A window result as an output record: the key's bytes, `{start, end, ...}`, timestamped with the window start. */
-function windowRecord(topic: string, result: WindowResult): LogRecord {
-  return {
-    topic,
-    partition: UNASSIGNED_PARTITION,
-    offset: 0,
-    key: result.prefix,
-    value: encodeJson(result.payload),
-    headers: [],
-    timestamp: result.start,
-  };
-}
-
-function outputRecord(topic: string, output: OutputRecord, input: InputRecord): LogRecord {
-  const headers: RecordHeader[] =
-    output.headers === undefined ? [] : Object.entries(output.headers).map(([key, value]) => ({ key, value: encoder.encode(value) }));
-  // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding.
-  const key =
-    output.key === undefined || output.key === null
-      ? null
-      : output.key === input.key && input.rawKey !== null
-        ? input.rawKey
-        : encodeJson(output.key);
-  return {
-    topic,
-    partition: UNASSIGNED_PARTITION,
-    offset: 0,
-    key,
-    value: encodeJson(output.value),
-    headers,
-    timestamp: output.timestamp ?? input.timestamp,
-  };
-}
+const NO_HEADERS: RecordHeader[] = [];

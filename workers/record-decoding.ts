@@ -6,7 +6,8 @@
  * Decoding is lazy: a pipeline that never reads `value` (or `headers`) never pays for
  * parsing it, which is most of the per-record cost of simple jobs.
  */
-import type { LogRecord } from '../shared/log/log-backend.js';
+import type { LogRecord, RecordHeader } from '../shared/log/log-backend.js';
+import { forEachRecordInSet } from '../shared/protocol/record-batch.js';
 import type { InputRecord, JsonValue } from '../shared/pipeline/pipeline-definition.js';
 
 const decoder = new TextDecoder();
@@ -27,37 +28,34 @@ class DecodedRecord implements InputRecord {
   #value: JsonValue | undefined | typeof UNSET = UNSET;
   #headers: Record<string, string> | undefined;
 
-  constructor(private readonly record: LogRecord) {}
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly timestamp: number,
+    readonly rawKey: Uint8Array | null,
+    private readonly rawValue: Uint8Array | null,
+    private readonly rawHeaders: readonly RecordHeader[],
+  ) {}
 
-  get topic(): string {
-    return this.record.topic;
-  }
-  get partition(): number {
-    return this.record.partition;
-  }
-  get offset(): number {
-    return this.record.offset;
-  }
-  get timestamp(): number {
-    return this.record.timestamp;
-  }
-  get rawKey(): Uint8Array | null {
-    return this.record.key;
-  }
   get key(): JsonValue | undefined {
-    if (this.#key === UNSET) this.#key = decodeJsonBytes(this.record.key);
+    if (this.#key === UNSET) this.#key = decodeJsonBytes(this.rawKey);
     return this.#key;
   }
   get value(): JsonValue | undefined {
-    if (this.#value === UNSET) this.#value = decodeJsonBytes(this.record.value);
+    if (this.#value === UNSET) this.#value = decodeJsonBytes(this.rawValue);
     return this.#value;
   }
   get headers(): Readonly<Record<string, string>> {
     if (this.#headers === undefined) {
       this.#headers = {};
-      for (const h of this.record.headers) this.#headers[h.key] = h.value === null ? '' : decoder.decode(h.value);
+      for (const h of this.rawHeaders) this.#headers[h.key] = h.value === null ? '' : decoder.decode(h.value);
     }
     return this.#headers;
+  }
+  /** The original bytes of the value (dead letters keep them). */
+  get rawValueBytes(): Uint8Array | null {
+    return this.rawValue;
   }
   toJSON(): object {
     return { topic: this.topic, partition: this.partition, offset: this.offset, key: this.key, value: this.value, timestamp: this.timestamp, headers: this.headers };
@@ -65,5 +63,18 @@ class DecodedRecord implements InputRecord {
 }
 
 export function toInputRecord(record: LogRecord): InputRecord {
-  return new DecodedRecord(record);
+  return new DecodedRecord(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
+}
+
+/** The records of a batch set of `topic`/`partition` as `InputRecord`s (views into the set). */
+export function inputRecordsOf(set: ArrayBuffer, topic: string, partition: number): InputRecord[] {
+  const records: InputRecord[] = [];
+  forEachRecordInSet(set, (r) => records.push(new DecodedRecord(topic, partition, r.offset, r.timestamp, r.key, r.value, r.headers)));
+  return records;
+}
+
+/** The original value bytes of a record decoded here, or its value re-encoded as JSON. */
+export function rawValueOf(record: InputRecord): Uint8Array | null {
+  if (record instanceof DecodedRecord) return record.rawValueBytes;
+  return record.value === undefined ? null : new TextEncoder().encode(JSON.stringify(record.value));
 }

@@ -9,7 +9,7 @@ export type { WorkerTaskInput };
 import { JobWorker } from './job-worker.js';
 
 export default async function workerTask({ init, controlPort, dataPort }: WorkerTaskInput): Promise<void> {
-  const worker = await JobWorker.start(init, (message: DataMessage) => dataPort.postMessage(message));
+  const worker = await JobWorker.start(init, (message: DataMessage, transfer?: ArrayBuffer[]) => dataPort.postMessage(message, transfer));
   dataPort.on('message', (message: DataMessage) => worker.receive(message));
   expose(worker, nodeEndpoint(controlPort));
   await worker.closed;

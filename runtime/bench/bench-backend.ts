@@ -32,16 +32,18 @@ function waitingForAssignment(inner: GroupConsumer): GroupConsumer {
     onRevoke: (partitions) => listener.onRevoke(partitions),
     ...(listener.onLost === undefined ? {} : { onLost: (partitions) => listener.onLost!(partitions) }),
   });
+  const untilAssigned = async <T>(poll: (timeoutMs: number) => Promise<T[]>, timeoutMs: number): Promise<T[]> => {
+    const deadline = performance.now() + FIRST_ASSIGNMENT_TIMEOUT_MS;
+    for (;;) {
+      // While waiting, poll with a real timeout so a zero-timeout caller does not spin.
+      const polled = await poll(assigned ? timeoutMs : Math.max(timeoutMs, 100));
+      if (assigned || polled.length > 0 || inner.assignment().length > 0 || performance.now() >= deadline) return polled;
+    }
+  };
   return {
     subscribe: (topics, listener) => inner.subscribe(topics, listenerFor(listener)),
-    async poll(maxRecords, timeoutMs) {
-      const deadline = performance.now() + FIRST_ASSIGNMENT_TIMEOUT_MS;
-      for (;;) {
-        // While waiting, poll with a real timeout so a zero-timeout caller does not spin.
-        const records = await inner.poll(maxRecords, assigned ? timeoutMs : Math.max(timeoutMs, 100));
-        if (assigned || records.length > 0 || inner.assignment().length > 0 || performance.now() >= deadline) return records;
-      }
-    },
+    poll: (maxRecords, timeoutMs) => untilAssigned((t) => inner.poll(maxRecords, t), timeoutMs),
+    pollBatches: (maxRecords, timeoutMs) => untilAssigned((t) => inner.pollBatches(maxRecords, t), timeoutMs),
     assignment: () => inner.assignment(),
     pause: (partitions) => inner.pause(partitions),
     resume: (partitions) => inner.resume(partitions),
@@ -69,6 +71,10 @@ export function benchBackend(inner: LogBackend): BenchBackend {
         read(partition, fromOffset, maxRecords) {
           firstRead ??= performance.now();
           return reader.read(partition, fromOffset, maxRecords);
+        },
+        readEncoded(partition, fromOffset, maxRecords) {
+          firstRead ??= performance.now();
+          return reader.readEncoded(partition, fromOffset, maxRecords);
         },
         close: () => reader.close(),
       };

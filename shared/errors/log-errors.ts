@@ -111,6 +111,59 @@ export class LogFormatError extends WeirError {
   }
 }
 
+/**
+ * The log path is a non-empty directory that holds no LevelDB database (no `CURRENT`
+ * file): opening it would create a log among someone else's files.
+ */
+export class NotALogDirectoryError extends WeirError {
+  readonly path: string;
+
+  constructor(path: string, detail: string) {
+    super(
+      'LOG_NOT_A_LOG_DIRECTORY',
+      `${path} is not a weir log directory: ${detail}. Point the log at an empty or missing directory (it is created), ` +
+        'or restore the log that was there (a log directory always holds a LevelDB CURRENT file)',
+    );
+    this.path = path;
+  }
+}
+
+/**
+ * A write to the log failed. Nothing of it was appended or committed: every write is
+ * one atomic LevelDB batch. `code` is `LOG_DISK_FULL` when the disk is full
+ * (`No space left on device`), `LOG_WRITE_FAILED` for any other I/O failure.
+ */
+export class LogWriteError extends WeirError {
+  readonly path: string;
+  readonly diskFull: boolean;
+
+  constructor(path: string, diskFull: boolean, reason: string, options?: { cause?: unknown }) {
+    super(
+      diskFull ? 'LOG_DISK_FULL' : 'LOG_WRITE_FAILED',
+      diskFull
+        ? `log directory ${path}: the disk is full (${reason}); nothing of this write was appended or committed ` +
+            '(each write is one atomic LevelDB batch). Free disk space, then retry the write'
+        : `log directory ${path}: a write failed (${reason}); nothing of this write was appended or committed ` +
+            '(each write is one atomic LevelDB batch)',
+      options,
+    );
+    this.path = path;
+    this.diskFull = diskFull;
+  }
+}
+
+/** Bytes given to `appendBatches` are not a valid record batch (shared/protocol/record-batch.ts). */
+export class InvalidRecordBatchError extends WeirError {
+  readonly topic: string;
+  readonly partition: number;
+
+  constructor(topic: string, partition: number, detail: string) {
+    super('LOG_INVALID_RECORD_BATCH', `batch for partition ${partition} of topic "${topic}" is not a valid record batch: ${detail}`);
+    this.topic = topic;
+    this.partition = partition;
+  }
+}
+
 function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {

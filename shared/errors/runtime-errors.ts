@@ -85,3 +85,35 @@ export class UnknownOutputTopicError extends WeirError {
     super('UNKNOWN_OUTPUT_TOPIC', `cannot emit to ${topic}: add it to output.topics in the config (declared: ${declared.join(', ') || 'none'})`);
   }
 }
+
+/**
+ * A worker has not finished a batch within the processing timeout (an endless loop or a
+ * call that never returns in the pipeline). Like Kafka's `max.poll.interval.ms`: the job
+ * stops rather than hold its partitions forever.
+ */
+export class WorkerStuckError extends WeirError {
+  constructor(
+    readonly workerId: number,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly seconds: number,
+  ) {
+    super(
+      'WORKER_STUCK',
+      `worker ${workerId} has been processing ${topic}[${partition}] from offset ${offset} for more than ${seconds} s ` +
+        `(processingTimeout); the pipeline may loop forever. The job stops; nothing uncommitted is lost`,
+    );
+  }
+}
+
+/** A stop signal did not end the run within the grace period (`shutdownTimeout`). */
+export class StopTimeoutError extends WeirError {
+  constructor(readonly seconds: number, readonly busy: string) {
+    super(
+      'STOP_TIMEOUT',
+      `the job did not stop within ${seconds} s of the stop signal (${busy}); stopped without a final checkpoint, ` +
+        `nothing committed is lost`,
+    );
+  }
+}

@@ -82,6 +82,12 @@ export interface GroupConsumer {
   subscribe(topics: readonly string[], listener: RebalanceListener): Promise<void>;
   /** Up to `maxRecords` records from the assigned, unpaused partitions; waits up to `timeoutMs` for the first. */
   poll(maxRecords: number, timeoutMs: number): Promise<LogRecord[]>;
+  /**
+   * The data plane's poll: like {@link poll}, but the records come as one batch set per
+   * partition (shared/protocol/record-batch.ts), never as record objects: stored batches
+   * whole, the last one bounded by the set's end offset, so at most `maxRecords` in all.
+   */
+  pollBatches(maxRecords: number, timeoutMs: number): Promise<PartitionBatchSet[]>;
   /** Currently assigned partitions. */
   assignment(): readonly TopicPartition[];
   pause(partitions: readonly TopicPartition[]): void;
@@ -97,7 +103,7 @@ export interface GroupConsumer {
 
 /** What {@link PartitionReader.readEncoded} returns. */
 export interface EncodedRecords {
-  /** The records in the thread protocol's record batch encoding (shared/protocol/record-batch-codec.ts). */
+  /** The records as one batch set (shared/protocol/record-batch.ts), ready for a transfer list. */
   readonly buffer: ArrayBuffer;
   readonly count: number;
   /** Offset of the last record (meaningless when `count` is 0). */
@@ -116,11 +122,10 @@ export interface PartitionReader {
   /** Records of one partition starting at `fromOffset`, at most `maxRecords`, in offset order. */
   read(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]>;
   /**
-   * Optional fast path for recovery: the same records as `read`, already encoded for the
-   * worker threads, without building a record object each (the coordinator is the
-   * bottleneck of recovery and this is most of its work).
+   * The same records as `read` as one batch set for the worker threads, without building
+   * a record object each (recovery's path: the coordinator only moves bytes).
    */
-  readEncoded?(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords>;
+  readEncoded(partition: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords>;
   close(): Promise<void>;
 }
 
@@ -137,7 +142,34 @@ export interface LogProducer {
     group: string,
     offsets: readonly PartitionOffset[],
   ): Promise<AppendResult[]>;
+  /**
+   * Append encoded record batches (each to the topic-partition it names) and wait until
+   * every record is durable. The log assigns each batch its base offset; results are in
+   * input order. This is how the runtime appends: it never decodes a worker's batches.
+   */
+  appendBatches(batches: readonly AppendBatch[]): Promise<AppendBatchResult[]>;
+  /** Exactly-once: {@link appendBatches} and commit `offsets` for `group` as one atomic unit. */
+  appendBatchesAndCommit(
+    batches: readonly AppendBatch[],
+    group: string,
+    offsets: readonly PartitionOffset[],
+  ): Promise<AppendBatchResult[]>;
   close(): Promise<void>;
+}
+
+/** Records of one partition as a batch set (shared/protocol/record-batch.ts). */
+export interface PartitionBatchSet extends TopicPartition, EncodedRecords {}
+
+/** An encoded record batch to append to one topic-partition. */
+export interface AppendBatch extends TopicPartition {
+  /** A record batch (shared/protocol/record-batch.ts); its offset deltas count from the base the log assigns. */
+  readonly batch: Uint8Array;
+}
+
+/** Where an appended batch landed: its first and last offsets. */
+export interface AppendBatchResult extends TopicPartition {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
 }
 
 /** A log backend: topics with partitions, producers, consumers, readers. */

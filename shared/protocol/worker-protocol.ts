@@ -1,7 +1,9 @@
 /**
  * The coordinator ↔ worker protocol. Two MessagePorts per worker:
  * - control: typed calls through comlink (`WorkerControl`), tens of thousands per second at most;
- * - data: record batches as transferable ArrayBuffers (`DataMessage`), never one message per record.
+ * - data: record batch sets in, encoded output batches out, as transferable ArrayBuffers
+ *   (`DataMessage`), never one message per record. The coordinator never decodes a record:
+ *   see docs/data-plane.md.
  */
 
 import type { MessagePort } from 'node:worker_threads';
@@ -27,6 +29,13 @@ export interface WorkerInit {
   readonly changelogTopics: Readonly<Record<string, string>>;
   readonly changelogEnabled: boolean;
   readonly outputTopics: readonly string[];
+  /** Partition count of every topic a worker writes to (outputs, dead letters): workers choose partitions. */
+  readonly topicPartitions: Readonly<Record<string, number>>;
+  /**
+   * At-least-once: hand each processed batch's outputs to the coordinator right away.
+   * Exactly-once: hold them until `prepare` (they become visible at the commit).
+   */
+  readonly streamOutputs: boolean;
   readonly errorPolicy: 'stop' | 'skip' | 'dead-letter';
   readonly deadLetterTopic?: string;
   readonly openMaxRetries: number;
@@ -42,19 +51,39 @@ export interface StorePartitionInfo {
   readonly changelogOffset: number | undefined;
 }
 
-/** What a worker hands over at `prepare`: everything to append, plus what was processed. */
+/**
+ * One encoded record batch (shared/protocol/record-batch.ts) for one topic-partition; the
+ * buffer holds exactly the batch, so it can be appended as it is and transferred.
+ */
+export interface EncodedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly count: number;
+  readonly buffer: ArrayBuffer;
+}
+
+/** A changelog batch of one store partition. */
+export interface ChangelogBatch extends EncodedBatch {
+  readonly store: string;
+}
+
+/** What a worker hands over at `prepare` for one partition: its changelog and what was processed. */
 export interface PreparedPartition {
   readonly partition: number;
   /** Source topic → last processed offset in this checkpoint. */
   readonly processed: Readonly<Record<string, number>>;
-  /** Changelog records and outputs, encoded with `encodeRecordBatch`; see `UNASSIGNED_PARTITION`. */
-  readonly records: ArrayBuffer;
+  /** One batch per store with changes. */
+  readonly changelog: readonly ChangelogBatch[];
   readonly changelogRecords: number;
-  readonly outputRecords: number;
 }
 
-/** Partition value in an encoded batch meaning "let the partitioner choose". */
-export const UNASSIGNED_PARTITION = 0xffffffff;
+/** Everything a worker hands over at `prepare`. */
+export interface PreparedWork {
+  readonly partitions: readonly PreparedPartition[];
+  /** Outputs held for the commit (exactly-once); empty when outputs stream. */
+  readonly outputs: readonly EncodedBatch[];
+  readonly outputRecords: number;
+}
 
 /** Changelog offset delivered for one (partition, store), for `flush`. */
 export interface DeliveredChangelogOffset {
@@ -67,11 +96,9 @@ export interface WorkerStats {
   readonly workerId: number;
   readonly recordsProcessed: number;
   readonly recordsRecovered: number;
-  /**
-   * Milliseconds the worker's event loop was busy (event-loop utilization). Node 20 has
-   * no per-thread CPU clock, and a worker thread only works when its loop is busy, so
-   * this is the thread's CPU time for all practical purposes.
-   */
+  /** Records emitted to output and dead-letter topics. */
+  readonly recordsEmitted: number;
+  /** CPU time of the worker thread, in milliseconds (shared/thread-cpu.ts). */
   readonly busyMillis: number;
 }
 
@@ -94,7 +121,7 @@ export interface WorkerControl {
    * in flight and the previous checkpoint is flushed. Records sent afterwards are
    * processed in new transactions continuing the prepared ones.
    */
-  prepare(): Promise<PreparedPartition[]>;
+  prepare(): Promise<PreparedWork>;
   /** Write the prepared transactions with their delivered changelog offsets (may run while new records are processed). */
   flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void>;
   /** Drop the current checkpoint's transactions (after a failed checkpoint). */
@@ -106,8 +133,25 @@ export interface WorkerControl {
 
 /** Messages on the data port. */
 export type DataMessage =
-  | { readonly type: 'records'; readonly partition: number; readonly count: number; readonly buffer: ArrayBuffer }
-  | { readonly type: 'processed'; readonly partition: number; readonly count: number }
+  | {
+      readonly type: 'records';
+      readonly topic: string;
+      readonly partition: number;
+      readonly count: number;
+      /** A batch set (shared/protocol/record-batch.ts). */
+      readonly buffer: ArrayBuffer;
+    }
+  | {
+      readonly type: 'processed';
+      readonly partition: number;
+      /** Records of the batch set (as posted), and its bytes: in-flight accounting. */
+      readonly count: number;
+      readonly bytes: number;
+      /** Outputs to append now (at-least-once), per destination topic-partition. */
+      readonly outputs: readonly EncodedBatch[];
+      /** Bytes this worker holds for the next checkpoint (held outputs, changed state). */
+      readonly pendingBytes: number;
+    }
   | {
       readonly type: 'failed';
       readonly partition: number;

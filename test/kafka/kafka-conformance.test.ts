@@ -18,6 +18,8 @@ const skip = {
     'librdkafka (through @confluentinc/kafka-javascript) reads an empty key or value back as null and cannot send a null header value (it is sent empty); the rest of this case is covered by kafka-log-backend.test.ts',
   'append-and-commit':
     'the mock cluster ignores offsets sent in a transaction (TxnOffsetCommit), so the committed offsets cannot be read back; the transactional call sequence is covered by kafka-log-backend.test.ts and exactly-once by the local backend',
+  'append-batches-and-commit':
+    'the mock cluster ignores offsets sent in a transaction (TxnOffsetCommit); appendBatchesAndCommit sends the batches through the same transactional path as appendAndCommit',
   'durable-after-reopen':
     'it commits offsets through appendAndCommit, and the mock cluster ignores offsets sent in a transaction',
 } as const;

@@ -15,13 +15,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Test } from 'tap';
-import type { AppendRecord, LogBackend, LogRecord, RebalanceListener, TopicPartition } from '../../shared/log/log-backend.js';
+import type {
+  AppendRecord,
+  GroupConsumer,
+  LogBackend,
+  LogRecord,
+  PartitionBatchSet,
+  RebalanceListener,
+  TopicPartition,
+} from '../../shared/log/log-backend.js';
 import { tpKey } from '../../shared/log/log-backend.js';
 import {
   PartitionOutOfRangeError,
   TopicNotFoundError,
   TopicPartitionCountMismatchError,
 } from '../../shared/errors/log-errors.js';
+import { decodeBatchSet, RecordBatchBuilder } from '../../shared/protocol/record-batch.js';
 
 /** The cases of the suite, by the id `options.skip` uses. */
 export const LOG_CONFORMANCE_CASES = [
@@ -42,6 +51,10 @@ export const LOG_CONFORMANCE_CASES = [
   'append-and-commit-atomic',
   'errors',
   'durable-after-reopen',
+  'append-batches',
+  'append-batches-and-commit',
+  'poll-batches',
+  'read-inside-batch',
 ] as const;
 
 export type LogConformanceCase = (typeof LOG_CONFORMANCE_CASES)[number];
@@ -619,7 +632,238 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
     t.equal((await log.committedOffsets(group, [{ topic, partition: 3 }])).get(tpKey({ topic, partition: 3 })), 2, 'offsets survive');
     await reader.close();
   },
+
+  async 'append-batches'({ t, open, unique }) {
+    const log = await open();
+    const topic = unique('append-batches');
+    await log.createTopic(topic, 2);
+    const producer = await log.producer();
+    const first = batchOf('a', 5, 1_700_000_000_000);
+    const second = batchOf('b', 3, 1_700_000_000_100);
+    const third = batchOf('c', 4, 1_700_000_000_200);
+    const results = await producer.appendBatches([
+      { topic, partition: 0, batch: first },
+      { topic, partition: 1, batch: second },
+      { topic, partition: 0, batch: third },
+    ]);
+    t.same(
+      results.map((r) => [r.topic, r.partition]),
+      [
+        [topic, 0],
+        [topic, 1],
+        [topic, 0],
+      ],
+      'results are in input order',
+    );
+    t.same(
+      results.map((r) => r.lastOffset - r.baseOffset + 1),
+      [5, 3, 4],
+      'each batch takes one offset per record',
+    );
+    t.ok(results[2]!.baseOffset > results[0]!.lastOffset, 'a later batch of a partition comes after');
+    const reader = await log.reader();
+    const p0 = await reader.read({ topic, partition: 0 }, 0, 100);
+    t.same(
+      p0.map((r) => text(r.value)),
+      [...['a0', 'a1', 'a2', 'a3', 'a4'], ...['c0', 'c1', 'c2', 'c3']],
+      'partition 0 reads both batches in order',
+    );
+    t.same(
+      p0.map((r) => r.offset),
+      [...range(results[0]!.baseOffset, 5), ...range(results[2]!.baseOffset, 4)],
+      'at the offsets the results name',
+    );
+    t.same(p0.map(view).slice(0, 2), [0, 1].map((i) => expected(batchRecord('a', i, 1_700_000_000_000))), 'keys, values, headers and timestamps intact');
+    const p1 = await reader.read({ topic, partition: 1 }, 0, 100);
+    t.same(p1.map((r) => text(r.value)), ['b0', 'b1', 'b2']);
+    t.same(p1.map((r) => r.offset), range(results[1]!.baseOffset, 3));
+    t.equal((await log.watermarks({ topic, partition: 0 })).high, results[2]!.lastOffset + 1, 'the high watermark follows');
+    await reader.close();
+    await producer.close();
+  },
+
+  async 'append-batches-and-commit'({ t, open, unique }) {
+    const log = await open();
+    const input = unique('input');
+    const output = unique('output');
+    const group = unique('group');
+    await log.createTopic(input, 2);
+    await log.createTopic(output, 2);
+    const producer = await log.producer();
+    const inputTps = [
+      { topic: input, partition: 0 },
+      { topic: input, partition: 1 },
+    ];
+    const results = await producer.appendBatchesAndCommit(
+      [
+        { topic: output, partition: 1, batch: batchOf('x', 2, 1_700_000_000_000) },
+        { topic: output, partition: 0, batch: batchOf('y', 3, 1_700_000_000_000) },
+      ],
+      group,
+      [
+        { ...inputTps[0]!, offset: 5 },
+        { ...inputTps[1]!, offset: 3 },
+      ],
+    );
+    t.same(results.map((r) => [r.partition, r.lastOffset - r.baseOffset + 1]), [
+      [1, 2],
+      [0, 3],
+    ]);
+    const committed = await log.committedOffsets(group, inputTps);
+    t.equal(committed.get(tpKey(inputTps[0]!)), 5, 'offsets committed');
+    t.equal(committed.get(tpKey(inputTps[1]!)), 3);
+    const reader = await log.reader();
+    t.same((await reader.read({ topic: output, partition: 0 }, 0, 10)).map((r) => text(r.value)), ['y0', 'y1', 'y2'], 'records visible');
+    const highBefore = (await log.watermarks({ topic: output, partition: 0 })).high;
+    await t.rejects(
+      producer.appendBatchesAndCommit(
+        [
+          { topic: output, partition: 0, batch: batchOf('z', 2, 1_700_000_000_000) },
+          { topic: output, partition: 7, batch: batchOf('w', 2, 1_700_000_000_000) },
+        ],
+        group,
+        [{ ...inputTps[0]!, offset: 9 }],
+      ),
+      PartitionOutOfRangeError,
+      'a bad batch fails the whole unit',
+    );
+    t.equal((await log.watermarks({ topic: output, partition: 0 })).high, highBefore, 'no record became visible');
+    t.equal((await log.committedOffsets(group, inputTps)).get(tpKey(inputTps[0]!)), 5, 'no offset was committed');
+    await reader.close();
+    await producer.close();
+  },
+
+  async 'poll-batches'({ t, open, unique, pollPatienceMs }) {
+    const log = await open();
+    const topic = unique('poll-batches');
+    await log.createTopic(topic, 3);
+    const producer = await log.producer();
+    for (let round = 0; round < 3; round++) {
+      await producer.append(
+        Array.from({ length: 100 }, (_, i) => ({
+          topic,
+          partition: i % 3,
+          key: bytes(`k${round}-${i}`),
+          value: bytes(`v${round}-${i}`),
+          headers: i % 10 === 0 ? [{ key: 'h', value: bytes(`${i}`) }] : [],
+          timestamp: 1_700_000_000_000 + round * 100 + i,
+        })),
+      );
+    }
+    const byRecords = await log.consumer(unique('group'));
+    await byRecords.subscribe([topic], quietListener());
+    const polled = await pollUntil(byRecords, 300, pollPatienceMs, 70);
+    const byBatches = await log.consumer(unique('group'));
+    await byBatches.subscribe([topic], quietListener());
+    const sets = await pollBatchesUntil(byBatches, 300, pollPatienceMs, 70);
+    const decoded = sets.flatMap((set) => decodeBatchSet(set.buffer, set.topic, set.partition));
+    t.ok(sets.every((set) => set.topic === topic && set.count > 0), 'one set per partition with data, none empty');
+    t.ok(
+      sets.every((set) => {
+        const records = decodeBatchSet(set.buffer, set.topic, set.partition);
+        return records.length === set.count && records[records.length - 1]!.offset === set.lastOffset;
+      }),
+      'each set holds `count` records up to `lastOffset`',
+    );
+    t.equal(decoded.length, 300, 'every record once');
+    for (let partition = 0; partition < 3; partition++) {
+      t.same(
+        decoded.filter((r) => r.partition === partition).map(view),
+        polled.filter((r) => r.partition === partition).map(view),
+        `partition ${partition}: the sets decode to the records poll gives`,
+      );
+      t.same(
+        decoded.filter((r) => r.partition === partition).map((r) => r.offset),
+        polled.filter((r) => r.partition === partition).map((r) => r.offset),
+        `partition ${partition}: at the same offsets`,
+      );
+    }
+    t.same(await byBatches.pollBatches(100, 200), [], 'nothing more: an empty poll after the timeout');
+    await byRecords.close();
+    await byBatches.close();
+    await producer.close();
+  },
+
+  async 'read-inside-batch'({ t, open, unique, pollPatienceMs }) {
+    const log = await open();
+    const topic = unique('inside');
+    await log.createTopic(topic, 1);
+    const producer = await log.producer();
+    const [result] = await producer.appendBatches([{ topic, partition: 0, batch: batchOf('r', 10, 1_700_000_000_000) }]);
+    const base = result!.baseOffset;
+    const tp = { topic, partition: 0 };
+    const reader = await log.reader();
+    const read = await reader.read(tp, base + 3, 4);
+    t.same(read.map((r) => text(r.value)), ['r3', 'r4', 'r5', 'r6'], 'read from inside a batch starts at that offset and keeps to maxRecords');
+    t.same(read.map((r) => r.offset), range(base + 3, 4));
+    const encoded = await reader.readEncoded(tp, base + 3, 4);
+    const fromSet = decodeBatchSet(encoded.buffer, topic, 0);
+    t.ok(encoded.count >= 4 && encoded.count === fromSet.length, 'readEncoded counts the records from that offset');
+    t.same(fromSet.slice(0, 4).map(view), read.map(view), 'readEncoded decodes to the same records');
+    t.equal(fromSet[0]?.offset, base + 3, 'skipping the records before the offset');
+    const consumer = await log.consumer(unique('group'));
+    await consumer.subscribe([topic], quietListener());
+    // Seek needs the assignment, which a backend may complete asynchronously: poll first.
+    t.equal((await pollUntil(consumer, 10, pollPatienceMs, 100)).length, 10);
+    consumer.seek(tp, base + 5);
+    const polled = await pollUntil(consumer, 2, pollPatienceMs, 2);
+    t.same(polled.map((r) => text(r.value)), ['r5', 'r6'], 'poll after a seek inside a batch');
+    consumer.seek(tp, base + 8);
+    const sets = await pollBatchesUntil(consumer, 2, pollPatienceMs, 100);
+    t.same(
+      sets.flatMap((set) => decodeBatchSet(set.buffer, set.topic, set.partition)).map((r) => text(r.value)),
+      ['r8', 'r9'],
+      'pollBatches after a seek inside a batch',
+    );
+    await consumer.close();
+    await reader.close();
+    await producer.close();
+  },
 };
+
+/** A record batch of `count` records `${prefix}${i}`, built as a worker builds one. */
+function batchOf(prefix: string, count: number, timestamp: number): Uint8Array {
+  const builder = new RecordBatchBuilder();
+  for (let i = 0; i < count; i++) {
+    const record = batchRecord(prefix, i, timestamp);
+    builder.add(record.timestamp, record.key, record.value, record.headers);
+  }
+  return builder.finish();
+}
+
+/** Record `i` of {@link batchOf}'s batch. */
+function batchRecord(prefix: string, i: number, timestamp: number): AppendRecord & { readonly timestamp: number } {
+  return {
+    topic: '',
+    key: bytes(`${prefix}-key-${i}`),
+    value: bytes(`${prefix}${i}`),
+    headers: i === 0 ? [{ key: 'first', value: bytes('yes') }] : [],
+    timestamp: timestamp + i,
+  };
+}
+
+function range(from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}
+
+/** Polls batch sets until they hold `count` records or `patienceMs` passed. */
+async function pollBatchesUntil(
+  consumer: GroupConsumer,
+  count: number,
+  patienceMs: number,
+  maxPerPoll: number,
+): Promise<PartitionBatchSet[]> {
+  const sets: PartitionBatchSet[] = [];
+  let records = 0;
+  const deadline = Date.now() + patienceMs;
+  while (records < count && Date.now() < deadline) {
+    for (const set of await consumer.pollBatches(Math.min(maxPerPoll, count - records), 500)) {
+      sets.push(set);
+      records += set.count;
+    }
+  }
+  return sets;
+}
 
 /** Polls until `count` records arrived or `patienceMs` passed. */
 async function pollUntil(

@@ -1,5 +1,6 @@
 /**
- * kill -9 during appends: a child process appends in a loop and prints each
+ * kill -9 during appends: a child process appends in a loop (record objects and
+ * encoded record batches, with and without group offsets) and prints each
  * acknowledged record; the parent SIGKILLs it at a random moment, reopens the log
  * and checks that every acknowledged record is there, intact, at its offset, and
  * that the log below its high watermarks is whole. Repeated on the same directory,

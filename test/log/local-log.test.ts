@@ -10,8 +10,9 @@ import {
   LogLockedError,
   PartitionNotAssignedError,
 } from '../../shared/errors/log-errors.js';
+import type { LogRecord } from '../../shared/log/log-backend.js';
 import { runLogConformance } from './conformance.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../../shared/protocol/record-batch-codec.js';
+import { batchesOf, decodeBatchSet } from '../../shared/protocol/record-batch.js';
 
 runLogConformance(t, 'local', (dir) => LocalLogBackend.open(dir));
 runLogConformance(t, 'local (sync)', (dir) => LocalLogBackend.open(dir, { sync: true }));
@@ -23,6 +24,21 @@ async function tempDir(t: Test): Promise<string> {
 }
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+
+const hex = (bytes: Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes).toString('hex'));
+
+/** A record's content in comparable form (Buffer and Uint8Array views compare alike). */
+function plain(r: LogRecord): unknown {
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: hex(r.key),
+    value: hex(r.value),
+    headers: r.headers.map((h) => [h.key, hex(h.value)]),
+  };
+}
 
 t.test('a second open of a locked directory fails with LogLockedError naming the path', async (t) => {
   const dir = await tempDir(t);
@@ -161,40 +177,61 @@ t.test('a group has one member at a time', async (t) => {
   await otherGroup.close();
 });
 
-t.test('readEncoded gives exactly the records of read, in the worker batch encoding', async (t) => {
+t.test('readEncoded gives the records of read as one batch set of whole stored batches', async (t) => {
   const log = await LocalLogBackend.open(t.testdir());
   t.teardown(() => log.close());
-  await log.createTopic('changelog__a--t--s', 2, { compact: true });
+  const topic = 'changelog__a--t--s';
+  await log.createTopic(topic, 2, { compact: true });
   const producer = await log.producer();
   const text = new TextEncoder();
-  await producer.append(
-    Array.from({ length: 50 }, (_, i) => ({
-      topic: 'changelog__a--t--s',
-      partition: 1,
-      key: i % 7 === 0 ? null : text.encode(`"k${i}"|"count"`),
-      value: i % 5 === 0 ? null : i % 11 === 0 ? new Uint8Array(0) : text.encode(String(i)),
-      headers:
-        i % 3 === 0
-          ? []
-          : [
-              { key: '__column_family__', value: text.encode('default') },
-              { key: '__processed_tp_offsets__', value: i % 4 === 0 ? null : text.encode(`{"t":${i}}`) },
-            ],
-      timestamp: 1_700_000_000_000 + i,
-    })),
-  );
-  const reader = await log.reader();
-  for (const [from, max] of [[0, 50], [10, 7], [49, 10], [50, 10]] as const) {
-    const records = await reader.read({ topic: 'changelog__a--t--s', partition: 1 }, from, max);
-    const encoded = await reader.readEncoded!({ topic: 'changelog__a--t--s', partition: 1 }, from, max);
-    t.equal(encoded.count, records.length, `count from ${from}`);
-    if (records.length > 0) t.equal(encoded.lastOffset, records[records.length - 1]!.offset);
-    t.same(
-      Buffer.from(encoded.buffer),
-      Buffer.from(encodeRecordBatch(records)),
-      `byte-identical to encoding the read records (from ${from}, max ${max})`,
+  // Three appends: three stored batches of 50, 30 and 20 records.
+  for (const [start, count] of [[0, 50], [50, 30], [80, 20]] as const) {
+    await producer.append(
+      Array.from({ length: count }, (_, n) => {
+        const i = start + n;
+        return {
+          topic,
+          partition: 1,
+          key: i % 7 === 0 ? null : text.encode(`"k${i}"|"count"`),
+          value: i % 5 === 0 ? null : i % 11 === 0 ? new Uint8Array(0) : text.encode(String(i)),
+          headers:
+            i % 3 === 0
+              ? []
+              : [
+                  { key: '__column_family__', value: text.encode('default') },
+                  { key: '__processed_tp_offsets__', value: i % 4 === 0 ? null : text.encode(`{"t":${i}}`) },
+                ],
+          timestamp: 1_700_000_000_000 + i,
+        };
+      }),
     );
-    t.same(decodeRecordBatch(encoded.buffer).map((r) => r.offset), records.map((r) => r.offset));
+  }
+  const reader = await log.reader();
+  const tp = { topic, partition: 1 };
+  const all = await reader.read(tp, 0, 1_000);
+  t.equal(all.length, 100);
+  for (const [from, max, batches, count] of [
+    [0, 100, 3, 100],
+    [0, 50, 1, 50],
+    [0, 51, 2, 51],
+    [10, 7, 1, 7],
+    [49, 10, 2, 10],
+    [60, 1_000, 2, 40],
+    [99, 10, 1, 1],
+    [100, 10, 0, 0],
+  ] as const) {
+    const records = await reader.read(tp, from, max);
+    const encoded = await reader.readEncoded(tp, from, max);
+    const set = batchesOf(encoded.buffer);
+    t.equal(set.fromOffset, from, `the set starts at ${from}`);
+    t.equal(set.batches.length, batches, `from ${from} max ${max}: ${batches} whole stored batch(es)`);
+    t.equal(encoded.count, count, `from ${from} max ${max}: count counts the records from ${from}`);
+    const decoded = decodeBatchSet(encoded.buffer, topic, 1);
+    t.equal(decoded.length, count);
+    t.same(decoded.slice(0, max).map(plain), records.map(plain), `from ${from} max ${max}: decodes to the records of read`);
+    t.same(decoded.map(plain), all.slice(from, from + count).map(plain), 'and the rest are the next records');
+    if (count > 0) t.equal(encoded.lastOffset, decoded[decoded.length - 1]!.offset, 'lastOffset is the last record');
+    t.equal(encoded.nextOffset, from + count, 'nextOffset is after the last record: exactly max records, the last batch shipped whole but bounded');
   }
   await reader.close();
   await producer.close();

@@ -12,13 +12,18 @@ import { countPipelineSource } from '../../examples/count/count-pipeline-source.
 
 export const COUNT_PIPELINE = countPipelineSource();
 
-/** Counts per key; the record whose value has n === 2 throws (error-policy tests). */
+/**
+ * Counts per key and emits the count; the record whose value has n === 2 throws after
+ * writing state and emitting (error-policy tests: a failed record must leave neither).
+ */
 export const FAILING_PIPELINE = `
 export default {
   stores: { counts: { preload: ['count'] } },
   process(record, context) {
     const state = context.state('counts');
-    state.set('count', state.get('count', 0) + 1);
+    const count = state.get('count', 0) + 1;
+    state.set('count', count);
+    context.emit('counts', { key: record.key, value: count });
     if (record.value.n === 2) throw new Error('boom on the third record');
   },
 };

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import type { EncodedRecords, LogBackend, LogRecord, PartitionReader, TopicPartition } from '../../shared/log/log-backend.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../../shared/protocol/record-batch-codec.js';
+import { decodeBatchSet, encodeBatchSet } from '../../shared/protocol/record-batch.js';
 import type { WorkerControl } from '../../shared/protocol/worker-protocol.js';
 import { RecoveryRunner } from '../../runtime/recovery-runner.js';
 
@@ -29,12 +29,12 @@ function scriptedReader(records: number, markers: number, emptyReadsFirst: numbe
       reads.push(from);
       if (empties > 0) {
         empties--;
-        return { buffer: encodeRecordBatch([]), count: 0, lastOffset: -1, nextOffset: from };
+        return { buffer: encodeBatchSet([]), count: 0, lastOffset: -1, nextOffset: from };
       }
       const batch = Array.from({ length: Math.max(0, Math.min(max, records - from)) }, (_, i) => record(from + i));
       const reachedEnd = from + batch.length >= records;
       return {
-        buffer: encodeRecordBatch(batch),
+        buffer: encodeBatchSet(batch),
         count: batch.length,
         lastOffset: batch[batch.length - 1]?.offset ?? -1,
         nextOffset: reachedEnd ? records + markers : from + batch.length,
@@ -50,7 +50,7 @@ function harness(high: number) {
   const backend = { watermarks: async () => ({ low: 0, high }) } as unknown as LogBackend;
   const worker = {
     recover: async (_partition: number, _store: string, chunk: ArrayBuffer) => {
-      for (const r of decodeRecordBatch(chunk)) applied.push(r.offset);
+      for (const r of decodeBatchSet(chunk, TOPIC, 0)) applied.push(r.offset);
     },
   } as unknown as WorkerControl;
   const recover = (reader: PartitionReader) =>

@@ -125,6 +125,8 @@ export class PartitionTransaction {
   #predecessorFlushed: Promise<void> | undefined;
   /** Expiry (epoch ms) of each default-family key written with a TTL here, by key id. */
   readonly #expiries = new Map<string, number>();
+  /** Expiries before each change since the savepoint, oldest first. */
+  #expiryJournal: Array<[keyId: string, expiresAt: number | undefined]> | undefined;
   /** The TTL clock: the highest record timestamp seen by this partition. */
   #clockMs: number;
   /** The clock when this transaction began: a TTL-mode checkpoint persists it only when it moved. */
@@ -408,10 +410,37 @@ export class PartitionTransaction {
     });
   }
 
+  // ---- savepoints -----------------------------------------------------------
+
+  /** Start journaling writes so {@link rollbackToSavepoint} can undo them (one record's writes). */
+  setSavepoint(): void {
+    this.cache.setSavepoint();
+    this.#expiryJournal = [];
+  }
+
+  /** Keep the writes since the savepoint. */
+  releaseSavepoint(): void {
+    this.cache.releaseSavepoint();
+    this.#expiryJournal = undefined;
+  }
+
+  /** Undo the writes since the savepoint (keyed writes and their expiries). */
+  rollbackToSavepoint(): void {
+    this.cache.rollbackToSavepoint();
+    const journal = this.#expiryJournal ?? [];
+    this.#expiryJournal = undefined;
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const [keyId, expiresAt] = journal[i]!;
+      if (expiresAt === undefined) this.#expiries.delete(keyId);
+      else this.#expiries.set(keyId, expiresAt);
+    }
+  }
+
   /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
   #write(cf: string, prefixId: string | undefined, bytes: Uint8Array, expiresAtMs: number | undefined): void {
     const keyId = this.#memoKeyId;
     this.cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
+    if (this.#expiryJournal !== undefined && cf === DEFAULT_CF) this.#expiryJournal.push([keyId, this.#expiries.get(keyId)]);
     if (expiresAtMs !== undefined) this.#expiries.set(keyId, expiresAtMs);
     else if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(keyId);
   }
@@ -421,6 +450,7 @@ export class PartitionTransaction {
     this.#mutate('delete', () => {
       this.#resolve(key, prefix);
       this.cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
+      if (this.#expiryJournal !== undefined && cf === DEFAULT_CF) this.#expiryJournal.push([this.#memoKeyId, this.#expiries.get(this.#memoKeyId)]);
       if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(this.#memoKeyId);
     });
   }

@@ -30,10 +30,65 @@ interface ColumnFamilyCache {
   readonly deletes: Map<string, Uint8Array>;
 }
 
+/** What a key looked like in the cache before a change made after a savepoint. */
+interface UndoEntry {
+  readonly cf: string;
+  readonly prefixId: string;
+  readonly keyId: string;
+  readonly update: CachedUpdate | undefined;
+  readonly deleted: Uint8Array | undefined;
+}
+
 /** See the module comment. */
 export class TransactionCache {
   readonly #families = new Map<string, ColumnFamilyCache>();
   #empty = true;
+  /** Changes since the savepoint, oldest first; `undefined` when no savepoint is set. */
+  #journal: UndoEntry[] | undefined;
+
+  /**
+   * Remember the cache as it is, so {@link rollbackToSavepoint} can undo what follows
+   * (a record that fails under the skip or dead-letter policy leaves no state behind).
+   */
+  setSavepoint(): void {
+    this.#journal = [];
+  }
+
+  /** Keep the changes since the savepoint and stop journaling. */
+  releaseSavepoint(): void {
+    this.#journal = undefined;
+  }
+
+  /** Undo every change since the savepoint and stop journaling. */
+  rollbackToSavepoint(): void {
+    const journal = this.#journal;
+    this.#journal = undefined;
+    if (journal === undefined) return;
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const { cf, prefixId, keyId, update, deleted } = journal[i]!;
+      const family = this.#family(cf);
+      let bucket = family.updates.get(prefixId);
+      if (update !== undefined) {
+        if (bucket === undefined) family.updates.set(prefixId, (bucket = new Map()));
+        bucket.set(keyId, update);
+      } else {
+        bucket?.delete(keyId);
+      }
+      if (deleted !== undefined) family.deletes.set(keyId, deleted);
+      else family.deletes.delete(keyId);
+    }
+  }
+
+  #remember(cf: string, prefixId: string, keyId: string): void {
+    const family = this.#families.get(cf);
+    this.#journal!.push({
+      cf,
+      prefixId,
+      keyId,
+      update: family?.updates.get(prefixId)?.get(keyId),
+      deleted: family?.deletes.get(keyId),
+    });
+  }
 
   #family(cf: string): ColumnFamilyCache {
     let family = this.#families.get(cf);
@@ -46,6 +101,7 @@ export class TransactionCache {
 
   /** Records `key = value` in `cf` under the prefix bucket `prefixId`. */
   set(cf: string, prefixId: string, keyId: string, key: Uint8Array, value: Uint8Array): void {
+    if (this.#journal !== undefined) this.#remember(cf, prefixId, keyId);
     const family = this.#family(cf);
     let bucket = family.updates.get(prefixId);
     if (bucket === undefined) {
@@ -59,6 +115,7 @@ export class TransactionCache {
 
   /** Records the deletion of `key` in `cf`. */
   delete(cf: string, prefixId: string, keyId: string, key: Uint8Array): void {
+    if (this.#journal !== undefined) this.#remember(cf, prefixId, keyId);
     const family = this.#family(cf);
     family.updates.get(prefixId)?.delete(keyId);
     family.deletes.set(keyId, key);

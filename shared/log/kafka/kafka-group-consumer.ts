@@ -15,6 +15,7 @@ import {
   tpKey,
   type GroupConsumer,
   type LogRecord,
+  type PartitionBatchSet,
   type PartitionOffset,
   type RebalanceListener,
   type TopicPartition,
@@ -23,6 +24,7 @@ import { groupConsumerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
 import { callback, connect, disconnect, ErrorCode, RdKafka, type KafkaConsumer, type LibrdKafkaError, type Message } from './rdkafka.js';
 import { toLogRecord } from './record-conversion.js';
+import { toEncodedRecords } from '../../protocol/record-batch.js';
 import type { TopicMetadata } from './topic-metadata.js';
 
 /** Registry of live members, so a transaction can send offsets with the member's group metadata. */
@@ -104,6 +106,24 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const run = this.polling.then(() => this.pollOnce(maxRecords, timeoutMs));
     this.polling = run.catch(() => undefined);
     return run;
+  }
+
+  async pollBatches(maxRecords: number, timeoutMs: number): Promise<PartitionBatchSet[]> {
+    // librdkafka hands out message objects: each is encoded once, into its partition's set.
+    const records = await this.poll(maxRecords, timeoutMs);
+    const byPartition = new Map<string, LogRecord[]>();
+    for (const record of records) {
+      const key = tpKey(record);
+      let list = byPartition.get(key);
+      if (list === undefined) byPartition.set(key, (list = []));
+      list.push(record);
+    }
+    const sets: PartitionBatchSet[] = [];
+    for (const list of byPartition.values()) {
+      const { topic, partition, offset } = list[0]!;
+      sets.push({ topic, partition, ...toEncodedRecords(list, offset) });
+    }
+    return sets;
   }
 
   private async pollOnce(maxRecords: number, timeoutMs: number): Promise<LogRecord[]> {

@@ -12,7 +12,7 @@ import type { EventEmitter } from 'node:events';
 import { KafkaTimeoutError } from '../../errors/kafka-errors.js';
 import { LogClosedError } from '../../errors/log-errors.js';
 import { tpKey, type EncodedRecords, type LogRecord, type PartitionReader, type TopicPartition } from '../log-backend.js';
-import { toEncodedRecords } from '../../protocol/record-batch-codec.js';
+import { toEncodedRecords } from '../../protocol/record-batch.js';
 import { readerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
 import { callback, connect, disconnect, RdKafka, type KafkaConsumer, type Message, type WatermarkOffsets } from './rdkafka.js';

@@ -8,7 +8,8 @@ import type { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaTransactionAbortedError } from '../../errors/kafka-errors.js';
 import { LogClosedError, PartitionOutOfRangeError } from '../../errors/log-errors.js';
-import type { AppendRecord, AppendResult, LogProducer, PartitionOffset } from '../log-backend.js';
+import type { AppendBatch, AppendBatchResult, AppendRecord, AppendResult, LogProducer, PartitionOffset } from '../log-backend.js';
+import { appendRecordsOf } from '../../protocol/record-batch.js';
 import { idempotentProducerConfig, transactionalProducerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
 import {
@@ -90,6 +91,20 @@ export class KafkaLogProducer implements LogProducer {
     const run = this.transactionQueue.then(() => this.runTransaction(records, group, offsets));
     this.transactionQueue = run.catch(() => undefined);
     return run;
+  }
+
+  async appendBatches(batches: readonly AppendBatch[]): Promise<AppendBatchResult[]> {
+    const records = recordsOfBatches(batches);
+    return batchResults(batches, await this.append(records.flat()), records);
+  }
+
+  async appendBatchesAndCommit(
+    batches: readonly AppendBatch[],
+    group: string,
+    offsets: readonly PartitionOffset[],
+  ): Promise<AppendBatchResult[]> {
+    const records = recordsOfBatches(batches);
+    return batchResults(batches, await this.appendAndCommit(records.flat(), group, offsets), records);
   }
 
   async close(): Promise<void> {
@@ -236,6 +251,25 @@ export class KafkaLogProducer implements LogProducer {
       }
     }
   }
+}
+
+/** Kafka takes messages, not batches: the records of each batch, to its topic-partition. */
+function recordsOfBatches(batches: readonly AppendBatch[]): AppendRecord[][] {
+  return batches.map((b) => appendRecordsOf(b.topic, b.partition, b.batch));
+}
+
+/** Per batch, the offsets of its first and last record (an empty batch: last = base − 1). */
+function batchResults(batches: readonly AppendBatch[], results: readonly AppendResult[], records: readonly AppendRecord[][]): AppendBatchResult[] {
+  let at = 0;
+  return batches.map((b, i) => {
+    const n = records[i]!.length;
+    const first = results[at];
+    const last = results[at + n - 1];
+    at += n;
+    return n === 0 || first === undefined || last === undefined
+      ? { topic: b.topic, partition: b.partition, baseOffset: 0, lastOffset: -1 }
+      : { topic: b.topic, partition: b.partition, baseOffset: first.offset, lastOffset: last.offset };
+  });
 }
 
 function isDeliveryTag(value: unknown): value is DeliveryTag {

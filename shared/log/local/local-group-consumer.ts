@@ -4,23 +4,30 @@
  * `subscribe` (one `onAssign`), and gives them back at `close` (one `onRevoke`).
  * A second consumer of the same group cannot subscribe until the first is closed
  * (`GroupMemberConflictError`): with one member there is nothing to share.
- * `poll` rotates over the assigned, unpaused partitions starting from each one's
- * position (the committed offset, else 0 = earliest) and, when nothing is there,
- * sleeps until this process appends (no polling of the database).
+ * `pollBatches` and `poll` rotate over the assigned, unpaused partitions starting from
+ * each one's position (the committed offset, else 0 = earliest) and, when nothing is
+ * there, sleep until this process appends (no polling of the database).
+ * `pollBatches` hands out the stored batches as one batch set per partition (whole
+ * batches, the last one bounded by the set's end offset so a set holds exactly what was asked); `poll` decodes them and
+ * returns exactly up to `maxRecords`.
  *
  * Not safe for overlapping `poll` calls; the runtime polls from one loop.
  */
 import type {
   GroupConsumer,
   LogRecord,
+  PartitionBatchSet,
   PartitionOffset,
   RebalanceListener,
   TopicPartition,
 } from '../log-backend.js';
 import { tpKey } from '../log-backend.js';
 import { LogClosedError, PartitionNotAssignedError } from '../../errors/log-errors.js';
-import type { LocalLogStore, TopicState } from './local-log-store.js';
+import { decodeStored, encodeStored, type LocalLogStore, type StoredRead, type TopicState } from './local-log-store.js';
 import { checkNonNegativeInteger, checkTopicName } from './validate-arguments.js';
+
+/** What a poll makes of a partition's read; it also moves the partition's position. */
+type Take<T> = (partition: AssignedPartition, from: number, read: StoredRead, maxRecords: number) => T[];
 
 interface AssignedPartition {
   readonly tp: TopicPartition;
@@ -69,21 +76,20 @@ export class LocalGroupConsumer implements GroupConsumer {
   }
 
   async poll(maxRecords: number, timeoutMs: number): Promise<LogRecord[]> {
-    this.assertOpen();
-    checkNonNegativeInteger('maxRecords', maxRecords);
-    const deadline = Date.now() + Math.max(0, timeoutMs);
-    for (;;) {
-      if (this.closed || this.store.isClosed || maxRecords === 0) return [];
-      if (this.hasAvailable()) {
-        const records = await this.fetch(maxRecords);
-        if (records.length > 0 || Date.now() >= deadline) return records;
-        continue;
-      }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return [];
-      // Registered synchronously after the check above, so no append can slip between.
-      await this.store.appended.wait(remaining);
-    }
+    return this.pollWith(maxRecords, timeoutMs, (partition, from, read, max) => {
+      const records = decodeStored(read, partition.tp.topic, partition.tp.partition, from, max);
+      // Cut inside a batch: go on after the last record handed out, else past the batches read.
+      partition.position = records.length < read.count ? records[records.length - 1]!.offset + 1 : read.nextOffset;
+      return records;
+    });
+  }
+
+  async pollBatches(maxRecords: number, timeoutMs: number): Promise<PartitionBatchSet[]> {
+    return this.pollWith(maxRecords, timeoutMs, (partition, from, read) => {
+      partition.position = read.nextOffset;
+      if (read.count === 0) return [];
+      return [{ ...partition.tp, ...encodeStored(read, from) }];
+    });
   }
 
   assignment(): readonly TopicPartition[] {
@@ -140,25 +146,50 @@ export class LocalGroupConsumer implements GroupConsumer {
     return this.assigned.some((p) => !p.paused && p.position < p.topic.high[p.tp.partition]!);
   }
 
+  /**
+   * The waiting of `poll` and `pollBatches`: fetches with `take` when an assigned,
+   * unpaused partition has something below its high watermark, else sleeps until an
+   * append (or seek, resume, close) or the deadline.
+   */
+  private async pollWith<T>(maxRecords: number, timeoutMs: number, take: Take<T>): Promise<T[]> {
+    this.assertOpen();
+    checkNonNegativeInteger('maxRecords', maxRecords);
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    for (;;) {
+      if (this.closed || this.store.isClosed || maxRecords === 0) return [];
+      if (this.hasAvailable()) {
+        const taken = await this.fetch(maxRecords, take);
+        if (taken.count > 0 || Date.now() >= deadline) return taken.items;
+        continue;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return [];
+      // Registered synchronously after the check above, so no append can slip between.
+      await this.store.appended.wait(remaining);
+    }
+  }
+
   /** Reads from the partitions in turn, starting at `cursor`, until `maxRecords` or all were tried. */
-  private async fetch(maxRecords: number): Promise<LogRecord[]> {
-    const out: LogRecord[] = [];
+  private async fetch<T>(maxRecords: number, take: Take<T>): Promise<{ items: T[]; count: number }> {
+    const items: T[] = [];
+    let total = 0;
     const count = this.assigned.length;
     const start = this.cursor;
-    for (let i = 0; i < count && out.length < maxRecords; i++) {
+    for (let i = 0; i < count && total < maxRecords; i++) {
       const index = (start + i) % count;
       const partition = this.assigned[index]!;
       if (partition.paused || partition.position >= partition.topic.high[partition.tp.partition]!) continue;
       const from = partition.position;
-      const records = await this.store.read(partition.tp, from, maxRecords - out.length);
+      const read = await this.store.readStored(partition.topic, partition.tp.partition, from, maxRecords - total);
       // A seek, pause or new assignment while reading wins: drop what was read.
       if (this.byKey.get(tpKey(partition.tp)) !== partition || partition.paused || partition.position !== from) continue;
-      if (records.length === 0) continue;
-      partition.position = records[records.length - 1]!.offset + 1;
-      for (const record of records) out.push(record);
+      const taken = take(partition, from, read, maxRecords - total);
+      if (read.count === 0) continue;
+      for (const item of taken) items.push(item);
+      total += Math.min(read.count, maxRecords - total);
       this.cursor = (index + 1) % count;
     }
-    return out;
+    return { items, count: total };
   }
 
   private assignedPartition(tp: TopicPartition): AssignedPartition {

@@ -1,25 +1,40 @@
 /**
  * The embedded, durable, single-process log backend (`kind: 'local'`), the default
  * when no Kafka cluster is configured. Everything lives in one LevelDB database
- * (classic-level) in the log directory; see `key-layout.ts` for the layout and
- * `local-log-store.ts` for how writes are ordered and batched.
+ * (classic-level) in the log directory; docs/local-log.md describes the design,
+ * `key-layout.ts` the keys and `local-log-store.ts` how writes are ordered and batched.
+ *
+ * Storage (log format 2): records are stored as record batches
+ * (shared/protocol/record-batch.ts), one LevelDB entry per appended batch per
+ * partition, keyed by the batch's last then base offset, so reading from any offset is
+ * one forward seek. `appendBatches` stores the caller's batch bytes unchanged, and
+ * `readEncoded` / `pollBatches` copy stored batches into a batch set: the data plane
+ * does work per batch, never per record. `append` encodes the records of each partition
+ * into batches of up to 1,000 records (~1 MiB). Offsets stay per record. A log written
+ * by an earlier weir (format 1, one entry per record) is refused with `LogFormatError`.
  *
  * Durability: an append resolves only after its LevelDB batch was written, which
  * puts it in LevelDB's write-ahead log in the OS page cache. That survives the
  * process being killed at any moment (`kill -9` included: the kernel still writes
  * the page cache out), which is what the runtime's recovery relies on and what the
  * kill -9 test checks. Surviving a machine crash or power loss additionally needs
- * an fsync per batch: pass `{ sync: true }`. It is off by default because it costs
- * about half the append throughput even with 1,000-record batches (bench/log.bench.ts
- * on this 2-core machine: ~180 k vs ~85 k records/s) and ~0.3 ms per small append.
- * After a machine crash LevelDB recovers a prefix of the acknowledged writes, and
- * since records, watermarks and group offsets of one write share one batch, the
- * log and its committed offsets stay consistent with each other.
+ * an fsync per batch: pass `{ sync: true }` (it costs append throughput; see
+ * BENCHMARKS.md and bench/log.bench.ts). After a machine crash LevelDB recovers a
+ * prefix of the acknowledged writes, and since records, watermarks and group offsets
+ * of one write share one batch, the log and its committed offsets stay consistent
+ * with each other. A failed write (a full disk included) appended nothing:
+ * `LogWriteError`.
  *
  * Partitioning: a record without a partition goes to Kafka's default partition
  * for its key (murmur2, see `murmur2-partitioner.ts`); records with neither key nor
- * partition rotate over the topic's partitions. Retention and compaction are not
- * implemented: the low watermark is always 0 and `compact` is only recorded.
+ * partition rotate over the topic's partitions. A topic has at most
+ * `MAX_PARTITIONS_PER_TOPIC` (10,000) partitions.
+ *
+ * Compaction: partitions of `compact` topics (changelogs) are compacted in the
+ * background like Kafka's log cleaner (`log-compactor.ts`): the latest record per key
+ * is kept, null-keyed records are dropped, tombstones are kept for `deleteRetentionMs`.
+ * Offsets never change (compacted offsets become gaps) and the low watermark is
+ * always 0: there is no time or size retention.
  */
 import type {
   GroupConsumer,
@@ -32,11 +47,16 @@ import type {
   Watermarks,
 } from '../log-backend.js';
 import { partitionForKey } from '../murmur2-partitioner.js';
+import { InvalidLogArgumentError } from '../../errors/log-errors.js';
 import { LocalGroupConsumer } from './local-group-consumer.js';
 import { LocalLogStore, type TopicState } from './local-log-store.js';
 import { LocalPartitionReader } from './local-partition-reader.js';
 import { LocalProducer } from './local-producer.js';
-import { checkGroup, checkPartitionCount } from './validate-arguments.js';
+import { DEFAULT_DELETE_RETENTION_MS, DEFAULT_MIN_DIRTY_RECORDS, type CompactionStats } from './log-compactor.js';
+import { checkGroup, checkNonNegativeInteger, checkPartitionCount } from './validate-arguments.js';
+
+export type { CompactionStats } from './log-compactor.js';
+export { MAX_PARTITIONS_PER_TOPIC } from './validate-arguments.js';
 
 /** Options of `LocalLogBackend.open`. */
 export interface LocalLogOptions {
@@ -50,6 +70,17 @@ export interface LocalLogOptions {
   readonly lockRetries?: number;
   /** Pause between those retries. Default 100 ms. */
   readonly lockRetryDelayMs?: number;
+  /**
+   * How long compaction keeps a tombstone (a null value) that is the latest record of
+   * its key, counted from the record's timestamp: Kafka's `delete.retention.ms`. A
+   * consumer that reads the changelog within this time sees the delete. Default 24 h.
+   */
+  readonly deleteRetentionMs?: number;
+  /**
+   * A compact partition is compacted in the background once more offsets than
+   * `max(this, its live records)` were appended since its last pass. Default 10,000.
+   */
+  readonly compactionMinDirtyRecords?: number;
 }
 
 export class LocalLogBackend implements LogBackend {
@@ -62,12 +93,22 @@ export class LocalLogBackend implements LogBackend {
   /**
    * Opens (creating if needed) the log in directory `dir`.
    * @throws LogLockedError when another process holds the directory.
-   * @throws LogFormatError when the directory holds an unknown format.
+   * @throws LogFormatError when the directory holds another log format (one written by
+   *   an earlier weir included) or damaged topic metadata.
+   * @throws NotALogDirectoryError when `dir` is a non-empty directory holding no log.
    */
   static async open(dir: string, options: LocalLogOptions = {}): Promise<LocalLogBackend> {
+    const deleteRetentionMs = options.deleteRetentionMs ?? DEFAULT_DELETE_RETENTION_MS;
+    const compactionMinDirtyRecords = options.compactionMinDirtyRecords ?? DEFAULT_MIN_DIRTY_RECORDS;
+    if (typeof deleteRetentionMs !== 'number' || !(deleteRetentionMs >= 0)) {
+      throw new InvalidLogArgumentError('deleteRetentionMs', deleteRetentionMs, 'milliseconds ≥ 0 (Infinity keeps tombstones)');
+    }
+    checkNonNegativeInteger('compactionMinDirtyRecords', compactionMinDirtyRecords);
     const store = await LocalLogStore.open(dir, {
       sync: options.sync ?? false,
       lockRetry: { retries: options.lockRetries ?? 5, delayMs: options.lockRetryDelayMs ?? 100 },
+      deleteRetentionMs,
+      compactionMinDirtyRecords,
     });
     return new LocalLogBackend(store);
   }
@@ -128,7 +169,19 @@ export class LocalLogBackend implements LogBackend {
     return partition;
   }
 
-  /** Waits for pending writes, then closes the database. Idempotent. */
+  /**
+   * Compacts the `compact` topics (or only `topic`, which must be one) now, pass after
+   * pass until every record appended before the call is compacted, and says what it
+   * did. Appends, reads and consumers go on meanwhile. Background compaction does the
+   * same on its own; this is for `weir topic compact`, tests and benchmarks.
+   * @throws InvalidLogArgumentError when `topic` is not a compact topic.
+   * @throws LogClosedError when the log is closed meanwhile.
+   */
+  async compact(topic?: string): Promise<CompactionStats> {
+    return this.store.compact(topic);
+  }
+
+  /** Stops compaction between two of its steps, waits for pending writes, then closes the database. Idempotent. */
   async close(): Promise<void> {
     await this.store.close();
   }

@@ -1,53 +1,77 @@
 /**
- * The storage core of the local log: one LevelDB database holding topics, records,
- * watermarks and group offsets (layout in `key-layout.ts`). The backend, producer,
- * consumers and readers are thin views over it.
+ * The storage core of the local log: one LevelDB database holding topics, record
+ * batches, watermarks, group offsets and compaction checkpoints (layout in
+ * `key-layout.ts`, docs/local-log.md). The backend, producer, consumers and readers are
+ * thin views over it; the compactor (`log-compactor.ts`) works on it in the background.
  *
- * Writes go through one queue drained by a single writer, so records reach LevelDB
- * in offset order and every write is one atomic LevelDB batch: the records, the new
- * high watermarks of the partitions they touch, and (for `appendAndCommit`) the
- * group offsets. Writes that queue up while a batch is being written are merged
- * into the next batch (group commit). Readers only see offsets below the in-memory
- * high watermark, which moves forward after the batch holding them was written.
+ * Records are stored as record batches (shared/protocol/record-batch.ts), one LevelDB
+ * entry per appended batch per partition, keyed by the batch's last and base offsets.
+ * `appendBatches` stores the caller's bytes as they are; `write` encodes the records of
+ * each partition into batches first. A read is one forward seek and copies whole stored
+ * batches: no work per record on the data plane (`appendBatches`, `readEncoded`,
+ * `pollBatches`).
+ *
+ * Writes go through one queue drained by a single writer, so batches reach LevelDB in
+ * offset order and every write is one atomic LevelDB batch: the record batches, the new
+ * high watermarks of the partitions they touch, and (for the `…AndCommit` variants) the
+ * group offsets. Writes that queue up while a batch is being written are merged into
+ * the next batch (group commit). Readers only see entries below the in-memory high
+ * watermark, which moves forward after the batch holding them was written.
  */
 import type {
+  AppendBatch,
+  AppendBatchResult,
   AppendRecord,
   AppendResult,
+  EncodedRecords,
   LogRecord,
   PartitionOffset,
+  RecordHeader,
   TopicConfig,
   TopicPartition,
-  EncodedRecords,
 } from '../log-backend.js';
 import { tpKey } from '../log-backend.js';
 import { partitionForKey } from '../murmur2-partitioner.js';
 import {
   GroupMemberConflictError,
+  InvalidLogArgumentError,
+  InvalidRecordBatchError,
   LogClosedError,
   LogFormatError,
+  LogWriteError,
   PartitionOutOfRangeError,
   TopicNotFoundError,
   TopicPartitionCountMismatchError,
 } from '../../errors/log-errors.js';
+import {
+  type BaseBatch,
+  batchInfo,
+  buildBatchSet,
+  countFrom,
+  forEachRecord,
+  forEachRecordKey,
+  RecordBatchBuilder,
+} from '../../protocol/record-batch.js';
 import { AppendSignal } from './append-signal.js';
 import {
+  baseOffsetFromBatchKey,
+  batchKey,
+  batchSeekKey,
+  COMPACTION_RANGE,
   encodeUint64,
   FORMAT_KEY,
   groupOffsetKey,
-  offsetFromRecordKey,
-  parseWatermarkKey,
+  lastOffsetFromBatchKey,
+  parsePartitionKey,
   readUint64,
-  RECORD_KEY_BYTES,
-  recordKey,
   TOPIC_RANGE,
   topicKey,
   topicNameFromKey,
   WATERMARK_RANGE,
   watermarkKey,
-  writeRecordKey,
 } from './key-layout.js';
+import { type CompactionStats, LogCompactor, parseCompactionCheckpoint } from './log-compactor.js';
 import { openLogDatabase, type LogDatabase, type OpenRetry } from './open-log-database.js';
-import { encodedRecordSize, readRecord, transcodeToRecordBatch, writeRecord } from './record-codec.js';
 import {
   checkBytes,
   checkGroup,
@@ -55,9 +79,21 @@ import {
   checkPartitionCount,
   checkTimestamp,
   checkTopicName,
+  MAX_PARTITIONS_PER_TOPIC,
 } from './validate-arguments.js';
 
-const FORMAT_VERSION = 1;
+/** Version of the on-disk layout. 1 was one LevelDB entry per record (weir before record batches). */
+export const FORMAT_VERSION = 2;
+/** `write` splits a partition's records into batches of at most this many records… */
+export const WRITE_BATCH_RECORDS = 1_000;
+/** …or about this many bytes (a batch is closed once it reaches it). */
+export const WRITE_BATCH_BYTES = 1024 * 1024;
+/** How much a read asks LevelDB for at a time (it stops once past it). */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Most stored batches one `nextv` of a read asks for. */
+const READ_CHUNK_ENTRIES = 1_000;
+
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 /** A topic as the store keeps it in memory. */
 export interface TopicState {
@@ -71,6 +107,12 @@ export interface TopicState {
   readonly reserved: number[];
   /** Next partition for a record with neither key nor partition. */
   nextRoundRobin: number;
+  /** Per partition (compact topics): offsets below it are compacted. */
+  readonly cleanedTo: number[];
+  /** Per partition (compact topics): records the last compaction pass kept. */
+  readonly liveRecords: number[];
+  /** Per partition: records per stored batch, an estimate that sizes reads (0 = unknown). */
+  readonly recordsPerBatch: number[];
 }
 
 interface StoredTopicMeta {
@@ -85,24 +127,65 @@ export interface GroupOffsets {
   readonly offsets: readonly PartitionOffset[];
 }
 
+/** Stored batches of one partition, as a read collects them. */
+export interface StoredRead {
+  /** Batches holding at least one record at or after the read's start, in offset order. */
+  readonly batches: BaseBatch[];
+  /** Records at or after the read's start in `batches`. */
+  readonly count: number;
+  /** Offset of the last record (−1 when `count` is 0). */
+  readonly lastOffset: number;
+  /** Where reading goes on: after the last entry read (past gaps), or the start when nothing was. */
+  readonly nextOffset: number;
+  /** Set when the read ends inside its last batch (exactly `maxRecords`): records from here on are not part of it. */
+  readonly toOffset?: number;
+}
+
 interface QueuedWrite {
-  readonly keys: Buffer[];
-  readonly values: Buffer[];
+  /** Deleted before `keys` are put (compaction rewrites). */
+  readonly deletes: readonly Buffer[];
+  readonly keys: readonly Buffer[];
+  readonly values: readonly Buffer[];
   /** Makes the write visible (moves high watermarks); runs after the batch is written. */
   readonly publish: () => void;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
+/** What one write appends to one partition. */
+interface PartitionAppend {
+  readonly topic: TopicState;
+  readonly partition: number;
+  /** The partition's next offset after the write. */
+  end: number;
+  records: number;
+  batches: number;
+}
+
+/** Records of one `write` call bound for one partition. */
+interface PartitionGroup {
+  readonly topic: TopicState;
+  readonly partition: number;
+  readonly indices: number[];
+  bytes: number;
+}
+
 export interface LocalLogStoreOptions {
   readonly sync: boolean;
   readonly lockRetry: OpenRetry;
+  /** Tombstones older than this (record timestamp) are removed by compaction. */
+  readonly deleteRetentionMs: number;
+  /** Floor of the appended-since-last-pass records that make a compact partition due. */
+  readonly compactionMinDirtyRecords: number;
 }
+
+const NO_DELETES: readonly Buffer[] = Object.freeze([]);
 
 export class LocalLogStore {
   /** Fired after every write becomes visible. */
   readonly appended = new AppendSignal();
   private readonly topics = new Map<string, TopicState>();
+  private readonly compactor: LogCompactor;
   private nextTopicId: number;
   private queue: QueuedWrite[] = [];
   private draining: Promise<void> | undefined;
@@ -116,6 +199,7 @@ export class LocalLogStore {
     private readonly db: LogDatabase,
     private readonly sync: boolean,
     topics: readonly TopicState[],
+    options: LocalLogStoreOptions,
   ) {
     let maxId = -1;
     for (const topic of topics) {
@@ -123,14 +207,32 @@ export class LocalLogStore {
       maxId = Math.max(maxId, topic.id);
     }
     this.nextTopicId = maxId + 1;
+    this.compactor = new LogCompactor(
+      { db, rewrite: (deletes, keys, values) => this.enqueue(deletes, keys, values, () => {}) },
+      {
+        deleteRetentionMs: options.deleteRetentionMs,
+        minDirtyRecords: options.compactionMinDirtyRecords,
+        onError: (error, topic, partition) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          process.emitWarning(`local log ${path}: compaction of ${topic}[${partition}] failed: ${reason}`, {
+            code: 'WEIR_LOG_COMPACTION',
+          });
+        },
+      },
+    );
+    // Partitions that were due when the log was closed.
+    for (const topic of topics) {
+      if (topic.config.compact !== true) continue;
+      for (let partition = 0; partition < topic.partitions; partition++) this.compactor.appended(topic, partition);
+    }
   }
 
   static async open(path: string, options: LocalLogStoreOptions): Promise<LocalLogStore> {
     const db = await openLogDatabase(path, options.lockRetry);
     try {
       await checkFormat(db, path);
-      const topics = await loadTopics(db);
-      return new LocalLogStore(path, db, options.sync, topics);
+      const topics = await loadTopics(db, path);
+      return new LocalLogStore(path, db, options.sync, topics, options);
     } catch (error) {
       await db.close();
       throw error;
@@ -181,7 +283,7 @@ export class LocalLogStore {
         return;
       }
       const meta: StoredTopicMeta = { id: this.nextTopicId++, partitions, config: { ...config } };
-      await this.enqueue([topicKey(name)], [Buffer.from(JSON.stringify(meta))], () => {
+      await this.enqueue(NO_DELETES, [topicKey(name)], [Buffer.from(JSON.stringify(meta))], () => {
         this.topics.set(name, newTopicState(name, meta, new Array<number>(partitions).fill(0)));
       });
     });
@@ -191,130 +293,217 @@ export class LocalLogStore {
 
   /**
    * Appends `records` (and commits `commit`, if given) as one atomic write; resolves
-   * once it is durable, with each record's offset in input order.
+   * once it is durable, with each record's offset in input order. The records of each
+   * partition are encoded as record batches of up to {@link WRITE_BATCH_RECORDS}
+   * records or about {@link WRITE_BATCH_BYTES}.
    */
   async write(records: readonly AppendRecord[], commit?: GroupOffsets): Promise<AppendResult[]> {
     this.assertOpen();
     if (records.length === 0 && commit === undefined) return [];
     // Validate everything first: an invalid record must not leave reserved offsets behind.
     const count = records.length;
-    const targets = new Array<TopicState>(count);
-    const partitions = new Array<number>(count);
-    let valueBytes = 0;
+    const groups = new Map<number, PartitionGroup>();
+    const roundRobin = new Map<TopicState, number>();
     for (let i = 0; i < count; i++) {
       const record = records[i]!;
       const topic = this.topic(record.topic);
       let partition = record.partition;
       if (partition === undefined) {
-        partition = record.key === null ? topic.nextRoundRobin : partitionForKey(record.key, topic.partitions);
+        if (record.key === null) {
+          // All of a call's records with neither key nor partition go to one partition; the rotation moves on per record.
+          partition = topic.nextRoundRobin;
+          roundRobin.set(topic, (roundRobin.get(topic) ?? 0) + 1);
+        } else {
+          partition = partitionForKey(record.key, topic.partitions);
+        }
       } else {
         checkPartition(topic, partition);
       }
       if (record.timestamp !== undefined) checkTimestamp(record.timestamp);
       checkBytes('key', record.key);
       checkBytes('value', record.value);
-      targets[i] = topic;
-      partitions[i] = partition;
-      valueBytes += encodedRecordSize(record);
+      const id = topic.id * MAX_PARTITIONS_PER_TOPIC + partition;
+      let group = groups.get(id);
+      if (group === undefined) groups.set(id, (group = { topic, partition, indices: [], bytes: 0 }));
+      group.indices.push(i);
+      group.bytes += 22 + (record.key?.length ?? 0) + (record.value?.length ?? 0) + (record.headers === undefined ? 0 : 64 * record.headers.length);
     }
     const offsetKeys: Buffer[] = [];
     const offsetValues: Buffer[] = [];
-    if (commit !== undefined) {
-      checkGroup(commit.group);
-      for (const offset of commit.offsets) {
-        const topic = this.topicOf(offset);
-        checkNonNegativeInteger('offset', offset.offset);
-        offsetKeys.push(groupOffsetKey(commit.group, topic.id, offset.partition));
-        offsetValues.push(encodeUint64(offset.offset));
-      }
-    }
+    if (commit !== undefined) this.groupOffsetEntries(commit, offsetKeys, offsetValues);
 
-    // Reserve offsets and encode; keys and values of the whole call share one buffer.
-    const buffer = Buffer.allocUnsafe(count * RECORD_KEY_BYTES + valueBytes);
-    const keys = new Array<Buffer>(count);
-    const values = new Array<Buffer>(count);
+    // Encode with offsets counted from the reservations; reserve only once all is encoded.
+    const keys: Buffer[] = [];
+    const values: Buffer[] = [];
     const results = new Array<AppendResult>(count);
-    const ends = new Map<TopicState, Map<number, number>>();
+    const appends: PartitionAppend[] = [];
     const now = Date.now();
-    let pos = count * RECORD_KEY_BYTES;
-    for (let i = 0; i < count; i++) {
-      const record = records[i]!;
-      const topic = targets[i]!;
-      const partition = partitions[i]!;
-      if (record.partition === undefined && record.key === null) {
-        topic.nextRoundRobin = (topic.nextRoundRobin + 1) % topic.partitions;
-      }
-      const offset = topic.reserved[partition]!++;
-      const keyAt = i * RECORD_KEY_BYTES;
-      writeRecordKey(buffer, keyAt, topic.id, partition, offset);
-      keys[i] = buffer.subarray(keyAt, keyAt + RECORD_KEY_BYTES);
-      const end = writeRecord(buffer, pos, record, record.timestamp ?? now);
-      values[i] = buffer.subarray(pos, end);
-      pos = end;
-      results[i] = { topic: topic.name, partition, offset };
-      let topicEnds = ends.get(topic);
-      if (topicEnds === undefined) ends.set(topic, (topicEnds = new Map()));
-      topicEnds.set(partition, offset + 1);
-    }
-    for (const [topic, topicEnds] of ends) {
-      for (const [partition, end] of topicEnds) {
-        keys.push(watermarkKey(topic.id, partition));
-        values.push(encodeUint64(end));
-      }
-    }
-    keys.push(...offsetKeys);
-    values.push(...offsetValues);
-
-    await this.enqueue(keys, values, () => {
-      for (const [topic, topicEnds] of ends) {
-        for (const [partition, end] of topicEnds) {
-          if (end > topic.high[partition]!) topic.high[partition] = end;
+    for (const { topic, partition, indices, bytes } of groups.values()) {
+      let offset = topic.reserved[partition]!;
+      const append: PartitionAppend = { topic, partition, end: offset, records: indices.length, batches: 0 };
+      let builder: RecordBatchBuilder | undefined;
+      let base = offset;
+      let remainingBytes = bytes;
+      const flush = (): void => {
+        if (builder === undefined) return;
+        keys.push(batchKey(topic.id, partition, offset - 1, base));
+        values.push(toBuffer(builder.finish()));
+        append.batches++;
+        builder = undefined;
+      };
+      for (const i of indices) {
+        const record = records[i]!;
+        if (builder === undefined) {
+          builder = new RecordBatchBuilder(Math.min(remainingBytes, WRITE_BATCH_BYTES) + 64);
+          base = offset;
         }
+        const before = builder.byteLength;
+        builder.add(record.timestamp ?? now, record.key, record.value, record.headers ?? NO_HEADERS);
+        remainingBytes -= builder.byteLength - before;
+        results[i] = { topic: topic.name, partition, offset };
+        offset++;
+        if (builder.count >= WRITE_BATCH_RECORDS || builder.byteLength >= WRITE_BATCH_BYTES) flush();
       }
-    });
+      flush();
+      append.end = offset;
+      appends.push(append);
+    }
+    for (const append of appends) append.topic.reserved[append.partition] = append.end;
+    for (const [topic, n] of roundRobin) topic.nextRoundRobin = (topic.nextRoundRobin + n) % topic.partitions;
+    await this.enqueueAppend(keys, values, appends, offsetKeys, offsetValues);
+    return results;
+  }
+
+  /**
+   * Appends encoded record batches as they are (and commits `commit`, if given) as one
+   * atomic write; resolves once it is durable with each batch's offsets in input order.
+   * A batch of n records (dense) takes offsets base … base+n−1; an empty batch is
+   * skipped and reported with `lastOffset = baseOffset − 1`.
+   */
+  async appendBatches(batches: readonly AppendBatch[], commit?: GroupOffsets): Promise<AppendBatchResult[]> {
+    this.assertOpen();
+    if (batches.length === 0 && commit === undefined) return [];
+    const count = batches.length;
+    const topics = new Array<TopicState>(count);
+    const spans = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const append = batches[i]!;
+      const topic = this.topicOf(append);
+      const bytes = append.batch;
+      if (!(bytes instanceof Uint8Array)) throw new InvalidLogArgumentError('batch', bytes, 'a record batch (Uint8Array)');
+      spans[i] = batchSpan(bytes, topic.name, append.partition);
+      topics[i] = topic;
+    }
+    const offsetKeys: Buffer[] = [];
+    const offsetValues: Buffer[] = [];
+    if (commit !== undefined) this.groupOffsetEntries(commit, offsetKeys, offsetValues);
+
+    const keys: Buffer[] = [];
+    const values: Buffer[] = [];
+    const results = new Array<AppendBatchResult>(count);
+    const appends = new Map<number, PartitionAppend>();
+    for (let i = 0; i < count; i++) {
+      const topic = topics[i]!;
+      const { partition, batch } = batches[i]!;
+      const span = spans[i]!;
+      const baseOffset = topic.reserved[partition]!;
+      const lastOffset = baseOffset + span - 1;
+      results[i] = { topic: topic.name, partition, baseOffset, lastOffset };
+      if (span === 0) continue;
+      topic.reserved[partition] = lastOffset + 1;
+      keys.push(batchKey(topic.id, partition, lastOffset, baseOffset));
+      values.push(toBuffer(batch));
+      const id = topic.id * MAX_PARTITIONS_PER_TOPIC + partition;
+      let append = appends.get(id);
+      if (append === undefined) appends.set(id, (append = { topic, partition, end: 0, records: 0, batches: 0 }));
+      append.end = lastOffset + 1;
+      append.records += batchInfo(batch).count;
+      append.batches++;
+    }
+    await this.enqueueAppend(keys, values, [...appends.values()], offsetKeys, offsetValues);
     return results;
   }
 
   /** Up to `maxRecords` records of a partition from `fromOffset`, in offset order. */
   async read(tp: TopicPartition, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {
-    this.assertOpen();
-    const topic = this.topicOf(tp);
-    checkNonNegativeInteger('fromOffset', fromOffset);
-    checkNonNegativeInteger('maxRecords', maxRecords);
-    const high = topic.high[tp.partition]!;
-    if (fromOffset >= high || maxRecords === 0) return [];
-    const end = Math.min(high, fromOffset + maxRecords);
-    const entries = await this.db
-      .iterator({ gte: recordKey(topic.id, tp.partition, fromOffset), lt: recordKey(topic.id, tp.partition, end) })
-      .all();
-    const records = new Array<LogRecord>(entries.length);
-    for (let i = 0; i < entries.length; i++) {
-      const [key, value] = entries[i]!;
-      records[i] = readRecord(value, topic.name, tp.partition, offsetFromRecordKey(key), this.path);
-    }
-    return records;
+    const topic = this.checkRead(tp, fromOffset, maxRecords);
+    return decodeStored(await this.readStored(topic, tp.partition, fromOffset, maxRecords), topic.name, tp.partition, fromOffset, maxRecords);
   }
 
   /**
-   * Like {@link read}, but transcoded straight from the stored bytes into the thread
-   * protocol's record batch encoding (see record-codec.ts `transcodeToRecordBatch`).
+   * The records `read` would give (and up to one stored batch more: whole batches are
+   * copied) as one batch set, without decoding a record.
    */
   async readEncoded(tp: TopicPartition, fromOffset: number, maxRecords: number): Promise<EncodedRecords> {
+    const topic = this.checkRead(tp, fromOffset, maxRecords);
+    return encodeStored(await this.readStored(topic, tp.partition, fromOffset, maxRecords), fromOffset);
+  }
+
+  /**
+   * Stored batches of `partition` holding records from `fromOffset`, in offset order,
+   * until they hold `maxRecords` records (whole batches; a read that ends inside its last batch says where, `toOffset`) or the
+   * high watermark is reached. One forward seek, then `nextv` chunks.
+   */
+  async readStored(topic: TopicState, partition: number, fromOffset: number, maxRecords: number): Promise<StoredRead> {
     this.assertOpen();
-    const topic = this.topicOf(tp);
-    checkNonNegativeInteger('fromOffset', fromOffset);
-    checkNonNegativeInteger('maxRecords', maxRecords);
-    const high = topic.high[tp.partition]!;
-    if (fromOffset >= high || maxRecords === 0) {
-      return { ...transcodeToRecordBatch(topic.name, tp.partition, [], [], this.path), nextOffset: fromOffset };
+    const high = topic.high[partition]!;
+    if (fromOffset >= high || maxRecords === 0) return { batches: [], count: 0, lastOffset: -1, nextOffset: fromOffset };
+    const iterator = this.db.iterator({
+      gte: batchSeekKey(topic.id, partition, fromOffset),
+      lt: batchSeekKey(topic.id, partition, high),
+      highWaterMarkBytes: READ_CHUNK_BYTES,
+    });
+    const batches: BaseBatch[] = [];
+    let count = 0;
+    let lastOffset = -1;
+    let nextOffset = fromOffset;
+    // Entries per nextv: enough for maxRecords at the partition's records per batch, then
+    // at the rate this read sees, at least doubling (LevelDB also stops at READ_CHUNK_BYTES).
+    const estimate = topic.recordsPerBatch[partition]!;
+    let size = estimate > 0 ? Math.ceil(maxRecords / estimate) : 1;
+    let entriesSeen = 0;
+    let recordsSeen = 0;
+    let lastBatchRecords = 0;
+    try {
+      while (count < maxRecords) {
+        const entries = await iterator.nextv(Math.min(READ_CHUNK_ENTRIES, size));
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const baseOffset = baseOffsetFromBatchKey(key);
+          nextOffset = lastOffsetFromBatchKey(key) + 1;
+          const info = batchInfo(value);
+          entriesSeen++;
+          recordsSeen += info.count;
+          if (info.count > 0) {
+            const records = fromOffset <= baseOffset ? info.count : countFrom(value, baseOffset, fromOffset);
+            if (records > 0) {
+              batches.push({ baseOffset, batch: value });
+              count += records;
+              lastBatchRecords = records;
+              lastOffset = baseOffset + info.lastOffsetDelta;
+            }
+          }
+          if (count >= maxRecords) break;
+        }
+        size = Math.max(size * 2, Math.ceil((maxRecords - count) / Math.max(1, recordsSeen / entriesSeen)));
+      }
+    } finally {
+      await iterator.close();
     }
-    const end = Math.min(high, fromOffset + maxRecords);
-    const entries = await this.db
-      .iterator({ gte: recordKey(topic.id, tp.partition, fromOffset), lt: recordKey(topic.id, tp.partition, end) })
-      .all();
-    const offsets = entries.map(([key]) => offsetFromRecordKey(key));
-    // The local log has no gaps: reading goes on right after the range read.
-    return { ...transcodeToRecordBatch(topic.name, tp.partition, offsets, entries.map(([, value]) => value), this.path), nextOffset: end };
+    if (estimate === 0 && recordsSeen > 0) topic.recordsPerBatch[partition] = recordsSeen / entriesSeen;
+    if (count > maxRecords) {
+      // The read ends inside its last batch: exactly maxRecords, as a Kafka consumer's
+      // max.poll.records (the batch set carries the end, the batch stays whole).
+      const last = batches[batches.length - 1]!;
+      const wanted = lastBatchRecords - (count - maxRecords);
+      let seen = 0;
+      let end = -1;
+      forEachRecordKey(last.batch, last.baseOffset, (offset) => {
+        if (offset >= fromOffset && ++seen === wanted) end = offset;
+      });
+      return { batches, count: maxRecords, lastOffset: end, nextOffset: end + 1, toOffset: end + 1 };
+    }
+    return { batches, count, lastOffset, nextOffset };
   }
 
   /** Committed offsets of `group`; `undefined` where it never committed. */
@@ -346,18 +535,88 @@ export class LocalLogStore {
     await this.write([], { group, offsets });
   }
 
-  /** Waits for queued writes, wakes waiting consumers and closes the database. Idempotent. */
+  /**
+   * Compacts the `compact` topics (or only `topicName`) until everything appended
+   * before the call is compacted. Throws `InvalidLogArgumentError` for a topic that
+   * is not compacted.
+   */
+  async compact(topicName?: string): Promise<CompactionStats> {
+    this.assertOpen();
+    let topics: TopicState[];
+    if (topicName === undefined) {
+      topics = this.listTopics().filter((topic) => topic.config.compact === true);
+    } else {
+      const topic = this.topic(topicName);
+      if (topic.config.compact !== true) {
+        throw new InvalidLogArgumentError('topic', topicName, 'a topic created with { compact: true } (only those are compacted)');
+      }
+      topics = [topic];
+    }
+    return this.compactor.compact(topics);
+  }
+
+  /**
+   * Stops compaction between two of its steps, waits for queued writes, wakes waiting
+   * consumers and closes the database. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compactor.stop();
     while (this.draining !== undefined) await this.draining;
     this.appended.fire();
     await this.db.close();
   }
 
-  private enqueue(keys: Buffer[], values: Buffer[], publish: () => void): Promise<void> {
+  private checkRead(tp: TopicPartition, fromOffset: number, maxRecords: number): TopicState {
+    this.assertOpen();
+    const topic = this.topicOf(tp);
+    checkNonNegativeInteger('fromOffset', fromOffset);
+    checkNonNegativeInteger('maxRecords', maxRecords);
+    return topic;
+  }
+
+  /** Validates `commit` and adds its group offset entries. */
+  private groupOffsetEntries(commit: GroupOffsets, keys: Buffer[], values: Buffer[]): void {
+    checkGroup(commit.group);
+    for (const offset of commit.offsets) {
+      const topic = this.topicOf(offset);
+      checkNonNegativeInteger('offset', offset.offset);
+      keys.push(groupOffsetKey(commit.group, topic.id, offset.partition));
+      values.push(encodeUint64(offset.offset));
+    }
+  }
+
+  /** Queues record batches, the touched partitions' new watermarks and group offsets as one write. */
+  private enqueueAppend(
+    keys: Buffer[],
+    values: Buffer[],
+    appends: readonly PartitionAppend[],
+    offsetKeys: readonly Buffer[],
+    offsetValues: readonly Buffer[],
+  ): Promise<void> {
+    for (const append of appends) {
+      keys.push(watermarkKey(append.topic.id, append.partition));
+      values.push(encodeUint64(append.end));
+    }
+    keys.push(...offsetKeys);
+    values.push(...offsetValues);
+    return this.enqueue(NO_DELETES, keys, values, () => {
+      for (const { topic, partition, end, records, batches } of appends) {
+        if (end > topic.high[partition]!) topic.high[partition] = end;
+        if (batches > 0 && records > 0) {
+          const estimate = topic.recordsPerBatch[partition]!;
+          const observed = records / batches;
+          topic.recordsPerBatch[partition] = estimate === 0 ? observed : (estimate * 3 + observed) / 4;
+        }
+        if (topic.config.compact === true) this.compactor.appended(topic, partition);
+      }
+    });
+  }
+
+  private enqueue(deletes: readonly Buffer[], keys: readonly Buffer[], values: readonly Buffer[], publish: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ keys, values, publish, resolve, reject });
+      this.queue.push({ deletes, keys, values, publish, resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -369,17 +628,22 @@ export class LocalLogStore {
         this.queue = [];
         const batch = this.db.batch();
         for (const write of writes) {
+          for (const key of write.deletes) batch.del(key);
           for (let i = 0; i < write.keys.length; i++) batch.put(write.keys[i]!, write.values[i]!);
         }
         try {
           await batch.write({ sync: this.sync });
         } catch (error) {
           // Writes queued behind a failed one reserved offsets after it: fail them too
-          // and hand out offsets from the durable watermarks again.
+          // and hand out offsets from the durable watermarks again. LevelDB batches are
+          // atomic: nothing of the failed writes was applied.
+          const failure = toWriteError(error, this.path);
           const failed = [...writes, ...this.queue];
           this.queue = [];
-          for (const topic of this.topics.values()) topic.reserved.splice(0, topic.partitions, ...topic.high);
-          for (const write of failed) write.reject(error);
+          for (const topic of this.topics.values()) {
+            for (let p = 0; p < topic.partitions; p++) topic.reserved[p] = topic.high[p]!;
+          }
+          for (const write of failed) write.reject(failure);
           continue;
         }
         for (const write of writes) {
@@ -392,6 +656,70 @@ export class LocalLogStore {
       this.draining = undefined;
     }
   }
+}
+
+/** Records of a stored read as `LogRecord`s, at most `maxRecords`, from `fromOffset`. */
+export function decodeStored(read: StoredRead, topic: string, partition: number, fromOffset: number, maxRecords: number): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const { baseOffset, batch } of read.batches) {
+    if (out.length >= maxRecords) break;
+    forEachRecord(batch, baseOffset, fromOffset, (r) => {
+      if (out.length < maxRecords) {
+        out.push({ topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+      }
+    });
+  }
+  return out;
+}
+
+/** A stored read as one batch set: one copy per stored batch. */
+export function encodeStored(read: StoredRead, fromOffset: number): EncodedRecords {
+  return {
+    buffer: buildBatchSet(fromOffset, read.batches, read.toOffset),
+    count: read.count,
+    lastOffset: read.lastOffset,
+    nextOffset: read.nextOffset,
+  };
+}
+
+/** Offsets an appended batch takes (0 for an empty batch), after checking its header. */
+function batchSpan(batch: Uint8Array, topic: string, partition: number): number {
+  let info;
+  try {
+    info = batchInfo(batch);
+  } catch (error) {
+    throw new InvalidRecordBatchError(topic, partition, error instanceof Error ? error.message : String(error));
+  }
+  if (info.count === 0) return 0;
+  if (info.dense ? info.lastOffsetDelta !== info.count - 1 : info.lastOffsetDelta < info.count - 1) {
+    throw new InvalidRecordBatchError(
+      topic,
+      partition,
+      `${info.count} record(s) cannot end at offset delta ${info.lastOffsetDelta}${info.dense ? ' in a dense batch' : ''}`,
+    );
+  }
+  return info.lastOffsetDelta + 1;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A failed LevelDB write as a `LogWriteError` (disk full named as such). */
+function toWriteError(error: unknown, path: string): LogWriteError {
+  const messages: string[] = [];
+  let diskFull = false;
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (candidate.code === 'ENOSPC') diskFull = true;
+    if (typeof candidate.message === 'string') {
+      messages.push(candidate.message);
+      if (/no space left|ENOSPC|disk full/i.test(candidate.message)) diskFull = true;
+    }
+    current = candidate.cause;
+  }
+  return new LogWriteError(path, diskFull, messages.length > 0 ? messages.join(': ') : String(error), { cause: error });
 }
 
 function checkPartition(topic: TopicState, partition: number): void {
@@ -409,6 +737,9 @@ function newTopicState(name: string, meta: StoredTopicMeta, high: number[]): Top
     high,
     reserved: [...high],
     nextRoundRobin: 0,
+    cleanedTo: new Array<number>(meta.partitions).fill(0),
+    liveRecords: new Array<number>(meta.partitions).fill(0),
+    recordsPerBatch: new Array<number>(meta.partitions).fill(0),
   };
 }
 
@@ -418,26 +749,78 @@ async function checkFormat(db: LogDatabase, path: string): Promise<void> {
     await db.put(FORMAT_KEY, Buffer.from(JSON.stringify(FORMAT_VERSION)), { sync: true });
     return;
   }
-  const version: unknown = JSON.parse(stored.toString('utf8'));
-  if (version !== FORMAT_VERSION) {
-    throw new LogFormatError(path, `format version ${String(version)} is not supported (this build reads ${FORMAT_VERSION})`);
+  let version: unknown;
+  try {
+    version = JSON.parse(stored.toString('utf8'));
+  } catch {
+    version = stored.toString('latin1');
   }
+  if (version === FORMAT_VERSION) return;
+  if (version === 1) {
+    throw new LogFormatError(
+      path,
+      'it was written by an earlier weir that stored one LevelDB entry per record (log format 1); this weir stores ' +
+        `record batches (log format ${FORMAT_VERSION}) and cannot read it. Delete the log directory and produce the input ` +
+        'again (`weir produce`; changelogs are rebuilt by the job), or run the weir version that wrote it',
+    );
+  }
+  const newer = typeof version === 'number' && version > FORMAT_VERSION;
+  throw new LogFormatError(
+    path,
+    `log format ${String(version)} is not supported (this weir reads format ${FORMAT_VERSION})` +
+      (newer ? '; it was written by a newer weir: run that version' : ''),
+  );
 }
 
-async function loadTopics(db: LogDatabase): Promise<TopicState[]> {
+async function loadTopics(db: LogDatabase, path: string): Promise<TopicState[]> {
+  // Bounded ranges: one entry per topic and per partition.
   const metas = await db.iterator(TOPIC_RANGE).all();
-  const watermarks = await db.iterator(WATERMARK_RANGE).all();
-  const highById = new Map<number, number[]>();
-  const topics = metas.map(([key, value]) => {
-    const meta = JSON.parse(value.toString('utf8')) as StoredTopicMeta;
-    const high = new Array<number>(meta.partitions).fill(0);
-    highById.set(meta.id, high);
-    return { name: topicNameFromKey(key), meta, high };
-  });
-  for (const [key, value] of watermarks) {
-    const { topicId, partition } = parseWatermarkKey(key);
-    const high = highById.get(topicId);
-    if (high !== undefined && partition < high.length) high[partition] = readUint64(value, 0);
+  const topics: TopicState[] = [];
+  const byId = new Map<number, TopicState>();
+  for (const [key, value] of metas) {
+    const name = topicNameFromKey(key);
+    const meta = parseTopicMeta(value, name, path);
+    const topic = newTopicState(name, meta, new Array<number>(meta.partitions).fill(0));
+    topics.push(topic);
+    byId.set(meta.id, topic);
   }
-  return topics.map(({ name, meta, high }) => newTopicState(name, meta, high));
+  for (const [key, value] of await db.iterator(WATERMARK_RANGE).all()) {
+    const { topicId, partition } = parsePartitionKey(key);
+    const topic = byId.get(topicId);
+    if (topic !== undefined && partition < topic.partitions) {
+      topic.high[partition] = readUint64(value, 0);
+      topic.reserved[partition] = topic.high[partition]!;
+    }
+  }
+  for (const [key, value] of await db.iterator(COMPACTION_RANGE).all()) {
+    const { topicId, partition } = parsePartitionKey(key);
+    const topic = byId.get(topicId);
+    if (topic !== undefined && partition < topic.partitions) {
+      const { cleanedTo, liveRecords } = parseCompactionCheckpoint(value);
+      topic.cleanedTo[partition] = Math.min(cleanedTo, topic.high[partition]!);
+      topic.liveRecords[partition] = liveRecords;
+    }
+  }
+  return topics;
+}
+
+function parseTopicMeta(value: Buffer, name: string, path: string): StoredTopicMeta {
+  let meta: Partial<StoredTopicMeta>;
+  try {
+    meta = JSON.parse(value.toString('utf8')) as Partial<StoredTopicMeta>;
+  } catch {
+    throw new LogFormatError(path, `the metadata of topic "${name}" is not JSON: the log is damaged`);
+  }
+  const partitions = meta.partitions;
+  if (!Number.isSafeInteger(partitions) || partitions! < 1 || partitions! > MAX_PARTITIONS_PER_TOPIC) {
+    throw new LogFormatError(
+      path,
+      `topic "${name}" is stored with ${String(partitions)} partitions, outside the 1–${MAX_PARTITIONS_PER_TOPIC.toLocaleString('en-US')} ` +
+        'this weir allows: its metadata is damaged or was not written by weir. Delete the log directory and produce the input again',
+    );
+  }
+  if (!Number.isSafeInteger(meta.id) || meta.id! < 0) {
+    throw new LogFormatError(path, `topic "${name}" has no valid id in its metadata: the log is damaged`);
+  }
+  return { id: meta.id!, partitions: partitions!, config: meta.config ?? {} };
 }

@@ -1,5 +1,12 @@
 /** `LogProducer` of the local log: every call is one atomic, durable write. */
-import type { AppendRecord, AppendResult, LogProducer, PartitionOffset } from '../log-backend.js';
+import type {
+  AppendBatch,
+  AppendBatchResult,
+  AppendRecord,
+  AppendResult,
+  LogProducer,
+  PartitionOffset,
+} from '../log-backend.js';
 import { LogClosedError } from '../../errors/log-errors.js';
 import type { LocalLogStore } from './local-log-store.js';
 
@@ -20,6 +27,21 @@ export class LocalProducer implements LogProducer {
   ): Promise<AppendResult[]> {
     this.assertOpen();
     return this.store.write(records, { group, offsets });
+  }
+
+  /** Stores each batch's bytes as they are, as one LevelDB entry (see LocalLogStore.appendBatches). */
+  async appendBatches(batches: readonly AppendBatch[]): Promise<AppendBatchResult[]> {
+    this.assertOpen();
+    return this.store.appendBatches(batches);
+  }
+
+  async appendBatchesAndCommit(
+    batches: readonly AppendBatch[],
+    group: string,
+    offsets: readonly PartitionOffset[],
+  ): Promise<AppendBatchResult[]> {
+    this.assertOpen();
+    return this.store.appendBatches(batches, { group, offsets });
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,16 @@
  * Opens the local log's LevelDB database, turning "locked by someone else" into a
  * `LogLockedError` after a few short retries (a process that just exited may still
  * be releasing the lock).
+ *
+ * A log is only created in a missing or empty directory: a non-empty directory without
+ * LevelDB's `CURRENT` file is someone else's (a typo in `log.path`, the state directory,
+ * a home directory) and is refused with `NotALogDirectoryError` instead of having a
+ * database written into it.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ClassicLevel } from 'classic-level';
-import { LogLockedError } from '../../errors/log-errors.js';
+import { LogLockedError, NotALogDirectoryError } from '../../errors/log-errors.js';
 
 /** The database type the local log uses: binary keys and values. */
 export type LogDatabase = ClassicLevel<Buffer, Buffer>;
@@ -17,12 +22,19 @@ export interface OpenRetry {
   readonly delayMs: number;
 }
 
+/**
+ * Files LevelDB writes before `CURRENT` when it creates a database: a directory holding
+ * only these is a creation that was interrupted, with nothing in it yet.
+ */
+const CREATION_LEFTOVERS = new Set(['LOCK', 'LOG', 'LOG.old']);
+
 export async function openLogDatabase(path: string, retry: OpenRetry): Promise<LogDatabase> {
-  await mkdir(path, { recursive: true });
+  const createIfMissing = await checkLogDirectory(path);
   for (let attempt = 0; ; attempt++) {
     const db: LogDatabase = new ClassicLevel<Buffer, Buffer>(path, {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
+      createIfMissing,
     });
     try {
       await db.open();
@@ -33,6 +45,25 @@ export async function openLogDatabase(path: string, retry: OpenRetry): Promise<L
       await delay(retry.delayMs);
     }
   }
+}
+
+/** Creates `path` if missing; whether LevelDB may create a database there. */
+async function checkLogDirectory(path: string): Promise<boolean> {
+  let entries: string[];
+  try {
+    entries = await readdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new NotALogDirectoryError(path, 'it is a file, not a directory');
+    if (code !== 'ENOENT') throw error;
+    await mkdir(path, { recursive: true });
+    return true;
+  }
+  if (entries.includes('CURRENT')) return false;
+  const foreign = entries.filter((entry) => !CREATION_LEFTOVERS.has(entry));
+  if (foreign.length === 0) return true;
+  const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} entries)` : '');
+  throw new NotALogDirectoryError(path, `it is not empty (${shown}) and holds no LevelDB database`);
 }
 
 function isLockedError(error: unknown): boolean {

@@ -1,4 +1,5 @@
 /** Checks of caller-supplied log arguments; each failure names the field. */
+import { MAX_PARTITIONS } from '../../../config/defaults.js';
 import { InvalidLogArgumentError } from '../../errors/log-errors.js';
 
 /** Kafka's rule, applied locally too so a topic name valid here is valid on Kafka. */
@@ -10,9 +11,17 @@ export function checkTopicName(name: unknown): asserts name is string {
   }
 }
 
+/**
+ * Most partitions a local topic may have: config's `MAX_PARTITIONS` (10,000), the bound
+ * of every partition count weir accepts. The log keeps a few numbers per partition in
+ * memory and a consumer is assigned every partition, so a typo such as 1e9 must be
+ * refused before anything is written, and stored metadata beyond it is refused at open.
+ */
+export const MAX_PARTITIONS_PER_TOPIC: number = MAX_PARTITIONS;
+
 export function checkPartitionCount(partitions: unknown): asserts partitions is number {
-  if (!Number.isSafeInteger(partitions) || (partitions as number) < 1) {
-    throw new InvalidLogArgumentError('partitions', partitions, 'an integer ≥ 1');
+  if (!Number.isSafeInteger(partitions) || (partitions as number) < 1 || (partitions as number) > MAX_PARTITIONS_PER_TOPIC) {
+    throw new InvalidLogArgumentError('partitions', partitions, `an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC.toLocaleString('en-US')}`);
   }
 }
 

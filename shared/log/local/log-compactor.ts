@@ -1,0 +1,365 @@
+/**
+ * Log compaction of the local log's `compact` topics (changelogs): Kafka's log cleaner
+ * for one embedded database. Compaction keeps, per key, the latest record of a
+ * partition and removes the older ones, so a changelog stays about as large as the
+ * state it backs up and recovery replays each key once.
+ *
+ * When: a partition is due once the offsets appended since its last pass (its *dirty*
+ * part, Kafka's dirty section) exceed `max(minDirtyRecords, its live records)` (a dirty
+ * ratio of ~50 %, Kafka's `min.cleanable.dirty.ratio`, with a floor so small changelogs
+ * are not rewritten over and over). Passes run one at a time in the background;
+ * `LocalLogBackend.compact()` runs them on demand.
+ *
+ * A pass over one partition:
+ * 1. takes the high watermark as its snapshot and scans the dirty part (from the last
+ *    pass's end to the snapshot) in bounded chunks, building key → latest offset (at
+ *    most `MAX_KEYS_PER_PASS` keys: a larger dirty part is cleaned in several passes,
+ *    as Kafka's cleaner does when its offset map is full);
+ * 2. rewrites the partition below the end of that scan in bounded steps. A step reads a
+ *    few stored batches and keeps each record unless a later record has its key, its
+ *    key is null, or it is a tombstone older than `deleteRetentionMs` (Kafka's
+ *    `delete.retention.ms`, by record timestamp). Kept records keep their offsets
+ *    (their delta from the new batch's base); consecutive small batches are merged
+ *    into one entry keyed by the merged range's last and base offsets, so offsets
+ *    with no record left become gaps inside an entry's range, never holes between
+ *    entries. A step deletes the old entries and puts the new ones in one LevelDB
+ *    batch through the store's write queue, so a reader sees either the old or the
+ *    new entries of a range. Appends only write above the snapshot, so they go on
+ *    while a pass runs.
+ * 3. records how far the partition is compacted and how many records it kept (a
+ *    checkpoint key), so the next pass only scans what was appended since.
+ *
+ * Offsets never change and the low watermark stays 0. `stop()` (from `close()`) ends a
+ * pass between two steps; every step is complete on its own.
+ */
+import type { TopicState } from './local-log-store.js';
+import type { LogDatabase } from './open-log-database.js';
+import {
+  baseOffsetFromBatchKey,
+  batchKey,
+  batchSeekKey,
+  compactionKey,
+  lastOffsetFromBatchKey,
+  writeUint64,
+} from './key-layout.js';
+import { batchInfo, forEachRecord, forEachRecordKey, RecordBatchBuilder } from '../../protocol/record-batch.js';
+import { LogClosedError } from '../../errors/log-errors.js';
+
+/** Default of `deleteRetentionMs`: 24 h, Kafka's `delete.retention.ms` default. */
+export const DEFAULT_DELETE_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Default floor of the dirty records that make a partition due. */
+export const DEFAULT_MIN_DIRTY_RECORDS = 10_000;
+/** Most distinct keys one pass maps; a larger dirty part takes several passes. */
+export const MAX_KEYS_PER_PASS = 1_000_000;
+/** Stored batches one scan chunk or rewrite step reads at most. */
+const STEP_ENTRIES = 256;
+/** Bytes one scan chunk or rewrite step reads (about; LevelDB stops after exceeding it). */
+const STEP_BYTES = 4 * 1024 * 1024;
+/** A rewritten batch is closed once it holds this many records or bytes. */
+const TARGET_BATCH_RECORDS = 1_000;
+const TARGET_BATCH_BYTES = 1024 * 1024;
+/** Unchanged stored batches at least this large are left alone rather than merged. */
+const SMALL_BATCH_RECORDS = 250;
+const SMALL_BATCH_BYTES = 256 * 1024;
+/** Offset deltas are u32; a merged range never spans more. */
+const MAX_RANGE = 0xffff_ffff;
+
+/** What the compactor needs of the store. */
+export interface CompactorHost {
+  readonly db: LogDatabase;
+  /**
+   * Deletes `deletes`, then puts `keys`/`values`, as one atomic LevelDB batch through
+   * the store's write queue (never interleaved with another write's batch).
+   */
+  rewrite(deletes: readonly Buffer[], keys: readonly Buffer[], values: readonly Buffer[]): Promise<void>;
+}
+
+export interface LogCompactorOptions {
+  readonly deleteRetentionMs: number;
+  readonly minDirtyRecords: number;
+  /** Called with a background pass's failure (the pass is abandoned; the log stays consistent). */
+  readonly onError: (error: unknown, topic: string, partition: number) => void;
+}
+
+/** What compaction did. */
+export interface CompactionStats {
+  /** Passes run (one partition each). */
+  readonly passes: number;
+  /** Records read while rewriting (every record below each pass's end). */
+  readonly recordsRead: number;
+  /** Records removed: superseded, null-keyed, or expired tombstones. */
+  readonly recordsRemoved: number;
+  /** Stored batches deleted (each replaced by, or merged into, a new one). */
+  readonly batchesRewritten: number;
+  /** Stored batches written. */
+  readonly batchesWritten: number;
+}
+
+interface MutableStats {
+  passes: number;
+  recordsRead: number;
+  recordsRemoved: number;
+  batchesRewritten: number;
+  batchesWritten: number;
+}
+
+/** A rewritten batch being built: kept records of consecutive stored batches. */
+interface Output {
+  readonly base: number;
+  last: number;
+  readonly builder: RecordBatchBuilder;
+  readonly inputs: Buffer[];
+  removed: number;
+}
+
+export class LogCompactor {
+  private readonly due = new Map<string, { topic: TopicState; partition: number }>();
+  /** Every pass runs on this chain: one at a time, background or on demand. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private background: Promise<void> | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly host: CompactorHost,
+    private readonly options: LogCompactorOptions,
+  ) {}
+
+  /** After an append to a partition of a compact topic: schedules a pass when it is due. */
+  appended(topic: TopicState, partition: number): void {
+    if (this.stopping || !this.isDue(topic, partition)) return;
+    this.due.set(`${topic.id}:${partition}`, { topic, partition });
+    this.background ??= this.runBackground();
+  }
+
+  /**
+   * Compacts every partition of `topics` until what was appended before the call is
+   * compacted (at least one pass each, which also removes expired tombstones).
+   */
+  async compact(topics: readonly TopicState[]): Promise<CompactionStats> {
+    const stats: MutableStats = { passes: 0, recordsRead: 0, recordsRemoved: 0, batchesRewritten: 0, batchesWritten: 0 };
+    for (const topic of topics) {
+      for (let partition = 0; partition < topic.partitions; partition++) {
+        const target = topic.high[partition]!;
+        if (target === 0) continue;
+        do {
+          this.assertRunning();
+          await this.exclusive(() => this.pass(topic, partition, stats));
+          this.assertRunning();
+        } while (topic.cleanedTo[partition]! < target);
+      }
+    }
+    return { ...stats };
+  }
+
+  /** Ends the running pass after its current step and runs no more. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.due.clear();
+    await this.tail.catch(() => undefined);
+    await this.background;
+  }
+
+  private isDue(topic: TopicState, partition: number): boolean {
+    const dirty = topic.high[partition]! - topic.cleanedTo[partition]!;
+    return dirty > Math.max(this.options.minDirtyRecords, topic.liveRecords[partition]!);
+  }
+
+  private async runBackground(): Promise<void> {
+    // Never finish synchronously: `background` is assigned after this returns.
+    await Promise.resolve();
+    try {
+      while (!this.stopping && this.due.size > 0) {
+        const [key, { topic, partition }] = this.due.entries().next().value!;
+        this.due.delete(key);
+        if (!this.isDue(topic, partition)) continue;
+        try {
+          await this.exclusive(() => this.pass(topic, partition, undefined));
+        } catch (error) {
+          if (!this.stopping) this.options.onError(error, topic.name, partition);
+          continue;
+        }
+        // What was appended during the pass may make it due again.
+        if (this.isDue(topic, partition)) this.due.set(key, { topic, partition });
+      }
+    } finally {
+      this.background = undefined;
+    }
+  }
+
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new LogClosedError('local log compaction');
+  }
+
+  /** One pass over one partition; returns early (nothing half-done) when stopping. */
+  private async pass(topic: TopicState, partition: number, stats: MutableStats | undefined): Promise<void> {
+    if (this.stopping) return;
+    const snapshot = topic.high[partition]!;
+    const from = topic.cleanedTo[partition]!;
+    // 1. key → latest offset over the dirty part.
+    const latest = new Map<string, number>();
+    let end = from;
+    if (from < snapshot) {
+      const scanned = await this.forEachStep(topic.id, partition, from, snapshot, (entries) => {
+        for (const [key, value] of entries) {
+          forEachRecordKey(value, baseOffsetFromBatchKey(key), (offset, keyAt, keyLength) => {
+            if (keyLength >= 0) latest.set(value.toString('latin1', keyAt, keyAt + keyLength), offset);
+          });
+          end = lastOffsetFromBatchKey(key) + 1;
+          if (latest.size >= MAX_KEYS_PER_PASS) return false;
+        }
+        return true;
+      });
+      if (!scanned) return;
+      if (end <= from) end = snapshot;
+    } else {
+      end = snapshot;
+    }
+
+    // 2. rewrite everything below `end`.
+    const horizon = Date.now() - this.options.deleteRetentionMs;
+    let kept = 0;
+    const rewritten = await this.forEachStep(topic.id, partition, 0, end, async (entries) => {
+      const step = this.planStep(entries, latest, horizon);
+      kept += step.kept;
+      if (stats !== undefined) {
+        stats.recordsRead += step.read;
+        stats.recordsRemoved += step.read - step.kept;
+        stats.batchesRewritten += step.deletes.length;
+        stats.batchesWritten += step.outputs.length;
+      }
+      if (step.deletes.length > 0 || step.outputs.length > 0) {
+        const toKey = (output: Output): Buffer => batchKey(topic.id, partition, output.last, output.base);
+        await this.host.rewrite(
+          step.deletes,
+          step.outputs.map(toKey),
+          step.outputs.map((output) => toBuffer(output.builder.finish())),
+        );
+      }
+      return true;
+    });
+    if (!rewritten) return;
+
+    // 3. checkpoint.
+    const checkpoint = Buffer.allocUnsafe(16);
+    writeUint64(checkpoint, 0, end);
+    writeUint64(checkpoint, 8, kept);
+    await this.host.rewrite([], [compactionKey(topic.id, partition)], [checkpoint]);
+    topic.cleanedTo[partition] = end;
+    topic.liveRecords[partition] = kept;
+    if (stats !== undefined) stats.passes++;
+  }
+
+  /**
+   * Feeds the stored batches of a partition with last offsets in `[from, end)` to
+   * `visit` in bounded chunks (yielding to the event loop between them) until `visit`
+   * returns false. False when the compactor is stopping (the work is incomplete).
+   */
+  private async forEachStep(
+    topicId: number,
+    partition: number,
+    from: number,
+    end: number,
+    visit: (entries: [Buffer, Buffer][]) => boolean | Promise<boolean>,
+  ): Promise<boolean> {
+    let cursor = from;
+    while (cursor < end) {
+      if (this.stopping) return false;
+      const iterator = this.host.db.iterator({
+        gte: batchSeekKey(topicId, partition, cursor),
+        lt: batchSeekKey(topicId, partition, end),
+        highWaterMarkBytes: STEP_BYTES,
+      });
+      let entries: [Buffer, Buffer][];
+      try {
+        entries = (await iterator.nextv(STEP_ENTRIES)) as [Buffer, Buffer][];
+      } finally {
+        await iterator.close();
+      }
+      if (entries.length === 0) break;
+      if (!(await visit(entries))) break;
+      cursor = lastOffsetFromBatchKey(entries[entries.length - 1]![0]) + 1;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return !this.stopping;
+  }
+
+  /** Which stored batches of a step to replace, and by what. */
+  private planStep(
+    entries: readonly [Buffer, Buffer][],
+    latest: ReadonlyMap<string, number>,
+    horizon: number,
+  ): { deletes: Buffer[]; outputs: Output[]; read: number; kept: number } {
+    const deletes: Buffer[] = [];
+    const outputs: Output[] = [];
+    let read = 0;
+    let kept = 0;
+    let open: Output | undefined;
+    const close = (): void => {
+      if (open === undefined) return;
+      // A lone stored batch that loses nothing stays as it is.
+      if (open.inputs.length > 1 || open.removed > 0) {
+        outputs.push(open);
+        deletes.push(...open.inputs);
+      }
+      open = undefined;
+    };
+    for (const [key, value] of entries) {
+      const base = baseOffsetFromBatchKey(key);
+      const last = lastOffsetFromBatchKey(key);
+      const { count } = batchInfo(value);
+      const keep = new Uint8Array(count);
+      let keeping = 0;
+      let index = 0;
+      forEachRecordKey(value, base, (offset, keyAt, keyLength, timestamp, valueIsNull) => {
+        const i = index++;
+        if (keyLength < 0) return;
+        const newest = latest.get(value.toString('latin1', keyAt, keyAt + keyLength));
+        if (newest !== undefined && newest > offset) return;
+        if (valueIsNull && timestamp < horizon) return;
+        keep[i] = 1;
+        keeping++;
+      });
+      read += count;
+      kept += keeping;
+      const removed = count - keeping;
+      if (removed === 0 && (count >= SMALL_BATCH_RECORDS || value.byteLength >= SMALL_BATCH_BYTES)) {
+        close();
+        continue;
+      }
+      if (open !== undefined && last - open.base > MAX_RANGE) close();
+      const output: Output = (open ??= { base, last, builder: new RecordBatchBuilder(Math.min(value.byteLength, TARGET_BATCH_BYTES)), inputs: [], removed: 0 });
+      output.inputs.push(key);
+      output.last = last;
+      output.removed += removed;
+      if (keeping > 0) {
+        let i = 0;
+        const builder = output.builder;
+        forEachRecord(value, base, 0, (record) => {
+          if (keep[i++] === 1) builder.add(record.timestamp, record.key, record.value, record.headers, record.offset - output.base);
+        });
+      }
+      if (output.builder.count >= TARGET_BATCH_RECORDS || output.builder.byteLength >= TARGET_BATCH_BYTES) close();
+    }
+    close();
+    return { deletes, outputs, read, kept };
+  }
+}
+
+/** Compaction checkpoint value → how far the partition is compacted and its live records. */
+export function parseCompactionCheckpoint(value: Buffer): { cleanedTo: number; liveRecords: number } {
+  return { cleanedTo: readUint64Safe(value, 0), liveRecords: readUint64Safe(value, 8) };
+}
+
+function readUint64Safe(value: Buffer, at: number): number {
+  return value.length >= at + 8 ? value.readUInt32BE(at) * 2 ** 32 + value.readUInt32BE(at + 4) : 0;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

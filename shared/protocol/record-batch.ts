@@ -1,0 +1,410 @@
+/**
+ * The one binary form of records in weir: a **record batch** (records of one
+ * topic-partition, as Kafka stores them) and a **batch set** (consecutive batches of one
+ * partition with their base offsets, what a read returns and a worker receives).
+ *
+ * The local log stores each batch as one LevelDB value, byte for byte; a read copies the
+ * stored batches into one batch set (one copy per batch) that is transferred to the owning
+ * worker. Workers encode outputs and changelog records as batches that the coordinator
+ * appends without looking at records. The layout is documented in docs/data-plane.md.
+ *
+ * Record batch (little-endian):
+ *   u8 magic (=2) · u8 attributes (bit 0: dense, offsets are base … base+count−1)
+ *   · u16 reserved · u32 count · u32 lastOffsetDelta
+ *   · count × ( u32 offsetDelta · f64 timestamp · i32 keyLen (−1 = null) · key
+ *               · i32 valueLen (−1 = null) · value · u16 headerCount
+ *               · headerCount × (u16 nameLen · name (UTF-8) · i32 valueLen (−1 = null) · value) )
+ *
+ * Batch set (little-endian):
+ *   u8 magic (=0x5b) · u8 reserved ×3 · f64 fromOffset (records below it are skipped: a
+ *   read from inside a batch) · f64 toOffset (records at or above it are skipped: a read
+ *   of at most N records that ends inside a batch; +∞ when unbounded)
+ *   · repeated ( f64 baseOffset · u32 byteLength · batch bytes )
+ *
+ * Offsets and timestamps are f64: exact up to 2^53, far beyond any real offset.
+ */
+import type { AppendRecord, EncodedRecords, LogRecord, RecordHeader } from '../log/log-backend.js';
+
+export const BATCH_MAGIC = 2;
+export const BATCH_HEADER_BYTES = 12;
+const ATTRIBUTE_DENSE = 1;
+export const BATCH_SET_MAGIC = 0x5b;
+export const BATCH_SET_HEADER_BYTES = 20;
+export const BATCH_SET_ENTRY_HEADER_BYTES = 12;
+/** Bytes of a record's fixed fields (offset delta, timestamp, two lengths, header count). */
+const RECORD_FIXED_BYTES = 4 + 8 + 4 + 4 + 2;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
+/** Thrown when bytes are not a record batch or batch set. */
+export class RecordBatchFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordBatchFormatError';
+  }
+}
+
+/** A header as the builder takes it: the name as UTF-8 bytes or a string. */
+export interface BatchHeader {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/**
+ * Builds one record batch, growing its buffer as records are added. Offsets are given as
+ * deltas from a base the appender assigns; `add` without a delta appends densely.
+ */
+export class RecordBatchBuilder {
+  private bytes: Uint8Array;
+  private view: DataView;
+  private pos = BATCH_HEADER_BYTES;
+  private records = 0;
+  private lastDelta = 0;
+  private dense = true;
+
+  constructor(initialBytes = 4096) {
+    this.bytes = new Uint8Array(Math.max(initialBytes, 64));
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  get count(): number {
+    return this.records;
+  }
+
+  get byteLength(): number {
+    return this.pos;
+  }
+
+  /** Appends a record; `offsetDelta` defaults to the record's index (dense). */
+  add(
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: readonly BatchHeader[] = NO_HEADERS,
+    offsetDelta: number = this.records,
+  ): void {
+    if (offsetDelta !== this.records) this.dense = false;
+    let size = RECORD_FIXED_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+    let names: Uint8Array[] | undefined;
+    if (headers.length > 0) {
+      names = headers.map((h) => encoder.encode(h.key));
+      for (let i = 0; i < headers.length; i++) size += 2 + names[i]!.length + 4 + (headers[i]!.value?.length ?? 0);
+    }
+    this.reserve(size);
+    const view = this.view;
+    let pos = this.pos;
+    view.setUint32(pos, offsetDelta, true);
+    view.setFloat64(pos + 4, timestamp, true);
+    pos = this.writeBlob(pos + 12, key);
+    pos = this.writeBlob(pos, value);
+    view.setUint16(pos, headers.length, true);
+    pos += 2;
+    if (names !== undefined) {
+      for (let i = 0; i < headers.length; i++) {
+        const name = names[i]!;
+        view.setUint16(pos, name.length, true);
+        this.bytes.set(name, pos + 2);
+        pos = this.writeBlob(pos + 2 + name.length, headers[i]!.value);
+      }
+    }
+    this.pos = pos;
+    this.records++;
+    this.lastDelta = offsetDelta;
+  }
+
+  /** A position to {@link truncate} back to (undoing the records added after it). */
+  mark(): BuilderMark {
+    return { pos: this.pos, records: this.records, lastDelta: this.lastDelta, dense: this.dense };
+  }
+
+  truncate(mark: BuilderMark): void {
+    this.pos = mark.pos;
+    this.records = mark.records;
+    this.lastDelta = mark.lastDelta;
+    this.dense = mark.dense;
+  }
+
+  /**
+   * The finished batch: a view of exactly its bytes (its `buffer` may be larger). The
+   * builder must not be used afterwards.
+   */
+  finish(): Uint8Array {
+    const view = this.view;
+    view.setUint8(0, BATCH_MAGIC);
+    view.setUint8(1, this.dense ? ATTRIBUTE_DENSE : 0);
+    view.setUint16(2, 0, true);
+    view.setUint32(4, this.records, true);
+    view.setUint32(8, this.lastDelta, true);
+    return this.bytes.subarray(0, this.pos);
+  }
+
+  /** The finished batch in an ArrayBuffer of its own, ready for a transfer list. */
+  finishTransferable(): ArrayBuffer {
+    const bytes = this.finish();
+    return bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (bytes.buffer as ArrayBuffer).slice(0, bytes.byteLength);
+  }
+
+  private writeBlob(pos: number, blob: Uint8Array | null): number {
+    if (blob === null) {
+      this.view.setInt32(pos, -1, true);
+      return pos + 4;
+    }
+    this.view.setInt32(pos, blob.length, true);
+    this.bytes.set(blob, pos + 4);
+    return pos + 4 + blob.length;
+  }
+
+  private reserve(size: number): void {
+    if (this.pos + size <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.pos + size));
+    grown.set(this.bytes.subarray(0, this.pos));
+    this.bytes = grown;
+    this.view = new DataView(grown.buffer);
+  }
+}
+
+/** A builder position (see {@link RecordBatchBuilder.mark}). */
+export interface BuilderMark {
+  readonly pos: number;
+  readonly records: number;
+  readonly lastDelta: number;
+  readonly dense: boolean;
+}
+
+/** The fixed header of a batch. */
+export interface BatchInfo {
+  readonly count: number;
+  readonly lastOffsetDelta: number;
+  readonly dense: boolean;
+}
+
+/** Reads a batch's header; throws {@link RecordBatchFormatError} on foreign bytes. */
+export function batchInfo(batch: Uint8Array): BatchInfo {
+  if (batch.byteLength < BATCH_HEADER_BYTES || batch[0] !== BATCH_MAGIC) {
+    throw new RecordBatchFormatError(`not a record batch (magic ${batch[0] ?? 'missing'}, ${batch.byteLength} bytes)`);
+  }
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  return {
+    count: view.getUint32(4, true),
+    lastOffsetDelta: view.getUint32(8, true),
+    dense: (view.getUint8(1) & ATTRIBUTE_DENSE) !== 0,
+  };
+}
+
+/** One record of a batch, as the visitor of {@link forEachRecord} sees it (views into the batch). */
+export interface BatchRecord {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: readonly RecordHeader[];
+}
+
+/**
+ * Calls `visit` for every record of `batch` at or after `fromOffset`. Keys, values and
+ * header values are views into the batch (no copy). The record object is fresh per call.
+ */
+export function forEachRecord(
+  batch: Uint8Array,
+  baseOffset: number,
+  fromOffset: number,
+  visit: (record: BatchRecord) => void,
+  toOffset = Number.POSITIVE_INFINITY,
+): void {
+  const info = batchInfo(batch);
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  let pos = BATCH_HEADER_BYTES;
+  // Dense batches can skip straight to the first wanted record's index only by walking;
+  // records are variable-length, so walk, but skip decoding what is skipped.
+  for (let i = 0; i < info.count; i++) {
+    const offset = baseOffset + view.getUint32(pos, true);
+    const timestamp = view.getFloat64(pos + 4, true);
+    pos += 12;
+    const keyLength = view.getInt32(pos, true);
+    pos += 4;
+    const keyAt = pos;
+    if (keyLength > 0) pos += keyLength;
+    const valueLength = view.getInt32(pos, true);
+    pos += 4;
+    const valueAt = pos;
+    if (valueLength > 0) pos += valueLength;
+    const headerCount = view.getUint16(pos, true);
+    pos += 2;
+    let headers: readonly RecordHeader[] = NO_HEADERS;
+    if (headerCount > 0) {
+      const list: RecordHeader[] = [];
+      for (let h = 0; h < headerCount; h++) {
+        const nameLength = view.getUint16(pos, true);
+        const name = decoder.decode(batch.subarray(pos + 2, pos + 2 + nameLength));
+        pos += 2 + nameLength;
+        const length = view.getInt32(pos, true);
+        pos += 4;
+        list.push({ key: name, value: length < 0 ? null : batch.subarray(pos, pos + length) });
+        if (length > 0) pos += length;
+      }
+      headers = list;
+    }
+    if (offset < fromOffset) continue;
+    if (offset >= toOffset) return;
+    visit({
+      offset,
+      timestamp,
+      key: keyLength < 0 ? null : batch.subarray(keyAt, keyAt + keyLength),
+      value: valueLength < 0 ? null : batch.subarray(valueAt, valueAt + valueLength),
+      headers,
+    });
+  }
+}
+
+/**
+ * Records of `batch` at or after `fromOffset` and below `toOffset` (counted without
+ * decoding when the batch is dense).
+ */
+export function countFrom(batch: Uint8Array, baseOffset: number, fromOffset: number, toOffset = Number.POSITIVE_INFINITY): number {
+  const info = batchInfo(batch);
+  const last = baseOffset + info.lastOffsetDelta;
+  if (fromOffset <= baseOffset && toOffset > last) return info.count;
+  if (info.dense) return Math.max(0, Math.min(last + 1, toOffset) - Math.max(baseOffset, fromOffset));
+  let n = 0;
+  forEachRecord(batch, baseOffset, fromOffset, () => n++, toOffset);
+  return n;
+}
+
+/**
+ * Calls `visit` for every record of `batch` with its offset, where its key lies in the
+ * batch (`keyAt`, `keyLength`, −1 for a null key), its timestamp and whether its value is
+ * null, without decoding headers or building objects (the log compactor's scan).
+ */
+export function forEachRecordKey(
+  batch: Uint8Array,
+  baseOffset: number,
+  visit: (offset: number, keyAt: number, keyLength: number, timestamp: number, valueIsNull: boolean) => void,
+): void {
+  const info = batchInfo(batch);
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  let pos = BATCH_HEADER_BYTES;
+  for (let i = 0; i < info.count; i++) {
+    const offset = baseOffset + view.getUint32(pos, true);
+    const timestamp = view.getFloat64(pos + 4, true);
+    const keyLength = view.getInt32(pos + 12, true);
+    const keyAt = pos + 16;
+    pos = keyAt + (keyLength > 0 ? keyLength : 0);
+    const valueLength = view.getInt32(pos, true);
+    pos += 4 + (valueLength > 0 ? valueLength : 0);
+    const headerCount = view.getUint16(pos, true);
+    pos += 2;
+    for (let h = 0; h < headerCount; h++) {
+      pos += 2 + view.getUint16(pos, true);
+      const length = view.getInt32(pos, true);
+      pos += 4 + (length > 0 ? length : 0);
+    }
+    visit(offset, keyAt, keyLength, timestamp, valueLength < 0);
+  }
+}
+
+/** A stored batch with its base offset, as a batch set carries it. */
+export interface BaseBatch {
+  readonly baseOffset: number;
+  readonly batch: Uint8Array;
+}
+
+/**
+ * Copies `batches` (in offset order) into one batch set; records below `fromOffset` are
+ * left for the reader to skip. One copy per batch.
+ */
+export function buildBatchSet(
+  fromOffset: number,
+  batches: readonly BaseBatch[],
+  toOffset = Number.POSITIVE_INFINITY,
+): ArrayBuffer {
+  let size = BATCH_SET_HEADER_BYTES;
+  for (const b of batches) size += BATCH_SET_ENTRY_HEADER_BYTES + b.batch.byteLength;
+  const buffer = new ArrayBuffer(size);
+  const bytes = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  view.setUint8(0, BATCH_SET_MAGIC);
+  view.setFloat64(4, fromOffset, true);
+  view.setFloat64(12, toOffset, true);
+  let pos = BATCH_SET_HEADER_BYTES;
+  for (const b of batches) {
+    view.setFloat64(pos, b.baseOffset, true);
+    view.setUint32(pos + 8, b.batch.byteLength, true);
+    bytes.set(b.batch, pos + 12);
+    pos += 12 + b.batch.byteLength;
+  }
+  return buffer;
+}
+
+/** The batches of a batch set (views, no copy) and the offset range it covers. */
+export function batchesOf(set: ArrayBuffer | Uint8Array): { fromOffset: number; toOffset: number; batches: BaseBatch[] } {
+  const bytes = set instanceof Uint8Array ? set : new Uint8Array(set);
+  if (bytes.byteLength === 0) return { fromOffset: 0, toOffset: Number.POSITIVE_INFINITY, batches: [] };
+  if (bytes.byteLength < BATCH_SET_HEADER_BYTES || bytes[0] !== BATCH_SET_MAGIC) {
+    throw new RecordBatchFormatError(`not a record batch set (magic ${bytes[0] ?? 'missing'})`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fromOffset = view.getFloat64(4, true);
+  const toOffset = view.getFloat64(12, true);
+  const batches: BaseBatch[] = [];
+  let pos = BATCH_SET_HEADER_BYTES;
+  while (pos < bytes.byteLength) {
+    const baseOffset = view.getFloat64(pos, true);
+    const length = view.getUint32(pos + 8, true);
+    batches.push({ baseOffset, batch: bytes.subarray(pos + 12, pos + 12 + length) });
+    pos += 12 + length;
+  }
+  return { fromOffset, toOffset, batches };
+}
+
+/** Calls `visit` for every record of a batch set at or after its `fromOffset`. */
+export function forEachRecordInSet(set: ArrayBuffer | Uint8Array, visit: (record: BatchRecord) => void): void {
+  const { fromOffset, toOffset, batches } = batchesOf(set);
+  for (const b of batches) forEachRecord(b.batch, b.baseOffset, fromOffset, visit, toOffset);
+}
+
+/** A batch set's records as `LogRecord`s of `topic`/`partition` (views into the set). */
+export function decodeBatchSet(set: ArrayBuffer | Uint8Array, topic: string, partition: number): LogRecord[] {
+  const out: LogRecord[] = [];
+  forEachRecordInSet(set, (r) => out.push({ topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }));
+  return out;
+}
+
+/** One batch set holding `records` (one batch; offsets as given, base = the first). */
+export function encodeBatchSet(records: readonly Pick<LogRecord, 'offset' | 'timestamp' | 'key' | 'value' | 'headers'>[]): ArrayBuffer {
+  if (records.length === 0) return buildBatchSet(0, []);
+  const base = records[0]!.offset;
+  const builder = new RecordBatchBuilder();
+  for (const r of records) builder.add(r.timestamp, r.key, r.value, r.headers, r.offset - base);
+  return buildBatchSet(base, [{ baseOffset: base, batch: builder.finish() }]);
+}
+
+/**
+ * `records` (of one partition, in offset order) as a reader's {@link EncodedRecords}: one
+ * batch set; `nextOffset` defaults to after the last record (or `fromOffset` when none).
+ */
+export function toEncodedRecords(records: readonly LogRecord[], fromOffset: number, nextOffset?: number): EncodedRecords {
+  const lastOffset = records[records.length - 1]?.offset ?? -1;
+  return {
+    buffer: encodeBatchSet(records),
+    count: records.length,
+    lastOffset,
+    nextOffset: nextOffset ?? (records.length > 0 ? lastOffset + 1 : fromOffset),
+  };
+}
+
+/** The records of an encoded batch as `AppendRecord`s to `topic`/`partition` (views into the batch). */
+export function appendRecordsOf(topic: string, partition: number, batch: Uint8Array): AppendRecord[] {
+  const out: AppendRecord[] = [];
+  forEachRecord(batch, 0, 0, (r) => out.push({ topic, partition, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }));
+  return out;
+}
+
+/** The offset a batch set was read from (its first record is at or after it). */
+export function batchSetFromOffset(set: ArrayBuffer): number {
+  if (set.byteLength < BATCH_SET_HEADER_BYTES) return 0;
+  return new DataView(set).getFloat64(4, true);
+}

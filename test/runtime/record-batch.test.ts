@@ -1,0 +1,83 @@
+/**
+ * The record batch and batch set encodings (shared/protocol/record-batch.ts): what the
+ * local log stores, what a worker receives and what it hands back to be appended.
+ */
+import t from 'tap';
+import fc from 'fast-check';
+import {
+  batchInfo,
+  batchesOf,
+  buildBatchSet,
+  countFrom,
+  decodeBatchSet,
+  encodeBatchSet,
+  RecordBatchBuilder,
+  RecordBatchFormatError,
+} from '../../shared/protocol/record-batch.js';
+import type { LogRecord } from '../../shared/log/log-backend.js';
+
+const bytes = fc.option(fc.uint8Array({ maxLength: 64 }), { nil: null });
+const body = fc.record({
+  key: bytes,
+  value: bytes,
+  headers: fc.array(fc.record({ key: fc.string({ maxLength: 20 }), value: bytes }), { maxLength: 3 }),
+  timestamp: fc.maxSafeNat(),
+});
+
+const plain = (r: Pick<LogRecord, 'offset' | 'key' | 'value' | 'headers' | 'timestamp'>) => ({
+  offset: r.offset,
+  timestamp: r.timestamp,
+  key: r.key === null ? null : [...r.key],
+  value: r.value === null ? null : [...r.value],
+  headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : [...h.value] })),
+});
+
+t.test('batches round-trip through a batch set, with offset gaps and reads that start and end inside a batch', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.tuple(body, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 20 }), { maxLength: 4 }),
+      fc.nat(40),
+      fc.option(fc.nat(60), { nil: undefined }),
+      (batches, skip, take) => {
+        const expected: ReturnType<typeof plain>[] = [];
+        const stored: { baseOffset: number; batch: Uint8Array }[] = [];
+        let next = 100;
+        for (const records of batches) {
+          const builder = new RecordBatchBuilder(16);
+          const base = next;
+          for (const [r, step] of records) {
+            builder.add(r.timestamp, r.key, r.value, r.headers, next - base);
+            expected.push(plain({ ...r, offset: next }));
+            next += step;
+          }
+          stored.push({ baseOffset: base, batch: builder.finish() });
+        }
+        const from = 100 + skip;
+        const to = take === undefined ? Number.POSITIVE_INFINITY : from + take;
+        const decoded = decodeBatchSet(buildBatchSet(from, stored, to), 'events', 3);
+        t.same(decoded.map(plain), expected.filter((r) => r.offset >= from && r.offset < to));
+        for (const d of decoded) t.equal(d.topic, 'events');
+        const counted = stored.reduce((n, b) => n + countFrom(b.batch, b.baseOffset, from, to), 0);
+        t.equal(counted, decoded.length, 'countFrom agrees with decoding');
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+t.test('a dense batch counts records from an offset without decoding', async (t) => {
+  const builder = new RecordBatchBuilder();
+  for (let i = 0; i < 10; i++) builder.add(i, null, Buffer.from(String(i)));
+  const batch = builder.finish();
+  t.same(batchInfo(batch), { count: 10, lastOffsetDelta: 9, dense: true });
+  t.equal(countFrom(batch, 50, 53), 7);
+  t.equal(countFrom(batch, 50, 40), 10);
+  t.equal(countFrom(batch, 50, 70), 0);
+});
+
+t.test('an empty batch set decodes to no records; foreign bytes are refused', async (t) => {
+  t.same(decodeBatchSet(encodeBatchSet([]), 'x', 0), []);
+  t.same(batchesOf(new ArrayBuffer(0)).batches, []);
+  t.throws(() => batchInfo(new Uint8Array([1, 2, 3])), RecordBatchFormatError);
+  t.throws(() => batchesOf(new Uint8Array(20).fill(7)), RecordBatchFormatError);
+});
