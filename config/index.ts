@@ -5,7 +5,7 @@
  * (secret-references.ts).
  */
 export { loadConfig, parseConfig, CONFIG_EXTENSIONS } from './load-config.js';
-export { CONFIG_DEFAULTS, defaultWorkers } from './defaults.js';
+export { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './defaults.js';
 export { envNameToPath, isConfigOverrideName, ENV_PREFIX } from './env-overrides.js';
 export { redactConfig, isSecretPropertyName } from './secret-references.js';
 export { weirConfigSchema } from './schema.js';

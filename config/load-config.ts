@@ -13,6 +13,9 @@ import { formatIssues } from './format-issues.js';
 import { weirConfigSchema, type LogConfig, type WeirConfig } from './schema.js';
 import { resolveSecretReferences } from './secret-references.js';
 
+/** Alias expansions a config file may use (yaml's own default); a config needs a handful. */
+const YAML_MAX_ALIAS_COUNT = 100;
+
 /** File extensions understood by {@link loadConfig}. */
 export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
 
@@ -33,7 +36,19 @@ function parseText(text: string, path: string): unknown {
         cause: first,
       });
     }
-    return document.toJS() as unknown;
+    try {
+      // yaml refuses to expand more aliases than `maxAliasCount` (an "alias bomb" grows a
+      // few lines into gigabytes); say so as a config error instead of a stack trace.
+      return document.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown;
+    } catch (error) {
+      const detail =
+        error instanceof ReferenceError && /alias/i.test(error.message)
+          ? `too many alias expansions (more than ${YAML_MAX_ALIAS_COUNT}); expand the aliases by hand`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      throw new ConfigError(path, [{ path: '', message: `invalid YAML: ${detail}` }], { cause: error });
+    }
   }
   throw new ConfigError(path, [
     { path: '', message: `unsupported file extension "${extension}", expected ${CONFIG_EXTENSIONS.join(', ')}` },

@@ -3,7 +3,8 @@
  * Objects are strict, so a misspelt key is an error instead of being ignored.
  */
 import { z } from 'zod';
-import { CONFIG_DEFAULTS, defaultWorkers } from './defaults.js';
+import { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './defaults.js';
+import { isPathSafeName, PATH_SAFE_NAME_PATTERN, PATH_SAFE_NAME_RULE } from '../shared/path-safe-names.js';
 
 /** Kafka's legal topic names; also used for local-log topics so a job moves between backends. */
 const topicName = z
@@ -11,6 +12,23 @@ const topicName = z
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a topic name (1-249 letters, digits, ".", "_" or "-")');
 
 const nonEmptyString = z.string().min(1);
+
+/**
+ * `appId` names the state directory `<state.dir>/<appId>` (which `weir state clear`
+ * deletes), the consumer group and the changelog topic prefix, so it must be one
+ * path-safe name: `..` or `a/b` would put state (and its deletion) outside `state.dir`.
+ */
+const APP_ID_EXPECTED = `expected an application id of ${PATH_SAFE_NAME_RULE}`;
+const appIdSchema = z
+  .string()
+  .regex(PATH_SAFE_NAME_PATTERN, APP_ID_EXPECTED)
+  .refine(isPathSafeName, { message: `${APP_ID_EXPECTED}, got a reference to a directory` });
+
+/** Worker threads: bounded so a typo is a config error, not thousands of threads (see MAX_WORKERS). */
+const workerCount = z.int().min(1).max(MAX_WORKERS);
+
+/** Partitions of a created topic: bounded before anything is written (see MAX_PARTITIONS). */
+const partitionCount = z.int().min(1).max(MAX_PARTITIONS);
 
 export const localLogSchema = z.strictObject({
   backend: z.literal('local'),
@@ -70,7 +88,7 @@ export const benchInputSchema = z
 /** `bench`: defaults of `weir bench` for this job (command-line flags win). */
 export const benchSchema = z.strictObject({
   records: z.int().min(1).optional(),
-  workers: z.array(z.int().min(1)).min(1).optional(),
+  workers: z.array(workerCount).min(1).optional(),
   input: benchInputSchema.optional(),
 });
 
@@ -80,7 +98,7 @@ export type BenchSection = z.infer<typeof benchSchema>;
 /** The raw file schema (before paths are resolved and brokers normalized). */
 export const weirConfigSchema = z
   .strictObject({
-    appId: nonEmptyString,
+    appId: appIdSchema,
     log: z.discriminatedUnion('backend', [localLogSchema, kafkaLogSchema]).default({
       backend: 'local',
       path: CONFIG_DEFAULTS.localLogPath,
@@ -89,7 +107,7 @@ export const weirConfigSchema = z
     processingGuarantee: z.enum(['at-least-once', 'exactly-once']).default(CONFIG_DEFAULTS.processingGuarantee),
     commitInterval: z.number().min(0).default(CONFIG_DEFAULTS.commitInterval),
     commitEvery: z.int().min(0).default(CONFIG_DEFAULTS.commitEvery),
-    workers: z.int().min(1).default(defaultWorkers),
+    workers: workerCount.default(defaultWorkers),
     input: z.strictObject({
       topics: z.array(topicName).min(1),
       autoOffsetReset: z.enum(['earliest', 'latest']).default(CONFIG_DEFAULTS.autoOffsetReset),
@@ -100,7 +118,7 @@ export const weirConfigSchema = z
     output: z.strictObject({ topics: z.array(topicName).default([]) }).default({ topics: [] }),
     pipeline: nonEmptyString,
     errors: errorsSchema.default({ policy: CONFIG_DEFAULTS.errorPolicy }),
-    partitions: z.int().min(1).default(CONFIG_DEFAULTS.partitions),
+    partitions: partitionCount.default(CONFIG_DEFAULTS.partitions),
     /** Read by `weir bench` only (see runtime/bench/); not part of {@link WeirConfig}. */
     bench: benchSchema.optional(),
   })
@@ -110,6 +128,15 @@ export const weirConfigSchema = z
         code: 'custom',
         path: ['errors', 'deadLetterTopic'],
         message: 'required when errors.policy is "dead-letter"',
+      });
+    }
+    // A dead letter read back as input fails again and is dead-lettered again, forever.
+    const deadLetterTopic = config.errors.deadLetterTopic;
+    if (deadLetterTopic !== undefined && config.input.topics.includes(deadLetterTopic)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errors', 'deadLetterTopic'],
+        message: `"${deadLetterTopic}" is also an input topic: its failed records would be read and fail again forever; use another topic`,
       });
     }
   });

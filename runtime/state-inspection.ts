@@ -1,7 +1,9 @@
 /**
  * Reading and clearing a job's local state from outside a running job (`weir state
- * dump`, `weir state clear`). Both open each store partition, so a running job holding
- * the locks makes them fail with the store's lock error instead of reading half-written state.
+ * dump`, `weir state clear`). Both check each store partition's lock, so a running job
+ * holding the locks makes them fail with the store's lock error instead of reading
+ * half-written state or deleting it under the job. `clear` never opens a database (it
+ * only takes and releases the lock), so it works on a corrupt store too.
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,15 +11,19 @@ import type { WeirConfig } from '../config/index.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
 import { StoreNotRegisteredError } from '../shared/errors/state-errors.js';
-import { StorePartition, DEFAULT_CF } from '../workers/state/index.js';
+import { StorePartition, DEFAULT_CF, assertStoreNotLocked } from '../workers/state/index.js';
 import { streamIdOf } from './changelog-topics.js';
+import { resolveInsideStateDir } from './state-paths.js';
 import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readLiveValue } from '../shared/codecs/index.js';
 
 /** One entry of `weir state dump`. */
 export interface StateEntry {
   readonly store: string;
   readonly partition: number;
-  /** The message key (decoded JSON), null for state without a message key. */
+  /**
+   * The message key: decoded JSON, or the key's text when it is not JSON (plain-text
+   * Kafka keys); null for state without a message key.
+   */
   readonly key: unknown;
   readonly stateKey: unknown;
   readonly value: unknown;
@@ -26,6 +32,7 @@ export interface StateEntry {
 }
 
 const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -36,8 +43,25 @@ function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: fals
 }
 
 /**
- * Split a stored key `prefix|stateKey` back into its parts: the first separator where
- * both sides are JSON wins (a JSON string prefix may itself contain `|`).
+ * A message key that is not JSON as text: valid UTF-8 without control characters (a
+ * plain-text Kafka key such as `user-1`); undefined for binary keys.
+ */
+function plainText(bytes: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = strictDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  return text.length > 0 && !/[\u0000-\u001f\u007f]/.test(text) ? text : undefined;
+}
+
+/**
+ * Split a stored key `prefix|stateKey` back into its parts. State keys are JSON, and
+ * message keys are the record's key bytes: usually JSON too (the first separator where
+ * both sides are JSON wins; a JSON string prefix may itself contain `|`), but plain
+ * text in the usual Kafka case, where the first separator whose right side is JSON and
+ * whose left side is text wins (the text may contain `|` too).
  */
 export function splitStoredKey(key: Uint8Array): { key: unknown; stateKey: unknown } {
   for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
@@ -46,7 +70,13 @@ export function splitStoredKey(key: Uint8Array): { key: unknown; stateKey: unkno
     if (prefix.ok && stateKey.ok) return { key: prefix.value, stateKey: stateKey.value };
   }
   const whole = parseJson(key);
-  return { key: null, stateKey: whole.ok ? whole.value : decoder.decode(key) };
+  if (whole.ok) return { key: null, stateKey: whole.value };
+  for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
+    const prefix = plainText(key.subarray(0, i));
+    const stateKey = parseJson(key.subarray(i + 1));
+    if (prefix !== undefined && stateKey.ok) return { key: prefix, stateKey: stateKey.value };
+  }
+  return { key: null, stateKey: decoder.decode(key) };
 }
 
 /**
@@ -61,8 +91,15 @@ export function splitWindowKey(key: Uint8Array): { key: unknown; stateKey: unkno
     return splitStoredKey(key);
   }
   const prefix = parseJson(window.prefix);
-  if (!prefix.ok && window.prefix.length > 0) return splitStoredKey(key);
-  return { key: prefix.ok ? prefix.value : null, stateKey: { start: window.start, end: window.end } };
+  if (prefix.ok || window.prefix.length === 0) {
+    return { key: prefix.ok ? prefix.value : null, stateKey: { start: window.start, end: window.end } };
+  }
+  // Not a JSON message key: a count-window metadata key `prefix|"…"` that happens to have
+  // a window key's shape, or a window of a plain-text message key.
+  const stored = splitStoredKey(key);
+  if (stored.key !== null) return stored;
+  const text = plainText(window.prefix);
+  return text === undefined ? stored : { key: text, stateKey: { start: window.start, end: window.end } };
 }
 
 async function partitionNumbers(dir: string): Promise<number[]> {
@@ -73,8 +110,13 @@ async function partitionNumbers(dir: string): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
+/** `<state.dir>/<appId>`, checked to lie inside `state.dir`. */
+function appStateDir(config: WeirConfig): string {
+  return resolveInsideStateDir(config.state.dir, join(config.state.dir, config.appId));
+}
+
 function storeDir(config: WeirConfig, store: string): string {
-  return join(config.state.dir, config.appId, store, streamIdOf(config.input.topics));
+  return join(appStateDir(config), store, streamIdOf(config.input.topics));
 }
 
 /**
@@ -90,7 +132,13 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
   const splitKey = [...windowStoreNames(pipeline).values()].includes(store) ? splitWindowKey : splitStoredKey;
   const dir = storeDir(config, store);
   for (const partition of await partitionNumbers(dir)) {
-    const db = await StorePartition.open(join(dir, String(partition)), { openMaxRetries: 0 });
+    // inspectOnly: a dump reports a corrupt partition and never deletes it.
+    const db = await StorePartition.open(join(dir, String(partition)), {
+      openMaxRetries: 0,
+      inspectOnly: true,
+      storeName: store,
+      partition,
+    });
     try {
       for await (const [key, stored] of db.iterItems({ cf: DEFAULT_CF })) {
         let value = stored;
@@ -116,16 +164,19 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
   }
 }
 
-/** Delete the job's local state; fails if a running job holds any store partition. */
+/**
+ * Delete the job's local state, `<state.dir>/<appId>` and nothing outside `state.dir`;
+ * fails if a running job holds any store partition. Damaged partitions are deleted like
+ * any other: only their locks are checked, their data is never read.
+ * @throws StatePathOutsideStateDirError when the job's state directory is not inside `state.dir`.
+ * @throws StoreLockedError when a running job holds a partition.
+ */
 export async function clearState(config: WeirConfig): Promise<string> {
-  const base = join(config.state.dir, config.appId);
+  const base = appStateDir(config);
   const stores = await readdir(base, { withFileTypes: true }).catch(() => []);
   for (const s of stores.filter((e) => e.isDirectory())) {
     const dir = storeDir(config, s.name);
-    for (const partition of await partitionNumbers(dir)) {
-      const db = await StorePartition.open(join(dir, String(partition)), { openMaxRetries: 0 });
-      await db.close();
-    }
+    for (const partition of await partitionNumbers(dir)) await assertStoreNotLocked(join(dir, String(partition)));
   }
   await rm(base, { recursive: true, force: true });
   return base;

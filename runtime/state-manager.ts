@@ -9,6 +9,7 @@ import type { LogBackend } from '../shared/log/log-backend.js';
 import { changelogTopicName, streamIdOf } from './changelog-topics.js';
 import { ChangelogTopicMismatchError, StateInUseError } from '../shared/errors/runtime-errors.js';
 import { WeirError } from '../shared/errors/weir-error.js';
+import { resolveInsideStateDir } from './state-paths.js';
 
 /** The state path exists but is not a directory. */
 export class StateDirectoryNotADirectoryError extends WeirError {
@@ -74,11 +75,12 @@ export class StateManager {
     }
   }
 
-  /** Create `<state.dir>/<appId>`, refusing a path that is a file. */
+  /** Create `<state.dir>/<appId>`, refusing a path that is a file or not inside `state.dir`. */
   async prepareDirectory(): Promise<void> {
-    const info = await stat(this.baseDir).catch(() => undefined);
-    if (info !== undefined && !info.isDirectory()) throw new StateDirectoryNotADirectoryError(this.baseDir);
-    await mkdir(this.baseDir, { recursive: true });
+    const baseDir = resolveInsideStateDir(this.options.stateDir, this.baseDir);
+    const info = await stat(baseDir).catch(() => undefined);
+    if (info !== undefined && !info.isDirectory()) throw new StateDirectoryNotADirectoryError(baseDir);
+    await mkdir(baseDir, { recursive: true });
   }
 
   /** Directory of one store partition (spec §1.4). */
@@ -94,9 +96,9 @@ export class StateManager {
     this.assigned.delete(partition);
   }
 
-  /** Delete all local state of the job; refused while partitions are assigned. */
+  /** Delete all local state of the job; refused while partitions are assigned, or when not inside `state.dir`. */
   async clear(): Promise<void> {
     if (this.assigned.size > 0) throw new StateInUseError(this.baseDir);
-    await rm(this.baseDir, { recursive: true, force: true });
+    await rm(resolveInsideStateDir(this.options.stateDir, this.baseDir), { recursive: true, force: true });
   }
 }

@@ -90,16 +90,18 @@ export async function renderBenchChart(report: BenchReport): Promise<string> {
 }
 
 /**
- * Writes the chart of `report` to `path`.
+ * Writes the chart of `report` to `path`. Without `overwrite`, a file already at `path`
+ * (one that appeared while the benchmark ran) is left alone.
  * @throws BenchChartPathError naming the path when it cannot be written.
  */
-export async function writeBenchChart(report: BenchReport, path: string): Promise<void> {
+export async function writeBenchChart(report: BenchReport, path: string, options: { readonly overwrite?: boolean } = {}): Promise<void> {
   const svg = await renderBenchChart(report);
   try {
-    await writeFile(path, svg);
+    await writeFile(path, svg, { flag: options.overwrite === true ? 'w' : 'wx' });
   } catch (error) {
-    throw new BenchChartPathError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'its folder does not exist' : (error as Error).message, {
-      cause: error,
-    });
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'its folder does not exist' : code === 'EEXIST' ? 'a file is already there (use --force to overwrite it)' : (error as Error).message;
+    throw new BenchChartPathError(path, reason, { cause: error });
   }
 }

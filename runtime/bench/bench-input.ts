@@ -5,10 +5,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { parseInputLine } from '../cli/input-record.js';
 import { InputLineError } from '../cli/cli-errors.js';
+import { InvalidUtf8Lines, readInputLines, type InputLine } from '../cli/input-lines.js';
 import { BENCH_DEFAULTS } from './bench-defaults.js';
 import { BenchGeneratorError, BenchInputFileError, BenchInputLineError } from './bench-errors.js';
 import type { BenchInputSpec, FileInputSpec, GeneratedInputSpec, ModuleInputSpec } from './bench-options.js';
@@ -27,6 +27,8 @@ export interface BenchInput {
   readonly description: BenchInputDescription;
   /** Records each run processes. */
   readonly records: number;
+  /** Problems worth a warning that do not stop the benchmark (an input file's lines that are not valid UTF-8). */
+  readonly warnings: readonly string[];
   /** The records for `topic`, in batches of about `batchSize`; a fresh pass on every call. */
   batches(topic: string, batchSize?: number): AsyncIterable<AppendRecord[]>;
 }
@@ -63,16 +65,12 @@ function generatedInput(spec: GeneratedInputSpec): BenchInput {
       yield batch;
     }
   }
-  return { description: { source: 'generated', ...description }, records: spec.records, batches };
+  return { description: { source: 'generated', ...description }, records: spec.records, warnings: [], batches };
 }
 
-async function* fileLines(path: string): AsyncGenerator<{ text: string; lineNumber: number }> {
-  const reader = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const text of reader) {
-    lineNumber += 1;
-    yield { text, lineNumber };
-  }
+/** The file's lines, read like `weir produce` reads stdin (BOM dropped, UTF-8 checked per line). */
+function fileLines(path: string): AsyncGenerator<InputLine> {
+  return readInputLines(createReadStream(path));
 }
 
 function parseFileLine(path: string, text: string, lineNumber: number, topic: string): AppendRecord | undefined {
@@ -98,10 +96,12 @@ async function fileInput(spec: FileInputSpec): Promise<BenchInput> {
   });
   const limit = spec.limit ?? Number.POSITIVE_INFINITY;
   let records = 0;
+  const invalidUtf8 = new InvalidUtf8Lines();
   try {
-    for await (const { text, lineNumber } of fileLines(path)) {
+    for await (const line of fileLines(path)) {
       if (records >= limit) break;
-      if (parseFileLine(path, text, lineNumber, 'validation') !== undefined) records += 1;
+      invalidUtf8.note(line);
+      if (parseFileLine(path, line.text, line.lineNumber, 'validation') !== undefined) records += 1;
     }
   } catch (error) {
     if (error instanceof BenchInputLineError) throw error;
@@ -124,7 +124,7 @@ async function fileInput(spec: FileInputSpec): Promise<BenchInput> {
     }
     if (batch.length > 0) yield batch;
   }
-  return { description: { source: 'file', path, records }, records, batches };
+  return { description: { source: 'file', path, records }, records, warnings: invalidUtf8.warnings(`bench input file ${path}`), batches };
 }
 
 async function moduleInput(spec: ModuleInputSpec): Promise<BenchInput> {
@@ -151,6 +151,7 @@ async function moduleInput(spec: ModuleInputSpec): Promise<BenchInput> {
   return {
     description: { source: 'generator', path: spec.path, records: spec.records, keys: spec.keys, seed: spec.seed },
     records: spec.records,
+    warnings: [],
     batches,
   };
 }

@@ -173,6 +173,6 @@ export async function runBench(
     runs: rated.runs,
     machine: { cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` },
     startedAt: startedAt.toISOString(),
-    warnings: kafkaWarnings(config, `bench-${stamp}`),
+    warnings: [...input.warnings, ...kafkaWarnings(config, `bench-${stamp}`)],
   };
 }

@@ -35,16 +35,35 @@ export function integerAtLeast(min: number): (raw: string) => number {
   };
 }
 
-/** Loads the config at `configPath`, opens its log backend, runs `work`, and always closes the backend. */
+/**
+ * Commander parser for an integer option in `min … max`. The bound makes a typo such as
+ * `--workers 99999999999` an error naming the option instead of a crash later on.
+ */
+export function integerInRange(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+}
+
+/** Loads the config at `configPath`, opens its log backend, runs `work`, and always closes the backend (a failure of `work` wins over one of the close). */
 export async function withLogBackend<T>(
   configPath: string,
   work: (backend: LogBackend, config: WeirConfig) => Promise<T>,
 ): Promise<T> {
   const config = await loadConfig(configPath);
   const backend = await openLogBackend(config);
+  let result: T;
   try {
-    return await work(backend, config);
-  } finally {
-    await backend.close();
+    result = await work(backend, config);
+  } catch (error) {
+    // Closing may fail for the same reason the work did (a full disk); the work's error says more.
+    await backend.close().catch(() => undefined);
+    throw error;
   }
+  await backend.close();
+  return result;
 }

@@ -23,6 +23,28 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** What kind of JSON value a line was, without its content (the line may be a file given by mistake). */
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return 'a string';
+  return `a ${typeof value}`;
+}
+
+/**
+ * JSON.parse's complaint without the excerpt of the input V8 puts in it (`Unexpected
+ * token 'h', "hello worl"... is not valid JSON`): a file passed by mistake (a key, a
+ * config with secrets) must not have its first characters printed. Positions become
+ * 1-based columns.
+ */
+export function describeJsonSyntaxError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^Unexpected token/.test(message)) return 'unexpected character';
+  const withoutExcerpt = message.replace(/,? ".*" is not valid JSON$/s, '');
+  const withColumn = withoutExcerpt.replace(/(?: in JSON)? at position (\d+)$/, (_m, position: string) => ` at column ${Number(position) + 1}`);
+  return withColumn.charAt(0).toLowerCase() + withColumn.slice(1);
+}
+
 function encodeJson(value: unknown): Uint8Array | null {
   return value === null || value === undefined ? null : utf8.encode(JSON.stringify(value));
 }
@@ -38,10 +60,10 @@ export function parseInputLine(text: string, lineNumber: number, topic: string):
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputLineError(lineNumber, undefined, `invalid JSON (${(error as Error).message})`);
+    throw new InputLineError(lineNumber, undefined, `invalid JSON (${describeJsonSyntaxError(error)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InputLineError(lineNumber, undefined, `expected a JSON object with "key" and "value", got ${describe(parsed)}`);
+    throw new InputLineError(lineNumber, undefined, `expected a JSON object with "key" and "value", got ${describeKind(parsed)}`);
   }
   const line = parsed as Record<string, unknown>;
   for (const field of Object.keys(line)) {

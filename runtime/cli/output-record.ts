@@ -40,7 +40,9 @@ export function toDumpObject(record: LogRecord): Record<string, unknown> {
   addField(out, 'key', record.key);
   addField(out, 'value', record.value);
   out['timestamp'] = record.timestamp;
-  const headers: Record<string, string | null> = {};
+  // No prototype: a header named `__proto__` (or `constructor`) is an own property like any other,
+  // where `{}` would take it as the object's prototype and drop it from the JSON.
+  const headers = Object.create(null) as Record<string, string | null>;
   for (const header of record.headers) {
     headers[header.key] = header.value === null ? null : lenientUtf8.decode(header.value);
   }

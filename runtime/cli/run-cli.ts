@@ -1,12 +1,13 @@
 /**
  * Builds the `weir` program from a list of commands and runs it with uniform error
- * handling: a weir error (any `WeirError`) prints one line `weir: <message>` on stderr
- * and exits 1, with the stack only when `WEIR_DEBUG=1`; any other error is a bug and
- * prints its stack.
+ * handling: a weir error (any `WeirError`, or a system failure such as a full disk that
+ * cli-errors.ts names) prints one line `weir: <message>` on stderr and exits 1, with the
+ * stack only when `WEIR_DEBUG=1`; any other error is a bug and prints its stack.
  */
 import { Command, Help } from 'commander';
 import { WeirError } from '../../shared/errors/weir-error.js';
 import type { RegisterCommand } from './cli-command.js';
+import { systemErrorOf } from './cli-errors.js';
 
 /** `topic dump` for a nested command, relative to the program root. */
 function fullName(command: Command): string {
@@ -36,12 +37,18 @@ export function createProgram(commands: readonly RegisterCommand[]): Command {
   return program;
 }
 
-/** Prints `error` the way the CLI reports failures and sets exit code 1. */
+/**
+ * Prints `error` the way the CLI reports failures and sets exit code 1. A failure of the
+ * machine (full disk, a path through a file, a held lock: see cli-errors.ts) is a named
+ * error too, reported like a WeirError.
+ */
 export function reportError(error: unknown, env: NodeJS.ProcessEnv = process.env): void {
   const debug = env['WEIR_DEBUG'] === '1';
-  if (error instanceof WeirError) {
-    process.stderr.write(`weir: ${error.message}\n`);
-    if (debug && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+  const named = error instanceof WeirError ? error : systemErrorOf(error);
+  if (named !== undefined) {
+    process.stderr.write(`weir: ${named.message}\n`);
+    const stack = error instanceof Error ? error.stack : undefined;
+    if (debug && stack !== undefined) process.stderr.write(`${stack}\n`);
   } else {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`weir: unexpected error: ${detail}\n`);

@@ -12,20 +12,18 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { InvalidUtf8Lines, readInputLines, type NumberedLine } from './input-lines.js';
 
-/** A line of input with its 1-based number. */
-export interface NumberedLine {
-  readonly text: string;
-  readonly lineNumber: number;
-}
+export type { NumberedLine } from './input-lines.js';
 
 /** The validated copy of an input. */
 export interface SpooledInput {
   /** Lines `validate` accepted as records (it returned true). */
   readonly records: number;
+  /** Lines of the input that were not valid UTF-8 (the copy holds them with U+FFFD). */
+  readonly invalidUtf8: InvalidUtf8Lines;
   /** The input's lines again, in order. */
   lines(): AsyncIterable<NumberedLine>;
   /** Deletes the copy. */
@@ -33,15 +31,6 @@ export interface SpooledInput {
 }
 
 const WRITE_BATCH_LINES = 1000;
-
-async function* numberedLines(input: Readable): AsyncGenerator<NumberedLine> {
-  const reader = createInterface({ input, crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const text of reader) {
-    lineNumber += 1;
-    yield { text, lineNumber };
-  }
-}
 
 async function writeChunk(out: WriteStream, lines: string[]): Promise<void> {
   if (lines.length === 0) return;
@@ -62,9 +51,11 @@ export async function spoolAndValidate(
   const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   const out = createWriteStream(file);
   let records = 0;
+  const invalidUtf8 = new InvalidUtf8Lines();
   try {
     let pending: string[] = [];
-    for await (const line of numberedLines(input)) {
+    for await (const line of readInputLines(input)) {
+      invalidUtf8.note(line);
       if (validate(line)) records += 1;
       pending.push(line.text);
       if (pending.length >= WRITE_BATCH_LINES) {
@@ -82,7 +73,8 @@ export async function spoolAndValidate(
   }
   return {
     records,
-    lines: () => numberedLines(createReadStream(file)),
+    invalidUtf8,
+    lines: () => readInputLines(createReadStream(file)),
     dispose,
   };
 }

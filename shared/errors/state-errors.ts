@@ -133,14 +133,120 @@ export class StoreLockedError extends WeirError {
   }
 }
 
-/** The store is corrupted and may not (or cannot) be recreated from the changelog. */
+/**
+ * What happened to (or is to be done with) a corrupted store partition:
+ * - `recreated`: weir deleted it; it is rebuilt from its changelog when it is next opened;
+ * - `recreate-disabled`: it has a changelog but `state.onCorruptedRecreate` is false;
+ * - `no-changelog`: it has no changelog (`state.changelog: false`), so its state cannot be rebuilt;
+ * - `not-repaired`: opened for inspection (`weir state dump`), which never deletes anything.
+ */
+export type CorruptedStoreResolution = 'recreated' | 'recreate-disabled' | 'no-changelog' | 'not-repaired';
+
+/** Where a corrupted store partition is: its directory and, when known, its store and partition. */
+export interface StoreLocation {
+  readonly path: string;
+  readonly store?: string;
+  readonly partition?: number;
+}
+
+function describeLocation(location: StoreLocation): string {
+  const named = location.store === undefined ? 'state store' : `state store "${location.store}"`;
+  const partition = location.partition === undefined ? '' : ` partition ${location.partition}`;
+  return `${named}${partition} at ${location.path}`;
+}
+
+const RESOLUTIONS: Readonly<Record<CorruptedStoreResolution, string>> = {
+  recreated: 'weir deleted it, and it is rebuilt from its changelog when the partition is next assigned (restart the job)',
+  'recreate-disabled':
+    'state.onCorruptedRecreate is false, so weir leaves it alone: set state.onCorruptedRecreate to true to have it rebuilt from its changelog, ' +
+    'or delete it with "weir state clear"',
+  'no-changelog':
+    'the store has no changelog (state.changelog is false), so it cannot be rebuilt: delete it with "weir state clear" (its state is lost) ' +
+    'and turn state.changelog on to make state recoverable',
+  'not-repaired':
+    'delete it with "weir state clear"; the next run rebuilds it from its changelog ' +
+    '(with state.onCorruptedRecreate true, the next run also does so by itself)',
+};
+
+/**
+ * A store partition's database is damaged: LevelDB reported corruption, a table file is
+ * missing or truncated, or a read of it failed. `resolution` says whether weir deleted it
+ * (to be rebuilt from the changelog) or what the user has to do.
+ */
 export class StoreCorruptedError extends WeirError {
+  readonly path: string;
+  readonly store: string | undefined;
+  readonly partition: number | undefined;
+  readonly resolution: CorruptedStoreResolution;
+  /** The engine's own description of the damage. */
+  readonly reason: string;
+
+  constructor(location: StoreLocation, reason: string, resolution: CorruptedStoreResolution, options?: { cause?: unknown }) {
+    super('STORE_CORRUPTED', `${describeLocation(location)} is corrupted (${reason}); ${RESOLUTIONS[resolution]}`, options);
+    this.path = location.path;
+    this.store = location.store;
+    this.partition = location.partition;
+    this.resolution = resolution;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A store partition directory holds LevelDB data files but no `CURRENT` file (the file
+ * naming the live manifest). Opening it anyway would create a new, empty database and
+ * delete the old tables, so weir refuses.
+ */
+export class StoreCurrentFileMissingError extends WeirError {
+  readonly path: string;
+  readonly store: string | undefined;
+  readonly partition: number | undefined;
+
+  constructor(location: StoreLocation) {
+    super(
+      'STORE_CURRENT_MISSING',
+      `${describeLocation(location)} holds data but no CURRENT file, so LevelDB would start it empty and delete its tables; ` +
+        'restore CURRENT (one line naming the newest MANIFEST-NNNNNN file of the directory) to keep the data, ' +
+        'or delete the directory ("weir state clear") to have it rebuilt from its changelog',
+    );
+    this.path = location.path;
+    this.store = location.store;
+    this.partition = location.partition;
+  }
+}
+
+/** A store, timestamped store or window of a pipeline has a store name that cannot be a directory name. */
+export class InvalidStoreNameError extends WeirError {
+  constructor(
+    /** The offending store name (for a window, the name derived from it, e.g. `x_tumbling_window_1000`). */
+    readonly storeName: string,
+    /** What declared it: a key-value `store`, a `timestamped store`, or a `window`. */
+    readonly kind: 'store' | 'timestamped store' | 'window',
+    /** The declared name (the window's name for a window; the store name otherwise). */
+    readonly declaredName: string,
+    rule: string,
+  ) {
+    const what = kind === 'window' ? `window ${JSON.stringify(declaredName)} has the store name ${JSON.stringify(storeName)}, which` : `${kind} name ${JSON.stringify(storeName)}`;
+    super(
+      'INVALID_STORE_NAME',
+      `${what} cannot be used: a store name is a directory name and part of its changelog topic name, so it must be ${rule}`,
+    );
+  }
+}
+
+/**
+ * A state path (`<state.dir>/<appId>`) resolved outside `state.dir` (or to it); nothing
+ * is created or deleted there. The config schema refuses such an appId; this guards
+ * callers that build a config by hand.
+ */
+export class StatePathOutsideStateDirError extends WeirError {
   constructor(
     readonly path: string,
-    message: string,
-    options?: { cause?: unknown },
+    readonly stateDir: string,
   ) {
-    super('STORE_CORRUPTED', message, options);
+    super(
+      'STATE_PATH_OUTSIDE_STATE_DIR',
+      `refusing to touch ${path}: it is not inside the state directory ${stateDir} (check appId and store names)`,
+    );
   }
 }
 

@@ -5,6 +5,8 @@
  * partitions that worker owns.
  */
 import { InvalidWindowDefinitionError, windowStoreName, type WindowDeclaration } from './windows.js';
+import { InvalidStoreNameError } from '../errors/state-errors.js';
+import { isPathSafeName, PATH_SAFE_NAME_RULE } from '../path-safe-names.js';
 
 // Window declarations and aggregations belong to the same user API ('weir/pipeline').
 export * from './windows.js';
@@ -120,12 +122,26 @@ export type PipelineInput = Omit<PipelineDefinition, 'process'> & Partial<Pick<P
 const noProcessing = (): void => undefined;
 
 /**
- * Declare a pipeline (gives type checking to users). Checks that window store names
- * do not collide with key-value store names; `process` defaults to doing nothing.
+ * A store name becomes the directory `<state.dir>/<appId>/<store>/…` and part of the
+ * changelog topic name, so `../../x` would write (and `weir state clear` would need to
+ * delete) outside the state directory, and `a b` is no topic name.
+ */
+function checkStoreName(storeName: string, kind: InvalidStoreNameError['kind'], declaredName: string = storeName): void {
+  if (!isPathSafeName(storeName)) throw new InvalidStoreNameError(storeName, kind, declaredName, PATH_SAFE_NAME_RULE);
+}
+
+/**
+ * Declare a pipeline (gives type checking to users). Checks that every store name
+ * (key-value, timestamped, and the names derived from windows) is path-safe and that
+ * window store names do not collide with other store names; `process` defaults to
+ * doing nothing.
+ * @throws InvalidStoreNameError naming the store; InvalidWindowDefinitionError.
  */
 export function definePipeline(definition: PipelineInput): PipelineDefinition {
+  for (const name of Object.keys(definition.stores ?? {})) checkStoreName(name, 'store');
   const stores = new Set(Object.keys(definition.stores ?? {}));
   for (const [name, declaration] of Object.entries(definition.timestampedStores ?? {})) {
+    checkStoreName(name, 'timestamped store');
     if (stores.has(name)) throw new InvalidWindowDefinitionError(name, 'name', 'a timestamped store and a key-value store share this name');
     const grace = declaration.graceMs;
     if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) {
@@ -135,6 +151,7 @@ export function definePipeline(definition: PipelineInput): PipelineDefinition {
   }
   for (const [name, declaration] of Object.entries(definition.windows ?? {})) {
     const store = windowStoreName(name, declaration);
+    checkStoreName(store, 'window', name);
     if (stores.has(store)) throw new InvalidWindowDefinitionError(name, 'name', `its store "${store}" is also declared in stores`);
   }
   return { ...definition, process: definition.process ?? noProcessing };

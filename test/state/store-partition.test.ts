@@ -229,11 +229,13 @@ t.test('48. corrupted database: error without changelog or without recreate, els
   await corruptManifest(path);
   await t.rejects(StorePartition.open(path), {
     constructor: StoreCorruptedError,
-    message: /is corrupted and cannot be recovered from the changelog topic/,
+    resolution: 'no-changelog',
+    message: /is corrupted \(.*\); the store has no changelog/,
   });
   await t.rejects(StorePartition.open(path, { hasChangelog: true, onCorruptedRecreate: false }), {
     constructor: StoreCorruptedError,
-    message: /may be recovered from the changelog topic/,
+    resolution: 'recreate-disabled',
+    message: /state\.onCorruptedRecreate is false/,
   });
   const recreatedPaths: string[] = [];
   const recreated = await StorePartition.open(path, { hasChangelog: true, onCorruptedRecreated: (p) => recreatedPaths.push(p) });

@@ -1,8 +1,15 @@
 /** Per-partition state on LevelDB: partitions, transactions, state views, stores. */
 export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS } from './store-partition.js';
 export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
-export { openDatabase, describeOpenRetry } from './open-database.js';
-export type { OpenDatabaseOptions, OpenRetryEvent } from './open-database.js';
+export {
+  openDatabase,
+  describeOpenRetry,
+  assertStoreNotLocked,
+  checkCurrentFile,
+  classifyStoreError,
+  isStoreDamage,
+} from './open-database.js';
+export type { OpenDatabaseOptions, OpenRetryEvent, StoreFailure } from './open-database.js';
 export { classicLevelFactory, destroyDatabaseDirectory } from './state-database.js';
 export type { StateDatabase, DatabaseFactory } from './state-database.js';
 export { PartitionTransaction } from './partition-transaction.js';

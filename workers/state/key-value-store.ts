@@ -12,8 +12,8 @@ export interface KeyValueStoreConfig {
   /** `<state dir>/<consumer group>`. */
   readonly baseDir: string;
   readonly hasChangelog: boolean;
-  /** Open options for every partition (`hasChangelog` is taken from above). */
-  readonly options?: Omit<StorePartitionOptions, 'hasChangelog'>;
+  /** Open options for every partition (`hasChangelog`, store name and partition are taken from above). */
+  readonly options?: Omit<StorePartitionOptions, 'hasChangelog' | 'storeName' | 'partition'>;
 }
 
 /**
@@ -25,7 +25,7 @@ export class KeyValueStore implements StateStore {
   readonly streamId: string | null;
   readonly baseDir: string;
   readonly hasChangelog: boolean;
-  readonly #options: Omit<StorePartitionOptions, 'hasChangelog'>;
+  readonly #options: Omit<StorePartitionOptions, 'hasChangelog' | 'storeName' | 'partition'>;
   readonly #partitions = new Map<number, StorePartition>();
   /** Opens in flight, so concurrent assigns of one partition share one open. */
   readonly #opening = new Map<number, Promise<StorePartition>>();
@@ -49,10 +49,21 @@ export class KeyValueStore implements StateStore {
 
   async assignPartition(partition: number): Promise<StorePartition> {
     const open = this.#partitions.get(partition);
-    if (open !== undefined) return open;
+    if (open !== undefined && !open.closed) return open;
+    if (open !== undefined) {
+      // Closed by itself: it found its database damaged and deleted it (StoreCorruptedError
+      // with resolution "recreated"). Opening again starts it empty, for recovery to rebuild.
+      this.#partitions.delete(partition);
+      await open.close();
+    }
     let opening = this.#opening.get(partition);
     if (opening === undefined) {
-      opening = StorePartition.open(this.partitionPath(partition), { ...this.#options, hasChangelog: this.hasChangelog });
+      opening = StorePartition.open(this.partitionPath(partition), {
+        ...this.#options,
+        hasChangelog: this.hasChangelog,
+        storeName: this.name,
+        partition,
+      });
       this.#opening.set(partition, opening);
     }
     try {

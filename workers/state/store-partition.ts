@@ -21,7 +21,13 @@ import {
   TTL_HIGH_WATER_KEY,
   TTL_INDEX_CF,
 } from './column-families.js';
-import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
+import {
+  corruptionResolution,
+  isStoreDamage,
+  openDatabase,
+  storeCorruptedError,
+  type OpenDatabaseOptions,
+} from './open-database.js';
 import { PartitionTransaction } from './partition-transaction.js';
 import { classicLevelFactory, destroyDatabaseDirectory, type StateDatabase } from './state-database.js';
 import type { TransactionCache } from './transaction-cache.js';
@@ -112,33 +118,76 @@ export class StorePartition {
   readonly ttlMaxEvictionsPerCheckpoint: number;
   readonly #db: StateDatabase;
   readonly #families = new Map<string, ColumnFamily>();
+  readonly #options: StorePartitionOptions;
   #changelogOffset: number | null = null;
   #ttlEnabled = false;
   #ttlHighWaterMs = 0;
   #closed = false;
+  /** Closing and deleting a damaged database (see {@link #damaged}); `close()` waits for it. */
+  #discarding: Promise<void> | undefined;
 
-  private constructor(path: string, db: StateDatabase, hasChangelog: boolean, ttlMaxEvictions: number) {
+  private constructor(path: string, db: StateDatabase, options: StorePartitionOptions) {
     this.path = path;
     this.#db = db;
-    this.hasChangelog = hasChangelog;
-    this.ttlMaxEvictionsPerCheckpoint = ttlMaxEvictions;
+    this.#options = options;
+    this.hasChangelog = options.hasChangelog ?? false;
+    this.ttlMaxEvictionsPerCheckpoint = options.ttlMaxEvictionsPerCheckpoint ?? DEFAULT_TTL_MAX_EVICTIONS;
   }
 
   /**
    * Opens (creating if missing) the partition database at `path`, retrying while it is
-   * locked; see {@link openDatabase} for the retry and corruption rules.
+   * locked; see {@link openDatabase} for the retry and corruption rules. The open reads
+   * the partition's metadata, so damage LevelDB only notices when it reads a table (a
+   * flipped byte, a truncated table file) is found here too and handled by the same
+   * rules: recreated empty when allowed, else a {@link StoreCorruptedError}.
    */
   static async open(path: string, options: StorePartitionOptions = {}): Promise<StorePartition> {
     const hasChangelog = options.hasChangelog ?? false;
-    const db = await openDatabase(path, hasChangelog, options.createDatabase ?? classicLevelFactory, options);
-    const partition = new StorePartition(path, db, hasChangelog, options.ttlMaxEvictionsPerCheckpoint ?? DEFAULT_TTL_MAX_EVICTIONS);
-    try {
-      await partition.#load();
-    } catch (error) {
-      await db.close();
-      throw error;
+    for (let recreated = false; ; recreated = true) {
+      const db = await openDatabase(path, hasChangelog, options.createDatabase ?? classicLevelFactory, options);
+      const partition = new StorePartition(path, db, options);
+      try {
+        await partition.#load();
+        return partition;
+      } catch (error) {
+        await db.close().catch(() => undefined);
+        if (!isStoreDamage(error)) throw error;
+        const resolution = corruptionResolution(hasChangelog, options);
+        // A second failure right after recreating is not the old data's damage: report it.
+        if (resolution !== 'recreated' || recreated) throw storeCorruptedError(path, error, recreated ? 'not-repaired' : resolution, options);
+        await destroyDatabaseDirectory(path);
+        options.onCorruptedRecreated?.(path, error);
+      }
     }
-    return partition;
+  }
+
+  /**
+   * Turns an engine failure of an open partition into what the caller can act on. Damage
+   * (see {@link isStoreDamage}) becomes a {@link StoreCorruptedError}; when the partition
+   * may be recreated, this handle is closed and its directory deleted first, so the next
+   * open starts empty and recovery rebuilds it from the changelog. Anything else (disk
+   * full, a bug) is returned unchanged.
+   */
+  async #damaged(error: unknown): Promise<unknown> {
+    const failure = this.#damageOf(error);
+    if (failure === undefined) return error;
+    if (this.#discarding !== undefined) await this.#discarding;
+    return failure;
+  }
+
+  /** Synchronous part of {@link #damaged}: classifies and starts the discard. */
+  #damageOf(error: unknown): unknown {
+    if (!isStoreDamage(error)) return undefined;
+    const resolution = corruptionResolution(this.hasChangelog, this.#options);
+    if (resolution === 'recreated' && this.#discarding === undefined) {
+      this.#closed = true;
+      this.#discarding = this.#db
+        .close()
+        .catch(() => undefined)
+        .then(() => destroyDatabaseDirectory(this.path))
+        .then(() => this.#options.onCorruptedRecreated?.(this.path, error));
+    }
+    return storeCorruptedError(this.path, error, resolution, this.#options);
   }
 
   /** Deletes a (closed) partition directory and all its data. */
@@ -231,7 +280,11 @@ export class StorePartition {
   /** Raw value of `key` in `cf`, or `undefined`. */
   async get(key: Uint8Array, cf: string = DEFAULT_CF): Promise<Uint8Array | undefined> {
     this.#assertOpen('get');
-    return this.#db.get(prefixed(this.#columnFamily(cf).prefix, key));
+    try {
+      return await this.#db.get(prefixed(this.#columnFamily(cf).prefix, key));
+    } catch (error) {
+      throw await this.#damaged(error);
+    }
   }
 
   /** Raw values of `keys` in `cf`, in order, `undefined` for missing keys; one engine call. */
@@ -241,13 +294,22 @@ export class StorePartition {
     const prefix = this.#columnFamily(cf).prefix;
     const dbKeys = new Array<Uint8Array>(keys.length);
     for (let i = 0; i < keys.length; i++) dbKeys[i] = prefixed(prefix, keys[i]!);
-    return this.#db.getMany(dbKeys);
+    try {
+      return await this.#db.getMany(dbKeys);
+    } catch (error) {
+      throw await this.#damaged(error);
+    }
   }
 
   /** Synchronous raw read, for rare single reads (engine must support `getSync`). */
   getSync(key: Uint8Array, cf: string = DEFAULT_CF): Uint8Array | undefined {
     this.#assertOpen('getSync');
-    return this.#db.getSync(prefixed(this.#columnFamily(cf).prefix, key));
+    try {
+      return this.#db.getSync(prefixed(this.#columnFamily(cf).prefix, key));
+    } catch (error) {
+      // The directory is deleted in the background; close() waits for it.
+      throw this.#damageOf(error) ?? error;
+    }
   }
 
   /** True if `key` exists in `cf`. */
@@ -267,12 +329,18 @@ export class StorePartition {
     const skip = family.prefix.length;
     try {
       for (;;) {
-        const entries = await iterator.nextv(ITERATOR_CHUNK);
+        let entries: [Uint8Array, Uint8Array][];
+        try {
+          entries = await iterator.nextv(ITERATOR_CHUNK);
+        } catch (error) {
+          await iterator.close().catch(() => undefined);
+          throw await this.#damaged(error);
+        }
         if (entries.length === 0) return;
         for (const [key, value] of entries) yield [key.subarray(skip), value];
       }
     } finally {
-      await iterator.close();
+      await iterator.close().catch(() => undefined);
     }
   }
 
@@ -323,13 +391,16 @@ export class StorePartition {
         if (entries.length === 0) break;
         for (const [key, value] of entries) batch.put(key, stampValue(NEVER_EXPIRES, value));
       }
+      const metadata = this.#columnFamily(METADATA_CF).prefix;
+      batch.put(prefixed(metadata, TTL_ENABLED_KEY), Uint8Array.of(1));
+      batch.put(prefixed(metadata, TTL_FORMAT_VERSION_KEY), encodeBE64(TTL_FORMAT_VERSION));
+      await batch.write();
+    } catch (error) {
+      await iterator.close().catch(() => undefined);
+      throw await this.#damaged(error);
     } finally {
-      await iterator.close();
+      await iterator.close().catch(() => undefined);
     }
-    const metadata = this.#columnFamily(METADATA_CF).prefix;
-    batch.put(prefixed(metadata, TTL_ENABLED_KEY), Uint8Array.of(1));
-    batch.put(prefixed(metadata, TTL_FORMAT_VERSION_KEY), encodeBE64(TTL_FORMAT_VERSION));
-    await batch.write();
     this.#ttlEnabled = true;
   }
 
@@ -352,7 +423,11 @@ export class StorePartition {
       if (op.type === 'put') batch.put(op.key, op.value);
       else batch.del(op.key);
     }
-    await batch.write();
+    try {
+      await batch.write();
+    } catch (error) {
+      throw await this.#damaged(error);
+    }
   }
 
   #offsetOperation(offset: number): BatchOperation {
@@ -382,7 +457,11 @@ export class StorePartition {
       await batch.close();
       return;
     }
-    await batch.write();
+    try {
+      await batch.write();
+    } catch (error) {
+      throw await this.#damaged(error);
+    }
     if (hasOffset) this.#changelogOffset = changelogOffset;
   }
 
@@ -490,8 +569,12 @@ export class StorePartition {
     return { applied, skipped };
   }
 
-  /** Closes the database and releases its directory lock; idempotent. */
+  /** Closes the database and releases its directory lock; idempotent. Waits for a damaged partition's deletion. */
   async close(): Promise<void> {
+    if (this.#discarding !== undefined) {
+      await this.#discarding;
+      return;
+    }
     if (this.#closed) return;
     this.#closed = true;
     await this.#db.close();

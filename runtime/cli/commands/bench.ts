@@ -1,13 +1,16 @@
 /**
  * `weir bench -c FILE [--records N] [--keys K] [--workers 1,2,4] [--input FILE.jsonl |
- * --generator MODULE] [--distribution uniform|zipf] [--json] [--chart FILE.svg]`:
+ * --generator MODULE] [--distribution uniform|zipf] [--json] [--chart FILE.svg [--force]]`:
  * measures the configured job at several worker counts on fresh state (the user's own
  * log and state are never touched), with recovery, and prints a table (or one JSON
- * document with `--json`); `--chart` also writes an SVG chart. Engine: runtime/bench/.
+ * document with `--json`); `--chart` also writes an SVG chart, to a new `.svg` file only
+ * unless `--force` (a mistyped `--chart weir.yaml` must not replace the job's config).
+ * Engine: runtime/bench/.
  */
-import { access, constants } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, constants, stat } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { MAX_WORKERS } from '../../../config/index.js';
 import { configOption, integerAtLeast, type RegisterCommand } from '../cli-command.js';
 import { readBenchSection, resolveBenchOptions, type KeyDistribution } from '../../bench/bench-options.js';
 import { runBench } from '../../bench/bench-runner.js';
@@ -26,16 +29,17 @@ interface BenchCommandOptions {
   readonly distribution?: KeyDistribution;
   readonly json?: boolean;
   readonly chart?: string;
+  readonly force?: boolean;
 }
 
-/** Commander parser for `--workers`: distinct integers ≥ 1, comma-separated. */
+/** Commander parser for `--workers`: distinct integers in 1 … MAX_WORKERS, comma-separated. */
 export function parseWorkerList(raw: string): number[] {
   const items = raw.split(',').map((item) => item.trim());
   const counts: number[] = [];
   for (const item of items) {
     const value = Number(item);
-    if (!/^\d+$/.test(item) || !Number.isSafeInteger(value) || value < 1) {
-      throw new InvalidArgumentError(`expected worker counts as integers ≥ 1 separated by commas (e.g. 1,2,4); "${item}" is not one`);
+    if (!/^\d+$/.test(item) || !Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
+      throw new InvalidArgumentError(`expected worker counts from 1 to ${MAX_WORKERS} separated by commas (e.g. 1,2,4); "${item}" is not one`);
     }
     if (counts.includes(value)) throw new InvalidArgumentError(`worker count ${value} is listed twice`);
     counts.push(value);
@@ -43,8 +47,21 @@ export function parseWorkerList(raw: string): number[] {
   return counts;
 }
 
-/** Fails before any run when the chart's folder cannot take the file. */
-async function checkChartPath(path: string): Promise<void> {
+/**
+ * Fails before any run when the chart cannot or may not be written at `path`: its folder
+ * is missing or read-only, it is a directory, or, without `force`, it does not end in
+ * `.svg` or a file is already there.
+ * @throws BenchChartPathError naming the path and the reason.
+ */
+export async function checkChartPath(path: string, force: boolean): Promise<void> {
+  if (!force && extname(path).toLowerCase() !== '.svg') {
+    throw new BenchChartPathError(path, 'it does not end in .svg; give a .svg path, or add --force to write the chart there anyway');
+  }
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory() === true) throw new BenchChartPathError(path, 'it is a directory');
+  if (existing !== undefined && !force) {
+    throw new BenchChartPathError(path, 'a file is already there; choose another path, or add --force to overwrite it');
+  }
   await access(dirname(path), constants.W_OK).catch((error: NodeJS.ErrnoException) => {
     const reason = error.code === 'ENOENT' ? 'its folder does not exist' : 'its folder is not writable';
     throw new BenchChartPathError(path, reason, { cause: error });
@@ -63,12 +80,14 @@ export const registerBenchCommand: RegisterCommand = (program: Command) => {
     .option('-g, --generator <module>', 'module whose default export (index, { random, keys, records }) => record generates the input')
     .addOption(new Option('--distribution <kind>', 'key distribution of generated input').choices(['uniform', 'zipf']))
     .option('--json', 'print the report as one JSON document')
-    .option('--chart <file>', 'write an SVG chart of records/s and recovery records/s against workers')
+    .option('--chart <file>', 'write an SVG chart of records/s and recovery records/s against workers to a new .svg file')
+    .option('--force', 'let --chart overwrite an existing file or write a path that does not end in .svg')
     .action(async (options: BenchCommandOptions) => {
       // Validate the config (and its bench section) and the chart path before anything runs.
       const section = await readBenchSection(options.config);
       const chart = options.chart === undefined ? undefined : resolve(options.chart);
-      if (chart !== undefined) await checkChartPath(chart);
+      const force = options.force === true;
+      if (chart !== undefined) await checkChartPath(chart, force);
       const benchOptions = resolveBenchOptions(options.config, section, {
         ...(options.records === undefined ? {} : { records: options.records }),
         ...(options.keys === undefined ? {} : { keys: options.keys }),
@@ -93,7 +112,7 @@ export const registerBenchCommand: RegisterCommand = (program: Command) => {
       }
       for (const warning of report.warnings) process.stderr.write(`weir: warning: ${warning}\n`);
       if (chart !== undefined) {
-        await writeBenchChart(report, chart);
+        await writeBenchChart(report, chart, { overwrite: force });
         report = { ...report, chart };
       }
       if (options.json === true) {

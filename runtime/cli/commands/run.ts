@@ -4,8 +4,8 @@
  * final checkpoint.
  */
 import type { Command } from 'commander';
-import { loadConfig, type WeirConfig } from '../../../config/index.js';
-import { configOption, integerAtLeast, type RegisterCommand } from '../cli-command.js';
+import { loadConfig, MAX_WORKERS, type WeirConfig } from '../../../config/index.js';
+import { configOption, integerInRange, type RegisterCommand } from '../cli-command.js';
 import { formatSummary, runJob } from '../../job-runner.js';
 
 interface RunCommandOptions {
@@ -20,7 +20,7 @@ export const registerRunCommand: RegisterCommand = (program: Command) => {
     .command('run')
     .description('run the configured job (until stopped, or until idle with --until-idle)')
     .addOption(configOption())
-    .option('-w, --workers <n>', 'worker threads (default: config "workers")', integerAtLeast(1))
+    .option('-w, --workers <n>', `worker threads, 1 to ${MAX_WORKERS} (default: config "workers")`, integerInRange(1, MAX_WORKERS))
     .option('--until-idle', 'stop with a final checkpoint once every assigned partition has been read to its end')
     .option('--json', 'print the summary as one JSON document')
     .action(async (options: RunCommandOptions) => {

@@ -1,7 +1,14 @@
 /**
  * `weir topic dump -c FILE --topic T [--partition P]`: prints every record of a topic
  * (or of one partition) from the low watermark up to the high watermark seen at start,
- * partition by partition, one JSON object per line (format in ../output-record.ts).
+ * partition by partition, one JSON object per line (format in ../output-record.ts), and
+ * exits.
+ *
+ * There is no `--from-beginning`: kafka-console-consumer needs it because it follows a
+ * topic and by default shows only records that arrive after it starts; a dump that exits
+ * at the end would print nothing that way, so it always starts at the beginning (the low
+ * watermark). The flag used to be accepted and ignored; it is now an unknown option, so
+ * nobody relies on a meaning it never had.
  */
 import type { Command } from 'commander';
 import { PartitionOutOfRangeError, TopicNotFoundError } from '../../../shared/errors/log-errors.js';
@@ -17,7 +24,6 @@ interface DumpOptions {
   readonly config: string;
   readonly topic: string;
   readonly partition?: number;
-  readonly fromBeginning: boolean;
 }
 
 /** The partitions to dump; checks the topic exists and `partition` is in range. */
@@ -66,11 +72,13 @@ export async function dumpTopic(backend: LogBackend, options: Pick<DumpOptions, 
 export const registerTopicDumpCommand: RegisterCommand = (program: Command) => {
   commandGroup(program, 'topic', 'inspect topics of the configured log')
     .command('dump')
-    .description('print every record of a topic as JSON Lines: {topic, partition, offset, key, value, timestamp, headers}')
+    .description(
+      'print every record of a topic, from the beginning (low watermark) of each partition to its end at start, as JSON Lines: ' +
+        '{topic, partition, offset, key, value, timestamp, headers}; then exit',
+    )
     .addOption(configOption())
     .requiredOption('-t, --topic <topic>', 'topic to dump')
     .option('-p, --partition <p>', 'dump only this partition', integerAtLeast(0))
-    .option('--from-beginning', 'start at the low watermark of each partition (the default and only mode)', true)
     .action(async (options: DumpOptions) => {
       await withLogBackend(options.config, (backend) => dumpTopic(backend, options, process.stdout));
     });
