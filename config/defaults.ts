@@ -21,8 +21,24 @@ export const CONFIG_DEFAULTS = {
   stateTtlMaxEvictionsPerCheckpoint: 10_000,
   /** Spec §11.1 `processing_guarantee`. */
   processingGuarantee: 'at-least-once',
-  /** Seconds between commits; 0 = after every message (spec §11.1 `commit_interval`). */
+  /** Seconds between commits under at-least-once; 0 = after every batch (spec §11.1 `commit_interval`). */
   commitInterval: 5,
+  /**
+   * Seconds between commits under exactly-once, where outputs become visible only at the
+   * commit: Kafka Streams' 100 ms. Measured on the count job (BENCHMARKS.md, "exactly-once
+   * commit interval"): p99 latency ≈ interval + 20 ms.
+   */
+  exactlyOnceCommitInterval: 0.1,
+  /** Seconds one batch may take in a worker before the job stops (Kafka's `max.poll.interval.ms`). */
+  processingTimeout: 300,
+  /** Seconds after a stop signal before a run that has not ended is stopped without a final checkpoint. */
+  shutdownTimeout: 30,
+  /** Batch-set bytes in flight per worker before its partitions are paused. */
+  limitWorkerInFlightBytes: 4 * 1024 * 1024,
+  /** Output bytes waiting to be appended before reading waits. */
+  limitPendingOutputBytes: 32 * 1024 * 1024,
+  /** Bytes the workers may hold for one checkpoint (held outputs) before it starts early. */
+  limitCheckpointBytes: 64 * 1024 * 1024,
   /** Commit after N processed offsets; 0 = disabled (spec §11.1 `commit_every`). */
   commitEvery: 0,
   /**

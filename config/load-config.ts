@@ -4,6 +4,7 @@
  * relative paths against the config file's directory, normalize brokers, and resolve
  * `${ENV_VAR}` secret references in Kafka client properties.
  */
+import { CONFIG_DEFAULTS } from './defaults.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -125,7 +126,12 @@ export function parseConfig(
     log,
     state: { ...raw.state, dir: resolve(baseDir, raw.state.dir) },
     processingGuarantee: raw.processingGuarantee,
-    commitInterval: raw.commitInterval,
+    commitInterval:
+      raw.commitInterval ??
+      (raw.processingGuarantee === 'exactly-once' ? CONFIG_DEFAULTS.exactlyOnceCommitInterval : CONFIG_DEFAULTS.commitInterval),
+    processingTimeout: raw.processingTimeout,
+    shutdownTimeout: raw.shutdownTimeout,
+    limits: { ...raw.limits },
     commitEvery: raw.commitEvery,
     workers: raw.workers,
     input: {

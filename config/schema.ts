@@ -92,6 +92,13 @@ export const benchSchema = z.strictObject({
   input: benchInputSchema.optional(),
 });
 
+/** `limits`: memory bounds of the data plane (docs/data-plane.md). */
+export const limitsSchema = z.strictObject({
+  workerInFlightBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitWorkerInFlightBytes),
+  pendingOutputBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitPendingOutputBytes),
+  checkpointBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitCheckpointBytes),
+});
+
 /** The validated `bench` section of a config file. */
 export type BenchSection = z.infer<typeof benchSchema>;
 
@@ -105,7 +112,11 @@ export const weirConfigSchema = z
     }),
     state: stateSchema.default(() => stateSchema.parse({})),
     processingGuarantee: z.enum(['at-least-once', 'exactly-once']).default(CONFIG_DEFAULTS.processingGuarantee),
-    commitInterval: z.number().min(0).default(CONFIG_DEFAULTS.commitInterval),
+    /** Default depends on processingGuarantee (see load-config.ts). */
+    commitInterval: z.number().min(0).optional(),
+    processingTimeout: z.number().positive().default(CONFIG_DEFAULTS.processingTimeout),
+    shutdownTimeout: z.number().positive().default(CONFIG_DEFAULTS.shutdownTimeout),
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
     commitEvery: z.int().min(0).default(CONFIG_DEFAULTS.commitEvery),
     workers: workerCount.default(defaultWorkers),
     input: z.strictObject({
@@ -182,8 +193,18 @@ export interface WeirConfig {
   readonly log: LogConfig;
   readonly state: StateConfig;
   readonly processingGuarantee: 'at-least-once' | 'exactly-once';
-  /** Seconds between commits; 0 ⇒ commit after every message. */
+  /** Seconds between commits; 0 ⇒ commit after every batch. Default 5, or 0.1 under exactly-once. */
   readonly commitInterval: number;
+  /** Seconds one batch may take in a worker before the job stops with WORKER_STUCK. */
+  readonly processingTimeout: number;
+  /** Seconds after a stop signal before a run still going stops without a final checkpoint. */
+  readonly shutdownTimeout: number;
+  /** Memory bounds of the data plane, in bytes. */
+  readonly limits: {
+    readonly workerInFlightBytes: number;
+    readonly pendingOutputBytes: number;
+    readonly checkpointBytes: number;
+  };
   /** Commit after this many processed offsets; 0 ⇒ only by interval. */
   readonly commitEvery: number;
   /** Worker threads; default `os.availableParallelism()`. */

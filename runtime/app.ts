@@ -32,11 +32,6 @@ import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
 
-/** Bytes the workers may hold for one checkpoint (held outputs) before it starts early. */
-const CHECKPOINT_BYTES_LIMIT = 64 * 1024 * 1024;
-/** Kafka's `max.poll.interval.ms` default: the longest one batch may take. */
-const DEFAULT_PROCESSING_TIMEOUT_MS = 300_000;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 /** What `App.create` learnt from the log for every run. */
 interface JobTopology {
@@ -55,9 +50,9 @@ export interface RunOptions {
   /** Called about once a second with the running total of processed records. */
   readonly onThroughput?: (recordsProcessed: number, elapsedSeconds: number) => void;
   readonly log?: (message: string) => void;
-  /** A worker busy with one batch longer than this stops the job (WorkerStuckError). Default 300 s. */
+  /** A worker busy with one batch longer than this stops the job (WorkerStuckError). Default: config `processingTimeout`. */
   readonly processingTimeoutMs?: number;
-  /** After the stop signal, a run that has not ended within this stops without a final checkpoint. Default 30 s. */
+  /** After the stop signal, a run that has not ended within this stops without a final checkpoint. Default: config `shutdownTimeout`. */
   readonly shutdownTimeoutMs?: number;
 }
 
@@ -194,8 +189,8 @@ class RunningJob {
    * timeout is ended the same way.
    */
   private startWatchdog(): NodeJS.Timeout {
-    const processingMs = this.options.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS;
-    const shutdownMs = this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const processingMs = this.options.processingTimeoutMs ?? this.config.processingTimeout * 1000;
+    const shutdownMs = this.options.shutdownTimeoutMs ?? this.config.shutdownTimeout * 1000;
     let stopSignalAt: number | undefined;
     const timer = setInterval(() => {
       if (this.failure !== undefined || this.pool === undefined) return;
@@ -239,6 +234,8 @@ class RunningJob {
       ...(this.options.onRecoveryProgress ? { onProgress: this.options.onRecoveryProgress } : {}),
     });
     this.router = new Router(this.consumer, this.pool.workers, this.assignment, {
+      highWaterBytes: this.config.limits.workerInFlightBytes,
+      outputHighWaterBytes: this.config.limits.pendingOutputBytes,
       pendingOutputBytes: () => this.outputs.pendingBytes,
       outputsDrained: () => this.outputs.flushed(),
     });
@@ -322,7 +319,7 @@ class RunningJob {
           (commitEvery > 0 && routedSinceCheckpoint >= commitEvery) ||
           // Memory stays bounded whatever the interval: a checkpoint starts early when
           // the workers hold more than the limit for it.
-          this.pendingCheckpointBytes() >= CHECKPOINT_BYTES_LIMIT);
+          this.pendingCheckpointBytes() >= this.config.limits.checkpointBytes);
       if (due) {
         await this.beginCheckpoint();
         lastCheckpoint = performance.now();

@@ -42,6 +42,9 @@ t.test('defaults apply to every optional field', async (t) => {
     processingGuarantee: 'at-least-once',
     commitInterval: 5,
     commitEvery: 0,
+    processingTimeout: 300,
+    shutdownTimeout: 30,
+    limits: { workerInFlightBytes: 4 * 1024 * 1024, pendingOutputBytes: 32 * 1024 * 1024, checkpointBytes: 64 * 1024 * 1024 },
     workers: availableParallelism(),
     input: { topics: ['orders'], autoOffsetReset: 'earliest', sourceOffsetOutOfRange: 'earliest' },
     output: { topics: [] },
@@ -50,6 +53,20 @@ t.test('defaults apply to every optional field', async (t) => {
     partitions: 8,
   } satisfies WeirConfig);
   t.equal(CONFIG_DEFAULTS.commitInterval, 5);
+});
+
+t.test('exactly-once defaults to a 100 ms commit interval (outputs become visible at the commit); a given interval wins', async (t) => {
+  const eos = parseConfig({ ...minimal, processingGuarantee: 'exactly-once' }, '/jobs/weir.yaml', '/jobs', {});
+  t.equal(eos.commitInterval, 0.1);
+  const given = parseConfig({ ...minimal, processingGuarantee: 'exactly-once', commitInterval: 2 }, '/jobs/weir.yaml', '/jobs', {});
+  t.equal(given.commitInterval, 2);
+});
+
+t.test('limits, processingTimeout and shutdownTimeout are validated, naming the field', async (t) => {
+  const error = configErrorOf(t, () => parseConfig({ ...minimal, limits: { workerInFlightBytes: 10 } }, '/jobs/weir.yaml', '/jobs', {}));
+  t.match(error.message, /limits\.workerInFlightBytes/);
+  const timeout = configErrorOf(t, () => parseConfig({ ...minimal, processingTimeout: 0 }, '/jobs/weir.yaml', '/jobs', {}));
+  t.match(timeout.message, /processingTimeout/);
 });
 
 t.test('YAML file: relative paths resolve against the config file directory, not the cwd', async (t) => {
