@@ -48,12 +48,12 @@ export class Checkpointer {
   ) {}
 
   /**
-   * Phase 1: once no batch is in flight, every worker prepares (its transactions become
-   * PREPARED; it keeps processing new records in fresh transactions continuing them).
+   * Phase 1: every worker prepares after the batches routed to it so far (its
+   * transactions become PREPARED; it goes on processing later batches in fresh
+   * transactions continuing them). Routing does not stop for it.
    */
   async prepare(): Promise<PreparedCheckpoint> {
-    await Promise.all(this.workers.map((w) => w.drained()));
-    return { byWorker: await Promise.all(this.workers.map((w) => w.control.prepare())) };
+    return { byWorker: await Promise.all(this.workers.map((w) => w.prepare())) };
   }
 
   /**

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { wrap, type Remote } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
-import type { DataMessage, EncodedBatch, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
+import type { DataMessage, EncodedBatch, PreparedWork, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
 import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
 
@@ -53,6 +53,8 @@ export class WorkerHandle {
   private readonly posted: PostedBatch[] = [];
   /** Typed control calls; each rejects if the worker thread dies first. */
   readonly control: WorkerControl;
+  private nextPrepareId = 0;
+  private readonly prepares = new Map<number, { resolve: (work: PreparedWork) => void; reject: (error: Error) => void }>();
   private readonly drainWaiters: Array<{ level: number; bytes: number; resolve: () => void }> = [];
   private markDead!: (error: Error) => void;
   private readonly death: Promise<never>;
@@ -68,6 +70,17 @@ export class WorkerHandle {
     this.death.catch(() => undefined);
     this.control = raceWithDeath(remote, this.death);
     dataPort.on('message', (message: DataMessage) => this.receive(message));
+  }
+
+  /**
+   * Prepare a checkpoint: the worker prepares after the batches already posted and before
+   * any posted later, so routing need not stop (see the `prepare` data message).
+   */
+  prepare(): Promise<PreparedWork> {
+    const id = this.nextPrepareId++;
+    const reply = new Promise<PreparedWork>((resolve, reject) => this.prepares.set(id, { resolve, reject }));
+    this.dataPort.postMessage({ type: 'prepare', id } satisfies DataMessage);
+    return Promise.race([reply, this.death]);
   }
 
   /** The thread is gone: fail pending and future control calls, wake every waiter. */
@@ -135,6 +148,13 @@ export class WorkerHandle {
       this.recordsProcessed += message.count;
       if (message.outputs.length > 0) this.onOutputs(message.outputs);
       this.wakeWaiters();
+    } else if (message.type === 'prepared' || message.type === 'prepare-failed') {
+      const waiter = this.prepares.get(message.id);
+      this.prepares.delete(message.id);
+      if (message.type === 'prepared') waiter?.resolve(message.work);
+      else {
+        waiter?.reject(new WorkerFailedError(this.id, undefined, undefined, undefined, `checkpoint prepare failed: ${message.message}`, message.stack));
+      }
     } else if (message.type === 'failed') {
       this.onFailure(
         new WorkerFailedError(this.id, message.topic, message.partition, message.offset, message.message, message.stack),

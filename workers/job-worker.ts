@@ -4,7 +4,6 @@
  * Data batches are processed strictly in arrival order on one queue.
  */
 import { threadCpuMillis } from '../shared/thread-cpu.js';
-import { transfer } from 'comlink';
 import type {
   DataMessage,
   DeliveredChangelogOffset,
@@ -69,8 +68,13 @@ export class JobWorker implements WorkerControl {
     return new JobWorker(init, pipeline, stores, post);
   }
 
-  /** Queue one data message (a batch of one partition's records). */
+  /** Queue one data message: a batch of one partition's records, or a checkpoint's prepare. */
   receive(message: DataMessage): void {
+    if (message.type === 'prepare') {
+      const { id } = message;
+      this.queue = this.queue.then(() => this.prepareInOrder(id));
+      return;
+    }
     if (message.type !== 'records') return;
     const { topic, partition, count, buffer } = message;
     this.queue = this.queue.then(() => this.processBatch(topic, partition, count, buffer));
@@ -161,14 +165,27 @@ export class JobWorker implements WorkerControl {
     for (const store of this.stores.values()) await store.revokePartition(partition);
   }
 
-  async prepare(): Promise<PreparedWork> {
-    await this.queue;
+  /** Prepares in data-port order and answers on the data port. */
+  private async prepareInOrder(id: number): Promise<void> {
+    try {
+      const work = await this.prepare();
+      const buffers = [...work.partitions.flatMap((p) => p.changelog.map((b) => b.buffer)), ...work.outputs.map((b) => b.buffer)];
+      this.post({ type: 'prepared', id, work }, buffers);
+    } catch (error) {
+      this.post({
+        type: 'prepare-failed',
+        id,
+        message: error instanceof Error ? error.message : String(error),
+        ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}),
+      });
+    }
+  }
+
+  private async prepare(): Promise<PreparedWork> {
     const partitions: PreparedPartition[] = [];
-    const buffers: ArrayBuffer[] = [];
     for (const processor of this.processors.values()) {
       if (!processor.hasWork) continue;
       const result = await processor.prepare();
-      for (const batch of result.changelog) buffers.push(batch.buffer);
       partitions.push({
         partition: processor.partition,
         processed: result.processed,
@@ -179,8 +196,7 @@ export class JobWorker implements WorkerControl {
     // Held outputs (exactly-once) go with the checkpoint; streamed ones already went.
     const outputRecords = this.outputs.count;
     const outputs = this.drainOutputs();
-    for (const batch of outputs) buffers.push(batch.buffer);
-    return transfer({ partitions, outputs, outputRecords }, buffers);
+    return { partitions, outputs, outputRecords };
   }
 
   async flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void> {

@@ -116,12 +116,6 @@ export interface WorkerControl {
   recover(partition: number, store: string, chunk: ArrayBuffer, committed: Readonly<Record<string, number>>): Promise<void>;
   /** Close the store partitions of `partition` without flushing; the caller checkpointed first. */
   revoke(partition: number): Promise<void>;
-  /**
-   * Prepare every partition with work in this checkpoint. Call only when no data batch is
-   * in flight and the previous checkpoint is flushed. Records sent afterwards are
-   * processed in new transactions continuing the prepared ones.
-   */
-  prepare(): Promise<PreparedWork>;
   /** Write the prepared transactions with their delivered changelog offsets (may run while new records are processed). */
   flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void>;
   /** Drop the current checkpoint's transactions (after a failed checkpoint). */
@@ -141,6 +135,18 @@ export type DataMessage =
       /** A batch set (shared/protocol/record-batch.ts). */
       readonly buffer: ArrayBuffer;
     }
+  | {
+      /**
+       * Prepare every partition with work in this checkpoint, after the batches posted
+       * before this message and before those posted after it (the data port is ordered, so
+       * no drain is needed). Call only once the previous checkpoint is flushed. Records
+       * posted afterwards are processed in new transactions continuing the prepared ones.
+       */
+      readonly type: 'prepare';
+      readonly id: number;
+    }
+  | { readonly type: 'prepared'; readonly id: number; readonly work: PreparedWork }
+  | { readonly type: 'prepare-failed'; readonly id: number; readonly message: string; readonly stack?: string }
   | {
       readonly type: 'processed';
       readonly partition: number;
