@@ -229,7 +229,7 @@ class RunningJob {
     this.producer = await this.backend.producer();
     this.outputs = new OutputStream(this.producer, (error) => this.fail(error));
     this.reader = await this.backend.reader();
-    this.consumer = await this.backend.consumer(this.config.appId);
+    this.consumer = await this.backend.consumer(this.config.appId, { autoOffsetReset: this.config.input.autoOffsetReset });
     this.recovery = new RecoveryRunner(this.backend, this.reader, {
       ...(this.options.onRecoveryProgress ? { onProgress: this.options.onRecoveryProgress } : {}),
     });
@@ -446,6 +446,10 @@ class RunningJob {
           offset = action.recoveryBoundary;
         }
         committedByTopic[tp.topic] = offset ?? NO_COMMITTED_OFFSET;
+        if (offset === undefined && this.config.input.autoOffsetReset === 'latest') {
+          // Reading starts at the end: what was there before is not this run's to route.
+          this.router.markCommitted({ ...tp, offset: (await this.backend.watermarks(tp)).high });
+        }
         if (offset !== undefined) this.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
       }
       this.router.pauseForRecovery(sourceTps);

@@ -64,7 +64,7 @@ export function benchBackend(inner: LogBackend): BenchBackend {
     watermarks: (partition) => inner.watermarks(partition),
     committedOffsets: (group, partitions) => inner.committedOffsets(group, partitions),
     producer: () => inner.producer(),
-    consumer: async (group) => waitingForAssignment(await inner.consumer(group)),
+    consumer: async (group, options) => waitingForAssignment(await inner.consumer(group, options)),
     async reader(): Promise<PartitionReader> {
       const reader = await inner.reader();
       return {

@@ -172,6 +172,12 @@ export interface AppendBatchResult extends TopicPartition {
   readonly lastOffset: number;
 }
 
+/** Options of a group member. */
+export interface ConsumerOptions {
+  /** Where a partition the group never committed starts: its first record (default) or its end. */
+  readonly autoOffsetReset?: 'earliest' | 'latest';
+}
+
 /** A log backend: topics with partitions, producers, consumers, readers. */
 export interface LogBackend {
   readonly kind: 'local' | 'kafka';
@@ -184,7 +190,7 @@ export interface LogBackend {
   /** Committed offsets of `group`, read without joining it. */
   committedOffsets(group: string, partitions: readonly TopicPartition[]): Promise<Map<string, number | undefined>>;
   producer(): Promise<LogProducer>;
-  consumer(group: string): Promise<GroupConsumer>;
+  consumer(group: string, options?: ConsumerOptions): Promise<GroupConsumer>;
   reader(): Promise<PartitionReader>;
   /** Partition a keyed record lands on when none is given (Kafka's murmur2 default partitioner). */
   partitionFor(key: Uint8Array | null, partitions: number): number;

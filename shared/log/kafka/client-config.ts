@@ -60,10 +60,10 @@ export function transactionalProducerConfig(input: ClientConfigInput, transactio
 }
 
 /** A group member: range assignment (changelog partition N stays with source partition N), manual commits. */
-export function groupConsumerConfig(input: ClientConfigInput, group: string): LibrdkafkaConfig {
+export function groupConsumerConfig(input: ClientConfigInput, group: string, autoOffsetReset: 'earliest' | 'latest' = 'earliest'): LibrdkafkaConfig {
   return base(
     input,
-    { 'auto.offset.reset': 'earliest' },
+    { 'auto.offset.reset': autoOffsetReset },
     {
       'group.id': group,
       'partition.assignment.strategy': 'range',

@@ -14,6 +14,7 @@ import { LogClosedError, PartitionNotAssignedError } from '../../errors/log-erro
 import {
   tpKey,
   type GroupConsumer,
+  type ConsumerOptions,
   type LogRecord,
   type PartitionBatchSet,
   type PartitionOffset,
@@ -66,12 +67,18 @@ export class KafkaGroupConsumer implements GroupConsumer {
     private readonly consumer: KafkaConsumer,
   ) {}
 
-  static async open(context: KafkaContext, topics: TopicMetadata, members: GroupMembers, group: string): Promise<KafkaGroupConsumer> {
+  static async open(
+    context: KafkaContext,
+    topics: TopicMetadata,
+    members: GroupMembers,
+    group: string,
+    options: ConsumerOptions = {},
+  ): Promise<KafkaGroupConsumer> {
     let self: KafkaGroupConsumer | undefined;
     let consumer: KafkaConsumer;
     try {
       consumer = new RdKafka.KafkaConsumer({
-        ...groupConsumerConfig(context.config, group),
+        ...groupConsumerConfig(context.config, group, options.autoOffsetReset),
         rebalance_cb: (error: LibrdKafkaError, assignment: TopicPartition[]) => self?.onRebalance(error, assignment),
       });
     } catch (error) {

@@ -8,6 +8,7 @@
  */
 import { InvalidLogArgumentError, LogClosedError, TopicPartitionCountMismatchError } from '../../errors/log-errors.js';
 import type {
+  ConsumerOptions,
   GroupConsumer,
   LogBackend,
   LogProducer,
@@ -212,13 +213,13 @@ export class KafkaLogBackend implements LogBackend {
     return this.track(producer);
   }
 
-  async consumer(group: string): Promise<GroupConsumer> {
+  async consumer(group: string, options: ConsumerOptions = {}): Promise<GroupConsumer> {
     this.assertOpen();
     const members: GroupMembers = {
       add: (name, consumer) => this.members.set(name, [...(this.members.get(name) ?? []), consumer]),
       remove: (name, consumer) => this.members.set(name, (this.members.get(name) ?? []).filter((c) => c !== consumer)),
     };
-    return this.track(await KafkaGroupConsumer.open(this.context, this.topics, members, group));
+    return this.track(await KafkaGroupConsumer.open(this.context, this.topics, members, group, options));
   }
 
   async reader(): Promise<PartitionReader> {

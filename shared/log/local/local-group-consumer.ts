@@ -48,6 +48,8 @@ export class LocalGroupConsumer implements GroupConsumer {
   constructor(
     private readonly store: LocalLogStore,
     readonly group: string,
+    /** Where a partition the group never committed starts. */
+    private readonly autoOffsetReset: 'earliest' | 'latest' = 'earliest',
   ) {}
 
   async subscribe(topics: readonly string[], listener: RebalanceListener): Promise<void> {
@@ -66,7 +68,7 @@ export class LocalGroupConsumer implements GroupConsumer {
     this.assigned = partitions.map((tp) => ({
       tp,
       topic: states.find((s) => s.name === tp.topic)!,
-      position: committed.get(tpKey(tp)) ?? 0,
+      position: committed.get(tpKey(tp)) ?? (this.autoOffsetReset === 'latest' ? states.find((s) => s.name === tp.topic)!.high[tp.partition]! : 0),
       paused: false,
     }));
     for (const partition of this.assigned) this.byKey.set(tpKey(partition.tp), partition);

@@ -37,6 +37,7 @@
  * always 0: there is no time or size retention.
  */
 import type {
+  ConsumerOptions,
   GroupConsumer,
   LogBackend,
   LogProducer,
@@ -150,10 +151,10 @@ export class LocalLogBackend implements LogBackend {
     return new LocalProducer(this.store);
   }
 
-  async consumer(group: string): Promise<GroupConsumer> {
+  async consumer(group: string, options: ConsumerOptions = {}): Promise<GroupConsumer> {
     this.store.assertOpen();
     checkGroup(group);
-    return new LocalGroupConsumer(this.store, group);
+    return new LocalGroupConsumer(this.store, group, options.autoOffsetReset ?? 'earliest');
   }
 
   async reader(): Promise<PartitionReader> {
