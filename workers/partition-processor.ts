@@ -22,7 +22,13 @@ import type { KeyValueStore, PartitionTransaction } from './state/index.js';
 import { StateView } from './state/index.js';
 import { rawValueOf } from './record-decoding.js';
 import type { OutputBatches } from './output-batches.js';
-import { UnknownOutputTopicError, UnknownStoreError } from '../shared/errors/runtime-errors.js';
+import {
+  InvalidOutputTimestampError,
+  RecordTimestampOutOfRangeError,
+  UnknownOutputTopicError,
+  UnknownStoreError,
+} from '../shared/errors/runtime-errors.js';
+import { isSaneTimestamp } from '../shared/timestamps.js';
 import type { EmitMode } from '../shared/pipeline/windows.js';
 import { createWindowOperator, WindowedTransaction, type WindowOperator } from './windows/index.js';
 import { TimestampedTransaction } from './state/timestamped-transaction.js';
@@ -205,6 +211,9 @@ export class PartitionProcessor {
 
   /** Runs the record through every declared window and queues their results. */
   private async feedWindows(record: InputRecord): Promise<void> {
+    // Window bounds are the timestamp plus durations, stored as 64-bit keys: a timestamp
+    // past year 9999 has no room for them (a Kafka topic can hold one).
+    if (!isSaneTimestamp(record.timestamp)) throw new RecordTimestampOutOfRangeError(record.timestamp);
     const input = {
       prefix: record.rawKey!,
       key: record.key,
@@ -343,6 +352,9 @@ export class PartitionProcessor {
   }
 
   private addOutput(topic: string, output: OutputRecord, input: InputRecord): void {
+    if (output.timestamp !== undefined && !isSaneTimestamp(output.timestamp)) {
+      throw new InvalidOutputTimestampError(topic, output.timestamp);
+    }
     const headers: RecordHeader[] =
       output.headers === undefined ? NO_HEADERS : Object.entries(output.headers).map(([key, value]) => ({ key, value: encoder.encode(value) }));
     // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding.

@@ -9,6 +9,7 @@
  * Numbers go through `JSON.parse`, so integers beyond 2^53 lose precision.
  * Header values are UTF-8 strings. Blank lines are skipped.
  */
+import { isSaneTimestamp, TIMESTAMP_RANGE_TEXT } from '../../shared/timestamps.js';
 import type { AppendRecord, RecordHeader } from '../../shared/log/log-backend.js';
 import { InputLineError } from './cli-errors.js';
 
@@ -74,8 +75,8 @@ export function parseInputLine(text: string, lineNumber: number, topic: string):
   if (!('value' in line)) throw new InputLineError(lineNumber, 'value', 'required (write null for a null value)');
 
   const timestamp = line['timestamp'];
-  if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || (timestamp as number) < 0)) {
-    throw new InputLineError(lineNumber, 'timestamp', `expected milliseconds since the epoch (an integer ≥ 0), got ${describe(timestamp)}`);
+  if (timestamp !== undefined && !isSaneTimestamp(timestamp)) {
+    throw new InputLineError(lineNumber, 'timestamp', `expected ${TIMESTAMP_RANGE_TEXT}, got ${describe(timestamp)}`);
   }
 
   let headers: RecordHeader[] | undefined;

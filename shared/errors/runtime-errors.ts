@@ -1,4 +1,5 @@
 import { WeirError } from './weir-error.js';
+import { TIMESTAMP_RANGE_TEXT } from '../timestamps.js';
 
 /** A worker reported a processing failure, or a worker thread crashed. */
 export class WorkerFailedError extends WeirError {
@@ -115,5 +116,19 @@ export class StopTimeoutError extends WeirError {
       `the job did not stop within ${seconds} s of the stop signal (${busy}); stopped without a final checkpoint, ` +
         `nothing committed is lost`,
     );
+  }
+}
+
+/** `context.emit` with a timestamp outside the range weir accepts (shared/timestamps.ts). */
+export class InvalidOutputTimestampError extends WeirError {
+  constructor(readonly topic: string, readonly timestamp: unknown) {
+    super('INVALID_OUTPUT_TIMESTAMP', `emit to ${topic}: timestamp ${String(timestamp)} is not ${TIMESTAMP_RANGE_TEXT}`);
+  }
+}
+
+/** A record reaching a window has a timestamp outside the range weir accepts; it follows the error policy. */
+export class RecordTimestampOutOfRangeError extends WeirError {
+  constructor(readonly timestamp: number) {
+    super('RECORD_TIMESTAMP_OUT_OF_RANGE', `record timestamp ${timestamp} is not ${TIMESTAMP_RANGE_TEXT}; windows cannot place it`);
   }
 }

@@ -1,4 +1,5 @@
 /** Checks of caller-supplied log arguments; each failure names the field. */
+import { isSaneTimestamp, TIMESTAMP_RANGE_TEXT } from '../../timestamps.js';
 import { MAX_PARTITIONS } from '../../../config/defaults.js';
 import { InvalidLogArgumentError } from '../../errors/log-errors.js';
 
@@ -39,9 +40,7 @@ export function checkNonNegativeInteger(field: string, value: unknown): asserts 
 }
 
 export function checkTimestamp(value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidLogArgumentError('timestamp', value, 'milliseconds since the epoch (a finite number)');
-  }
+  if (!isSaneTimestamp(value)) throw new InvalidLogArgumentError('timestamp', value, TIMESTAMP_RANGE_TEXT);
 }
 
 export function checkBytes(field: string, value: unknown): asserts value is Uint8Array | null {
