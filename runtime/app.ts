@@ -26,7 +26,7 @@ import { StateManager } from './state-manager.js';
 import { WorkerAssignment } from './worker-assignment.js';
 import { WorkerPool } from './worker-pool.js';
 import { Router } from './router.js';
-import { Checkpointer, type PreparedCheckpoint } from './checkpointer.js';
+import { Checkpointer } from './checkpointer.js';
 import { OutputStream } from './output-stream.js';
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
@@ -70,7 +70,7 @@ export interface RunSummary {
   readonly recordsPerSecond: number;
   readonly recoveredRecords: number;
   readonly checkpoints: number;
-  /** Changelog records appended by this run's checkpoints, and their key + value bytes. */
+  /** Changelog records appended by this run's checkpoints, and the bytes of their batches. */
   readonly changelogRecords: number;
   readonly changelogBytes: number;
   /** Records emitted to output (and dead-letter) topics. */
@@ -159,12 +159,7 @@ class RunningJob {
   private failure: Error | undefined;
   private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
   private recoveredRecords = 0;
-  private checkpoints = 0;
   private assignedOnce = false;
-  /** Phase 2 of the last pipelined checkpoint, while it runs. */
-  private pendingCommit: Promise<void> | undefined;
-  private changelogRecords = 0;
-  private changelogBytes = 0;
 
   constructor(
     private readonly config: WeirConfig,
@@ -243,6 +238,10 @@ class RunningJob {
       group: this.config.appId,
       exactlyOnce: this.config.processingGuarantee === 'exactly-once',
       outputs: this.outputs,
+      onCommitted: (offsets) => {
+        for (const o of offsets) this.router.markCommitted(o);
+      },
+      onFailure: (error) => this.fail(error),
     });
 
     let stats: WorkerStats[] = [];
@@ -279,9 +278,9 @@ class RunningJob {
       seconds,
       recordsPerSecond: seconds > 0 ? records / seconds : 0,
       recoveredRecords: this.recoveredRecords,
-      checkpoints: this.checkpoints,
-      changelogRecords: this.changelogRecords,
-      changelogBytes: this.changelogBytes,
+      checkpoints: this.checkpointer.totals.checkpoints,
+      changelogRecords: this.checkpointer.totals.changelogRecords,
+      changelogBytes: this.checkpointer.totals.changelogBytes,
       outputRecords: stats.reduce((n, s) => n + s.recordsEmitted, 0),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       workerCount: this.topology.workers,
@@ -321,7 +320,7 @@ class RunningJob {
           // the workers hold more than the limit for it.
           this.pendingCheckpointBytes() >= this.config.limits.checkpointBytes);
       if (due) {
-        await this.beginCheckpoint();
+        await this.checkpointer.begin();
         lastCheckpoint = performance.now();
         routedSinceCheckpoint = 0;
       }
@@ -344,50 +343,11 @@ class RunningJob {
     return true;
   }
 
-  /**
-   * A full checkpoint, waited for: used at the end, on revoke, on idle. A pipelined
-   * commit still running is finished first, so checkpoints commit in order.
-   */
+  /** A full checkpoint, waited for (end, revoke); throws when it or an earlier one failed. */
   private async checkpoint(): Promise<void> {
-    await this.settleCommit();
-    if (this.failure !== undefined) return;
-    const prepared = await this.checkpointer.prepare();
-    await this.commitCheckpoint(prepared);
     this.throwIfFailed();
-  }
-
-  /**
-   * A pipelined checkpoint: phase 1 (drain, prepare) now; phase 2 (append, commit,
-   * flush) in the background while routing goes on — workers keep processing into
-   * transactions that continue the prepared ones. At most one phase 2 runs at a time.
-   */
-  private async beginCheckpoint(): Promise<void> {
-    await this.settleCommit();
-    if (this.failure !== undefined) return;
-    const prepared = await this.checkpointer.prepare();
-    this.pendingCommit = this.commitCheckpoint(prepared).catch((error: unknown) =>
-      this.fail(error instanceof Error ? error : new Error(String(error))),
-    );
-  }
-
-  private async settleCommit(): Promise<void> {
-    const pending = this.pendingCommit;
-    this.pendingCommit = undefined;
-    if (pending !== undefined) await pending;
+    await this.checkpointer.checkpointNow();
     this.throwIfFailed();
-  }
-
-  private async commitCheckpoint(prepared: PreparedCheckpoint): Promise<void> {
-    try {
-      const result = await this.checkpointer.commit(prepared);
-      if (result.partitions > 0) this.checkpoints++;
-      this.changelogRecords += result.changelogRecords;
-      this.changelogBytes += result.changelogBytes;
-      for (const o of result.committedOffsets) this.router.markCommitted(o);
-    } catch (error) {
-      await this.checkpointer.abort();
-      throw error;
-    }
   }
 
   private pendingCheckpointBytes(): number {
@@ -497,8 +457,7 @@ class RunningJob {
   }
 
   private async onLost(tps: readonly TopicPartition[]): Promise<void> {
-    await this.pendingCommit?.catch(() => undefined);
-    await this.checkpointer.abort();
+    await this.checkpointer.abandon();
     await this.release(tps);
   }
 
@@ -520,8 +479,7 @@ class RunningJob {
 
   private async shutdownAfterFailure(): Promise<void> {
     for (const r of this.recovering.values()) r.abort.abort();
-    await this.pendingCommit?.catch(() => undefined);
-    await this.checkpointer?.abort();
+    await this.checkpointer?.abandon();
     await this.consumer?.close().catch(() => undefined);
     await this.pool.close().catch(() => this.pool.destroy());
   }

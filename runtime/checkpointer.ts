@@ -32,6 +32,17 @@ export interface CheckpointerOptions {
   readonly exactlyOnce: boolean;
   /** Where streamed outputs go (at-least-once): offsets are committed after it is flushed. */
   readonly outputs: OutputStream;
+  /** Source offsets a checkpoint committed (the router's positions follow them). */
+  readonly onCommitted?: (offsets: readonly PartitionOffset[]) => void;
+  /** A pipelined commit failed (the job stops). */
+  readonly onFailure: (error: Error) => void;
+}
+
+/** What the checkpoints of one run did, for its summary. */
+export interface CheckpointTotals {
+  checkpoints: number;
+  changelogRecords: number;
+  changelogBytes: number;
 }
 
 /** What phase 1 gathered: per worker, its prepared work. */
@@ -40,12 +51,68 @@ export interface PreparedCheckpoint {
 }
 
 export class Checkpointer {
+  /** Phase 2 of the last pipelined checkpoint, while it runs. */
+  private pendingCommit: Promise<void> | undefined;
+  private failed = false;
+  readonly totals: CheckpointTotals = { checkpoints: 0, changelogRecords: 0, changelogBytes: 0 };
+
   constructor(
     private readonly workers: readonly WorkerHandle[],
     private readonly producer: LogProducer,
     private readonly consumer: GroupConsumer,
     private readonly options: CheckpointerOptions,
   ) {}
+
+  /**
+   * A full checkpoint, waited for: at the end, on revoke, on idle. A pipelined commit
+   * still running is finished first, so checkpoints commit in order.
+   */
+  async checkpointNow(): Promise<void> {
+    await this.settle();
+    if (this.failed) return;
+    await this.commitCounted(await this.prepare());
+  }
+
+  /**
+   * A pipelined checkpoint: phase 1 (prepare) now; phase 2 (append, commit, flush) in the
+   * background while routing goes on — workers keep processing into transactions that
+   * continue the prepared ones. At most one phase 2 runs at a time.
+   */
+  async begin(): Promise<void> {
+    await this.settle();
+    if (this.failed) return;
+    const prepared = await this.prepare();
+    this.pendingCommit = this.commitCounted(prepared).catch((error: unknown) => {
+      this.failed = true;
+      this.options.onFailure(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** Wait for a pipelined commit; rethrows nothing (its failure went to `onFailure`). */
+  async settle(): Promise<void> {
+    const pending = this.pendingCommit;
+    this.pendingCommit = undefined;
+    if (pending !== undefined) await pending;
+  }
+
+  /** After a failure or a lost assignment: wait for a pipelined commit, then drop the open transactions. */
+  async abandon(): Promise<void> {
+    await this.settle();
+    await this.abort();
+  }
+
+  private async commitCounted(prepared: PreparedCheckpoint): Promise<void> {
+    try {
+      const result = await this.commit(prepared);
+      if (result.partitions > 0) this.totals.checkpoints++;
+      this.totals.changelogRecords += result.changelogRecords;
+      this.totals.changelogBytes += result.changelogBytes;
+      this.options.onCommitted?.(result.committedOffsets);
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+  }
 
   /**
    * Phase 1: every worker prepares after the batches routed to it so far (its
