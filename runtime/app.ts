@@ -3,17 +3,16 @@
  * recovery and checkpoints into one running job.
  *
  * One loop does everything that talks to the log, in order: poll → route → (maybe)
- * checkpoint. A checkpoint's first phase (prepare) runs with no batch in flight; its
- * second phase (append, commit, flush) runs in the background while routing and
- * processing go on, so workers are not idle while the coordinator produces. Recovery of
- * newly assigned partitions runs concurrently: those partitions stay paused while the
- * others keep processing.
+ * checkpoint. A checkpoint's first phase (prepare) is a message each worker handles after
+ * the batches routed before it; its second phase (append, commit, flush) runs in the
+ * background (Checkpointer), so routing never stops for a checkpoint. Partitions come and
+ * go through the PartitionLifecycle: new ones stay paused while they recover from their
+ * changelogs and the others keep processing.
  */
 import { performance } from 'node:perf_hooks';
 import type { WeirConfig } from '../config/index.js';
-import type { GroupConsumer, LogBackend, LogProducer, PartitionReader, TopicPartition } from '../shared/log/log-backend.js';
-import { tpKey } from '../shared/log/log-backend.js';
-import type { WorkerControl, WorkerInit, WorkerStats } from '../shared/protocol/worker-protocol.js';
+import type { GroupConsumer, LogBackend, LogProducer, PartitionReader } from '../shared/log/log-backend.js';
+import type { WorkerInit, WorkerStats } from '../shared/protocol/worker-protocol.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames } from '../shared/pipeline/pipeline-definition.js';
 import {
@@ -24,13 +23,13 @@ import {
 } from '../shared/errors/runtime-errors.js';
 import { StateManager } from './state-manager.js';
 import { WorkerAssignment } from './worker-assignment.js';
+import { PartitionLifecycle } from './partition-lifecycle.js';
 import { WorkerPool } from './worker-pool.js';
 import { Router } from './router.js';
 import { Checkpointer } from './checkpointer.js';
 import { OutputStream } from './output-stream.js';
 import { threadCpuMillis } from '../shared/thread-cpu.js';
-import { NO_COMMITTED_OFFSET, RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
-import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
+import { RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 
 
 /** What `App.create` learnt from the log for every run. */
@@ -157,9 +156,7 @@ class RunningJob {
   private checkpointer!: Checkpointer;
   private recovery!: RecoveryRunner;
   private failure: Error | undefined;
-  private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
-  private recoveredRecords = 0;
-  private assignedOnce = false;
+  private lifecycle!: PartitionLifecycle;
 
   constructor(
     private readonly config: WeirConfig,
@@ -243,14 +240,28 @@ class RunningJob {
       },
       onFailure: (error) => this.fail(error),
     });
+    this.lifecycle = new PartitionLifecycle(this.assignment, {
+      config: this.config,
+      backend: this.backend,
+      consumer: this.consumer,
+      stateManager: this.stateManager,
+      workers: this.pool.workers,
+      router: this.router,
+      recovery: this.recovery,
+      checkpointer: this.checkpointer,
+      checkpoint: () => this.checkpoint(),
+      isFailed: () => this.failure !== undefined,
+      fail: (error) => this.fail(error),
+      log: (message) => this.log(message),
+    });
 
     let stats: WorkerStats[] = [];
     const watchdog = this.startWatchdog();
     try {
       await this.consumer.subscribe(this.config.input.topics, {
-        onAssign: (tps) => this.onAssign(tps),
-        onRevoke: (tps) => this.onRevoke(tps),
-        onLost: (tps) => this.onLost(tps),
+        onAssign: (tps) => this.lifecycle.onAssign(tps),
+        onRevoke: (tps) => this.lifecycle.onRevoke(tps),
+        onLost: (tps) => this.lifecycle.onLost(tps),
       });
       await this.loop(started);
       await this.router.settle();
@@ -277,7 +288,7 @@ class RunningJob {
       records,
       seconds,
       recordsPerSecond: seconds > 0 ? records / seconds : 0,
-      recoveredRecords: this.recoveredRecords,
+      recoveredRecords: this.lifecycle.recoveredRecords,
       checkpoints: this.checkpointer.totals.checkpoints,
       changelogRecords: this.checkpointer.totals.changelogRecords,
       changelogBytes: this.checkpointer.totals.changelogBytes,
@@ -335,7 +346,7 @@ class RunningJob {
   /** Every assigned partition is recovered and has been routed up to its high watermark. */
   private async idle(): Promise<boolean> {
     // A Kafka member learns its partitions a few seconds after subscribing: not idle before.
-    if (!this.assignedOnce || this.recovering.size > 0) return false;
+    if (!this.lifecycle.settled) return false;
     for (const tp of this.consumer.assignment()) {
       const { high } = await this.backend.watermarks(tp);
       if (this.router.position(tp) < high) return false;
@@ -375,113 +386,14 @@ class RunningJob {
     }));
   }
 
-  private worker(partition: number): WorkerControl {
-    const owner = this.assignment.ownerOf(partition);
-    if (owner === undefined) throw new Error(`partition ${partition} has no owner`);
-    return this.pool.workers[owner]!.control;
-  }
-
-  /** New partitions: pick owners, open their stores, recover them in the background, then resume. */
-  private async onAssign(tps: readonly TopicPartition[]): Promise<void> {
-    this.assignedOnce = true;
-    const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
-    this.assignment.add(partitions);
-    const committed = await this.consumer.committed(tps);
-    for (const p of partitions) {
-      this.stateManager.markAssigned(p);
-      const sourceTps = tps.filter((tp) => tp.partition === p);
-      const committedByTopic: Record<string, number> = {};
-      let destroyLocalState = false;
-      for (const tp of sourceTps) {
-        let offset = committed.get(tpKey(tp));
-        const action = await this.sourceOffsetAction(tp, offset);
-        if (action.kind === 'reset') {
-          destroyLocalState = true;
-          this.log(
-            `weir: DESTRUCTIVE STATE RECOVERY for ${tp.topic}[${tp.partition}]: committed offset ${offset} is below ` +
-              `the low watermark; local state of partition ${p} is deleted and rebuilt from the changelog ` +
-              `(boundary ${action.recoveryBoundary}), reading resumes at offset ${action.seekTo}`,
-          );
-          this.consumer.seek(tp, action.seekTo);
-          offset = action.recoveryBoundary;
-        }
-        committedByTopic[tp.topic] = offset ?? NO_COMMITTED_OFFSET;
-        if (offset === undefined && this.config.input.autoOffsetReset === 'latest') {
-          // Reading starts at the end: what was there before is not this run's to route.
-          this.router.markCommitted({ ...tp, offset: (await this.backend.watermarks(tp)).high });
-        }
-        if (offset !== undefined) this.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
-      }
-      this.router.pauseForRecovery(sourceTps);
-      const abort = new AbortController();
-      const done = this.recoverPartition(p, committedByTopic, abort.signal, destroyLocalState)
-        .then(() => {
-          if (!abort.signal.aborted) this.router.resumeAfterRecovery(sourceTps);
-        })
-        .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
-        .finally(() => this.recovering.delete(p));
-      this.recovering.set(p, { abort, done });
-    }
-  }
-
-  /** Spec §5.7: only stateful jobs care (stateless ones just follow the consumer's reset). */
-  private async sourceOffsetAction(tp: TopicPartition, committed: number | undefined): Promise<SourceOffsetAction> {
-    if (committed === undefined || this.stateManager.stores.length === 0) return { kind: 'in-range' };
-    const { low, high } = await this.backend.watermarks(tp);
-    return resolveSourceOffset(tp, committed, low, high, this.config.input.sourceOffsetOutOfRange, this.config.input.autoOffsetReset);
-  }
-
   private log(message: string): void {
     (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
   }
 
-  private async recoverPartition(
-    partition: number,
-    committed: Record<string, number>,
-    signal: AbortSignal,
-    destroyLocalState: boolean,
-  ): Promise<void> {
-    const worker = this.worker(partition);
-    const infos = await worker.assign(partition, { destroyLocalState });
-    if (!this.stateManager.changelogEnabled) return;
-    const replayed = await this.recovery.recoverPartition(
-      worker, partition, infos, this.stateManager.changelogTopics(), committed, signal,
-    );
-    this.recoveredRecords += replayed;
-  }
-
-  /** Partitions leaving: checkpoint what was processed, then close their stores. */
-  private async onRevoke(tps: readonly TopicPartition[]): Promise<void> {
-    if (this.failure === undefined) await this.checkpoint();
-    await this.release(tps);
-  }
-
-  private async onLost(tps: readonly TopicPartition[]): Promise<void> {
-    await this.checkpointer.abandon();
-    await this.release(tps);
-  }
-
-  private async release(tps: readonly TopicPartition[]): Promise<void> {
-    const partitions = [...new Set(tps.map((tp) => tp.partition))];
-    for (const p of partitions) {
-      const recovering = this.recovering.get(p);
-      if (recovering) {
-        recovering.abort.abort();
-        await recovering.done;
-      }
-      const owner = this.assignment.ownerOf(p);
-      if (owner !== undefined) await this.pool.workers[owner]!.control.revoke(p);
-      this.assignment.remove([p]);
-      this.stateManager.markRevoked(p);
-      this.router.forget(p);
-    }
-  }
-
   private async shutdownAfterFailure(): Promise<void> {
-    for (const r of this.recovering.values()) r.abort.abort();
+    this.lifecycle?.abortRecoveries();
     await this.checkpointer?.abandon();
     await this.consumer?.close().catch(() => undefined);
     await this.pool.close().catch(() => this.pool.destroy());
   }
 }
-

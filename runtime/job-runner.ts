@@ -14,6 +14,8 @@ export interface JobRunOptions {
   /** Where progress goes; default process.stderr. */
   readonly stream?: NodeJS.WriteStream;
   readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
+  /** Stops the run (final checkpoint). Default: SIGINT/SIGTERM of this process. */
+  readonly signal?: AbortSignal;
 }
 
 /** Run the configured job to completion (idle, signal) and return its summary. */
@@ -23,8 +25,14 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
   const backend = await openLogBackend(config);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (options.signal === undefined) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } else if (options.signal.aborted) {
+    controller.abort();
+  } else {
+    options.signal.addEventListener('abort', stop, { once: true });
+  }
   const display = new ProgressDisplay(stream, tty);
   try {
     const app = await App.create(config, backend);

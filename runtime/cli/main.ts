@@ -3,6 +3,8 @@
  * The `weir` command (package.json `bin`). To add a command: write a module under
  * `commands/` exporting a `RegisterCommand`, import it here and add it to `COMMANDS`.
  */
+// First, before the modules below load: a stop during start-up must end `weir run` cleanly.
+import './stop-signal.js';
 import type { RegisterCommand } from './cli-command.js';
 import { registerProduceCommand } from './commands/produce.js';
 import { registerTopicDumpCommand } from './commands/topic-dump.js';

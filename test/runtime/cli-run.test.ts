@@ -90,6 +90,43 @@ t.test('SIGTERM stops a running job gracefully with a final checkpoint', async (
   t.same(await stateCounts(config), modelCounts(events));
 });
 
+t.test('SIGTERM at any moment from start-up on exits 0 with a summary; together the runs process every record once', async (t) => {
+  const fixture = await createJobFixture(t.testdir(), { commitInterval: 9999 });
+  const events = generateEvents(20_000, 300, 21);
+  await appendEvents(fixture, events);
+  let processed = 0;
+  // Moments: right after the handler exists (start-up: modules still loading, the log not
+  // yet open), then later ones (recovery, processing).
+  for (const delayMs of [0, 150, 700, 1_500]) {
+    const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WEIR_DEBUG: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let ready: () => void = () => undefined;
+    const handlerInstalled = new Promise<void>((resolve) => (ready = resolve));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.includes('stop signal handler installed')) ready();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await handlerInstalled;
+    await new Promise((r) => setTimeout(r, delayMs));
+    child.kill('SIGTERM');
+    t.equal(await exited, 0, `stopped ${delayMs} ms after start-up: exit 0 (${stderr.trim().split('\n').pop()})`);
+    const records = /^records: (\d+)$/m.exec(stdout)?.[1];
+    t.ok(records !== undefined, 'the summary is printed');
+    processed += Number(records);
+  }
+  const config = { ...(await fixture.config()), workers: 2 };
+  const { runJob } = await import('../../runtime/job-runner.js');
+  const rest = await runJob(config, { untilIdle: true });
+  t.equal(processed + rest.records, events.length, 'nothing processed twice, nothing lost');
+  t.same(await stateCounts(config), modelCounts(events));
+});
+
 t.test('weir run with a missing config names the path', async (t) => {
   const result = await runWeir(['run', '-c', '/nonexistent/weir.yaml']);
   t.equal(result.code, 1);

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig, MAX_WORKERS, type WeirConfig } from '../../../config/index.js';
 import { configOption, integerInRange, type RegisterCommand } from '../cli-command.js';
 import { formatSummary, runJob } from '../../job-runner.js';
+import { stopSignal } from '../stop-signal.js';
 
 interface RunCommandOptions {
   readonly config: string;
@@ -26,7 +27,8 @@ export const registerRunCommand: RegisterCommand = (program: Command) => {
     .action(async (options: RunCommandOptions) => {
       const loaded = await loadConfig(options.config);
       const config: WeirConfig = options.workers === undefined ? loaded : { ...loaded, workers: options.workers };
-      const summary = await runJob(config, { untilIdle: options.untilIdle === true });
+      const signal = stopSignal();
+      const summary = await runJob(config, { untilIdle: options.untilIdle === true, ...(signal ? { signal } : {}) });
       process.stdout.write(options.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     });
 };

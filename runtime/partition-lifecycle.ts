@@ -1,0 +1,161 @@
+/**
+ * The life of this member's partitions, in one place: which worker owns each, assignment
+ * (open the stores, decide the source offset, pause the partition at the source, recover
+ * its state from the changelog, resume), revocation (checkpoint, then close the stores)
+ * and loss (drop the uncommitted work). Kafka Streams splits it the same way: its
+ * TaskManager owns the tasks, the StreamThread only loops; its changelog reader pauses
+ * partitions while they restore.
+ */
+import type { WeirConfig } from '../config/index.js';
+import type { GroupConsumer, LogBackend, RebalanceListener, TopicPartition } from '../shared/log/log-backend.js';
+import { tpKey } from '../shared/log/log-backend.js';
+import type { WorkerControl } from '../shared/protocol/worker-protocol.js';
+import type { StateManager } from './state-manager.js';
+import { WorkerAssignment } from './worker-assignment.js';
+import type { WorkerHandle } from './worker-pool.js';
+import type { Router } from './router.js';
+import type { Checkpointer } from './checkpointer.js';
+import { NO_COMMITTED_OFFSET, type RecoveryRunner } from './recovery-runner.js';
+import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
+
+/** What the lifecycle needs of the running job. */
+export interface PartitionLifecycleContext {
+  readonly config: WeirConfig;
+  readonly backend: LogBackend;
+  readonly consumer: GroupConsumer;
+  readonly stateManager: StateManager;
+  readonly workers: readonly WorkerHandle[];
+  readonly router: Router;
+  readonly recovery: RecoveryRunner;
+  readonly checkpointer: Checkpointer;
+  /** A full checkpoint before partitions leave (throws when the job has failed). */
+  readonly checkpoint: () => Promise<void>;
+  readonly isFailed: () => boolean;
+  readonly fail: (error: Error) => void;
+  readonly log: (message: string) => void;
+}
+
+export class PartitionLifecycle implements RebalanceListener {
+  private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
+  private assignedOnce = false;
+  private replayed = 0;
+
+  constructor(
+    /** Which worker owns which partition. */
+    readonly assignment: WorkerAssignment,
+    private readonly job: PartitionLifecycleContext,
+  ) {}
+
+  /** Changelog records replayed by recoveries so far. */
+  get recoveredRecords(): number {
+    return this.replayed;
+  }
+
+  /** Partitions were assigned at least once and none is recovering. */
+  get settled(): boolean {
+    return this.assignedOnce && this.recovering.size === 0;
+  }
+
+  /** Stop every recovery in progress (the job is stopping). */
+  abortRecoveries(): void {
+    for (const r of this.recovering.values()) r.abort.abort();
+  }
+
+  private worker(partition: number): WorkerControl {
+    const owner = this.assignment.ownerOf(partition);
+    if (owner === undefined) throw new Error(`partition ${partition} has no owner`);
+    return this.job.workers[owner]!.control;
+  }
+
+  /** New partitions: pick owners, open their stores, recover them in the background, then resume. */
+  async onAssign(tps: readonly TopicPartition[]): Promise<void> {
+    this.assignedOnce = true;
+    const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
+    this.assignment.add(partitions);
+    const committed = await this.job.consumer.committed(tps);
+    for (const p of partitions) {
+      this.job.stateManager.markAssigned(p);
+      const sourceTps = tps.filter((tp) => tp.partition === p);
+      const committedByTopic: Record<string, number> = {};
+      let destroyLocalState = false;
+      for (const tp of sourceTps) {
+        let offset = committed.get(tpKey(tp));
+        const action = await this.sourceOffsetAction(tp, offset);
+        if (action.kind === 'reset') {
+          destroyLocalState = true;
+          this.job.log(
+            `weir: DESTRUCTIVE STATE RECOVERY for ${tp.topic}[${tp.partition}]: committed offset ${offset} is below ` +
+              `the low watermark; local state of partition ${p} is deleted and rebuilt from the changelog ` +
+              `(boundary ${action.recoveryBoundary}), reading resumes at offset ${action.seekTo}`,
+          );
+          this.job.consumer.seek(tp, action.seekTo);
+          offset = action.recoveryBoundary;
+        }
+        committedByTopic[tp.topic] = offset ?? NO_COMMITTED_OFFSET;
+        if (offset === undefined && this.job.config.input.autoOffsetReset === 'latest') {
+          // Reading starts at the end: what was there before is not this run's to route.
+          this.job.router.markCommitted({ ...tp, offset: (await this.job.backend.watermarks(tp)).high });
+        }
+        if (offset !== undefined) this.job.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
+      }
+      this.job.router.pauseForRecovery(sourceTps);
+      const abort = new AbortController();
+      const done = this.recoverPartition(p, committedByTopic, abort.signal, destroyLocalState)
+        .then(() => {
+          if (!abort.signal.aborted) this.job.router.resumeAfterRecovery(sourceTps);
+        })
+        .catch((error: unknown) => this.job.fail(error instanceof Error ? error : new Error(String(error))))
+        .finally(() => this.recovering.delete(p));
+      this.recovering.set(p, { abort, done });
+    }
+  }
+
+  /** Spec §5.7: only stateful jobs care (stateless ones just follow the consumer's reset). */
+  private async sourceOffsetAction(tp: TopicPartition, committed: number | undefined): Promise<SourceOffsetAction> {
+    if (committed === undefined || this.job.stateManager.stores.length === 0) return { kind: 'in-range' };
+    const { low, high } = await this.job.backend.watermarks(tp);
+    return resolveSourceOffset(tp, committed, low, high, this.job.config.input.sourceOffsetOutOfRange, this.job.config.input.autoOffsetReset);
+  }
+
+  private async recoverPartition(
+    partition: number,
+    committed: Record<string, number>,
+    signal: AbortSignal,
+    destroyLocalState: boolean,
+  ): Promise<void> {
+    const worker = this.worker(partition);
+    const infos = await worker.assign(partition, { destroyLocalState });
+    if (!this.job.stateManager.changelogEnabled) return;
+    const replayed = await this.job.recovery.recoverPartition(
+      worker, partition, infos, this.job.stateManager.changelogTopics(), committed, signal,
+    );
+    this.replayed += replayed;
+  }
+
+  /** Partitions leaving: checkpoint what was processed, then close their stores. */
+  async onRevoke(tps: readonly TopicPartition[]): Promise<void> {
+    if (!this.job.isFailed()) await this.job.checkpoint();
+    await this.release(tps);
+  }
+
+  async onLost(tps: readonly TopicPartition[]): Promise<void> {
+    await this.job.checkpointer.abandon();
+    await this.release(tps);
+  }
+
+  private async release(tps: readonly TopicPartition[]): Promise<void> {
+    const partitions = [...new Set(tps.map((tp) => tp.partition))];
+    for (const p of partitions) {
+      const recovering = this.recovering.get(p);
+      if (recovering) {
+        recovering.abort.abort();
+        await recovering.done;
+      }
+      const owner = this.assignment.ownerOf(p);
+      if (owner !== undefined) await this.job.workers[owner]!.control.revoke(p);
+      this.assignment.remove([p]);
+      this.job.stateManager.markRevoked(p);
+      this.job.router.forget(p);
+    }
+  }
+}
