@@ -1,174 +1,230 @@
 /**
- * The count job end to end on the local log: 1 M records, 100 k keys, with workers = 1
- * and 2, measured by the `weir bench` engine (runtime/bench/, so users and maintainers
- * measure the same way: fresh state per worker count, a child process per run, recovery
- * after dropping the state), beside a hand-written single-thread loop doing the same work
- * on the same generated input with the same libraries (read the log, getMany, update,
- * batch write, append changelog + outputs, commit offsets); then recovery throughput
- * (changelog records applied per second) beside a raw classic-level batch write of the
- * same number of records. Prints one JSON document.
+ * The count job end to end on the local log beside the hand-written single-thread loop on
+ * raw classic-level (bench/handwritten-count-loop.ts), rounds interleaved in one run.
  *
- *   node dist/bench/count-job.bench.js [--records N] [--keys K]
+ * - Input: 1 M records over 100 k keys, 8 partitions (the events `npm start` generates),
+ *   seeded once (not timed) into a weir local log and into the loop's own database; every
+ *   run works on a fresh copy of them, with fresh state.
+ * - weir runs as a user runs it: `weir run -c weir.yaml --until-idle --workers N --json`
+ *   in a child process under GNU time (peak RSS), config defaults (at-least-once,
+ *   commit interval 5 s), the pipeline written in TypeScript (examples/count/pipeline.ts,
+ *   loaded through weir's normal loader, i.e. tsx) and, in the same run, the same
+ *   pipeline as plain `.mjs` (examples/count/count-pipeline-source.ts).
+ * - The loop runs in a child process too, on a copy of its seeded database.
+ * - Per round, the runs go in a rotated order so load changes hit every variant alike.
+ *
+ * Reported per run and round: records/s (weir's own summary: from the start of the run
+ * to the end of the final checkpoint; the wall time of the whole process too), the ratio
+ * to the loop of the same round, coordinator busy µs per input record and worker busy µs
+ * per processed record (weir's summary: event-loop busy time, which on a loaded machine
+ * also counts time a thread waited for a core), the CPU time of the coordinator thread and
+ * of all other threads per record (sampled from /proc, not inflated by waiting), process
+ * CPU µs per record (GNU time), peak RSS; medians over the rounds; and os.loadavg() at
+ * the start and end. Prints one JSON document.
+ *
+ *   node dist/bench/count-job.bench.js [--rounds 3] [--records 1000000] [--keys 100000]
+ *       [--workers 1,2] [--variants ts,mjs] [--no-loop]
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile, cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClassicLevel } from 'classic-level';
-import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
-import type { AppendRecord, LogRecord } from '../shared/log/log-backend.js';
-import { runBench } from '../runtime/bench/bench-runner.js';
-import { openBenchInput } from '../runtime/bench/bench-input.js';
-import type { GeneratedInputSpec } from '../runtime/bench/bench-options.js';
 import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
+import {
+  busyMicrosPerRecord,
+  COUNT_PIPELINE_TS,
+  DIST,
+  loadAverage,
+  median,
+  MIB,
+  numberList,
+  parseRunSummary,
+  positiveInteger,
+  round,
+  runNodeChild,
+  seedLocalLog,
+  tempDir,
+} from './bench-support.js';
+import { runHandwrittenLoopChild, seedHandwrittenInput } from './handwritten-count-loop.js';
 
 const { values } = parseArgs({
-  options: { records: { type: 'string', default: '1000000' }, keys: { type: 'string', default: '100000' } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    records: { type: 'string', default: '1000000' },
+    keys: { type: 'string', default: '100000' },
+    workers: { type: 'string', default: '1,2' },
+    variants: { type: 'string', default: 'ts,mjs' },
+    'no-loop': { type: 'boolean', default: false },
+  },
 });
-const RECORDS = Number(values.records);
-const KEYS = Number(values.keys);
+const ROUNDS = positiveInteger('rounds', values.rounds);
+const RECORDS = positiveInteger('records', values.records);
+const KEYS = positiveInteger('keys', values.keys);
 const PARTITIONS = 8;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const WORKERS = numberList('workers', values.workers);
+const VARIANTS = values.variants.split(',').map((v) => v.trim());
+for (const v of VARIANTS) if (v !== 'ts' && v !== 'mjs') throw new Error(`--variants: ts and/or mjs, got ${v}`);
 
-const PIPELINE = countPipelineSource();
-
-/** The input of every run: the bench engine's generator, uniform keys, 1 ms of event time per record. */
-const INPUT: GeneratedInputSpec = {
-  kind: 'generated',
-  records: RECORDS,
-  keys: KEYS,
-  distribution: 'uniform',
-  zipfExponent: 1,
-  value: { n: '{{index}}' },
-  eventsPerSecond: 1_000,
-  disorderMs: 0,
-  startTimestamp: 1_700_000_000_000,
-  seed: 7,
-};
-
-/** Writes the job's config and pipeline; `weir bench` produces the input for its own runs. */
-async function setup(dir: string): Promise<string> {
-  const configPath = join(dir, 'weir.yaml');
-  await writeFile(join(dir, 'pipeline.mjs'), PIPELINE);
-  await writeFile(
-    configPath,
-    [
-      'appId: bench',
-      'log: { backend: local, path: ./log }',
-      'state: { dir: ./state }',
-      'input: { topics: [events] }',
-      'output: { topics: [counts] }',
-      'pipeline: ./pipeline.mjs',
-      `partitions: ${PARTITIONS}`,
-    ].join('\n'),
-  );
-  // The same records for the hand-written loop, in its own log.
-  const backend = await LocalLogBackend.open(join(dir, 'log'));
-  await backend.createTopic('events', PARTITIONS);
-  const producer = await backend.producer();
-  for await (const batch of (await openBenchInput(INPUT)).batches('events', 10_000)) await producer.append(batch);
-  await producer.close();
-  await backend.close();
-  return configPath;
+interface WeirRound {
+  readonly round: number;
+  readonly records: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly wallSeconds: number;
+  readonly wallRecordsPerSecond: number;
+  readonly vsLoop: number | null;
+  readonly coordinatorBusyMicrosPerRecord: number;
+  readonly workerBusyMicrosPerRecord: number;
+  readonly workerCpuSeconds: number[];
+  readonly coordinatorCpuSeconds: number;
+  readonly processCpuMicrosPerRecord: number | null;
+  /** CPU time of the coordinator (main) thread per input record, µs (not inflated by waiting for a core, unlike busy time). */
+  readonly coordinatorThreadCpuMicrosPerRecord: number | null;
+  /** CPU time of every other thread (workers, GC, libuv) per record, µs. */
+  readonly otherThreadsCpuMicrosPerRecord: number | null;
+  /** The busiest other threads' CPU seconds (the workers first, usually). */
+  readonly topOtherThreadsCpuSeconds: number[] | null;
+  readonly peakRssMiB: number | null;
+  readonly reportedPeakRssMiB?: number;
+  readonly loadAverageAtStart: number[];
 }
 
-/** The same work in one thread, written by hand with the same libraries. */
-async function handWrittenLoop(dir: string): Promise<{ seconds: number; recordsPerSecond: number }> {
-  const backend = await LocalLogBackend.open(join(dir, 'log'));
-  await backend.createTopic('hand-changelog', PARTITIONS, { compact: true });
-  await backend.createTopic('hand-counts', PARTITIONS);
-  const reader = await backend.reader();
-  const producer = await backend.producer();
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'hand-state'), { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  const started = performance.now();
-  let processed = 0;
-  for (let p = 0; p < PARTITIONS; p++) {
-    const { high } = await backend.watermarks({ topic: 'events', partition: p });
-    for (let next = 0; next < high; ) {
-      const records: LogRecord[] = await reader.read({ topic: 'events', partition: p }, next, 5000);
-      if (records.length === 0) break;
-      next = records[records.length - 1]!.offset + 1;
-      const stateKeys = new Map<string, Uint8Array>();
-      for (const r of records) {
-        const k = decoder.decode(r.key!) + '|"count"';
-        if (!stateKeys.has(k)) stateKeys.set(k, encoder.encode(k));
-      }
-      const keys = [...stateKeys.keys()];
-      const stored = await db.getMany(keys.map((k) => stateKeys.get(k)!));
-      const counts = new Map<string, number>();
-      keys.forEach((k, i) => counts.set(k, stored[i] === undefined ? 0 : (JSON.parse(decoder.decode(stored[i])) as number)));
-      const outputs: AppendRecord[] = [];
-      for (const r of records) {
-        JSON.parse(decoder.decode(r.value!));
-        const k = decoder.decode(r.key!) + '|"count"';
-        const c = counts.get(k)! + 1;
-        counts.set(k, c);
-        outputs.push({ topic: 'hand-counts', key: r.key, value: encoder.encode(JSON.stringify(c)), timestamp: r.timestamp });
-      }
-      const headers = [
-        { key: '__column_family__', value: encoder.encode('default') },
-        { key: '__processed_tp_offsets__', value: encoder.encode(JSON.stringify({ events: next - 1 })) },
-      ];
-      const changelog: AppendRecord[] = [];
-      const batch = db.batch();
-      for (const [k, c] of counts) {
-        const value = encoder.encode(JSON.stringify(c));
-        batch.put(stateKeys.get(k)!, value);
-        changelog.push({ topic: 'hand-changelog', partition: p, key: stateKeys.get(k)!, value, headers, timestamp: Date.now() });
-      }
-      await producer.append([...changelog, ...outputs]);
-      await batch.write();
-      processed += records.length;
-    }
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await db.close();
-  await producer.close();
-  await reader.close();
-  await backend.close();
-  return { seconds, recordsPerSecond: processed / seconds };
+interface LoopRound {
+  readonly round: number;
+  readonly recordsPerSecond: number;
+  readonly seconds: number;
+  readonly peakRssMiB: number | null;
+  readonly loadAverageAtStart: number[];
 }
 
-/** Raw classic-level batch write of `count` changelog-sized records, 20 k per batch. */
-async function rawBatchWrite(dir: string, count: number): Promise<number> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'raw-write'), { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  const started = performance.now();
-  for (let i = 0; i < count; i += 20_000) {
-    const batch = db.batch();
-    for (let j = i; j < Math.min(count, i + 20_000); j++) {
-      batch.put(encoder.encode(`"user-${j % KEYS}"|"count"`), encoder.encode(String(j)));
-    }
-    await batch.write();
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await db.close();
-  return count / seconds;
-}
+type RunName = string;
 
-const dir = await mkdtemp(join(tmpdir(), 'weir-bench-count-'));
-try {
-  const configPath = await setup(dir);
-  const hand = await handWrittenLoop(dir);
-  const report = await runBench({ configPath, workers: [1, 2], input: INPUT });
-  const runs: Record<string, unknown> = {};
-  for (const run of report.runs) {
-    runs[`workers${run.workers}`] = {
-      records: run.records,
-      seconds: run.seconds,
-      recordsPerSecond: run.recordsPerSecond,
-      vsHandWritten: run.recordsPerSecond / hand.recordsPerSecond,
-      coordinatorCpuSeconds: run.cpu.coordinatorSeconds,
-      workerCpuSeconds: run.cpu.workers.map((w) => w.seconds),
-      peakRssBytes: run.peakRssBytes,
+async function runWeir(dir: string, seededLog: string, pipeline: string, workers: number, roundNo: number): Promise<Omit<WeirRound, 'vsLoop'>> {
+  const runDir = join(dir, `run-${roundNo}-${workers}-${Date.now()}`);
+  await mkdir(runDir, { recursive: true });
+  try {
+    await cp(seededLog, join(runDir, 'log'), { recursive: true });
+    const config = join(runDir, 'weir.yaml');
+    await writeFile(
+      config,
+      [
+        'appId: count',
+        'log: { backend: local, path: ./log }',
+        'state: { dir: ./state }',
+        'input: { topics: [events] }',
+        'output: { topics: [counts] }',
+        `pipeline: ${JSON.stringify(pipeline)}`,
+        `partitions: ${PARTITIONS}`,
+      ].join('\n') + '\n',
+    );
+    const child = await runNodeChild(
+      [join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', config, '--until-idle', '--workers', String(workers), '--json'],
+      { label: `weir run (workers=${workers})` },
+    );
+    const summary = parseRunSummary(child.stdout);
+    if (summary.records !== RECORDS) throw new Error(`weir processed ${summary.records} records, expected ${RECORDS}`);
+    const busy = busyMicrosPerRecord(summary);
+    return {
+      round: roundNo,
+      records: summary.records,
+      seconds: round(summary.seconds, 2),
+      recordsPerSecond: Math.round(summary.recordsPerSecond),
+      wallSeconds: round(child.wallSeconds, 2),
+      wallRecordsPerSecond: Math.round(summary.records / child.wallSeconds),
+      coordinatorBusyMicrosPerRecord: round(busy.coordinator, 2),
+      workerBusyMicrosPerRecord: round(busy.worker, 2),
+      coordinatorCpuSeconds: round(summary.coordinatorCpuSeconds, 2),
+      workerCpuSeconds: summary.workers.map((w) => round(w.cpuSeconds, 2)),
+      processCpuMicrosPerRecord: child.cpuSeconds === null ? null : round((child.cpuSeconds * 1e6) / summary.records, 2),
+      coordinatorThreadCpuMicrosPerRecord:
+        child.mainThreadCpuSeconds === null ? null : round((child.mainThreadCpuSeconds * 1e6) / summary.records, 2),
+      otherThreadsCpuMicrosPerRecord:
+        child.otherThreadsCpuSeconds === null ? null : round((child.otherThreadsCpuSeconds.reduce((a, b) => a + b, 0) * 1e6) / summary.records, 2),
+      topOtherThreadsCpuSeconds: child.otherThreadsCpuSeconds === null ? null : child.otherThreadsCpuSeconds.slice(0, 4).map((x) => round(x, 2)),
+      peakRssMiB: child.peakRssBytes === null ? null : round(child.peakRssBytes / MIB, 1),
+      ...(summary.reportedPeakRssBytes !== undefined ? { reportedPeakRssMiB: round(summary.reportedPeakRssBytes / MIB, 1) } : {}),
+      loadAverageAtStart: child.loadAverageAtStart,
     };
+  } finally {
+    await rm(runDir, { recursive: true, force: true });
   }
-  // Recovery of the 2-worker run: replay time from the first changelog read to the last applied chunk.
-  const rebuilt = report.runs.find((run) => run.workers === 2)?.recovery;
-  const recovery = rebuilt === undefined ? undefined : { records: rebuilt.records, seconds: rebuilt.seconds, recordsPerSecond: rebuilt.recordsPerSecond };
-  const raw = await rawBatchWrite(dir, recovery?.records ?? RECORDS);
+}
+
+const loadAverageAtStart = loadAverage();
+const dir = await tempDir('weir-bench-count-');
+try {
+  const mjsPipeline = join(dir.path, 'pipeline.mjs');
+  await writeFile(mjsPipeline, countPipelineSource());
+  const pipelines: Record<string, string> = { ts: COUNT_PIPELINE_TS, mjs: mjsPipeline };
+
+  const seedStarted = performance.now();
+  const seededLog = join(dir.path, 'seed-log');
+  await seedLocalLog(seededLog, 'events', PARTITIONS, RECORDS, KEYS);
+  const seededLoop = join(dir.path, 'seed-loop');
+  if (!values['no-loop']) await seedHandwrittenInput(seededLoop, { records: RECORDS, keys: KEYS, partitions: PARTITIONS });
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+  const names: RunName[] = [
+    ...(values['no-loop'] ? [] : ['loop']),
+    ...VARIANTS.flatMap((variant) => WORKERS.map((w) => `${variant}-workers${w}`)),
+  ];
+  const loopRounds: LoopRound[] = [];
+  const weirRounds: Record<RunName, WeirRound[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]!);
+    const results = new Map<RunName, Omit<WeirRound, 'vsLoop'>>();
+    let loopRate: number | null = null;
+    for (const name of order) {
+      if (name === 'loop') {
+        const loop = await runHandwrittenLoopChild(seededLoop, dir.path, PARTITIONS);
+        if (loop.records !== RECORDS) throw new Error(`the loop processed ${loop.records} records, expected ${RECORDS}`);
+        loopRate = loop.recordsPerSecond;
+        loopRounds.push({
+          round: r + 1,
+          recordsPerSecond: Math.round(loop.recordsPerSecond),
+          seconds: round(loop.seconds, 2),
+          peakRssMiB: loop.peakRssBytes === null ? null : round(loop.peakRssBytes / MIB, 1),
+          loadAverageAtStart: loop.loadAverageAtStart,
+        });
+        process.stderr.write(`round ${r + 1} loop: ${Math.round(loop.recordsPerSecond)} records/s\n`);
+        continue;
+      }
+      const [variant, workersPart] = name.split('-') as [string, string];
+      const workers = Number(workersPart.replace('workers', ''));
+      const result = await runWeir(dir.path, seededLog, pipelines[variant]!, workers, r + 1);
+      results.set(name, result);
+      process.stderr.write(`round ${r + 1} ${name}: ${result.recordsPerSecond} records/s, peak RSS ${result.peakRssMiB} MiB\n`);
+    }
+    for (const [name, result] of results) {
+      (weirRounds[name] ??= []).push({ ...result, vsLoop: loopRate === null ? null : round(result.recordsPerSecond / loopRate, 3) });
+    }
+  }
+
+  const medianOrNull = (values: (number | null)[]): number | null =>
+    values.some((x) => x === null) ? null : round(median(values as number[]), 2);
+  const summarize = (rounds: WeirRound[]) => ({
+    recordsPerSecond: Math.round(median(rounds.map((x) => x.recordsPerSecond))),
+    wallRecordsPerSecond: Math.round(median(rounds.map((x) => x.wallRecordsPerSecond))),
+    vsLoop: rounds[0]?.vsLoop === null ? null : round(median(rounds.map((x) => x.vsLoop!)), 3),
+    coordinatorBusyMicrosPerRecord: round(median(rounds.map((x) => x.coordinatorBusyMicrosPerRecord)), 2),
+    workerBusyMicrosPerRecord: round(median(rounds.map((x) => x.workerBusyMicrosPerRecord)), 2),
+    processCpuMicrosPerRecord: medianOrNull(rounds.map((x) => x.processCpuMicrosPerRecord)),
+    coordinatorThreadCpuMicrosPerRecord: medianOrNull(rounds.map((x) => x.coordinatorThreadCpuMicrosPerRecord)),
+    otherThreadsCpuMicrosPerRecord: medianOrNull(rounds.map((x) => x.otherThreadsCpuMicrosPerRecord)),
+    peakRssMiB: rounds.some((x) => x.peakRssMiB === null) ? null : round(median(rounds.map((x) => x.peakRssMiB!)), 1),
+  });
+  const weir: Record<string, unknown> = {};
+  for (const [name, rounds] of Object.entries(weirRounds)) weir[name] = { rounds, median: summarize(rounds) };
+
+  // TS vs .mjs pipeline: per round ratio of records/s, same worker count.
+  const tsVsMjs: Record<string, unknown> = {};
+  for (const w of WORKERS) {
+    const ts = weirRounds[`ts-workers${w}`];
+    const mjs = weirRounds[`mjs-workers${w}`];
+    if (ts === undefined || mjs === undefined) continue;
+    const ratios = ts.map((t, i) => round(t.recordsPerSecond / mjs[i]!.recordsPerSecond, 3));
+    tsVsMjs[`workers${w}`] = { perRound: ratios, median: round(median(ratios), 3) };
+  }
+
   process.stdout.write(
     JSON.stringify(
       {
@@ -176,16 +232,28 @@ try {
         records: RECORDS,
         keys: KEYS,
         partitions: PARTITIONS,
-        handWritten: hand,
-        weir: runs,
-        recovery: { ...recovery, rawClassicLevelBatchWritePerSecond: raw, vsRaw: (recovery?.recordsPerSecond ?? 0) / raw },
-        targets: { workers2VsHandWritten: 1.3, workers1VsHandWritten: 0.8, recoveryVsRaw: 0.5 },
-        weirBench: report,
+        rounds: ROUNDS,
+        config: 'defaults (at-least-once, commitInterval 5, local log); weir run --until-idle --workers N in a child process',
+        seedSeconds: round(seedSeconds, 1),
+        handWrittenLoop: loopRounds.length === 0 ? null : {
+          rounds: loopRounds,
+          median: { recordsPerSecond: Math.round(median(loopRounds.map((x) => x.recordsPerSecond))) },
+        },
+        weir,
+        tsVsMjsRecordsPerSecond: tsVsMjs,
+        targets: {
+          workers2VsLoop: 1.5,
+          workers1VsLoop: 0.9,
+          coordinatorBusyMicrosPerRecordAtMost: 2,
+          workerBusyMicrosPerRecordAtMost: 15,
+          tsVsMjs: 1,
+        },
+        loadAverage: { start: loadAverageAtStart, end: loadAverage() },
       },
       null,
       2,
     ) + '\n',
   );
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  await dir.cleanup();
 }

@@ -1,0 +1,362 @@
+/**
+ * Append → output-visible latency of the count job while it runs continuously (not until
+ * idle) and a producer appends records at a steady rate.
+ *
+ * Each scenario runs in its own child process (a fresh local log and state): the job runs
+ * in-process through the public API (`App.create(config, backend)`, `app.run({ signal })`)
+ * on one `LocalLogBackend`, and the same backend instance serves
+ * - the producer: every ~5 ms it appends as many records as the rate calls for since the
+ *   start (100 k keys, `{n, amount}` values like `npm start`), each timestamped with
+ *   `Date.now()` just before the append; and
+ * - the observer: a group consumer of its own group on the output topic, whose `poll`
+ *   wakes on every append in the process; an output of the count job carries its input's
+ *   timestamp, so its latency is `Date.now()` at observation − the record's timestamp.
+ * After a warm-up, records appended during the measuring window are counted; the
+ * producer then stops and the bench waits for their outputs (up to twice the commit
+ * interval + 10 s) before stopping the job with its signal. Outputs that never showed up
+ * are reported as missing, outputs seen twice (same key and count) as duplicates (and
+ * left out of the latencies).
+ *
+ * Scenarios: `alos` (at-least-once, default commit interval), `alos:S` (at-least-once,
+ * commit interval S seconds), `eos:S` (exactly-once, commit interval S seconds).
+ * Rounds rotate the order of the scenarios. Prints one JSON document.
+ *
+ *   node dist/bench/latency.bench.js [--rounds 3] [--rate 2000] [--seconds 20] [--warmup 5]
+ *       [--scenarios alos,eos:0.1,eos:0.5,eos:1,eos:5] [--workers N] [--keys 100000]
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { App, type RunSummary } from '../runtime/app.js';
+import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
+import type { AppendRecord } from '../shared/log/log-backend.js';
+import {
+  childEnv,
+  COUNT_PIPELINE_TS,
+  DIST,
+  loadAverage,
+  median,
+  MIB,
+  positiveInteger,
+  round,
+  runNodeChild,
+  tempDir,
+} from './bench-support.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    scenarios: { type: 'string', default: 'alos,eos:0.1,eos:0.5,eos:1,eos:5' },
+    workers: { type: 'string' },
+    keys: { type: 'string', default: '100000' },
+    child: { type: 'string' },
+  },
+});
+
+const PARTITIONS = 8;
+
+interface Scenario {
+  readonly name: string;
+  readonly guarantee: 'at-least-once' | 'exactly-once';
+  /** Seconds; undefined = the config default. */
+  readonly commitInterval: number | undefined;
+}
+
+function parseScenario(text: string): Scenario {
+  const [kind, interval] = text.trim().split(':') as [string, string | undefined];
+  const guarantee = kind === 'alos' ? 'at-least-once' : kind === 'eos' ? 'exactly-once' : undefined;
+  if (guarantee === undefined) throw new Error(`--scenarios: alos, alos:S or eos:S, got ${text}`);
+  const commitInterval = interval === undefined ? undefined : Number(interval);
+  if (commitInterval !== undefined && !(commitInterval >= 0)) throw new Error(`--scenarios: bad commit interval in ${text}`);
+  return { name: text.trim(), guarantee, commitInterval };
+}
+
+interface ScenarioResult {
+  readonly scenario: string;
+  readonly guarantee: string;
+  readonly commitIntervalSeconds: number | null;
+  readonly workers: number;
+  readonly rate: number;
+  readonly measuredSeconds: number;
+  readonly sentInWindow: number;
+  readonly observedInWindow: number;
+  readonly missing: number;
+  /** Outputs seen more than once (same key and count): the count job emits each (key, count) once. */
+  readonly duplicates: number;
+  readonly latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  /** Input records appended per second in the window (the producer's achieved rate). */
+  readonly appendedPerSecond: number;
+  /** Outputs of the window's inputs per second of window. */
+  readonly observedPerSecond: number;
+  /** Largest delay of an append behind its schedule (the producer keeping up), ms. */
+  readonly producerMaxLagMs: number;
+  readonly job: {
+    readonly records: number;
+    readonly seconds: number;
+    readonly checkpoints: number;
+    readonly coordinatorCpuSeconds: number;
+    readonly workerCpuSeconds: number[];
+  };
+  readonly peakRssMiB: number;
+  readonly loadAverage: { start: number[]; end: number[] };
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+async function peakRssBytes(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One scenario, in this (child) process. */
+async function runScenario(scenario: Scenario, dir: string, rate: number, seconds: number, warmup: number, keys: number, workers: number | undefined): Promise<ScenarioResult> {
+  const loadAtStart = loadAverage();
+  await mkdir(dir, { recursive: true });
+  const configPath = join(dir, 'weir.yaml');
+  await writeFile(
+    configPath,
+    [
+      'appId: count',
+      'log: { backend: local, path: ./log }',
+      'state: { dir: ./state }',
+      'input: { topics: [events] }',
+      'output: { topics: [counts] }',
+      `pipeline: ${JSON.stringify(COUNT_PIPELINE_TS)}`,
+      `partitions: ${PARTITIONS}`,
+      `processingGuarantee: ${scenario.guarantee}`,
+      ...(scenario.commitInterval === undefined ? [] : [`commitInterval: ${scenario.commitInterval}`]),
+      ...(workers === undefined ? [] : [`workers: ${workers}`]),
+    ].join('\n') + '\n',
+  );
+  const config = await loadConfig(configPath, childEnv());
+  const backend = await LocalLogBackend.open(config.log.backend === 'local' ? config.log.path : join(dir, 'log'));
+  await backend.createTopic('events', PARTITIONS);
+  const app = await App.create(config, backend);
+  const controller = new AbortController();
+  const running: Promise<RunSummary> = app.run({ signal: controller.signal, log: (m) => process.stderr.write(`${m}\n`) });
+  let jobFailed: unknown;
+  running.catch((error: unknown) => (jobFailed = error));
+
+  const encoder = new TextEncoder();
+  const producer = await backend.producer();
+  const observer = await backend.consumer(`latency-observer-${process.pid}`);
+  await observer.subscribe(['counts'], { onAssign: async () => {}, onRevoke: async () => {} });
+
+  const started = Date.now();
+  const windowStart = started + warmup * 1000;
+  const windowEnd = windowStart + seconds * 1000;
+  const latencies = new Float64Array(Math.ceil(rate * seconds * 1.2) + 1000);
+  let observedInWindow = 0;
+  let observedTotal = 0;
+  let sentInWindow = 0;
+  let sentTotal = 0;
+  let producerMaxLagMs = 0;
+  let observing = true;
+  const seen = new Set<string>();
+  let duplicates = 0;
+  const decoder = new TextDecoder();
+
+  const observe = (async () => {
+    while (observing) {
+      const records = await observer.poll(10_000, 20);
+      const now = Date.now();
+      for (const record of records) {
+        observedTotal++;
+        const identity = `${record.key === null ? '' : decoder.decode(record.key)}|${record.value === null ? '' : decoder.decode(record.value)}`;
+        if (seen.has(identity)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(identity);
+        if (record.timestamp >= windowStart && record.timestamp < windowEnd) {
+          if (observedInWindow < latencies.length) latencies[observedInWindow] = now - record.timestamp;
+          observedInWindow++;
+        }
+      }
+    }
+  })();
+
+  let seed = 7;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x100000000;
+  };
+  while (Date.now() < windowEnd && jobFailed === undefined) {
+    const now = Date.now();
+    const due = Math.min(10_000, Math.floor((rate * (now - started)) / 1000) - sentTotal);
+    if (due > 0) {
+      // The first of these records was due at:
+      const scheduled = started + ((sentTotal + 1) * 1000) / rate;
+      producerMaxLagMs = Math.max(producerMaxLagMs, now - scheduled);
+      const timestamp = Date.now();
+      const batch: AppendRecord[] = new Array(due);
+      for (let i = 0; i < due; i++) {
+        batch[i] = {
+          topic: 'events',
+          key: encoder.encode(JSON.stringify(`user-${Math.floor(random() * keys)}`)),
+          value: encoder.encode(JSON.stringify({ n: sentTotal + i, amount: Math.round(random() * 1000) / 10 })),
+          timestamp,
+        };
+      }
+      await producer.append(batch);
+      sentTotal += due;
+      if (timestamp >= windowStart && timestamp < windowEnd) sentInWindow += due;
+    }
+    await sleep(5);
+  }
+  const drainUntil = Date.now() + ((scenario.commitInterval ?? config.commitInterval) * 2 + 10) * 1000;
+  while (observedInWindow < sentInWindow && Date.now() < drainUntil && jobFailed === undefined) await sleep(20);
+  observing = false;
+  await observe;
+  controller.abort();
+  const summary = await running;
+  await observer.close();
+  await producer.close();
+  await backend.close();
+
+  const measured = latencies.slice(0, Math.min(observedInWindow, latencies.length)).sort();
+  let total = 0;
+  for (const l of measured) total += l;
+  return {
+    scenario: scenario.name,
+    guarantee: scenario.guarantee,
+    commitIntervalSeconds: config.commitInterval,
+    workers: config.workers,
+    rate,
+    measuredSeconds: seconds,
+    sentInWindow,
+    observedInWindow,
+    missing: Math.max(0, sentInWindow - observedInWindow),
+    duplicates,
+    latencyMs: {
+      p50: percentile(measured, 0.5),
+      p90: percentile(measured, 0.9),
+      p99: percentile(measured, 0.99),
+      p999: percentile(measured, 0.999),
+      max: measured.length === 0 ? Number.NaN : measured[measured.length - 1]!,
+      mean: round(total / Math.max(1, measured.length), 1),
+    },
+    appendedPerSecond: Math.round(sentInWindow / seconds),
+    observedPerSecond: Math.round(observedInWindow / seconds),
+    producerMaxLagMs: Math.round(producerMaxLagMs),
+    job: {
+      records: summary.records,
+      seconds: round(summary.seconds, 2),
+      checkpoints: summary.checkpoints,
+      coordinatorCpuSeconds: round(summary.coordinatorCpuSeconds, 2),
+      workerCpuSeconds: summary.workers.map((w) => round(w.cpuSeconds, 2)),
+    },
+    peakRssMiB: round((await peakRssBytes()) / MIB, 1),
+    loadAverage: { start: loadAtStart, end: loadAverage() },
+  };
+}
+
+const rate = positiveInteger('rate', values.rate);
+const seconds = positiveInteger('seconds', values.seconds);
+const warmup = Number(values.warmup);
+const keys = positiveInteger('keys', values.keys);
+const workers = values.workers === undefined ? undefined : positiveInteger('workers', values.workers);
+
+if (values.child !== undefined) {
+  // Child mode: --child DIR plus the scenario in --scenarios.
+  const result = await runScenario(parseScenario(values.scenarios), values.child, rate, seconds, warmup, keys, workers);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  // Stray timers of the job must not keep the child alive.
+  process.exit(0);
+}
+
+const ROUNDS = positiveInteger('rounds', values.rounds);
+const scenarios = values.scenarios.split(',').map(parseScenario);
+const loadAverageAtStart = loadAverage();
+const dir = await tempDir('weir-bench-latency-');
+try {
+  const results: Record<string, ScenarioResult[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < scenarios.length; i++) {
+      const scenario = scenarios[(i + r) % scenarios.length]!;
+      const child = await runNodeChild(
+        [
+          join(DIST, 'bench', 'latency.bench.js'),
+          '--child', join(dir.path, `${r}-${i}`),
+          '--scenarios', scenario.name,
+          '--rate', String(rate),
+          '--seconds', String(seconds),
+          '--warmup', String(warmup),
+          '--keys', String(keys),
+          ...(workers === undefined ? [] : ['--workers', String(workers)]),
+        ],
+        { label: `latency scenario ${scenario.name}` },
+      );
+      const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as ScenarioResult;
+      (results[scenario.name] ??= []).push(result);
+      process.stderr.write(
+        `round ${r + 1} ${scenario.name}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms, ` +
+          `${result.observedPerSecond} outputs/s, missing ${result.missing}, duplicates ${result.duplicates}\n`,
+      );
+    }
+  }
+  const report: Record<string, unknown> = {};
+  for (const scenario of scenarios) {
+    const rounds = results[scenario.name]!;
+    report[scenario.name] = {
+      rounds: rounds.map((x, i) => ({
+        round: i + 1,
+        latencyMs: x.latencyMs,
+        appendedPerSecond: x.appendedPerSecond,
+        observedPerSecond: x.observedPerSecond,
+        sentInWindow: x.sentInWindow,
+        observedInWindow: x.observedInWindow,
+        missing: x.missing,
+        duplicates: x.duplicates,
+        producerMaxLagMs: x.producerMaxLagMs,
+        checkpoints: x.job.checkpoints,
+        coordinatorCpuSeconds: x.job.coordinatorCpuSeconds,
+        workerCpuSeconds: x.job.workerCpuSeconds,
+        peakRssMiB: x.peakRssMiB,
+        loadAverage: x.loadAverage,
+      })),
+      guarantee: rounds[0]!.guarantee,
+      commitIntervalSeconds: rounds[0]!.commitIntervalSeconds,
+      workers: rounds[0]!.workers,
+      median: {
+        p50Ms: median(rounds.map((x) => x.latencyMs.p50)),
+        p99Ms: median(rounds.map((x) => x.latencyMs.p99)),
+        maxMs: median(rounds.map((x) => x.latencyMs.max)),
+        appendedPerSecond: median(rounds.map((x) => x.appendedPerSecond)),
+        observedPerSecond: median(rounds.map((x) => x.observedPerSecond)),
+      },
+    };
+  }
+  process.stdout.write(
+    JSON.stringify(
+      {
+        bench: 'latency',
+        job: 'count (examples/count/pipeline.ts), local log, 8 partitions, in-process App',
+        rate,
+        keys,
+        warmupSeconds: warmup,
+        measuredSeconds: seconds,
+        rounds: ROUNDS,
+        scenarios: report,
+        targets: { atLeastOnceP99MsAtMost: 50, exactlyOnceP99MsAtMost: 'commit interval + 50' },
+        loadAverage: { start: loadAverageAtStart, end: loadAverage() },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+} finally {
+  await dir.cleanup();
+}
