@@ -54,6 +54,12 @@ export class Checkpointer {
   /** Phase 2 of the last pipelined checkpoint, while it runs. */
   private pendingCommit: Promise<void> | undefined;
   private failed = false;
+  /**
+   * Checkpoints start one at a time: the loop's pipelined one and a rebalance's full one
+   * (called from inside a poll) must not both prepare before the first is flushed, or the
+   * second prepare would replace transactions the first still has to flush.
+   */
+  private turn: Promise<void> = Promise.resolve();
   readonly totals: CheckpointTotals = { checkpoints: 0, changelogRecords: 0, changelogBytes: 0 };
 
   constructor(
@@ -68,9 +74,11 @@ export class Checkpointer {
    * still running is finished first, so checkpoints commit in order.
    */
   async checkpointNow(): Promise<void> {
-    await this.settle();
-    if (this.failed) return;
-    await this.commitCounted(await this.prepare());
+    await this.oneAtATime(async () => {
+      await this.settle();
+      if (this.failed) return;
+      await this.commitCounted(await this.prepare());
+    });
   }
 
   /**
@@ -79,13 +87,21 @@ export class Checkpointer {
    * continue the prepared ones. At most one phase 2 runs at a time.
    */
   async begin(): Promise<void> {
-    await this.settle();
-    if (this.failed) return;
-    const prepared = await this.prepare();
-    this.pendingCommit = this.commitCounted(prepared).catch((error: unknown) => {
-      this.failed = true;
-      this.options.onFailure(error instanceof Error ? error : new Error(String(error)));
+    await this.oneAtATime(async () => {
+      await this.settle();
+      if (this.failed) return;
+      const prepared = await this.prepare();
+      this.pendingCommit = this.commitCounted(prepared).catch((error: unknown) => {
+        this.failed = true;
+        this.options.onFailure(error instanceof Error ? error : new Error(String(error)));
+      });
     });
+  }
+
+  private oneAtATime(section: () => Promise<void>): Promise<void> {
+    const run = this.turn.then(section);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   /** Wait for a pipelined commit; rethrows nothing (its failure went to `onFailure`). */

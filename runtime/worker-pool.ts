@@ -3,7 +3,7 @@
  * long-lived task (`workers/worker-task.ts`) that receives a control port (comlink)
  * and a data port (record batches) and serves until told to close.
  */
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { wrap, type Remote } from 'comlink';
@@ -170,11 +170,34 @@ export class WorkerHandle {
 
 /** A running pool of worker threads. */
 export class WorkerPool {
+  /**
+   * Resolves when a thread has exited. A thread's state databases are closed by its
+   * environment's teardown, which ends before 'exit': until then their LevelDB locks are
+   * held, so closing waits for it (a crashed thread is no longer piscina's to wait for).
+   */
+  private readonly exits = new Map<Worker, Promise<void>>();
+
   private constructor(
     private readonly pool: Piscina,
     readonly workers: readonly WorkerHandle[],
     private readonly tasks: readonly Promise<unknown>[],
-  ) {}
+  ) {
+    this.trackThreads();
+  }
+
+  /** Notes the pool's current threads (the first ones, and replacements of crashed ones). */
+  private trackThreads(): void {
+    for (const thread of this.pool.threads) {
+      if (!this.exits.has(thread)) this.exits.set(thread, new Promise((resolve) => thread.once('exit', () => resolve())));
+    }
+  }
+
+  /** Wait (bounded) until every thread this pool ever had has exited. */
+  private async threadsExited(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.exits.values()), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
 
   /**
    * Start `inits.length` threads. `onFailure` receives processing failures reported by a
@@ -229,7 +252,9 @@ export class WorkerPool {
     await Promise.race([closing, timeout]);
     clearTimeout(timer);
     for (const w of this.workers) w.close();
+    this.trackThreads();
     await this.pool.destroy();
+    await this.threadsExited();
   }
 
   /** Stop the threads without asking (after a crash). */
@@ -238,6 +263,8 @@ export class WorkerPool {
       w.releaseWaiters();
       w.close();
     }
+    this.trackThreads();
     await this.pool.destroy();
+    await this.threadsExited();
   }
 }

@@ -304,6 +304,9 @@ export class PartitionProcessor {
    * and the processed offsets. Outputs are the worker's (see OutputBatches).
    */
   async prepare(): Promise<{ changelog: ChangelogBatch[]; changelogRecords: number; processed: Record<string, number> }> {
+    // A second prepare before the first checkpoint is flushed would replace transactions
+    // that still have to be flushed with ones holding uncommitted records.
+    if (this.prepared.size > 0) throw new Error(`partition ${this.options.partition}: prepare before the previous checkpoint was flushed`);
     const processed = { ...this.processed };
     const changelog: ChangelogBatch[] = [];
     let changelogRecords = 0;

@@ -16,18 +16,19 @@ export const COUNT_PIPELINE = countPipelineSource();
  * Counts per key and emits the count; the record whose value has n === 2 throws after
  * writing state and emitting (error-policy tests: a failed record must leave neither).
  */
-export const FAILING_PIPELINE = `
+export const failingPipeline = (outputTopic: string): string => `
 export default {
   stores: { counts: { preload: ['count'] } },
   process(record, context) {
     const state = context.state('counts');
     const count = state.get('count', 0) + 1;
     state.set('count', count);
-    context.emit('counts', { key: record.key, value: count });
+    context.emit(${JSON.stringify(outputTopic)}, { key: record.key, value: count });
     if (record.value.n === 2) throw new Error('boom on the third record');
   },
 };
 `;
+export const FAILING_PIPELINE = failingPipeline('counts');
 
 export interface JobFixture {
   readonly dir: string;
