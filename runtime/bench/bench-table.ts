@@ -48,6 +48,6 @@ export function formatBenchTable(report: BenchReport): string {
         : `from generator ${input.path}`;
   const heading = `weir bench ${report.appId}: ${integer.format(input.records)} records (${source}), ${report.partitions} partitions, ${report.backend} log, ${report.processingGuarantee}`;
   const rows = [COLUMNS.map((c) => c.title), ...report.runs.map((run) => COLUMNS.map((c) => c.cell(run)))];
-  const footnote = `vs base: rate / the ${report.baselineWorkers}-worker run's. cpu: busy time per thread. recovery: state dropped, then rebuilt from the changelog (replay time).`;
+  const footnote = `vs base: rate / the ${report.baselineWorkers}-worker run's. cpu: CPU time per thread. recovery: state dropped, then rebuilt from the changelog (replay time).`;
   return [heading, '', ...align(rows), '', footnote].join('\n');
 }
