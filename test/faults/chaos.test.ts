@@ -7,7 +7,7 @@
 import t from 'tap';
 import { killAtRandomMoments } from '../cli/fixtures/run-weir.js';
 import { runJob } from '../../runtime/job-runner.js';
-import { appendEvents, createJobFixture, decodeJson, generateEvents, modelCounts, readTopic, stateCounts } from '../runtime/job-fixture.js';
+import { appendEvents, createJobFixture, generateEvents, modelCounts, outputsByKey, readTopic, stateCounts } from '../runtime/job-fixture.js';
 
 t.test('20 SIGKILLs and 5 SIGTERMs at random moments, exactly-once: exact state, every output once', async (t) => {
   const fixture = await createJobFixture(t.testdir(), { processingGuarantee: 'exactly-once', commitInterval: 0.2 });
@@ -34,13 +34,7 @@ t.test('20 SIGKILLs and 5 SIGTERMs at random moments, exactly-once: exact state,
 
   const outputs = await readTopic(fixture.logPath, 'counts');
   t.equal(outputs.length, events.length, 'one output per input record, no duplicates');
-  const seen = new Map<string, number[]>();
-  for (const o of outputs) {
-    const key = decodeJson(o.key) as string;
-    let list = seen.get(key);
-    if (list === undefined) seen.set(key, (list = []));
-    list.push(decodeJson(o.value) as number);
-  }
+  const seen = outputsByKey(outputs);
   let exact = true;
   for (const [key, count] of model) {
     const values = seen.get(key) ?? [];

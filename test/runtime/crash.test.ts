@@ -9,7 +9,7 @@ import { runJob } from '../../runtime/job-runner.js';
 import {
   appendEvents,
   createJobFixture,
-  decodeJson,
+  outputsByKey,
   generateEvents,
   modelCounts,
   readTopic,
@@ -34,13 +34,7 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
     t.same(await stateCounts(config), model, 'state equals the model');
 
     const outputs = await readTopic(fixture.logPath, 'counts');
-    const seen = new Map<string, number[]>();
-    for (const o of outputs) {
-      const key = decodeJson(o.key) as string;
-      let list = seen.get(key);
-      if (list === undefined) seen.set(key, (list = []));
-      list.push(decodeJson(o.value) as number);
-    }
+    const seen = outputsByKey(outputs);
     if (guarantee === 'exactly-once') {
       t.equal(outputs.length, events.length, 'one output per input record, no duplicates');
       let exact = true;

@@ -185,3 +185,15 @@ export async function readTopic(logPath: string, topic: string): Promise<LogReco
 export function decodeJson(bytes: Uint8Array | null): unknown {
   return bytes === null ? null : JSON.parse(decoder.decode(bytes));
 }
+
+/** The output values per message key of a count job, in offset order per partition. */
+export function outputsByKey(outputs: readonly LogRecord[]): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  for (const o of outputs) {
+    const key = decodeJson(o.key) as string;
+    let list = seen.get(key);
+    if (list === undefined) seen.set(key, (list = []));
+    list.push(decodeJson(o.value) as number);
+  }
+  return seen;
+}
