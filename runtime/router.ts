@@ -8,7 +8,7 @@
  */
 import type { GroupConsumer, PartitionBatchSet, PartitionOffset, TopicPartition } from '../shared/log/log-backend.js';
 import { tpKey } from '../shared/log/log-backend.js';
-import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
+import { batchSetFrom, batchSetFromOffset } from '../shared/protocol/record-batch.js';
 import type { WorkerHandle } from './worker-pool.js';
 import type { WorkerAssignment } from './worker-assignment.js';
 
@@ -29,6 +29,8 @@ export class Router {
   /** Next offset to route per source partition (tpKey → offset). */
   private readonly positions = new Map<string, number>();
   private readonly recoveryPaused = new Set<string>();
+  /** Records fetched again below a partition's position and not routed (see `route`). */
+  duplicatesDropped = 0;
   private readonly backpressured = new Set<number>();
   private readonly highWater: number;
   private readonly lowWater: number;
@@ -110,11 +112,22 @@ export class Router {
     for (const key of [...this.positions.keys()]) if (key.endsWith(`[${partition}]`)) this.positions.delete(key);
   }
 
-  private route(set: PartitionBatchSet): number {
-    if (set.count === 0) return 0;
-    const owner = this.assignment.ownerOf(set.partition);
+  private route(fetched: PartitionBatchSet): number {
+    if (fetched.count === 0) return 0;
+    const owner = this.assignment.ownerOf(fetched.partition);
     if (owner === undefined) return 0; // revoked while the poll was in flight
-    const key = tpKey(set);
+    const key = tpKey(fetched);
+    // Records below the position were routed already, or committed before this member
+    // got the partition: a fetch that started before a rebalance can deliver them again
+    // after it (Kafka's fetcher drops them the same way). Routing them twice would
+    // apply them to state twice.
+    const position = this.positions.get(key);
+    const set = position === undefined ? fetched : batchSetFrom(fetched, position);
+    if (set === undefined) {
+      this.duplicatesDropped += fetched.count;
+      return 0;
+    }
+    this.duplicatesDropped += fetched.count - set.count;
     if (this.recoveryPaused.has(key)) {
       // Still recovering: these records must not reach the worker yet. A poll in flight
       // may have fetched them just before the partition was paused.

@@ -403,6 +403,23 @@ export function appendRecordsOf(topic: string, partition: number, batch: Uint8Ar
   return out;
 }
 
+/**
+ * `set` without its records below `offset`: the same bytes with the set's `fromOffset`
+ * raised (records below it are skipped by every reader) and the count recounted; `undefined`
+ * when no record is left. No copy when nothing is cut.
+ */
+export function batchSetFrom<T extends EncodedRecords>(set: T, offset: number): T | undefined {
+  const { fromOffset, toOffset, batches } = batchesOf(set.buffer);
+  if (offset <= fromOffset) return set;
+  if (set.count === 0 || set.lastOffset < offset) return undefined;
+  let count = 0;
+  for (const b of batches) count += countFrom(b.batch, b.baseOffset, offset, toOffset);
+  if (count === 0) return undefined;
+  const buffer = set.buffer.slice(0);
+  new DataView(buffer).setFloat64(4, offset, true);
+  return { ...set, buffer, count };
+}
+
 /** The offset a batch set was read from (its first record is at or after it). */
 export function batchSetFromOffset(set: ArrayBuffer): number {
   if (set.byteLength < BATCH_SET_HEADER_BYTES) return 0;
