@@ -127,4 +127,26 @@ export class SlidingWindowOperator implements WindowOperator {
     await windows.deleteWindows(maxDeletedStart, agg.collects, prefix);
     return { updated: updated.reverse(), expired };
   }
+
+  async closeAll(windows: WindowedTransaction): Promise<WindowResult[]> {
+    const agg = this.#aggregation;
+    const D = this.#duration;
+    const out: WindowResult[] = [];
+    for (const prefix of await windows.windowPrefixes()) {
+      // The clock that closes the window ending at the key's latest record (and the
+      // windows clamped at 0, which close one duration later): max(latest, D) + grace + 1.
+      const latest = await windows.getLatestTimestamp(prefix);
+      const clock = Math.max(latest, D) + this.#grace + 1;
+      const maxExpiredStart = clock - this.#grace - 1 - D;
+      for await (const w of windows.expireWindows(maxExpiredStart, prefix, { delete: false, collect: agg.collects, endInclusive: true })) {
+        const [maxTs, aggregate] = w.value as SlidingValue;
+        if (w.end !== maxTs) continue;
+        out.push({ prefix, start: w.start, end: w.end, payload: agg.payload(w.start, w.end, aggregate, w.collected) });
+      }
+      // Windows a later record may still build on stay, as after any expiry.
+      await windows.deleteWindows(maxExpiredStart - D, agg.collects, prefix);
+      await windows.advanceLatestTimestamp(clock, prefix);
+    }
+    return out;
+  }
 }

@@ -37,3 +37,9 @@ export const EXPIRATION_INDEX_CF = '__expiration-index__';
 export const DELETION_INDEX_CF = '__deletion-index__';
 export const VALUE_DELETION_INDEX_CF = '__value-deletion-index__';
 export const VALUES_CF = '__values__';
+/**
+ * Windows closed by a trigger while collecting (weir only): `prefix|BE64(start)|BE64(end)`
+ * → the global counter of the last value the closed window listed. A window re-created
+ * in the same range lists only values collected after it (docs/windows.md, triggers).
+ */
+export const TRIGGER_MARKS_CF = '__trigger-marks__';

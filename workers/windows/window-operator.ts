@@ -34,6 +34,13 @@ export interface WindowOperator {
   /** Store name (spec §7.8). */
   readonly storeName: string;
   process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput>;
+  /**
+   * End of input (`weir run --until-idle --close-windows`): closes every open window of
+   * the store partition and returns them as final results, in key order. Each key's
+   * clock moves just past its newest window's close, so later records are judged by the
+   * ordinary lateness rule and a closed window is never re-opened (docs/windows.md).
+   */
+  closeAll(windows: WindowedTransaction): Promise<WindowResult[]>;
 }
 
 /** Sink for warnings (late records); the runtime writes them to stderr. */
