@@ -130,6 +130,12 @@ t.test('session lateness: the issue example (gap 100, grace 0)', async (t) => {
   t.same(late.reports[2], [500, 500, 500, 1400], 'clock 2000: its session would have closed at 600');
 });
 
+t.test('session lateness: a record in the early part of a long open session joins it', async (t) => {
+  const h = await OperatorHarness.open(t, sessionWindow({ inactivityGapMs: 10, aggregate: count() }) as never);
+  for (let ts = 0; ts <= 100; ts += 10) await h.process('k', ts, ts);
+  t.same((await h.process('k', 'early', 3)).updated, [{ key: 'k', start: 0, end: 100, value: 12 }]);
+});
+
 t.test('collect() order: timestamp order for time windows, arrival order for count windows', async (t) => {
   const time = await OperatorHarness.open(t, tumblingWindow({ durationMs: 100, graceMs: 50, aggregate: collect() }) as never);
   for (const [v, ts] of [['late-arriving', 30], ['first', 10], ['same-time-1', 20], ['same-time-2', 20]] as const) await time.process('k', v, ts);

@@ -56,7 +56,7 @@ export class SessionWindowOperator implements WindowOperator {
     const joined = sessions.filter((s) => isOpen(s.end - 1) && s.start <= t + gap && s.end - 1 >= t - gap);
     const closed = await this.#newestClosed(windows, prefix);
     const updated: WindowResult[] = [];
-    if (t + gap < closeBound || (closed !== undefined && t - gap <= closed[1])) {
+    if ((joined.length === 0 && t + gap < closeBound) || (closed !== undefined && t - gap <= closed[1])) {
       // The session it touches if that is the newest closed one, else the one it would form.
       const touched = closed !== undefined && t - gap <= closed[1] && t + gap >= closed[0];
       const [start, last] = touched ? closed : [t, t];
