@@ -77,9 +77,14 @@ t.test('closeAll: sliding windows emit each record window once; the key clock mo
   t.same(await h.closeAll(), [{ key: 'k', start: 15, end: 25, value: 3 }], 'the window still open');
   t.same(await h.closeAll(), [], 'not emitted twice');
   t.same(await h.process('k', 4, 12), { updated: [], expired: [] }, 'a record within closed windows only is late');
-  t.equal(late.reports.length, 1);
-  const next = await h.process('k', 8, 40);
-  t.same(next.updated, [{ key: 'k', start: 30, end: 40, value: 8 }], 'later windows open as usual');
+  t.same(late.reports, [[12, 2, 12, 13]], 'late by the clock');
+  t.same(await h.process('k', 16, 22), { updated: [], expired: [] }, 'a record up to the last closed record time is late');
+  t.same(late.reports[1], [22, 12, 22, 4], 'its window would end in the closed past');
+  const next = await h.process('k', 8, 30);
+  t.same(next.updated, [{ key: 'k', start: 20, end: 30, value: 11 }], 'a later record: its window holds the earlier records within D');
+  t.same((await h.process('k', 1, 45)).expired, [{ key: 'k', start: 20, end: 30, value: 11 }], 'and closes as usual; [15, 25] not again');
+  t.same(await h.closeAll(), [{ key: 'k', start: 35, end: 45, value: 1 }]);
+  t.same(h.warnings, [], 'onLate returned false');
 });
 
 t.test('closeAll: count windows emit partial windows and counting restarts', async (t) => {
@@ -109,6 +114,11 @@ t.test('closeAll: sessions close; a record within the gap of the closed session 
   t.same(await h.closeAll(), [{ key: 'k', start: 100, end: 108, value: 2 }]);
   t.same(await h.process('k', 'c', 118), { updated: [], expired: [] });
   t.same(late.reports, [[118, 100, 108, 1]], 'reports the closed session it belongs to');
+  const plain = await OperatorHarness.open(t, sessionWindow({ inactivityGapMs: 10, aggregate: count() }) as never, 'plain');
+  await plain.process('k', 'a', 100);
+  await plain.closeAll();
+  await plain.process('k', 'b', 105);
+  t.match(plain.warnings, [/closed window \[100, 100\] of store "plain_session_window_10_count": events\[0\]@0 timestamp 105 is 1 ms late/]);
   t.same((await h.process('k', 'd', 119)).updated, [{ key: 'k', start: 119, end: 119, value: 1 }]);
 });
 

@@ -60,7 +60,7 @@ export class SessionWindowOperator implements WindowOperator {
       // The session it touches if that is the newest closed one, else the one it would form.
       const touched = closed !== undefined && t - gap <= closed[1] && t + gap >= closed[0];
       const [start, last] = touched ? closed : [t, t];
-      reportLate(this.#onLate, this.warn, this.storeName, record, closeBound - (last + gap), start, last);
+      reportLate(this.#onLate, this.warn, this.storeName, record, closeBound - (last + gap), start, last, true);
     } else {
       let start = t;
       let last = t;

@@ -37,8 +37,9 @@ export interface WindowOperator {
   /**
    * End of input (`weir run --until-idle --close-windows`): closes every open window of
    * the store partition and returns them as final results, in key order. Each key's
-   * clock moves just past its newest window's close, so later records are judged by the
-   * ordinary lateness rule and a closed window is never re-opened (docs/windows.md).
+   * clock moves just past its newest window's close (sliding windows: the key is marked
+   * closed through its last record), so a closed window is never re-opened and later
+   * windows open as usual (docs/windows.md). Closing again without new records is a no-op.
    */
   closeAll(windows: WindowedTransaction): Promise<WindowResult[]>;
 }

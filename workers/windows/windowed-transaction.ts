@@ -12,6 +12,7 @@ import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWi
 import { byteKeyId, DEFAULT_CF, type ChangelogRecord, type PartitionTransaction, type ProcessedOffsets } from '../state/index.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from './window-errors.js';
 import {
+  CLOSED_THROUGH_KEY,
   DELETED_START_KEY,
   DELETION_INDEX_CF,
   EXPIRATION_INDEX_CF,
@@ -113,7 +114,7 @@ export class WindowedTransaction {
     const unique = new Map(prefixes.map((p) => [byteKeyId(p), p]));
     const keysOf = (key: Uint8Array): Uint8Array[] => [...unique.values()].map((p) => joinPrefixedKey(p, key));
     await Promise.all([
-      this.transaction.preload(keysOf(LATEST_TIMESTAMP_KEY), LATEST_TIMESTAMPS_CF),
+      this.transaction.preload([...keysOf(LATEST_TIMESTAMP_KEY), ...keysOf(CLOSED_THROUGH_KEY)], LATEST_TIMESTAMPS_CF),
       this.transaction.preload(keysOf(EXPIRED_START_KEY), EXPIRATION_INDEX_CF),
     ]);
   }
