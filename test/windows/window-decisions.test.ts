@@ -166,20 +166,22 @@ t.test('hopping count windows refuse step ≥ count', async (t) => {
   t.doesNotThrow(() => hoppingCountWindow({ count: 3, step: 2, aggregate: sum() }));
 });
 
-t.test('triggers: a window re-created after afterUpdate lists only later values', async (t) => {
-  const h = await OperatorHarness.open(
-    t,
-    tumblingWindow<string>({ durationMs: 100, aggregate: { n: count(), values: collect() }, afterUpdate: (r) => (r as { n: number }).n >= 2 }) as never,
-  );
-  await h.process('k', 'a', 10);
-  t.same((await h.process('k', 'b', 5)).expired, [{ key: 'k', start: 0, end: 100, n: 2, values: ['b', 'a'] }], 'timestamp order');
-  await h.process('k', 'c', 20);
-  t.same((await h.process('k', 'd', 1)).expired, [{ key: 'k', start: 0, end: 100, n: 2, values: ['d', 'c'] }], 'a and b do not reappear');
-  await h.process('k', 'e', 30);
-  t.same((await h.process('k', 'f', 250)).expired, [{ key: 'k', start: 0, end: 100, n: 1, values: ['e'] }], 'expiry lists the same');
-  const marks = await new WindowedTransaction(h.partition.begin()).transaction.getItems(0, 1_000, encodeJson('k'), false, TRIGGER_MARKS_CF);
-  t.same(marks, [], 'trigger marks of expired windows are dropped');
-});
+for (const closeBy of ['key', 'partition'] as const) {
+  t.test(`triggers: a window re-created after afterUpdate lists only later values (${closeBy} closing)`, async (t) => {
+    const h = await OperatorHarness.open(
+      t,
+      tumblingWindow<string>({ durationMs: 100, closeBy, aggregate: { n: count(), values: collect() }, afterUpdate: (r) => (r as { n: number }).n >= 2 }) as never,
+    );
+    await h.process('k', 'a', 10);
+    t.same((await h.process('k', 'b', 5)).expired, [{ key: 'k', start: 0, end: 100, n: 2, values: ['b', 'a'] }], 'timestamp order');
+    await h.process('k', 'c', 20);
+    t.same((await h.process('k', 'd', 1)).expired, [{ key: 'k', start: 0, end: 100, n: 2, values: ['d', 'c'] }], 'a and b do not reappear');
+    await h.process('k', 'e', 30);
+    t.same((await h.process('k', 'f', 250)).expired, [{ key: 'k', start: 0, end: 100, n: 1, values: ['e'] }], 'expiry lists the same');
+    const marks = await new WindowedTransaction(h.partition.begin()).transaction.getItems(0, 1_000, encodeJson('k'), false, TRIGGER_MARKS_CF);
+    t.same(marks, [], 'trigger marks of expired windows are dropped');
+  });
+}
 
 t.test('triggers: the record that fires beforeUpdate opens the next window, in aggregates and collect alike', async (t) => {
   const seen: unknown[] = [];
