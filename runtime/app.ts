@@ -43,6 +43,12 @@ interface JobTopology {
 export interface RunOptions {
   /** Stop cleanly, with a final checkpoint, once every assigned partition has been read to its end. */
   readonly untilIdle?: boolean;
+  /**
+   * With `untilIdle`: once the input is read to its end, close every open window and emit
+   * it as a final result, in the final checkpoint (docs/windows.md). Not done when the run
+   * stops for another reason (signal, failure).
+   */
+  readonly closeWindows?: boolean;
   /** Stop when aborted (SIGINT/SIGTERM wiring lives in the CLI). */
   readonly signal?: AbortSignal;
   readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
@@ -263,9 +269,10 @@ class RunningJob {
         onRevoke: (tps) => this.lifecycle.onRevoke(tps),
         onLost: (tps) => this.lifecycle.onLost(tps),
       });
-      await this.loop(started);
+      const reachedEnd = await this.loop(started);
       await this.router.settle();
       this.throwIfFailed();
+      if (reachedEnd && this.options.closeWindows === true) await this.closeWindowsAtEnd();
       await this.checkpoint();
       await this.consumer.close();
       stats = await Promise.all(this.pool.workers.map((w) => w.control.stats()));
@@ -309,7 +316,8 @@ class RunningJob {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private async loop(started: number): Promise<void> {
+  /** Loops until stopped or failed (false), or until idle with `untilIdle` (true: the input was read to its end). */
+  private async loop(started: number): Promise<boolean> {
     const commitIntervalMs = this.config.commitInterval * 1000;
     const commitEvery = this.config.commitEvery;
     let lastCheckpoint = performance.now();
@@ -339,8 +347,25 @@ class RunningJob {
         lastReport = now;
         this.options.onThroughput(this.router.processed(), (now - started) / 1000);
       }
-      if (routed === 0 && this.options.untilIdle === true && (await this.idle())) break;
+      if (routed === 0 && this.options.untilIdle === true && (await this.idle())) return true;
     }
+    return false;
+  }
+
+  /**
+   * `--close-windows`: every worker closes its open windows once it has processed every
+   * routed batch (control and data ports are not ordered with each other, hence the
+   * drain). At-least-once: the results are delivered before the checkpoint that deletes
+   * the windows, so a crash in between repeats them rather than losing them.
+   */
+  private async closeWindowsAtEnd(): Promise<void> {
+    await Promise.all(this.pool.workers.map((w) => w.drained()));
+    this.throwIfFailed();
+    const closed = await Promise.all(this.pool.workers.map((w) => w.control.closeWindows()));
+    for (const c of closed) if (c.outputs.length > 0) this.outputs.append(c.outputs);
+    await this.outputs.flushed();
+    this.throwIfFailed();
+    this.log(`weir: end of input: closed ${closed.reduce((n, c) => n + c.windows, 0)} open windows`);
   }
 
   /** Every assigned partition is recovered and has been routed up to its high watermark. */

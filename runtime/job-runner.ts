@@ -11,6 +11,8 @@ import type { RecoveryProgress } from './recovery-runner.js';
 
 export interface JobRunOptions {
   readonly untilIdle?: boolean;
+  /** With `untilIdle`: close every open window at the end of input (RunOptions.closeWindows). */
+  readonly closeWindows?: boolean;
   /** Where progress goes; default process.stderr. */
   readonly stream?: NodeJS.WriteStream;
   readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
@@ -38,6 +40,7 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
     const app = await App.create(config, backend);
     return await app.run({
       untilIdle: options.untilIdle === true,
+      closeWindows: options.closeWindows === true,
       signal: controller.signal,
       onRecoveryProgress: (p) => {
         display.recovery(p);

@@ -5,6 +5,7 @@
  */
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import type {
+  ClosedWindows,
   DataMessage,
   DeliveredChangelogOffset,
   EncodedBatch,
@@ -197,6 +198,22 @@ export class JobWorker implements WorkerControl {
     const outputRecords = this.outputs.count;
     const outputs = this.drainOutputs();
     return { partitions, outputs, outputRecords };
+  }
+
+  /** Closes every open window of every owned partition, after the batches already queued. */
+  closeWindows(): Promise<ClosedWindows> {
+    const done = this.queue.then(async (): Promise<ClosedWindows> => {
+      if (this.failed) return { windows: 0, outputs: [] };
+      let windows = 0;
+      for (const processor of this.processors.values()) windows += await processor.closeWindows();
+      // Exactly-once holds the results for the checkpoint, like every other output.
+      return { windows, outputs: this.init.streamOutputs ? this.drainOutputs() : [] };
+    });
+    this.queue = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
   async flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void> {

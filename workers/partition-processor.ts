@@ -94,6 +94,8 @@ export class PartitionProcessor {
   private warnings = 0;
   /** A record is being processed under savepoints (skip / dead-letter policies). */
   private inGuardedRecord = false;
+  /** `closeWindows` ran in the current checkpoint (state changed without processed records). */
+  private windowsClosed = false;
 
   constructor(private readonly options: PartitionProcessorOptions) {
     // Window stores are not user state: the default store is the only declared one.
@@ -119,9 +121,27 @@ export class PartitionProcessor {
     return this.options.partition;
   }
 
-  /** True when something was processed since the last checkpoint. */
+  /** True when something was processed (or windows were closed) since the last checkpoint. */
   get hasWork(): boolean {
-    return Object.keys(this.processed).length > 0;
+    return Object.keys(this.processed).length > 0 || this.windowsClosed;
+  }
+
+  /**
+   * End of input (`weir run --until-idle --close-windows`): closes every open window of
+   * every declared window and queues the results of `emit: 'final'` windows (those with
+   * `emit: 'current'` already went out with their last update). Returns the number of
+   * windows closed. The next checkpoint writes the change.
+   */
+  async closeWindows(): Promise<number> {
+    let closed = 0;
+    for (const window of this.windows) {
+      const results = await window.operator.closeAll(this.windowedTransaction(window.operator.storeName));
+      closed += results.length;
+      if (window.to === undefined || window.emit !== 'final') continue;
+      for (const result of results) this.options.outputs.add(window.to, result.prefix, encodeJson(result.payload), NO_HEADERS, result.start);
+    }
+    if (this.windows.length > 0) this.windowsClosed = true;
+    return closed;
   }
 
   /** True while prepared transactions wait for `flush`. */
@@ -352,6 +372,7 @@ export class PartitionProcessor {
     this.windowedTransactions = new Map();
     this.timestampedTransactions = new Map();
     this.processed = {};
+    this.windowsClosed = false;
   }
 
   private addOutput(topic: string, output: OutputRecord, input: InputRecord): void {

@@ -42,6 +42,16 @@ export class ProduceAppendError extends WeirError {
   }
 }
 
+/** `weir run --close-windows` without `--until-idle`: only a run that reads its input to the end can close windows at the end. */
+export class CloseWindowsNeedsUntilIdleError extends WeirError {
+  constructor() {
+    super(
+      'CLI_CLOSE_WINDOWS_NEEDS_UNTIL_IDLE',
+      '--close-windows needs --until-idle: windows are closed once the input has been read to its end (a run stopped by a signal leaves them open)',
+    );
+  }
+}
+
 interface SystemErrorLike {
   readonly code?: unknown;
   readonly path?: unknown;

@@ -3,7 +3,8 @@
  * declares windows by name in `definePipeline({ windows: { ... } })`; weir feeds every
  * input record with a key to each declared window and emits the results to the
  * window's output topic as `{ key: message key, value: { start, end, ...results } }`,
- * timestamped with the window start.
+ * timestamped with the window start: `{start, end, value}` for a single aggregation,
+ * `{start, end, <column>: ...}` for several. docs/windows.md describes every kind.
  *
  * ```ts
  * import { definePipeline, hoppingWindow, mean, max, count } from 'weir/pipeline';
@@ -60,7 +61,11 @@ export interface Collector<In = unknown> {
   project(value: In): unknown;
 }
 
-/** One aggregation, or several by result column (`start` and `end` are reserved). */
+/**
+ * One aggregation, or several by result column (`start` and `end` are reserved).
+ * Result payloads: a single aggregation gives `{start, end, value}` (its result is the
+ * column `value`); several give `{start, end, <column>: result, ...}`.
+ */
 export type WindowAggregation<In = unknown> =
   | Aggregator<In>
   | Collector<In>
@@ -204,7 +209,12 @@ export function last<In = unknown>(extract: Extractor<In, unknown> = identity): 
   };
 }
 
-/** Collects every value (or its projection) of the window; listed in timestamp order at emission. */
+/**
+ * Collects every value (or its projection) of the window, listed when the window closes
+ * (`emit: 'final'` only). Order: time, tumbling, hopping, sliding and session windows list
+ * values by record timestamp (records with equal timestamps in arrival order); count
+ * windows list them in arrival order, since arrival is what defines them.
+ */
 export function collect<In = unknown>(project: Extractor<In, unknown> = identity): Collector<In> {
   return { kind: 'collect', name: 'Collect', project };
 }
@@ -216,8 +226,15 @@ export interface LateRecord<In = unknown> {
   readonly value: In;
   readonly key: unknown;
   readonly timestamp: number;
-  /** How far behind the closing time the record is. */
+  /** How far behind the closing time the record is (always ≥ 1). */
   readonly lateByMs: number;
+  /**
+   * The closed window the record was refused for. Time windows: that window (a hopping
+   * record may be late for some windows and accepted by others: one report per late
+   * window). Sliding: the closed window it falls in. Session: the key's newest closed
+   * session when the record is within the gap of it, else the single-record session
+   * `[t, t]` it would have formed.
+   */
   readonly start: number;
   readonly end: number;
   readonly store: string;
@@ -259,9 +276,18 @@ export interface TimeWindowOptions<In> extends WindowOptionsBase<In> {
   readonly graceMs?: number;
   /** `key` (default) or `partition` (windows of all keys close together, spec §7.3). */
   readonly closeBy?: ClosingStrategy;
-  /** Close (and emit) the window without this record when it returns true. */
+  /**
+   * Consulted before a record is added to an existing window; when it returns true the
+   * window closes (is emitted and deleted) without the record, and the record opens a
+   * new window of the same range. Not consulted for a record that opens a window.
+   */
   readonly beforeUpdate?: WindowTrigger<In>;
-  /** Close (and emit) the window including this record when it returns true. */
+  /**
+   * Consulted after a record is added to a window; when it returns true the window
+   * closes (is emitted and deleted) with the record. A later record of the same range
+   * opens a new window: it aggregates and collects only records that arrive after the
+   * trigger (values already emitted never reappear).
+   */
   readonly afterUpdate?: WindowTrigger<In>;
 }
 
@@ -283,7 +309,7 @@ export interface CountWindowOptions<In> extends WindowOptionsBase<In> {
 }
 
 export interface HoppingCountWindowOptions<In> extends CountWindowOptions<In> {
-  /** Records between window starts (≥ 1). */
+  /** Records between window starts: `1 ≤ step < count` (use tumblingCountWindow for step = count). */
   readonly step: number;
 }
 
@@ -402,6 +428,16 @@ export function tumblingCountWindow<In = unknown>(options: CountWindowOptions<In
 export function hoppingCountWindow<In = unknown>(options: HoppingCountWindowOptions<In>): WindowDeclaration<In> {
   checkCount('hoppingCountWindow', options);
   checkInteger('hoppingCountWindow', 'step', options.step, 1);
+  // A step of `count` or more would leave records in no window (or, as the count windows
+  // are implemented, silently behave as tumbling): refused rather than reinterpreted.
+  if (options.step >= options.count) {
+    throw new InvalidWindowDefinitionError(
+      'hoppingCountWindow',
+      'step',
+      `must be below count (${options.count}), got ${options.step}` +
+        (options.step === options.count ? ': use tumblingCountWindow for consecutive windows' : ': records between windows would belong to none'),
+    );
+  }
   return { ...options, type: 'hopping-count' };
 }
 
@@ -416,6 +452,8 @@ export function slidingCountWindow<In = unknown>(options: CountWindowOptions<In>
  * `inactivityGapMs` of it and closes once the key's event time passes its last record
  * by more than gap + grace. A record within the gap of two sessions merges them
  * (aggregators need `merge`; every built-in has one, `reduce` when given one).
+ * A record within the gap of a closed session is late (its session is final), so the
+ * sessions of one key never overlap.
  * Results: `start` = first record time, `end` = last record time (inclusive).
  */
 export function sessionWindow<In = unknown>(options: SessionWindowOptions<In>): WindowDeclaration<In> {

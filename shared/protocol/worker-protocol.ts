@@ -102,6 +102,12 @@ export interface WorkerStats {
   readonly busyMillis: number;
 }
 
+/** What `closeWindows` did: windows closed, and their results to append now (at-least-once; empty under exactly-once). */
+export interface ClosedWindows {
+  readonly windows: number;
+  readonly outputs: readonly EncodedBatch[];
+}
+
 /** Typed control calls a worker serves (through comlink). */
 export interface WorkerControl {
   /**
@@ -120,6 +126,12 @@ export interface WorkerControl {
   flush(delivered: readonly DeliveredChangelogOffset[]): Promise<void>;
   /** Drop the current checkpoint's transactions (after a failed checkpoint). */
   abort(): Promise<void>;
+  /**
+   * End of input (`--close-windows`): close every open window of the worker's partitions
+   * after every batch it has received. Call once the worker is drained; the next
+   * checkpoint writes the change.
+   */
+  closeWindows(): Promise<ClosedWindows>;
   stats(): Promise<WorkerStats>;
   /** Close everything; the worker task then ends. */
   close(): Promise<void>;

@@ -13,7 +13,7 @@ import { loadConfig, type WeirConfig } from '../../config/index.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { App } from '../../runtime/app.js';
 import { clearState, dumpState } from '../../runtime/state-inspection.js';
-import { hoppingWindow, sum, windowStoreName } from '../../shared/pipeline/windows.js';
+import { hoppingWindow, sum, tumblingWindow, windowStoreName } from '../../shared/pipeline/windows.js';
 import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
@@ -176,6 +176,29 @@ export default { windows: { totals: hoppingWindow({ durationMs: 5000, stepMs: 20
   t.equal(rerun.records, 0, 'nothing reprocessed outside recovery');
   t.same(await dumpAll(config, store), before, 'identical window state');
 });
+
+for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
+  t.test(`--close-windows on Kafka (${guarantee}): the end of input closes the open windows once, in the final checkpoint`, async (t) => {
+    const windows = new URL('../../shared/pipeline/windows.js', import.meta.url).href;
+    const store = windowStoreName('totals', tumblingWindow({ durationMs: 10_000, aggregate: sum() }));
+    const pipeline = (output: string): string => `import { tumblingWindow, sum } from '${windows}';
+export default { windows: { totals: tumblingWindow({ durationMs: 10000, aggregate: sum((v) => v.amount), to: '${output}' }) } };`;
+    const job = await kafkaJob(t.testdir(), guarantee, { pipeline, stores: [store] });
+    const records: AppendRecord[] = [];
+    for (const [partition, key] of [[0, 'a'], [1, 'b'], [2, 'c']] as const) {
+      records.push({ topic: 'events', partition, key: encoder.encode(`"${key}"`), value: encoder.encode('{"amount":10}'), timestamp: 1_000 * (partition + 1) });
+    }
+    await produce(job, records);
+    const config = await job.config();
+    t.equal((await runJob(config, { untilIdle: true })).outputRecords, 0, 'the windows stay open');
+    t.ok((await dumpAll(config, store)).length > 0, 'open windows in state');
+    const closing = await runJob(config, { untilIdle: true, closeWindows: true });
+    t.equal(closing.outputRecords, 3, 'one final result per key');
+    await clearState(config);
+    const again = await runJob(config, { untilIdle: true, closeWindows: true });
+    t.equal(again.outputRecords, 0, 'rebuilt from the changelog: nothing left to close');
+  });
+}
 
 t.test('per-write TTL on Kafka: stamped records, the clock and tombstones make the round trip; a rebuild equals the original', async (t) => {
   const job = await kafkaJob(t.testdir(), 'at-least-once', {

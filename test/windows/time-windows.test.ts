@@ -100,15 +100,18 @@ t.test('87. after-update trigger closes the window with the value', async (t) =>
   t.same((await h.process('k', 3, 80)).updated, [{ key: 'k', start: 0, end: 100, value: 3 }]);
 });
 
-t.test('88. before-update trigger closes the window without the value', async (t) => {
+t.test('88. before-update trigger closes the window without the value, which opens the next one', async (t) => {
   const h = await OperatorHarness.open(
     t,
     tumblingWindow<number>({ durationMs: 100, aggregate: sum(), beforeUpdate: (agg, v) => (agg as number) + v > 10 }) as never,
   );
   await h.process('k', 3, 50);
   t.same((await h.process('k', 5, 60)).updated, [{ key: 'k', start: 0, end: 100, value: 8 }]);
-  t.same(await h.process('k', 3, 70), { updated: [], expired: [{ key: 'k', start: 0, end: 100, value: 8 }] });
-  t.same((await h.process('k', 2, 80)).updated, [{ key: 'k', start: 0, end: 100, value: 2 }]);
+  t.same(await h.process('k', 3, 70), {
+    updated: [{ key: 'k', start: 0, end: 100, value: 3 }],
+    expired: [{ key: 'k', start: 0, end: 100, value: 8 }],
+  });
+  t.same((await h.process('k', 2, 80)).updated, [{ key: 'k', start: 0, end: 100, value: 5 }]);
 });
 
 t.test('trigger with a collector sees the collected list', async (t) => {

@@ -4,6 +4,7 @@
  * lists the open windows; collected values are stored under per-key message numbers.
  */
 import type { WindowDeclaration } from '../../shared/pipeline/windows.js';
+import { encodeUserKey } from '../../shared/codecs/index.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
 import type { WindowedTransaction } from './windowed-transaction.js';
@@ -68,5 +69,26 @@ export class CountWindowOperator implements WindowOperator {
     }
     tx.set(METADATA_KEY, { windows: stillOpen }, prefix);
     return { updated, expired };
+  }
+
+  /** Emits every open window, also those with fewer than `count` records; counting restarts with the next record. */
+  async closeAll(windows: WindowedTransaction): Promise<WindowResult[]> {
+    const tx = windows.transaction;
+    const agg = this.#aggregation;
+    const out: WindowResult[] = [];
+    const suffix = encodeUserKey(METADATA_KEY);
+    const isMetadata = (key: Uint8Array): boolean => Buffer.from(key.subarray(key.length - suffix.length)).equals(suffix);
+    for (const prefix of await windows.prefixesWith(suffix.length, isMetadata)) {
+      const doc = (await tx.getAsync(METADATA_KEY, prefix)) as { windows: OpenCountWindow[] } | undefined;
+      if (doc === undefined || doc.windows.length === 0) continue;
+      for (const w of doc.windows) {
+        const startId = w.collection_start_id;
+        const collected = agg.collects ? await windows.getFromCollection(startId, startId + w.count, prefix) : [];
+        out.push({ prefix, start: w.start, end: w.end, payload: agg.payload(w.start, w.end, w.aggregations, collected) });
+      }
+      if (agg.collects) await windows.deleteFromCollection(Number.MAX_SAFE_INTEGER, prefix, 0);
+      tx.set(METADATA_KEY, { windows: [] }, prefix);
+    }
+    return out;
   }
 }

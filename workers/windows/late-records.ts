@@ -10,6 +10,8 @@ export function reportLate(
   lateByMs: number,
   start: number,
   end: number,
+  /** Sliding and session windows include their end. */
+  endInclusive = false,
 ): void {
   const late: LateRecord<unknown> = {
     value: record.value,
@@ -26,7 +28,7 @@ export function reportLate(
   const log = onLate === undefined ? true : onLate(late as LateRecord<never>) === true;
   if (log) {
     warn(
-      `Skipping window processing for the closed window [${start}, ${end}) of store "${store}": ` +
+      `Skipping window processing for the closed window [${start}, ${end}${endInclusive ? ']' : ')'} of store "${store}": ` +
         `${record.topic}[${record.partition}]@${record.offset} timestamp ${record.timestamp} is ${lateByMs} ms late`,
     );
   }

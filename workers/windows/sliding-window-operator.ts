@@ -7,6 +7,7 @@
  */
 import type { LateRecord, WindowDeclaration } from '../../shared/pipeline/windows.js';
 import { reportLate } from './late-records.js';
+import { CLOSED_THROUGH_KEY, LATEST_TIMESTAMPS_CF } from './window-keys.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
 import type { WindowedTransaction } from './windowed-transaction.js';
@@ -44,7 +45,13 @@ export class SlidingWindowOperator implements WindowOperator {
     const leftEnd = t;
 
     if (t <= maxExpiredStart) {
-      reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, leftStart, leftEnd);
+      reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, leftStart, leftEnd, true);
+      return { updated: [], expired: [] };
+    }
+    const closedThrough = await this.#closedThrough(windows, prefix);
+    if (closedThrough !== undefined && t <= closedThrough) {
+      // Its window ends within the time --close-windows closed (see closeAll).
+      reportLate(this.#onLate, this.warn, this.storeName, record, closedThrough + 1 - t, leftStart, leftEnd, true);
       return { updated: [], expired: [] };
     }
 
@@ -80,7 +87,7 @@ export class SlidingWindowOperator implements WindowOperator {
           await write(w.start, w.end, next, Math.max(maxTs, t));
           if (w.end === Math.max(maxTs, t)) updated.push(result(w.start, w.end, next));
         } else {
-          reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, w.start, w.end);
+          reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, w.start, w.end, true);
         }
       } else if (w.end === leftEnd) {
         const previousRight = maxTs + 1;
@@ -92,7 +99,7 @@ export class SlidingWindowOperator implements WindowOperator {
           await write(w.start, w.end, next, t);
           updated.push(result(w.start, w.end, next));
         } else {
-          reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, w.start, w.end);
+          reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd + 1 - t, w.start, w.end, true);
         }
         leftDone = true;
         break;
@@ -126,5 +133,38 @@ export class SlidingWindowOperator implements WindowOperator {
     }
     await windows.deleteWindows(maxDeletedStart, agg.collects, prefix);
     return { updated: updated.reverse(), expired };
+  }
+
+  async #closedThrough(windows: WindowedTransaction, prefix: Uint8Array): Promise<number | undefined> {
+    return (await windows.transaction.getAsync(CLOSED_THROUGH_KEY, prefix, undefined, LATEST_TIMESTAMPS_CF)) as number | undefined;
+  }
+
+  /**
+   * Emits every record's window not yet emitted (they all start at or before
+   * `max(0, L − D)`, L = the key's last record time) and marks the key closed through L:
+   * a later record at or before L is late (its window would end in the closed past), a
+   * later one is processed as usual. Unlike the other kinds the clock does not move: a
+   * sliding window expires by its start, and a clock past L would close the windows of
+   * records after L too. Windows starting at 0 are all closed at once, so a key whose
+   * last record is before D is closed through D.
+   */
+  async closeAll(windows: WindowedTransaction): Promise<WindowResult[]> {
+    const agg = this.#aggregation;
+    const D = this.#duration;
+    const out: WindowResult[] = [];
+    for (const prefix of await windows.windowPrefixes()) {
+      const stored = await windows.getWindows(-1, Number.MAX_SAFE_INTEGER - 1, prefix);
+      const last = Math.max(...stored.map((w) => (w.value as SlidingValue)[0]));
+      const through = Math.max(last, D);
+      const previous = await this.#closedThrough(windows, prefix);
+      if (previous !== undefined && through <= previous) continue; // nothing new since the last close
+      for await (const w of windows.expireWindows(Math.max(0, last - D), prefix, { delete: false, collect: agg.collects, endInclusive: true })) {
+        const [maxTs, aggregate] = w.value as SlidingValue;
+        if (w.end !== maxTs) continue;
+        out.push({ prefix, start: w.start, end: w.end, payload: agg.payload(w.start, w.end, aggregate, w.collected) });
+      }
+      windows.transaction.set(CLOSED_THROUGH_KEY, through, prefix, LATEST_TIMESTAMPS_CF);
+    }
+    return out;
   }
 }

@@ -1,6 +1,14 @@
 /**
  * Tumbling and hopping time windows (spec §7.3) with grace, late-record reporting,
  * before/after-update triggers and the key or partition closing strategy.
+ *
+ * Triggers (weir's decisions, docs/windows.md): a window closed by a trigger is final.
+ * `beforeUpdate` is consulted only for an existing window; when it fires, the record
+ * opens a new window of the same range. A re-created window aggregates and lists only
+ * records after the trigger: aggregates start afresh, and collected values (shared by
+ * overlapping windows, so not deleted) are filtered by a per-window mark holding the
+ * counter of the last value the closed window listed. Every record advances its key's
+ * clock, whether or not a trigger closed its windows.
  */
 import type { WindowDeclaration, WindowTrigger, LateRecord } from '../../shared/pipeline/windows.js';
 import { reportLate } from './late-records.js';
@@ -8,6 +16,7 @@ import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
 import { windowRanges } from './window-ranges.js';
 import type { WindowedTransaction } from './windowed-transaction.js';
+import { pairUserKey, TRIGGER_MARKS_CF } from './window-keys.js';
 
 type TimeDeclaration = Extract<WindowDeclaration<never>, { type: 'tumbling' | 'hopping' }>;
 
@@ -21,6 +30,8 @@ export class TimeWindowOperator implements WindowOperator {
   readonly #before: WindowTrigger<unknown> | undefined;
   readonly #after: WindowTrigger<unknown> | undefined;
   readonly #onLate: ((late: LateRecord<never>) => boolean | void) | undefined;
+  /** Collecting with triggers: collected values are filtered by trigger marks. */
+  readonly #marks: boolean;
 
   constructor(
     readonly storeName: string,
@@ -35,12 +46,32 @@ export class TimeWindowOperator implements WindowOperator {
     this.#before = declaration.beforeUpdate as WindowTrigger<unknown> | undefined;
     this.#after = declaration.afterUpdate as WindowTrigger<unknown> | undefined;
     this.#onLate = declaration.onLate?.bind(declaration);
+    this.#marks = this.#aggregation.collects && (this.#before !== undefined || this.#after !== undefined);
   }
 
   /** True if some window end `k·step + duration` lies in `(from, to]`. */
   #hasEndIn(from: number, to: number): boolean {
     const k = Math.floor((to - this.#duration) / this.#step);
     return k >= 0 && k * this.#step + this.#duration > from;
+  }
+
+  /** The window's collected values after its trigger mark (if any) and below `before`. */
+  async #collected(windows: WindowedTransaction, prefix: Uint8Array, start: number, end: number, before?: number): Promise<unknown[]> {
+    const mark = (await windows.transaction.getAsync(pairUserKey(prefix, start, end), prefix, undefined, TRIGGER_MARKS_CF)) as number | undefined;
+    return windows.getFromCollection(start, end, prefix, { after: mark, before });
+  }
+
+  #closeByTrigger(windows: WindowedTransaction, prefix: Uint8Array, start: number, end: number, lastListed: number): void {
+    windows.deleteWindow(start, end, prefix);
+    if (this.#marks) windows.transaction.set(pairUserKey(prefix, start, end), lastListed, prefix, TRIGGER_MARKS_CF);
+  }
+
+  /** Deletes the trigger marks of `prefix` for windows starting at or before `maxStart` (they are closed). */
+  async #dropMarks(windows: WindowedTransaction, prefix: Uint8Array, maxStart: number): Promise<void> {
+    if (!this.#marks) return;
+    for (const [key] of await windows.transaction.getItems(0, maxStart + 1, prefix, false, TRIGGER_MARKS_CF)) {
+      windows.transaction.delete(key.subarray(prefix.length === 0 ? 0 : prefix.length + 1), prefix, TRIGGER_MARKS_CF);
+    }
   }
 
   async process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput> {
@@ -62,6 +93,10 @@ export class TimeWindowOperator implements WindowOperator {
     const maxExpiredEnd = now - this.#grace;
     const maxExpiredStart = maxExpiredEnd - duration;
 
+    // Collected before the windows are updated, so a trigger sees the record in
+    // timestamp order among the window's values (once per record, even when late).
+    const counter = aggregation.collects ? Number(windows.addToCollection(aggregation.project(value), t, prefix)) : -1;
+
     const updated: WindowResult[] = [];
     const triggered: WindowResult[] = [];
     if (ranges.length > 0) {
@@ -74,21 +109,22 @@ export class TimeWindowOperator implements WindowOperator {
           reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
           continue;
         }
-        const current = stored.has(start) ? stored.get(start) : aggregation.initialize();
-        const collected = aggregation.collects && (this.#before !== undefined || this.#after !== undefined)
-          ? await windows.getFromCollection(start, end, prefix)
-          : [];
-        if (this.#before?.(aggregation.view(current, collected), value, record.key, t, record.headers) === true) {
-          triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, current, collected) });
-          windows.deleteWindow(start, end, prefix);
-          continue;
+        let current = stored.has(start) ? stored.get(start) : aggregation.initialize();
+        if (this.#before !== undefined && stored.has(start)) {
+          const without = this.#marks ? await this.#collected(windows, prefix, start, end, counter) : [];
+          if (this.#before(aggregation.view(current, without), value, record.key, t, record.headers) === true) {
+            triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, current, without) });
+            // The record opens the window's successor: values up to it (excluded) were listed.
+            this.#closeByTrigger(windows, prefix, start, end, counter - 1);
+            current = aggregation.initialize();
+          }
         }
         const next = aggregation.aggregate(current, value, t);
         if (this.#after !== undefined) {
-          const withValue = aggregation.collects ? [...collected, aggregation.project(value)] : collected;
+          const withValue = this.#marks ? await this.#collected(windows, prefix, start, end) : [];
           if (this.#after(aggregation.view(next, withValue), value, record.key, t, record.headers) === true) {
             triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, next, withValue) });
-            windows.deleteWindow(start, end, prefix);
+            this.#closeByTrigger(windows, prefix, start, end, counter);
             continue;
           }
         }
@@ -96,23 +132,68 @@ export class TimeWindowOperator implements WindowOperator {
         if (!aggregation.collects) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
       }
     }
-    if (aggregation.collects) windows.addToCollection(aggregation.project(value), t, prefix);
+    // Decision: event time moves with every record, also when triggers closed all its windows.
+    await windows.advanceLatestTimestamp(t, prefix);
 
     const expired: WindowResult[] = [];
     const expiring = this.#partitionClosing
-      ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects })
-      : windows.expireWindows(maxExpiredStart, prefix, { collect: aggregation.collects });
+      ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects && !this.#marks })
+      : windows.expireWindows(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
+    await this.#emitExpired(windows, expiring, expired);
+    expired.push(...triggered);
+    return { updated, expired };
+  }
+
+  /** Emits expiring windows into `out`, then drops collected values and trigger marks no open window needs. */
+  async #emitExpired(
+    windows: WindowedTransaction,
+    expiring: AsyncIterable<{ prefix: Uint8Array; start: number; end: number; value: unknown; collected: unknown[] }>,
+    out: WindowResult[],
+    dropCollectedBelow?: number,
+  ): Promise<void> {
+    const aggregation = this.#aggregation;
     const newestStart = new Map<string, { prefix: Uint8Array; start: number }>();
     for await (const w of expiring) {
-      expired.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, w.collected) });
+      const collected = this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected;
+      out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
       newestStart.set(Buffer.from(w.prefix).toString('latin1'), { prefix: w.prefix, start: w.start });
     }
     // Decision: the reference keeps collected values down to the newest expired start;
     // no open window needs ids below that start + step, so they go now.
-    if (aggregation.collects) {
-      for (const { prefix: p, start } of newestStart.values()) await windows.deleteFromCollection(start + this.#step, p);
+    for (const { prefix: p, start } of newestStart.values()) {
+      if (aggregation.collects) await windows.deleteFromCollection(dropCollectedBelow ?? start + this.#step, p);
+      await this.#dropMarks(windows, p, start);
     }
-    expired.push(...triggered);
-    return { updated, expired };
+  }
+
+  async closeAll(windows: WindowedTransaction): Promise<WindowResult[]> {
+    const out: WindowResult[] = [];
+    if (this.#partitionClosing) {
+      // The partition marker moves to the newest window end: every window closes, and a
+      // later record's clock is at least that end + grace, so none is re-created.
+      let maxEnd = -1;
+      for (const prefix of await windows.windowPrefixes()) {
+        for (const w of await windows.getWindows(-1, Number.MAX_SAFE_INTEGER - 1, prefix)) maxEnd = Math.max(maxEnd, w.end);
+      }
+      if (maxEnd < 0) return out;
+      await this.#emitExpired(
+        windows,
+        windows.expireAllWindows(maxEnd, () => true, { collect: this.#aggregation.collects && !this.#marks }),
+        out,
+        maxEnd,
+      );
+      return out;
+    }
+    for (const prefix of await windows.windowPrefixes()) {
+      const open = await windows.getWindows(-1, Number.MAX_SAFE_INTEGER - 1, prefix);
+      if (open.length === 0) continue;
+      const maxStart = Math.max(...open.map((w) => w.start));
+      const maxEnd = Math.max(...open.map((w) => w.end));
+      await this.#emitExpired(windows, windows.expireWindows(maxStart, prefix, { collect: this.#aggregation.collects && !this.#marks }), out, maxEnd);
+      // The key's clock as if a record at maxEnd + grace had arrived: every window ending
+      // by maxEnd is closed for good, later ones open as usual.
+      await windows.advanceLatestTimestamp(maxEnd + this.#grace, prefix);
+    }
+    return out;
   }
 }

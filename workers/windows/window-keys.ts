@@ -24,6 +24,11 @@ const latin1 = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 
 /** `__latest-timestamps__` key: latest event time seen per message key. */
 export const LATEST_TIMESTAMP_KEY = latin1('__latest_timestamp__');
+/**
+ * `__latest-timestamps__` key (sliding windows, weir only): the key's last record time
+ * when `--close-windows` closed its windows; records at or before it are late.
+ */
+export const CLOSED_THROUGH_KEY = latin1('__closed_through__');
 /** `__expiration-index__` key: start of the last expired window (per key), or the partition marker (empty prefix). */
 export const EXPIRED_START_KEY = latin1('__expired_start_gt__');
 /** `__deletion-index__` key: start of the last deleted window (sliding). */
@@ -37,3 +42,9 @@ export const EXPIRATION_INDEX_CF = '__expiration-index__';
 export const DELETION_INDEX_CF = '__deletion-index__';
 export const VALUE_DELETION_INDEX_CF = '__value-deletion-index__';
 export const VALUES_CF = '__values__';
+/**
+ * Windows closed by a trigger while collecting (weir only): `prefix|BE64(start)|BE64(end)`
+ * → the global counter of the last value the closed window listed. A window re-created
+ * in the same range lists only values collected after it (docs/windows.md, triggers).
+ */
+export const TRIGGER_MARKS_CF = '__trigger-marks__';

@@ -34,6 +34,14 @@ export interface WindowOperator {
   /** Store name (spec §7.8). */
   readonly storeName: string;
   process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput>;
+  /**
+   * End of input (`weir run --until-idle --close-windows`): closes every open window of
+   * the store partition and returns them as final results, in key order. Each key's
+   * clock moves just past its newest window's close (sliding windows: the key is marked
+   * closed through its last record), so a closed window is never re-opened and later
+   * windows open as usual (docs/windows.md). Closing again without new records is a no-op.
+   */
+  closeAll(windows: WindowedTransaction): Promise<WindowResult[]>;
 }
 
 /** Sink for warnings (late records); the runtime writes them to stderr. */

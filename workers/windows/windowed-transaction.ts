@@ -12,6 +12,7 @@ import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWi
 import { byteKeyId, DEFAULT_CF, type ChangelogRecord, type PartitionTransaction, type ProcessedOffsets } from '../state/index.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from './window-errors.js';
 import {
+  CLOSED_THROUGH_KEY,
   DELETED_START_KEY,
   DELETION_INDEX_CF,
   EXPIRATION_INDEX_CF,
@@ -113,7 +114,7 @@ export class WindowedTransaction {
     const unique = new Map(prefixes.map((p) => [byteKeyId(p), p]));
     const keysOf = (key: Uint8Array): Uint8Array[] => [...unique.values()].map((p) => joinPrefixedKey(p, key));
     await Promise.all([
-      this.transaction.preload(keysOf(LATEST_TIMESTAMP_KEY), LATEST_TIMESTAMPS_CF),
+      this.transaction.preload([...keysOf(LATEST_TIMESTAMP_KEY), ...keysOf(CLOSED_THROUGH_KEY)], LATEST_TIMESTAMPS_CF),
       this.transaction.preload(keysOf(EXPIRED_START_KEY), EXPIRATION_INDEX_CF),
     ]);
   }
@@ -185,8 +186,43 @@ export class WindowedTransaction {
     // Sliding windows have inclusive ends: a record at time 0 has the window [0, 0].
     if (!(options.allowPoint === true && start === end)) checkDuration(start, end);
     this.#write(prefix, start, end, value, false);
+    await this.advanceLatestTimestamp(timestamp, prefix);
+  }
+
+  /** Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is already later. */
+  async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array): Promise<void> {
     const latest = await this.getLatestTimestamp(prefix);
     if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF);
+  }
+
+  /**
+   * Every prefix (serialized message key) with an entry in the store's default column
+   * family whose key `isEntry` accepts, once each, in key order. `suffixLength` bytes
+   * after the prefix's separator are the entry's own key (window keys: 16).
+   */
+  async prefixesWith(suffixLength: number, isEntry: (key: Uint8Array) => boolean = () => true): Promise<Uint8Array[]> {
+    this.writeBack(); // the scan reads the transaction
+    const found = new Map<string, Uint8Array>();
+    for (const [key] of await this.#allEntries(DEFAULT_CF)) {
+      if (key.length < suffixLength || !isEntry(key)) continue;
+      // An empty prefix stores the bare key (`joinPrefixedKey`), or `|pair` for windows.
+      const prefix = key.length <= suffixLength + 1 ? EMPTY : key.slice(0, key.length - suffixLength - 1);
+      const id = byteKeyId(prefix);
+      if (!found.has(id)) found.set(id, prefix);
+    }
+    return [...found.values()];
+  }
+
+  /** Every prefix with at least one stored window (end of input: closing every window). */
+  async windowPrefixes(): Promise<Uint8Array[]> {
+    return this.prefixesWith(INT_PAIR_LENGTH, (key) => {
+      try {
+        parseWindowKey(key);
+        return true;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Deletes the window (a tombstone on the changelog). */
@@ -338,10 +374,26 @@ export class WindowedTransaction {
     return counter;
   }
 
-  /** Collected values with ids in `[start, end)`, ascending by (id, counter). */
-  async getFromCollection(start: number, end: number, prefix: Uint8Array): Promise<unknown[]> {
+  /**
+   * Collected values with ids in `[start, end)`, ascending by (id, counter); with
+   * `counters`, only those whose counter (see {@link addToCollection}) is above `after`
+   * and below `before`.
+   */
+  async getFromCollection(
+    start: number,
+    end: number,
+    prefix: Uint8Array,
+    counters: { readonly after?: number | undefined; readonly before?: number | undefined } = {},
+  ): Promise<unknown[]> {
     const items = await this.transaction.getItems(start, end, prefix, false, VALUES_CF);
-    return items.map(([, value]) => decodeJson(value));
+    const { after, before } = counters;
+    if (after === undefined && before === undefined) return items.map(([, value]) => decodeJson(value));
+    return items
+      .filter(([key]) => {
+        const counter = decodeBE64Number(key, key.length - 8);
+        return (after === undefined || counter > after) && (before === undefined || counter < before);
+      })
+      .map(([, value]) => decodeJson(value));
   }
 
   /**
