@@ -32,3 +32,4 @@ export declare function missingPrerequisites(probe: Probe, linking: 'dynamic' | 
 export declare function installKafkaClient(effects: InstallEffects): Promise<InstallResult>;
 export declare function systemEffects(root: string): InstallEffects;
 export declare function exitCode(result: InstallResult, env: Env): 0 | 1;
+export declare function failureCause(stderr: string): string;

@@ -117,8 +117,22 @@ export async function installKafkaClient(effects) {
   return { result: 'unavailable', linking, missing };
 }
 
+/** node-pre-gyp's and node-gyp's closing lines, which say nothing about the cause. */
+const NOISE = /^(\[error\]|gyp ERR!) (not ok|node -v|node-pre-gyp -v|cwd|command|System|stack|install error|node-gyp -v)\b|^at |^gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/;
+
 /**
- * Runs a command; resolves with whether it exited 0 and the last line of its stderr.
+ * The line of a failed command's stderr that names the cause: the last one that is not
+ * a stack frame or one of node-pre-gyp's closing lines.
+ * @param {string} stderr
+ * @returns {string}
+ */
+export function failureCause(stderr) {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines.filter((line) => !NOISE.test(line)).at(-1) ?? lines.at(-1) ?? '';
+}
+
+/**
+ * Runs a command; resolves with whether it exited 0 and the cause of a failure.
  * @param {string} command
  * @param {readonly string[]} args
  * @param {{ cwd?: string, env?: Env, stdio?: 'inherit' | 'ignore' }} [options]
@@ -138,8 +152,7 @@ function run(command, args, options = {}) {
     });
     child.on('error', (error) => resolve({ ok: false, detail: error.message }));
     child.on('close', (code) => {
-      const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-      resolve({ ok: code === 0, detail: code === 0 ? '' : (lines.at(-1) ?? `exit code ${code}`) });
+      resolve({ ok: code === 0, detail: code === 0 ? '' : failureCause(stderr) || `exit code ${code}` });
     });
   });
 }

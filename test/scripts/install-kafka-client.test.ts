@@ -127,6 +127,27 @@ t.test('an unavailable client fails the install only when WEIR_REQUIRE_KAFKA_CLI
   t.equal(script.exitCode({ result: 'built' }, { WEIR_REQUIRE_KAFKA_CLIENT: '1' }), 0);
 });
 
+t.test("the cause of a failed step is node-pre-gyp's reason, not its closing lines", async (t) => {
+  const offline = [
+    '[info] it worked if it ends with ok',
+    '[log] GET https://github.com/x.tar.gz',
+    '[error] install request to https://github.com/x.tar.gz failed, reason: getaddrinfo ENOTFOUND github.com',
+    'request to https://github.com/x.tar.gz failed, reason: getaddrinfo ENOTFOUND github.com',
+    '[error] install error',
+    '[error] stack FetchError: request to https://github.com/x.tar.gz failed, reason: getaddrinfo ENOTFOUND github.com',
+    '    at ClientRequest.<anonymous> (/x/node_modules/node-fetch/lib/index.js:1501:11)',
+    '[error] System Linux 6.18.44',
+    '[error] command "/usr/bin/node" "node-pre-gyp" "install" "--update-binary"',
+    '[error] cwd /x/node_modules/@confluentinc/kafka-javascript',
+    '[error] node -v v20.20.2',
+    '[error] node-pre-gyp -v v2.0.3',
+    '[error] not ok',
+  ].join('\n');
+  t.equal(script.failureCause(offline), 'request to https://github.com/x.tar.gz failed, reason: getaddrinfo ENOTFOUND github.com');
+  t.equal(script.failureCause('only line\n'), 'only line');
+  t.equal(script.failureCause(''), '');
+});
+
 t.test('a client package npm left out is reported, nothing is run', async (t) => {
   const { effects, calls, logs } = machine({ clientDir: undefined });
   t.same(await script.installKafkaClient(effects), { result: 'unavailable', missing: ['@confluentinc/kafka-javascript'] });
