@@ -91,7 +91,11 @@ export async function missingPrerequisites(probe, linking) {
 export async function installKafkaClient(effects) {
   const { env, log } = effects;
   if (effects.clientDir === undefined) {
-    log(`${CLIENT_PACKAGE} is not installed (npm leaves an optional dependency out when its own install fails): the Kafka backend is unavailable. ${FIX_HINT}`);
+    log(
+      `${CLIENT_PACKAGE} is not installed (an optional dependency: left out by --omit=optional, or by an npm older than 11 when its own build failed), ` +
+        'so the Kafka backend is unavailable; jobs on the embedded log work without it. To get it, install the build prerequisites ' +
+        '(Debian/Ubuntu: apt-get install build-essential python3 pkg-config libssl-dev zlib1g-dev) and run "npm install" again.',
+    );
     return { result: 'unavailable', missing: [CLIENT_PACKAGE] };
   }
   if ((await effects.loads()).ok) return { result: 'present' };

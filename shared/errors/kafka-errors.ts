@@ -64,12 +64,22 @@ export class KafkaTimeoutError extends WeirError {
  */
 export type MissingKafkaClientPart = 'package' | 'native addon';
 
-/** How to get a working Kafka client; shown in {@link KafkaClientUnavailableError}. */
-export const KAFKA_CLIENT_FIX =
-  'run "npm run kafka-client" in the weir folder: it downloads the prebuilt client, or builds it from source, ' +
-  'which needs a C/C++ toolchain (make, g++), python3, pkg-config and the OpenSSL and zlib headers ' +
-  '(Debian/Ubuntu: apt-get install build-essential python3 pkg-config libssl-dev zlib1g-dev); ' +
-  'see "Installing" in the README. Or use log.backend: local, which needs no Kafka client';
+/** What building the Kafka client from source needs (when no prebuilt binary can be had). */
+export const KAFKA_CLIENT_PREREQUISITES =
+  'a C/C++ toolchain (make, g++), python3, pkg-config and the OpenSSL and zlib headers ' +
+  '(Debian/Ubuntu: apt-get install build-essential python3 pkg-config libssl-dev zlib1g-dev)';
+
+/** How to get a working Kafka client, by the part that is missing; shown in {@link KafkaClientUnavailableError}. */
+export function kafkaClientFix(missing: MissingKafkaClientPart): string {
+  const command =
+    missing === 'package'
+      ? 'run "npm install" in the weir folder (not with --omit=optional)'
+      : 'run "npm run kafka-client" in the weir folder';
+  return (
+    `${command}: it downloads the prebuilt client, or builds it from source, which needs ${KAFKA_CLIENT_PREREQUISITES}; ` +
+    'see "Installing" in the README. Or use log.backend: local, which needs no Kafka client'
+  );
+}
 
 /**
  * The Kafka backend was chosen but its client, @confluentinc/kafka-javascript, cannot be
@@ -83,9 +93,9 @@ export class KafkaClientUnavailableError extends WeirError {
   constructor(missing: MissingKafkaClientPart, reason: string, options?: { cause?: unknown }) {
     const what =
       missing === 'package'
-        ? 'the Kafka client @confluentinc/kafka-javascript is not installed (it is optional: npm leaves it out when it cannot be installed)'
+        ? 'the Kafka client @confluentinc/kafka-javascript is not installed (it is an optional dependency: left out by --omit=optional, or by an npm older than 11 when its build failed)'
         : `the Kafka client @confluentinc/kafka-javascript is installed but its native addon (librdkafka) does not load: ${reason}`;
-    super('KAFKA_CLIENT_UNAVAILABLE', `log.backend is kafka, but ${what}. To fix it, ${KAFKA_CLIENT_FIX}`, options);
+    super('KAFKA_CLIENT_UNAVAILABLE', `log.backend is kafka, but ${what}. To fix it, ${kafkaClientFix(missing)}`, options);
     this.missing = missing;
     this.reason = reason;
   }
