@@ -110,3 +110,11 @@ t.test('without the client: a job on the embedded log produces, runs and dumps; 
   t.match(listed.stderr, /^weir: log\.backend is kafka, but the Kafka client @confluentinc\/kafka-javascript is not installed .*run "npm install" in the weir folder \(not with --omit=optional\)/);
   t.equal(listed.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
 });
+
+t.test('the build type-checks without the client: the modules importing it compile against the stand-in types', async (t) => {
+  // tsconfig.json's paths fall back to types/kafka-javascript-absent.d.ts when the package
+  // is absent; this config uses only the stand-ins, as such a build would.
+  const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', join(repo, 'types', 'tsconfig.absent-client.json')], { encoding: 'utf8' });
+  t.equal(result.status, 0, result.stdout + result.stderr);
+});
