@@ -48,9 +48,9 @@ t.test('a native addon that does not load: the error says so, with the loader re
   const unavailable = error as KafkaClientUnavailableError;
   t.equal(unavailable.code, 'KAFKA_CLIENT_UNAVAILABLE');
   t.equal(unavailable.missing, 'native addon');
-  t.equal(unavailable.reason, 'Could not locate the bindings file. Tried:');
+  t.equal(unavailable.reason, 'Could not locate the bindings file', 'the first line, without the list of paths');
   t.equal(unavailable.cause, bindingsError);
-  t.match(unavailable.message, /installed but its native addon \(librdkafka\) does not load: Could not locate the bindings file/);
+  t.match(unavailable.message, /installed but its native addon \(librdkafka\) does not load: Could not locate the bindings file\. To fix it, run "npm run kafka-client"/);
   t.match(unavailable.message, /npm run kafka-client/);
   t.match(unavailable.message, /libssl-dev zlib1g-dev/);
   t.match(unavailable.message, /log\.backend: local/);

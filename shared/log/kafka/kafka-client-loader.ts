@@ -20,9 +20,10 @@ export const importKafkaClient: KafkaClientLoader = () => {
   return import(specifier);
 };
 
+/** The first line of the error, without the "Tried:" that introduces the list of paths `bindings` tried. */
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n')[0] ?? message).trim();
+  return (message.split('\n')[0] ?? message).trim().replace(/\s*Tried:$/, '').replace(/[.:]$/, '');
 }
 
 /**
