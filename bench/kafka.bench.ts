@@ -10,7 +10,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import Kafka from '@confluentinc/kafka-javascript';
-import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
+import type { KafkaConsumer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
 import { KafkaLogBackend } from '../shared/log/kafka/kafka-log-backend.js';
 import { startMockCluster } from '../test/kafka/mock-cluster.js';
 
@@ -60,7 +60,7 @@ async function bareRate(group: string): Promise<Rate> {
     'auto.offset.reset': 'earliest',
     'partition.assignment.strategy': 'range',
   });
-  await new Promise<void>((resolve, reject) => consumer.connect({}, (error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (error: LibrdKafkaError | null | undefined) => (error ? reject(error) : resolve())));
   (consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
   consumer.setDefaultConsumeTimeout(100);
   consumer.subscribe([topic]);
@@ -70,7 +70,7 @@ async function bareRate(group: string): Promise<Rate> {
   let checksum = 0;
   while (read < RECORDS) {
     const messages = await new Promise<Message[]>((resolve, reject) =>
-      consumer.consume(BATCH, (error, batch) => (error ? reject(error) : resolve(batch))),
+      consumer.consume(BATCH, (error: LibrdKafkaError | null | undefined, batch: Message[]) => (error ? reject(error) : resolve(batch))),
     );
     if (messages.length > 0 && first === 0) {
       first = performance.now();

@@ -22,7 +22,8 @@
  *
  * A `WEIR_` variable that names no config field is an error (a typo must not be
  * ignored), except the variables weir uses for other purposes: `WEIR_DEBUG`,
- * `WEIR_CONFIG`, and any `WEIR_TEST_…`, `WEIR_BENCH_…` or `WEIR_INTERNAL_…`.
+ * `WEIR_CONFIG`, and any `WEIR_TEST_…`, `WEIR_BENCH_…` or `WEIR_INTERNAL_…`. `WEIR_BENCH__…`
+ * (double underscore) is the `bench` section, like any other field.
  * Single librdkafka client properties (dotted names) cannot be set one by one; set
  * the whole mapping, or use `${ENV_VAR}` references in the file (see secret-references).
  */
@@ -33,6 +34,8 @@ import type { ConfigIssue } from '../shared/errors/config-errors.js';
 export const ENV_PREFIX = 'WEIR_';
 const RESERVED_NAMES = new Set(['WEIR_DEBUG', 'WEIR_CONFIG']);
 const RESERVED_PREFIXES = ['WEIR_TEST_', 'WEIR_BENCH_', 'WEIR_INTERNAL_'];
+/** Overrides of the `bench` section (`WEIR_BENCH__RECORDS` → `bench.records`). */
+export const BENCH_SECTION_PREFIX = 'WEIR_BENCH__';
 
 /** Config path of an env variable name: `WEIR_LOG__CLIENT_PROPERTIES` → `["log","clientProperties"]`. */
 export function envNameToPath(name: string): string[] {
@@ -45,6 +48,8 @@ export function envNameToPath(name: string): string[] {
 /** True for `WEIR_` variables that are config overrides (not reserved for other uses). */
 export function isConfigOverrideName(name: string): boolean {
   if (!name.startsWith(ENV_PREFIX) || RESERVED_NAMES.has(name)) return false;
+  // `bench` is a config field too: only WEIR_BENCH_ with one underscore is reserved.
+  if (name.startsWith(BENCH_SECTION_PREFIX)) return true;
   return !RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
@@ -110,10 +115,13 @@ function coerce(schema: z.core.$ZodType, raw: string): unknown {
     }
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : raw;
-    case 'array':
-      return raw.trim().startsWith('[')
-        ? parseStructured(raw)
-        : raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    case 'array': {
+      if (raw.trim().startsWith('[')) return parseStructured(raw);
+      // Each item converted like a field of the element's type (`1,2,4` for a list of numbers).
+      const element = defOf(unwrap(schema))['element'] as z.core.$ZodType | undefined;
+      const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return element === undefined ? items : items.map((item) => coerce(element, item));
+    }
     case 'object':
     case 'record':
       return parseStructured(raw);

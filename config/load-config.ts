@@ -10,6 +10,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, ConfigFileNotFoundError, type ConfigIssue } from '../shared/errors/config-errors.js';
 import { applyEnvOverrides } from './env-overrides.js';
+import { literalReferenceIssues } from './literal-references.js';
 import { formatIssues } from './format-issues.js';
 import { weirConfigSchema, type LogConfig, type WeirConfig } from './schema.js';
 import { resolveSecretReferences } from './secret-references.js';
@@ -95,6 +96,8 @@ export function parseConfig(
   }
   const overridden = applyEnvOverrides(obj as Record<string, unknown>, env, weirConfigSchema);
   if (overridden.issues.length > 0) throw new ConfigError(sourceName, overridden.issues);
+  const literal = literalReferenceIssues(overridden.config);
+  if (literal.length > 0) throw new ConfigError(sourceName, literal);
 
   const result = weirConfigSchema.safeParse(overridden.config, { reportInput: true });
   if (!result.success) {

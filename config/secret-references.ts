@@ -10,16 +10,18 @@
  * {@link redactConfig} returns a copy safe to print or log.
  */
 import type { ConfigIssue } from '../shared/errors/config-errors.js';
+import { isSecretProperty } from '../shared/log/kafka/secret-redaction.js';
 import type { WeirConfig } from './schema.js';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Property names treated as secrets by {@link redactConfig}. */
-const SECRET_NAME = /password|secret|token|credential|private|sasl\.oauthbearer\.config|ssl\.key\.pem/i;
-
-/** True when a client property name looks like it holds a secret. */
+/**
+ * True when a client property name looks like it holds a secret: the Kafka backend's own
+ * rule (README: password, secret, token, credential, private, jaas, key.pem,
+ * oauthbearer.config), so {@link redactConfig} hides exactly what the backend's logs hide.
+ */
 export function isSecretPropertyName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return isSecretProperty(name);
 }
 
 export type ClientProperties = Record<string, string | number | boolean>;

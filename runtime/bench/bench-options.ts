@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../config/index.js';
-import { benchSchema, type BenchSection } from '../../config/schema.js';
+import { applyEnvOverrides, BENCH_SECTION_PREFIX } from '../../config/env-overrides.js';
+import { benchSchema, weirConfigSchema, type BenchSection } from '../../config/schema.js';
 import { BENCH_DEFAULTS, defaultWorkerCounts } from './bench-defaults.js';
 
 export type KeyDistribution = 'uniform' | 'zipf';
@@ -69,17 +70,21 @@ export interface BenchFlags {
 }
 
 /**
- * The `bench` section of the config file at `configPath`, with paths resolved against
- * the file's folder. The whole file is validated first by loadConfig (whose schema
- * knows the section), so a bad field is reported like any config error.
+ * The `bench` section of the config file at `configPath`, with `WEIR_BENCH__…` overrides
+ * from `env` applied (`WEIR_BENCH__RECORDS=500`, `WEIR_BENCH__INPUT__KEYS=10`, as for every
+ * other field) and paths resolved against the file's folder. The whole file is validated
+ * first by loadConfig (whose schema knows the section), so a bad field or variable is
+ * reported like any config error.
  * @throws ConfigFileNotFoundError, ConfigError naming the file and the field.
  */
-export async function readBenchSection(configPath: string): Promise<BenchSection> {
+export async function readBenchSection(configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<BenchSection> {
   const absolute = resolve(configPath);
-  await loadConfig(absolute);
+  await loadConfig(absolute, env);
   // JSON is YAML, so one parser reads both config formats.
   const document = parseYaml(await readFile(absolute, 'utf8')) as { bench?: unknown } | null;
-  const section = benchSchema.parse(document?.bench ?? {});
+  const benchEnv = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith(BENCH_SECTION_PREFIX)));
+  const overridden = applyEnvOverrides({ bench: document?.bench ?? {} }, benchEnv, weirConfigSchema).config;
+  const section = benchSchema.parse(overridden['bench'] ?? {});
   const input = section.input;
   if (input === undefined) return section;
   const base = dirname(absolute);

@@ -56,3 +56,47 @@ export class KafkaTimeoutError extends WeirError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * What of the Kafka client is missing: the package itself (it is an optional dependency,
+ * left out when it could not be installed) or its native addon (the package is there but
+ * librdkafka was not built or does not load on this machine).
+ */
+export type MissingKafkaClientPart = 'package' | 'native addon';
+
+/** What building the Kafka client from source needs (when no prebuilt binary can be had). */
+export const KAFKA_CLIENT_PREREQUISITES =
+  'a C/C++ toolchain (make, g++), python3, pkg-config and the OpenSSL and zlib headers ' +
+  '(Debian/Ubuntu: apt-get install build-essential python3 pkg-config libssl-dev zlib1g-dev)';
+
+/** How to get a working Kafka client, by the part that is missing; shown in {@link KafkaClientUnavailableError}. */
+export function kafkaClientFix(missing: MissingKafkaClientPart): string {
+  const command =
+    missing === 'package'
+      ? 'run "npm install" in the weir folder (not with --omit=optional)'
+      : 'run "npm run kafka-client" in the weir folder';
+  return (
+    `${command}: it downloads the prebuilt client, or builds it from source, which needs ${KAFKA_CLIENT_PREREQUISITES}; ` +
+    'see "Installing" in the README. Or use log.backend: local, which needs no Kafka client'
+  );
+}
+
+/**
+ * The Kafka backend was chosen but its client, @confluentinc/kafka-javascript, cannot be
+ * loaded. Says which part is missing and how to fix it.
+ */
+export class KafkaClientUnavailableError extends WeirError {
+  readonly missing: MissingKafkaClientPart;
+  /** First line of the loader's own error. */
+  readonly reason: string;
+
+  constructor(missing: MissingKafkaClientPart, reason: string, options?: { cause?: unknown }) {
+    const what =
+      missing === 'package'
+        ? 'the Kafka client @confluentinc/kafka-javascript is not installed (it is an optional dependency: left out by --omit=optional, or by an npm older than 11 when its build failed)'
+        : `the Kafka client @confluentinc/kafka-javascript is installed but its native addon (librdkafka) does not load: ${reason}`;
+    super('KAFKA_CLIENT_UNAVAILABLE', `log.backend is kafka, but ${what}. To fix it, ${kafkaClientFix(missing)}`, options);
+    this.missing = missing;
+    this.reason = reason;
+  }
+}

@@ -7,6 +7,16 @@ import type { KafkaLogConfig, WeirConfig } from '../../config/index.js';
 import { LogBackendUnavailableError } from '../errors/config-errors.js';
 import type { LogBackend } from './log-backend.js';
 import { LocalLogBackend } from './local/local-log-backend.js';
+import { ensureKafkaClient, type KafkaClientLoader } from './kafka/kafka-client-loader.js';
+
+/** Options of {@link openLogBackend}. */
+export interface OpenLogBackendOptions {
+  /**
+   * Loads the Kafka client before the Kafka backend's modules (default: the real import).
+   * Tests pass a failing one to see the error a machine without the client gets.
+   */
+  readonly loadKafkaClient?: KafkaClientLoader;
+}
 
 /** Module of the Kafka backend, relative to this file. */
 const KAFKA_BACKEND_MODULE = './kafka/kafka-log-backend.js';
@@ -40,14 +50,19 @@ async function loadKafkaBackendModule(): Promise<KafkaBackendModule> {
 /**
  * Opens the backend of `config.log`: `local` at `config.log.path`, or `kafka` with its
  * brokers and client properties. The caller closes it.
- * @throws LogBackendUnavailableError when the Kafka backend cannot be loaded.
+ * @throws KafkaClientUnavailableError when the Kafka client (an optional dependency) is
+ * not installed or its native addon does not load.
+ * @throws LogBackendUnavailableError when the Kafka backend's own module cannot be loaded.
  */
-export async function openLogBackend(config: Pick<WeirConfig, 'log'>): Promise<LogBackend> {
+export async function openLogBackend(config: Pick<WeirConfig, 'log'>, options: OpenLogBackendOptions = {}): Promise<LogBackend> {
   const log = config.log;
   switch (log.backend) {
     case 'local':
       return LocalLogBackend.open(log.path);
     case 'kafka': {
+      // First the client alone, so a missing client gets its own error rather than
+      // a failed import of the backend module that imports it.
+      await ensureKafkaClient(options.loadKafkaClient);
       const { KafkaLogBackend } = await loadKafkaBackendModule();
       return KafkaLogBackend.open(log);
     }

@@ -85,3 +85,33 @@ t.test('a bad bench section is a config error naming the field', async (t) => {
     t.match((error as Error | undefined)?.message, message);
   }
 });
+
+t.test('WEIR_BENCH__… variables override the bench section like any other field; a bad one names the variable', async (t) => {
+  const job = await createBenchJob(t.testdir(), ['bench:', '  records: 5000', '  workers: [4]', '  input: { keys: 5, distribution: uniform }']);
+  const env = { WEIR_BENCH__RECORDS: '500', WEIR_BENCH__WORKERS: '1,2', WEIR_BENCH__INPUT__KEYS: '7', WEIR_BENCH__INPUT__DISTRIBUTION: 'zipf' };
+  const section = await readBenchSection(job.config, env);
+  t.equal(section.records, 500);
+  t.same(section.workers, [1, 2]);
+  t.equal(section.input?.keys, 7);
+  t.equal(section.input?.distribution, 'zipf', 'the rest of the file section is kept');
+  const options = resolveBenchOptions(job.config, section, {});
+  t.same(options.workers, [1, 2]);
+  t.match(options.input, { kind: 'generated', records: 500, keys: 7, distribution: 'zipf' });
+
+  const unchanged = await readBenchSection(job.config, {});
+  t.equal(unchanged.records, 5000, 'without the variables, the file');
+
+  const error = await readBenchSection(job.config, { WEIR_BENCH__RECORDS: 'many' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, ConfigError);
+  t.match((error as Error).message, /bench\.records.*\(from WEIR_BENCH__RECORDS\)/);
+  const typo = await readBenchSection(job.config, { WEIR_BENCH__RECORD: '5' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(typo, ConfigError, 'a misspelt bench variable is an error, not ignored');
+  t.match((typo as Error).message, /WEIR_BENCH__RECORD names no config field/);
+  await t.resolves(readBenchSection(job.config, { WEIR_BENCH_SCRATCH: '1' }), 'WEIR_BENCH_ with one underscore stays reserved');
+});

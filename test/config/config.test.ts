@@ -317,3 +317,32 @@ t.test('a non-mapping document is rejected', async (t) => {
   const error = configErrorOf(t, () => parseConfig(['a'], '/x/weir.yaml', '/x', {}));
   t.match(error.message, 'config error in /x/weir.yaml: expected a mapping');
 });
+
+t.test('${NAME} outside log.clientProperties is refused, naming the field and the WEIR_ variable to use', async (t) => {
+  const error = configErrorOf(t, () =>
+    parseConfig({ ...minimal, state: { dir: '${DATA}/state', ttlMaxEvictionsPerCheckpoint: 5 }, input: { topics: ['in'] } }, '/x/weir.yaml', '/x', { DATA: '/data' }),
+  );
+  t.match(error.message, 'state.dir: "${DATA}" is not replaced here (only log.clientProperties values resolve ${NAME}); set the field from the environment with WEIR_STATE__DIR instead');
+  const fromEnv = configErrorOf(t, () => parseConfig(minimal, '/x/weir.yaml', '/x', { WEIR_LOG__PATH: '${HOME}/log' }));
+  t.match(fromEnv.message, 'log.path: "${HOME}" is not replaced here');
+  const listed = configErrorOf(t, () => parseConfig({ ...minimal, output: { topics: ['ok', '${TOPIC}'] } }, '/x/weir.yaml', '/x', {}));
+  t.match(listed.message, 'output.topics[1]: "${TOPIC}" is not replaced here');
+  // Client properties resolve them; a bench value template is data.
+  const kafka = parseConfig(
+    { ...minimal, log: { backend: 'kafka', brokers: 'b:9092', clientProperties: { 'sasl.password': '${PW}' } }, bench: { input: { value: { note: '${literal}' } } } },
+    '/x/weir.yaml',
+    '/x',
+    { PW: 'hunter2' },
+  );
+  t.equal(kafka.log.backend === 'kafka' && kafka.log.clientProperties['sasl.password'], 'hunter2');
+});
+
+t.test('redactConfig hides what the Kafka backend hides (README: jaas, key.pem, api keys too)', async (t) => {
+  const config = parseConfig(
+    { ...minimal, log: { backend: 'kafka', brokers: 'b:9092', clientProperties: { 'sasl.jaas.config': 'j', 'schema.registry.api.key': 'k', 'client.id': 'c' } } },
+    's',
+    '/x',
+    {},
+  );
+  t.same(redactConfig(config).log, { backend: 'kafka', brokers: ['b:9092'], clientProperties: { 'sasl.jaas.config': '***', 'schema.registry.api.key': '***', 'client.id': 'c' } });
+});

@@ -24,7 +24,7 @@ import { KafkaContext, type KafkaLogger } from './kafka-context.js';
 import { KafkaGroupConsumer, readCommitted, type GroupMembers } from './kafka-group-consumer.js';
 import { KafkaPartitionReader } from './kafka-partition-reader.js';
 import { KafkaLogProducer } from './kafka-producer.js';
-import { callback, connect, createAdmin, disconnect, ErrorCode, isLibrdKafkaError, metadata, RdKafka, type IAdminClient, type KafkaConsumer, type Producer, type WatermarkOffsets } from './rdkafka.js';
+import { callback, connect, createAdmin, disconnect, ErrorCode, isLibrdKafkaError, metadata, RdKafka, type IAdminClient, type KafkaConsumer, type LibrdKafkaError, type Producer, type WatermarkOffsets } from './rdkafka.js';
 import type { ClientProperties } from './secret-redaction.js';
 import { TopicMetadata } from './topic-metadata.js';
 
@@ -139,7 +139,7 @@ export class KafkaLogBackend implements LogBackend {
             config: config.compact ? { 'cleanup.policy': 'compact' } : {},
           },
           timeoutMs,
-          (error) => cb(error, undefined),
+          (error: LibrdKafkaError | null | undefined) => cb(error, undefined),
         ),
       );
       this.createdConfigs.set(name, { ...config });
