@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { MAX_TOPIC_PARTITIONS } from '../shared/log/log-backend.js';
 
 /**
  * Documented defaults of every optional config field. Where the state behaviour spec
@@ -62,13 +63,8 @@ export const CONFIG_DEFAULTS = {
   partitions: 8,
 } as const;
 
-/**
- * Most partitions a topic may have: bounds `partitions`, `WEIR_PARTITIONS`, `weir produce
- * --partitions` and the local log's topic metadata. Per-partition bookkeeping (watermarks,
- * offsets, state directories) is allocated up front, so a count like 2^31 exhausts memory
- * instead of failing; 10,000 is far above any useful count on one machine.
- */
-export const MAX_PARTITIONS = 10_000;
+/** Most partitions a topic may have (the log's bound, see MAX_TOPIC_PARTITIONS). */
+export const MAX_PARTITIONS = MAX_TOPIC_PARTITIONS;
 
 /**
  * Most worker threads a job may ask for (`workers`, `WEIR_WORKERS`, `--workers`). Each

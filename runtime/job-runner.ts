@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { WeirConfig } from '../config/index.js';
-import { openLogBackend } from '../shared/log/open-log-backend.js';
+import { openLogBackend } from './open-log-backend.js';
 import { App, type RunSummary } from './app.js';
 import type { RecoveryProgress } from './recovery-runner.js';
 

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/index.js';
-import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import { openLogBackend } from '../../runtime/open-log-backend.js';
 import type { AppendRecord, LogBackend } from '../../shared/log/log-backend.js';
 import { runJob, formatSummary } from '../../runtime/job-runner.js';
 

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { WeirError } from '../../shared/errors/weir-error.js';
-import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import { openLogBackend } from '../open-log-backend.js';
 import { App } from '../app.js';
 import type { ChildMessage, ChildRequest, ChildRunResult } from './child-protocol.js';
 import { benchBackend } from './bench-backend.js';

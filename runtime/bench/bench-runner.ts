@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
-import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import { openLogBackend } from '../open-log-backend.js';
 import { clearState } from '../state-inspection.js';
 import { openBenchInput, type BenchInput } from './bench-input.js';
 import type { BenchOptions } from './bench-options.js';

@@ -8,7 +8,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
 import type { LogBackend } from '../../shared/log/log-backend.js';
-import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import { openLogBackend } from '../open-log-backend.js';
 
 /** Adds one command (or subcommand) to the `weir` program. */
 export type RegisterCommand = (program: Command) => void;

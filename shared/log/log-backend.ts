@@ -34,6 +34,14 @@ export interface LogRecord {
   readonly timestamp: number;
 }
 
+/**
+ * Most partitions a topic may have: bounds config's `partitions`, `WEIR_PARTITIONS`, `weir
+ * produce --partitions` and the local log's topic metadata. Per-partition bookkeeping
+ * (watermarks, offsets, state directories) is allocated up front, so a count like 2^31
+ * exhausts memory instead of failing; 10,000 is far above any useful count on one machine.
+ */
+export const MAX_TOPIC_PARTITIONS = 10_000;
+
 export interface TopicPartition {
   readonly topic: string;
   readonly partition: number;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../config/index.js';
 import { KafkaClientUnavailableError } from '../../shared/errors/kafka-errors.js';
-import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import { openLogBackend } from '../../runtime/open-log-backend.js';
 import { runWeir } from '../cli/fixtures/run-weir.js';
 
 t.setTimeout(600_000);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../config/index.js';
-import { openLogBackend } from '../../shared/log/open-log-backend.js';
+import { openLogBackend } from '../../runtime/open-log-backend.js';
 
 t.test('openLogBackend opens the local backend at the configured path', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'weir-open-backend-'));

@@ -1,6 +1,6 @@
 /** Checks of caller-supplied log arguments; each failure names the field. */
 import { isSaneTimestamp, TIMESTAMP_RANGE_TEXT } from '../../timestamps.js';
-import { MAX_PARTITIONS } from '../../../config/defaults.js';
+import { MAX_TOPIC_PARTITIONS } from '../log-backend.js';
 import { InvalidLogArgumentError } from '../../errors/log-errors.js';
 
 /** Kafka's rule, applied locally too so a topic name valid here is valid on Kafka. */
@@ -13,12 +13,12 @@ export function checkTopicName(name: unknown): asserts name is string {
 }
 
 /**
- * Most partitions a local topic may have: config's `MAX_PARTITIONS` (10,000), the bound
+ * Most partitions a local topic may have: `MAX_TOPIC_PARTITIONS` (10,000), the bound
  * of every partition count weir accepts. The log keeps a few numbers per partition in
  * memory and a consumer is assigned every partition, so a typo such as 1e9 must be
  * refused before anything is written, and stored metadata beyond it is refused at open.
  */
-export const MAX_PARTITIONS_PER_TOPIC: number = MAX_PARTITIONS;
+export const MAX_PARTITIONS_PER_TOPIC: number = MAX_TOPIC_PARTITIONS;
 
 export function checkPartitionCount(partitions: unknown): asserts partitions is number {
   if (!Number.isSafeInteger(partitions) || (partitions as number) < 1 || (partitions as number) > MAX_PARTITIONS_PER_TOPIC) {

@@ -1,13 +1,16 @@
 /**
- * Opens the log backend a config names. The local backend is always available; the
- * Kafka backend is loaded on demand, so a job on the local log never loads the native
- * Kafka client (and a machine without it still runs local jobs).
+ * Opens the log backend a config names. Choosing a backend from the config happens here,
+ * above shared/: the backends take their own option types and never import config/.
+ * The local backend is always available; the Kafka backend is loaded on demand, so a job
+ * on the local log never loads the native Kafka client (and a machine without it still
+ * runs local jobs).
  */
-import type { KafkaLogConfig, WeirConfig } from '../../config/index.js';
-import { LogBackendUnavailableError } from '../errors/config-errors.js';
-import type { LogBackend } from './log-backend.js';
-import { LocalLogBackend } from './local/local-log-backend.js';
-import { ensureKafkaClient, type KafkaClientLoader } from './kafka/kafka-client-loader.js';
+import type { WeirConfig } from '../config/index.js';
+import type { KafkaBackendOptions } from '../shared/log/kafka/kafka-log-backend.js';
+import { LogBackendUnavailableError } from '../shared/errors/config-errors.js';
+import type { LogBackend } from '../shared/log/log-backend.js';
+import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
+import { ensureKafkaClient, type KafkaClientLoader } from '../shared/log/kafka/kafka-client-loader.js';
 
 /** Options of {@link openLogBackend}. */
 export interface OpenLogBackendOptions {
@@ -19,11 +22,11 @@ export interface OpenLogBackendOptions {
 }
 
 /** Module of the Kafka backend, relative to this file. */
-const KAFKA_BACKEND_MODULE = './kafka/kafka-log-backend.js';
+const KAFKA_BACKEND_MODULE = '../shared/log/kafka/kafka-log-backend.js';
 
 /** What the Kafka backend module must export. */
 interface KafkaBackendModule {
-  readonly KafkaLogBackend: { open(config: KafkaLogConfig): Promise<LogBackend> };
+  readonly KafkaLogBackend: { open(options: KafkaBackendOptions): Promise<LogBackend> };
 }
 
 function isKafkaBackendModule(module: unknown): module is KafkaBackendModule {
