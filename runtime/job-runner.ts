@@ -8,6 +8,7 @@ import type { WeirConfig } from '../config/index.js';
 import { openLogBackend } from '../shared/log/open-log-backend.js';
 import { App, type RunSummary } from './app.js';
 import type { RecoveryProgress } from './recovery-runner.js';
+import { startJobServer, type JobServer } from './server/job-server.js';
 
 export interface JobRunOptions {
   readonly untilIdle?: boolean;
@@ -16,6 +17,8 @@ export interface JobRunOptions {
   readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
   /** Stops the run (final checkpoint). Default: SIGINT/SIGTERM of this process. */
   readonly signal?: AbortSignal;
+  /** Called once the job's server listens (config `server`), with its URL. */
+  readonly onServerListening?: (url: string) => void;
 }
 
 /** Run the configured job to completion (idle, signal) and return its summary. */
@@ -34,9 +37,15 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
     options.signal.addEventListener('abort', stop, { once: true });
   }
   const display = new ProgressDisplay(stream, tty);
+  let server: JobServer | undefined;
   try {
+    if (config.server.enabled) {
+      server = await startJobServer(config, backend);
+      options.onServerListening?.(server.url);
+    }
     const app = await App.create(config, backend);
     return await app.run({
+      ...(server === undefined ? {} : { onRunning: server.attach }),
       untilIdle: options.untilIdle === true,
       signal: controller.signal,
       onRecoveryProgress: (p) => {
@@ -49,6 +58,7 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
     display.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await server?.close();
     await backend.close();
   }
 }

@@ -28,7 +28,11 @@ export const registerRunCommand: RegisterCommand = (program: Command) => {
       const loaded = await loadConfig(options.config);
       const config: WeirConfig = options.workers === undefined ? loaded : { ...loaded, workers: options.workers };
       const signal = stopSignal();
-      const summary = await runJob(config, { untilIdle: options.untilIdle === true, ...(signal ? { signal } : {}) });
+      const summary = await runJob(config, {
+        untilIdle: options.untilIdle === true,
+        ...(signal ? { signal } : {}),
+        onServerListening: (url) => process.stderr.write(`weir: serving on ${url} (docs/server.md)\n`),
+      });
       process.stdout.write(options.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     });
 };
