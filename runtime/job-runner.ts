@@ -50,6 +50,7 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
       signal: controller.signal,
       onRecoveryProgress: (p) => {
         display.recovery(p);
+        server?.recoveryProgress(p);
         options.onRecoveryProgress?.(p);
       },
       onThroughput: (records, seconds) => display.throughput(records, seconds),

@@ -30,6 +30,8 @@ export class Router {
   private readonly positions = new Map<string, number>();
   private readonly recoveryPaused = new Set<string>();
   private readonly backpressured = new Set<number>();
+  /** Records routed to workers per source topic (metrics). */
+  readonly routedByTopic = new Map<string, number>();
   private readonly highWater: number;
   private readonly lowWater: number;
   private readonly highWaterBytes: number;
@@ -122,6 +124,7 @@ export class Router {
       return 0;
     }
     this.workers[owner]!.post(set.topic, set.partition, set.count, set.buffer);
+    this.routedByTopic.set(set.topic, (this.routedByTopic.get(set.topic) ?? 0) + set.count);
     const next = set.nextOffset ?? set.lastOffset + 1;
     if ((this.positions.get(key) ?? -1) < next) this.positions.set(key, next);
     return set.count;

@@ -31,6 +31,7 @@ export class JobWorker implements WorkerControl {
   private recordsProcessed = 0;
   private recordsRecovered = 0;
   private recordsEmitted = 0;
+  private recordsFailed = 0;
   private readonly outputs: OutputBatches;
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
@@ -141,6 +142,7 @@ export class JobWorker implements WorkerControl {
         errorPolicy: this.init.errorPolicy,
         ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
         onSkipped: (record, error) => {
+          this.recordsFailed += 1;
           const message = error instanceof Error ? error.message : String(error);
           process.stderr.write(`weir: worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}\n`);
         },
@@ -218,6 +220,7 @@ export class JobWorker implements WorkerControl {
       recordsProcessed: this.recordsProcessed,
       recordsRecovered: this.recordsRecovered,
       recordsEmitted: this.recordsEmitted,
+      recordsFailed: this.recordsFailed,
       busyMillis: threadCpuMillis().millis,
     };
   }

@@ -17,6 +17,8 @@ import { replyWithError, type ErrorBody } from './error-replies.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerProduceRoute } from './produce-route.js';
 import { RunningJobView, type RunningJobParts } from './running-job.js';
+import { JobMetrics } from './job-metrics.js';
+import type { RecoveryProgress } from '../recovery-runner.js';
 
 /** A listening job server. */
 export interface JobServer {
@@ -24,6 +26,8 @@ export interface JobServer {
   readonly url: string;
   /** Where the running job's parts are attached (app.ts `onRunning`); returns the detach. */
   readonly attach: (parts: RunningJobParts) => () => void;
+  /** Recovery progress of a store partition (metrics). */
+  recoveryProgress(progress: RecoveryProgress): void;
   /** Stop listening, wait for requests in progress, remove the address file. */
   close(): Promise<void>;
 }
@@ -33,7 +37,7 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function buildServer(config: WeirConfig, job: RunningJobView, backend: LogBackend, producer: LogProducer): FastifyInstance {
+function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetrics, backend: LogBackend, producer: LogProducer): FastifyInstance {
   const { server: serverConfig } = config;
   const server = Fastify({ logger: false, bodyLimit: serverConfig.bodyLimit, return503OnClosing: true });
   server.removeAllContentTypeParsers();
@@ -56,6 +60,10 @@ function buildServer(config: WeirConfig, job: RunningJobView, backend: LogBacken
     });
   }
   registerHealthRoutes(server, job);
+  server.get('/metrics', async (_request, reply) => {
+    const { text, contentType } = await metrics.scrape();
+    return reply.header('content-type', contentType).send(text);
+  });
   registerProduceRoute(server, job, { backend, producer, defaultPartitions: config.partitions }, serverConfig);
   return server;
 }
@@ -66,8 +74,9 @@ function buildServer(config: WeirConfig, job: RunningJobView, backend: LogBacken
  */
 export async function startJobServer(config: WeirConfig, backend: LogBackend): Promise<JobServer> {
   const job = new RunningJobView();
+  const metrics = new JobMetrics(config, job);
   const producer = await backend.producer();
-  const server = buildServer(config, job, backend, producer);
+  const server = buildServer(config, job, metrics, backend, producer);
   try {
     await server.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
@@ -82,8 +91,13 @@ export async function startJobServer(config: WeirConfig, backend: LogBackend): P
     url,
     attach(parts) {
       job.attach(parts);
-      return () => job.detach();
+      const unsubscribe = parts.checkpointer.onCheckpoint((result, seconds) => metrics.checkpointed(result, seconds));
+      return () => {
+        unsubscribe();
+        job.detach();
+      };
     },
+    recoveryProgress: (progress) => metrics.recoveryProgress(progress),
     async close() {
       job.detach();
       await removeAddressFile(addressFile).catch(() => undefined);

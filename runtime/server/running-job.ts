@@ -30,7 +30,7 @@ export interface RunningJobParts {
 /** Readiness and why not. */
 export interface Readiness {
   readonly ready: boolean;
-  /** Why not ready (`starting`, `recovering`, `stopping`, `failed`). */
+  /** Why not ready (`starting`, `assigning` (a rebalance), `recovering`, `stopping`, `failed`). */
   readonly reason?: string;
 }
 
@@ -64,7 +64,7 @@ export class RunningJobView {
     if (parts === undefined) return { ready: false, reason: this.#stopped ? 'stopping' : 'starting' };
     if (parts.isFailed()) return { ready: false, reason: 'failed' };
     if (parts.isStopping()) return { ready: false, reason: 'stopping' };
-    if (!parts.lifecycle.settled) return { ready: false, reason: 'recovering' };
+    if (!parts.lifecycle.settled) return { ready: false, reason: parts.lifecycle.recoveringPartitions > 0 ? 'recovering' : 'assigning' };
     return { ready: true };
   }
 

@@ -98,6 +98,8 @@ export interface WorkerStats {
   readonly recordsRecovered: number;
   /** Records emitted to output and dead-letter topics. */
   readonly recordsEmitted: number;
+  /** Records the error policy skipped or dead-lettered (which, by the job's `errors.policy`). */
+  readonly recordsFailed?: number;
   /** CPU time of the worker thread, in milliseconds (shared/thread-cpu.ts). */
   readonly busyMillis: number;
 }
