@@ -37,7 +37,7 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetrics, backend: LogBackend, producer: LogProducer): FastifyInstance {
+function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetrics, backend: LogBackend, producer: () => Promise<LogProducer>): FastifyInstance {
   const { server: serverConfig } = config;
   const server = Fastify({ logger: false, bodyLimit: serverConfig.bodyLimit, return503OnClosing: true });
   server.removeAllContentTypeParsers();
@@ -75,14 +75,17 @@ function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetric
 export async function startJobServer(config: WeirConfig, backend: LogBackend): Promise<JobServer> {
   const job = new RunningJobView();
   const metrics = new JobMetrics(config, job);
-  const producer = await backend.producer();
+  let opened: Promise<LogProducer> | undefined;
+  const producer = (): Promise<LogProducer> =>
+    (opened ??= backend.producer().catch((error: unknown) => {
+      opened = undefined; // the next request tries again
+      throw error;
+    }));
+  const closeProducer = async (): Promise<void> => {
+    if (opened !== undefined) await (await opened.catch(() => undefined))?.close();
+  };
   const server = buildServer(config, job, metrics, backend, producer);
-  try {
-    await server.listen({ host: config.server.host, port: config.server.port });
-  } catch (error) {
-    await producer.close().catch(() => undefined);
-    throw error;
-  }
+  await server.listen({ host: config.server.host, port: config.server.port });
   const address = server.server.address() as AddressInfo;
   const url = `http://${urlHost(address.address)}:${address.port}`;
   const addressFile = addressFilePath(config);
@@ -102,7 +105,7 @@ export async function startJobServer(config: WeirConfig, backend: LogBackend): P
       job.detach();
       await removeAddressFile(addressFile).catch(() => undefined);
       await server.close();
-      await producer.close();
+      await closeProducer();
     },
   };
 }

@@ -38,7 +38,8 @@ export async function parseRecordsBody(body: Uint8Array, topic: string): Promise
 /** Where live produce appends. */
 export interface ProduceTarget {
   readonly backend: LogBackend;
-  readonly producer: LogProducer;
+  /** The server's producer, opened on first use (a Kafka job that is never produced to opens none). */
+  readonly producer: () => Promise<LogProducer>;
   /** Partitions of a topic created by produce, unless the request says (config `partitions`). */
   readonly defaultPartitions: number;
 }
@@ -54,5 +55,5 @@ export async function appendAll(
   partitions: number | undefined,
 ): Promise<void> {
   await ensureTopic(target.backend, topic, partitions, target.defaultPartitions);
-  if (records.length > 0) await target.producer.append(records);
+  if (records.length > 0) await (await target.producer()).append(records);
 }
