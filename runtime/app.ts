@@ -268,6 +268,8 @@ class RunningJob {
       workers: this.pool.workers,
       checkpointer: this.checkpointer,
       outputs: this.outputs,
+      stores: this.stateManager.stores,
+      inputTopics: this.config.input.topics,
       isFailed: () => this.failure !== undefined,
       isStopping: () => this.options.signal?.aborted === true,
     });

@@ -58,6 +58,11 @@ export class PartitionLifecycle implements RebalanceListener {
     return this.assignedOnce && this.rebalancing === 0 && this.recovering.size === 0;
   }
 
+  /** Whether `partition` is recovering its state (queries of it would see part of it). */
+  isRecovering(partition: number): boolean {
+    return this.recovering.has(partition);
+  }
+
   /** Some assigned partition is recovering its state. */
   get recoveringPartitions(): number {
     return this.recovering.size;

@@ -10,6 +10,8 @@ import type {
   EncodedBatch,
   PreparedPartition,
   PreparedWork,
+  QueriedEntry,
+  StateQuery,
   StorePartitionInfo,
   WorkerControl,
   WorkerInit,
@@ -20,7 +22,8 @@ import { inputRecordsOf } from './record-decoding.js';
 import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
-import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
+import { queryStorePartition } from './state-query.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor, RecordProcessingError } from './partition-processor.js';
 
@@ -223,6 +226,12 @@ export class JobWorker implements WorkerControl {
       recordsFailed: this.recordsFailed,
       busyMillis: threadCpuMillis().millis,
     };
+  }
+
+  async query(query: StateQuery): Promise<QueriedEntry[] | undefined> {
+    const partition = this.stores.get(query.store)?.partitions.get(query.partition);
+    if (partition === undefined || partition.closed) return undefined;
+    return queryStorePartition(partition, query, [...windowStoreNames(this.pipeline).values()].includes(query.store));
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import { bearerTokenChecker, OPEN_PATHS } from './bearer-auth.js';
 import { replyWithError, type ErrorBody } from './error-replies.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerProduceRoute } from './produce-route.js';
+import { registerQueryRoutes } from './query-routes.js';
 import { RunningJobView, type RunningJobParts } from './running-job.js';
 import { JobMetrics } from './job-metrics.js';
 import type { RecoveryProgress } from '../recovery-runner.js';
@@ -64,6 +65,7 @@ function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetric
     const { text, contentType } = await metrics.scrape();
     return reply.header('content-type', contentType).send(text);
   });
+  registerQueryRoutes(server, job);
   registerProduceRoute(server, job, { backend, producer, defaultPartitions: config.partitions }, serverConfig);
   return server;
 }

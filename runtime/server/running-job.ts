@@ -21,6 +21,9 @@ export interface RunningJobParts {
   readonly workers: readonly WorkerHandle[];
   readonly checkpointer: Checkpointer;
   readonly outputs: OutputStream;
+  /** The job's store names (key-value and window stores). */
+  readonly stores: readonly string[];
+  readonly inputTopics: readonly string[];
   /** The job has failed (it is stopping). */
   readonly isFailed: () => boolean;
   /** The job was asked to stop. */

@@ -104,6 +104,27 @@ export interface WorkerStats {
   readonly busyMillis: number;
 }
 
+/** An interactive query of one message key in one store partition (docs/server.md). */
+export interface StateQuery {
+  readonly store: string;
+  readonly partition: number;
+  /** The message key's bytes, as the records carry it. */
+  readonly key: Uint8Array;
+  /** One state key's bytes (compact JSON); absent: every state key of the message key. */
+  readonly stateKey?: Uint8Array;
+  /** Window stores: windows overlapping `[from, to)` (epoch ms). */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** One entry a query found, decoded as `weir state dump` prints it. */
+export interface QueriedEntry {
+  readonly key: unknown;
+  readonly stateKey: unknown;
+  readonly value: unknown;
+  readonly expiresAt?: number;
+}
+
 /** Typed control calls a worker serves (through comlink). */
 export interface WorkerControl {
   /**
@@ -123,6 +144,11 @@ export interface WorkerControl {
   /** Drop the current checkpoint's transactions (after a failed checkpoint). */
   abort(): Promise<void>;
   stats(): Promise<WorkerStats>;
+  /**
+   * The committed entries of a message key in a store partition this worker owns;
+   * `undefined` when it does not own the partition (any more).
+   */
+  query(query: StateQuery): Promise<QueriedEntry[] | undefined>;
   /** Close everything; the worker task then ends. */
   close(): Promise<void>;
 }
