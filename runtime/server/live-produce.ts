@@ -25,6 +25,22 @@ export interface ParsedBody {
  * @throws InputLineError naming the first bad line and its field.
  */
 export async function parseRecordsBody(body: Uint8Array, topic: string): Promise<ParsedBody> {
+  const text = decodeWhole(body);
+  if (text !== undefined) {
+    // Fast path, the usual case: the body is valid UTF-8, so it is decoded once and split
+    // as a string, with the same rules as readInputLines (BOM dropped, CRLF, a last line
+    // without its newline); an async step per line cost ~20 µs each.
+    const records: AppendRecord[] = [];
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const record = parseInputLine(line.endsWith('\r') ? line.slice(0, -1) : line, i + 1, topic);
+      if (record !== undefined) records.push(record);
+    }
+    return { records, warnings: [] };
+  }
+  // Some line is not valid UTF-8: line by line, to name those lines as weir produce does.
   const invalidUtf8 = new InvalidUtf8Lines();
   const records: AppendRecord[] = [];
   for await (const line of readInputLines(Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]))) {
@@ -33,6 +49,17 @@ export async function parseRecordsBody(body: Uint8Array, topic: string): Promise
     if (record !== undefined) records.push(record);
   }
   return { records, warnings: invalidUtf8.warnings('request body') };
+}
+
+/** Strict UTF-8 with the leading BOM dropped (as readInputLines drops it). */
+const wholeBody = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeWhole(body: Uint8Array): string | undefined {
+  try {
+    return wholeBody.decode(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where live produce appends. */

@@ -67,15 +67,31 @@ t.test('produce during a run: processed by the job; bad lines and big bodies app
   await waitFor(async () => (await fetch(`${job.url}/readyz`)).status === 200, 'readiness');
   const more = await fetch(`${job.url}/topics/events/records`, { method: 'POST', body: jsonLines([{ key: 'b', value: { n: 4 } }]) });
   t.equal(more.status, 200);
+  // weir produce's input rules: a leading BOM and CRLF line ends are fine; a line that is
+  // not valid UTF-8 is appended with U+FFFD and named in a warning.
+  const bom = await fetch(`${job.url}/topics/events/records`, {
+    method: 'POST',
+    body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"key":"c","value":1}\r\n\r\n')]),
+  });
+  t.same(await bom.json(), { topic: 'events', produced: 1, warnings: [] });
+  const invalid = await fetch(`${job.url}/topics/events/records`, {
+    method: 'POST',
+    body: Buffer.concat([Buffer.from('{"key":"c","value":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+  });
+  t.same(await invalid.json(), {
+    topic: 'events',
+    produced: 1,
+    warnings: ['request body line 1 is not valid UTF-8; its invalid bytes were replaced by U+FFFD'],
+  });
 
   const summary = await job.stop();
-  t.equal(summary.records, 4, 'the job processed exactly the appended records');
+  t.equal(summary.records, 6, 'the job processed exactly the appended records');
   t.notOk(await exists(addressFile), 'address file removed on exit');
-  t.same(await stateCounts(config), new Map([['a', 2], ['b', 2]]));
+  t.same(await stateCounts(config), new Map([['a', 2], ['b', 2], ['c', 2]]));
   const events = await readTopic(fixture.logPath, 'events');
-  t.equal(events.length, 4, 'nothing of the refused requests was appended');
+  t.equal(events.length, 6, 'nothing of the refused requests was appended');
   const outputs = await readTopic(fixture.logPath, 'counts');
-  t.equal(outputs.length, 4, 'one output per processed record');
+  t.equal(outputs.length, 6, 'one output per processed record');
 });
 
 t.test('a token guards everything but the probes; a wrong one gets 401', async (t) => {
