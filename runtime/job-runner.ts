@@ -8,7 +8,7 @@ import type { WeirConfig } from '../config/index.js';
 import { openLogBackend } from '../shared/log/open-log-backend.js';
 import { App, type RunSummary } from './app.js';
 import type { RecoveryProgress } from './recovery-runner.js';
-import { startJobServer, type JobServer } from './server/job-server.js';
+import type { JobServer } from './server/job-server.js';
 
 export interface JobRunOptions {
   readonly untilIdle?: boolean;
@@ -40,6 +40,9 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
   let server: JobServer | undefined;
   try {
     if (config.server.enabled) {
+      // Loaded on demand: fastify and prom-client stay out of the CLI's start-up module graph,
+      // which must load fast so the stop handler is installed early (cli/stop-signal.ts).
+      const { startJobServer } = await import('./server/job-server.js');
       server = await startJobServer(config, backend);
       options.onServerListening?.(server.url);
     }
