@@ -19,6 +19,7 @@ import { registerProduceRoute } from './produce-route.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { RunningJobView, type RunningJobParts } from './running-job.js';
 import { JobMetrics } from './job-metrics.js';
+import { ServerListenError } from '../../shared/errors/server-errors.js';
 import type { RecoveryProgress } from '../recovery-runner.js';
 
 /** A listening job server. */
@@ -87,7 +88,12 @@ export async function startJobServer(config: WeirConfig, backend: LogBackend): P
     if (opened !== undefined) await (await opened.catch(() => undefined))?.close();
   };
   const server = buildServer(config, job, metrics, backend, producer);
-  await server.listen({ host: config.server.host, port: config.server.port });
+  try {
+    await server.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await server.close().catch(() => undefined);
+    throw new ServerListenError(config.server.host, config.server.port, error);
+  }
   const address = server.server.address() as AddressInfo;
   const url = `http://${urlHost(address.address)}:${address.port}`;
   const addressFile = addressFilePath(config);

@@ -28,6 +28,19 @@ export class ServerUnreachableError extends WeirError {
   }
 }
 
+/** The job's server could not listen (the port is taken, the address is not this machine's). */
+export class ServerListenError extends WeirError {
+  readonly host: string;
+  readonly port: number;
+
+  constructor(host: string, port: number, cause: unknown) {
+    const reason = (cause as NodeJS.ErrnoException | undefined)?.code ?? (cause instanceof Error ? cause.message : String(cause));
+    super('SERVER_LISTEN_FAILED', `the job's server cannot listen on ${host}:${port} (${reason}); set server.port (0 picks a free one) or server.host, or server.enabled: false`, { cause });
+    this.host = host;
+    this.port = port;
+  }
+}
+
 /** Live produce pushed back longer than the client was willing to wait. */
 export class ServerBusyError extends WeirError {
   readonly topic: string;

@@ -113,6 +113,22 @@ t.test('a token guards everything but the probes; a wrong one gets 401', async (
   t.equal((await readTopic(fixture.logPath, 'events')).length, 1, 'only the authorized request appended');
 });
 
+t.test('a port already taken: the job does not start, the error names the address', async (t) => {
+  const dir = t.testdir({ first: {}, second: {} });
+  const first = await createJobFixture(join(dir, 'first'), {});
+  await appendEvents(first, []);
+  const job = await startServedJob(await first.config());
+  const port = Number(new URL(job.url).port);
+  const second = await createJobFixture(join(dir, 'second'), { extraYaml: `server: { port: ${port} }` });
+  await appendEvents(second, []);
+  const { runJob } = await import('../../runtime/job-runner.js');
+  await t.rejects(runJob(await second.config(), { untilIdle: true }), {
+    code: 'SERVER_LISTEN_FAILED',
+    message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`),
+  });
+  await job.stop();
+});
+
 t.test('config: a non-loopback host needs a token; the token comes from the environment and is redacted', async (t) => {
   const base = { appId: 'a', input: { topics: ['in'] }, pipeline: './p.js' };
   t.throws(() => parseConfig({ ...base, server: { host: '0.0.0.0' } }, 'weir.yaml', '/jobs', {}), ConfigError);
