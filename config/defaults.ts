@@ -61,6 +61,17 @@ export const CONFIG_DEFAULTS = {
   errorPolicy: 'stop',
   /** Partition count for topics the job creates (outputs, dead letters, `weir produce`). */
   partitions: 8,
+  /** The running job's HTTP server (docs/server.md): on, loopback only, a free port. */
+  serverEnabled: true,
+  serverHost: '127.0.0.1',
+  /** 0: the OS picks a free port; the address file says which (docs/server.md). */
+  serverPort: 0,
+  /** Largest request body, bytes: a 10,000-line produce request of ~1 KB records fits. */
+  serverBodyLimit: 16 * 1024 * 1024,
+  /** Records of an input topic not yet routed to the workers above which live produce pushes back. */
+  serverMaxLagRecords: 1_000_000,
+  /** How long a produce request waits for the lag to drop below the limit before answering 429. */
+  serverBackpressureWaitMs: 5_000,
 } as const;
 
 /** Most partitions a topic may have (the log's bound, see MAX_TOPIC_PARTITIONS). */

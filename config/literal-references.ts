@@ -1,6 +1,6 @@
 /**
- * `${NAME}` references are resolved only in `log.clientProperties` (secrets, see
- * secret-references.ts). Anywhere else one would be taken literally — `state.dir:
+ * `${NAME}` references are resolved only in secret fields (`log.clientProperties`,
+ * `server.token`; see secret-references.ts). Anywhere else one would be taken literally — `state.dir:
  * ${DATA}/state` would create a directory named `${DATA}` — so it is refused, naming the
  * field and the `WEIR_…` variable that sets the field from the environment instead.
  */
@@ -8,8 +8,11 @@ import type { ConfigIssue } from '../shared/errors/config-errors.js';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
 
+/** Fields whose `${NAME}` references are resolved (secrets). */
+export const SECRET_FIELDS: readonly string[] = ['log.clientProperties', 'server.token'];
+
 /** Fields whose strings are the user's data or resolved references, never refused. */
-const EXEMPT = ['log.clientProperties', 'bench.input.value'];
+const EXEMPT = [...SECRET_FIELDS, 'bench.input.value'];
 
 /** `state.ttlMaxEvictionsPerCheckpoint` → `WEIR_STATE__TTL_MAX_EVICTIONS_PER_CHECKPOINT`. */
 function envNameOf(path: readonly string[]): string {
@@ -27,7 +30,7 @@ export function literalReferenceIssues(config: Readonly<Record<string, unknown>>
         issues.push({
           path: shown,
           message:
-            `"\${${match[1]}}" is not replaced here (only log.clientProperties values resolve \${NAME}); ` +
+            `"\${${match[1]}}" is not replaced here (only ${SECRET_FIELDS.join(' and ')} values resolve \${NAME}); ` +
             `set the field from the environment with ${envNameOf(path)} instead`,
         });
       }

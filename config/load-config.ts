@@ -13,7 +13,7 @@ import { applyEnvOverrides } from './env-overrides.js';
 import { literalReferenceIssues } from './literal-references.js';
 import { formatIssues } from './format-issues.js';
 import { weirConfigSchema, type LogConfig, type WeirConfig } from './schema.js';
-import { resolveSecretReferences } from './secret-references.js';
+import { resolveSecretField, resolveSecretReferences } from './secret-references.js';
 
 /** Alias expansions a config file may use (yaml's own default); a config needs a handful. */
 const YAML_MAX_ALIAS_COUNT = 100;
@@ -120,6 +120,16 @@ export function parseConfig(
     if (issues.length > 0) throw new ConfigError(sourceName, issues);
     log = { ...log, clientProperties: secrets.resolved };
   }
+  let server: WeirConfig['server'] = { ...raw.server };
+  if (raw.server.token !== undefined) {
+    const token = resolveSecretField(raw.server.token, 'server.token', env);
+    if (token.issues.length > 0) throw new ConfigError(sourceName, token.issues);
+    server = { ...raw.server, token: token.resolved };
+  } else {
+    // exactOptionalPropertyTypes: no `token: undefined` key.
+    const { token: _absent, ...rest } = raw.server;
+    server = rest;
+  }
   const errors =
     raw.errors.deadLetterTopic === undefined
       ? { policy: raw.errors.policy }
@@ -146,5 +156,6 @@ export function parseConfig(
     pipeline: resolve(baseDir, raw.pipeline),
     errors,
     partitions: raw.partitions,
+    server,
   };
 }

@@ -99,6 +99,23 @@ export const limitsSchema = z.strictObject({
   checkpointBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitCheckpointBytes),
 });
 
+/** Loopback host names and addresses: a server there needs no token. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** `server`: the running job's HTTP server (docs/server.md). */
+export const serverSchema = z.strictObject({
+  enabled: z.boolean().default(CONFIG_DEFAULTS.serverEnabled),
+  host: nonEmptyString.default(CONFIG_DEFAULTS.serverHost),
+  port: z.int().min(0).max(65535).default(CONFIG_DEFAULTS.serverPort),
+  /** Bearer token; `${ENV_VAR}` references are resolved (secret-references.ts). Required off loopback. */
+  token: nonEmptyString.optional(),
+  bodyLimit: z.int().min(1024).default(CONFIG_DEFAULTS.serverBodyLimit),
+  maxLagRecords: z.int().min(1).default(CONFIG_DEFAULTS.serverMaxLagRecords),
+  backpressureWaitMs: z.int().min(0).default(CONFIG_DEFAULTS.serverBackpressureWaitMs),
+});
+
 /** The validated `bench` section of a config file. */
 export type BenchSection = z.infer<typeof benchSchema>;
 
@@ -132,8 +149,17 @@ export const weirConfigSchema = z
     partitions: partitionCount.default(CONFIG_DEFAULTS.partitions),
     /** Read by `weir bench` only (see runtime/bench/); not part of {@link WeirConfig}. */
     bench: benchSchema.optional(),
+    server: serverSchema.default(() => serverSchema.parse({})),
   })
   .superRefine((config, ctx) => {
+    // Anyone who can reach a non-loopback address could produce and read state.
+    if (config.server.enabled && !isLoopbackHost(config.server.host) && config.server.token === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'token'],
+        message: `required when server.host is not a loopback address (got "${config.server.host}"); e.g. token: \${WEIR_SERVER_TOKEN_VALUE}`,
+      });
+    }
     if (config.errors.policy === 'dead-letter' && config.errors.deadLetterTopic === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -173,6 +199,22 @@ export interface KafkaLogConfig {
 }
 
 export type LogConfig = LocalLogConfig | KafkaLogConfig;
+
+/** The running job's HTTP server (docs/server.md). */
+export interface ServerConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  /** 0: any free port (the address file names it). */
+  readonly port: number;
+  /** Bearer token, `${ENV_VAR}` resolved; never log without {@link redactConfig}. */
+  readonly token?: string;
+  /** Largest request body in bytes (413 above). */
+  readonly bodyLimit: number;
+  /** Input records not yet routed above which live produce pushes back. */
+  readonly maxLagRecords: number;
+  /** Longest a produce request waits for the lag to drop before 429. */
+  readonly backpressureWaitMs: number;
+}
 
 export interface StateConfig {
   /** Absolute state base directory (given relative to the config file). */
@@ -227,4 +269,6 @@ export interface WeirConfig {
   };
   /** Partition count for topics the job creates. */
   readonly partitions: number;
+  /** The running job's HTTP server. */
+  readonly server: ServerConfig;
 }

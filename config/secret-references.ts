@@ -53,8 +53,25 @@ export function resolveSecretReferences(
   return { resolved, issues };
 }
 
-/** A copy of `config` with secret-looking client properties replaced by `"***"`. */
+/**
+ * Resolves `${ENV_VAR}` references in one secret field (`server.token`); `path` names the
+ * field in the issue for an unset variable.
+ */
+export function resolveSecretField(value: string, path: string, env: NodeJS.ProcessEnv): { resolved: string; issues: ConfigIssue[] } {
+  const { resolved, issues } = resolveSecretReferences({ value }, env);
+  return {
+    resolved: resolved['value'] as string,
+    issues: issues.map((issue) => ({ ...issue, path })),
+  };
+}
+
+/** A copy of `config` with secret-looking client properties and the server token replaced by `"***"`. */
 export function redactConfig(config: WeirConfig): WeirConfig {
+  const redacted = redactClientProperties(config);
+  return config.server?.token === undefined ? redacted : { ...redacted, server: { ...redacted.server, token: '***' } };
+}
+
+function redactClientProperties(config: WeirConfig): WeirConfig {
   if (config.log.backend !== 'kafka') return structuredClone(config);
   const clientProperties: ClientProperties = {};
   for (const [name, value] of Object.entries(config.log.clientProperties)) {

@@ -30,6 +30,7 @@ import { Checkpointer } from './checkpointer.js';
 import { OutputStream } from './output-stream.js';
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
+import type { RunningJobParts } from './server/running-job.js';
 
 
 /** What `App.create` learnt from the log for every run. */
@@ -59,6 +60,8 @@ export interface RunOptions {
   readonly processingTimeoutMs?: number;
   /** After the stop signal, a run that has not ended within this stops without a final checkpoint. Default: config `shutdownTimeout`. */
   readonly shutdownTimeoutMs?: number;
+  /** The job's parts, once they exist (the server reads them); the returned function is called when the run ends. */
+  readonly onRunning?: (parts: RunningJobParts) => (() => void) | void;
 }
 
 export interface WorkerSummary {
@@ -263,6 +266,19 @@ class RunningJob {
 
     let stats: WorkerStats[] = [];
     const watchdog = this.startWatchdog();
+    const stopServing = this.options.onRunning?.({
+      backend: this.backend,
+      consumer: this.consumer,
+      router: this.router,
+      lifecycle: this.lifecycle,
+      workers: this.pool.workers,
+      checkpointer: this.checkpointer,
+      outputs: this.outputs,
+      stores: this.stateManager.stores,
+      inputTopics: this.config.input.topics,
+      isFailed: () => this.failure !== undefined,
+      isStopping: () => this.options.signal?.aborted === true,
+    });
     try {
       await this.consumer.subscribe(this.config.input.topics, {
         onAssign: (tps) => this.lifecycle.onAssign(tps),
@@ -282,6 +298,7 @@ class RunningJob {
       await this.shutdownAfterFailure();
       throw this.failure ?? error;
     } finally {
+      stopServing?.();
       clearInterval(watchdog);
       await this.producer?.close().catch(() => undefined);
       await this.reader?.close().catch(() => undefined);

@@ -24,6 +24,8 @@ export interface CheckpointResult {
   readonly changelogBytes: number;
   /** Outputs appended with this checkpoint (exactly-once; streamed outputs are not counted here). */
   readonly outputRecords: number;
+  /** {@link outputRecords} per topic. */
+  readonly outputsByTopic?: Readonly<Record<string, number>>;
   readonly committedOffsets: readonly PartitionOffset[];
 }
 
@@ -45,6 +47,9 @@ export interface CheckpointTotals {
   changelogBytes: number;
 }
 
+/** Told of each committed checkpoint and how long it took from prepare to flush. */
+export type CheckpointListener = (result: CheckpointResult, seconds: number) => void;
+
 /** What phase 1 gathered: per worker, its prepared work. */
 export interface PreparedCheckpoint {
   readonly byWorker: readonly PreparedWork[];
@@ -61,6 +66,7 @@ export class Checkpointer {
    */
   private turn: Promise<void> = Promise.resolve();
   readonly totals: CheckpointTotals = { checkpoints: 0, changelogRecords: 0, changelogBytes: 0 };
+  private readonly listeners = new Set<CheckpointListener>();
 
   constructor(
     private readonly workers: readonly WorkerHandle[],
@@ -77,7 +83,8 @@ export class Checkpointer {
     await this.oneAtATime(async () => {
       await this.settle();
       if (this.failed) return;
-      await this.commitCounted(await this.prepare());
+      const started = performance.now();
+      await this.commitCounted(await this.prepare(), started);
     });
   }
 
@@ -90,8 +97,9 @@ export class Checkpointer {
     await this.oneAtATime(async () => {
       await this.settle();
       if (this.failed) return;
+      const started = performance.now();
       const prepared = await this.prepare();
-      this.pendingCommit = this.commitCounted(prepared).catch((error: unknown) => {
+      this.pendingCommit = this.commitCounted(prepared, started).catch((error: unknown) => {
         this.failed = true;
         this.options.onFailure(error instanceof Error ? error : new Error(String(error)));
       });
@@ -117,10 +125,20 @@ export class Checkpointer {
     await this.abort();
   }
 
-  private async commitCounted(prepared: PreparedCheckpoint): Promise<void> {
+  /** Calls `listener` after every committed checkpoint with work (metrics); returns the unsubscribe. */
+  onCheckpoint(listener: CheckpointListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async commitCounted(prepared: PreparedCheckpoint, started: number): Promise<void> {
     try {
       const result = await this.commit(prepared);
       if (result.partitions > 0) this.totals.checkpoints++;
+      if (result.partitions > 0 || result.outputRecords > 0) {
+        const seconds = (performance.now() - started) / 1000;
+        for (const listener of this.listeners) listener(result, seconds);
+      }
       this.totals.changelogRecords += result.changelogRecords;
       this.totals.changelogBytes += result.changelogBytes;
       this.options.onCommitted?.(result.committedOffsets);
@@ -183,6 +201,7 @@ export class Checkpointer {
       changelogRecords: all.reduce((n, p) => n + p.changelogRecords, 0),
       changelogBytes: changelog.reduce((n, b) => n + b.buffer.byteLength, 0),
       outputRecords: work.reduce((n, w) => n + w.outputRecords, 0),
+      outputsByTopic: countByTopic(outputs),
       committedOffsets: offsets,
     };
   }
@@ -191,6 +210,12 @@ export class Checkpointer {
   async abort(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.control.abort()));
   }
+}
+
+function countByTopic(batches: readonly EncodedBatch[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const b of batches) counts[b.topic] = (counts[b.topic] ?? 0) + b.count;
+  return counts;
 }
 
 function toAppend(batch: EncodedBatch): AppendBatch {

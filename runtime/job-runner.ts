@@ -8,6 +8,7 @@ import type { WeirConfig } from '../config/index.js';
 import { openLogBackend } from './open-log-backend.js';
 import { App, type RunSummary } from './app.js';
 import type { RecoveryProgress } from './recovery-runner.js';
+import type { JobServer } from './server/job-server.js';
 
 export interface JobRunOptions {
   readonly untilIdle?: boolean;
@@ -18,6 +19,8 @@ export interface JobRunOptions {
   readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
   /** Stops the run (final checkpoint). Default: SIGINT/SIGTERM of this process. */
   readonly signal?: AbortSignal;
+  /** Called once the job's server listens (config `server`), with its URL. */
+  readonly onServerListening?: (url: string) => void;
 }
 
 /** Run the configured job to completion (idle, signal) and return its summary. */
@@ -36,14 +39,24 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
     options.signal.addEventListener('abort', stop, { once: true });
   }
   const display = new ProgressDisplay(stream, tty);
+  let server: JobServer | undefined;
   try {
+    if (config.server.enabled) {
+      // Loaded on demand: fastify and prom-client stay out of the CLI's start-up module graph,
+      // which must load fast so the stop handler is installed early (cli/stop-signal.ts).
+      const { startJobServer } = await import('./server/job-server.js');
+      server = await startJobServer(config, backend);
+      options.onServerListening?.(server.url);
+    }
     const app = await App.create(config, backend);
     return await app.run({
+      ...(server === undefined ? {} : { onRunning: server.attach }),
       untilIdle: options.untilIdle === true,
       closeWindows: options.closeWindows === true,
       signal: controller.signal,
       onRecoveryProgress: (p) => {
         display.recovery(p);
+        server?.recoveryProgress(p);
         options.onRecoveryProgress?.(p);
       },
       onThroughput: (records, seconds) => display.throughput(records, seconds),
@@ -52,6 +65,7 @@ export async function runJob(config: WeirConfig, options: JobRunOptions = {}): P
     display.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await server?.close();
     await backend.close();
   }
 }

@@ -15,6 +15,8 @@ export class OutputStream {
   private running: Promise<void> | undefined;
   private failure: Error | undefined;
   private appendedRecords = 0;
+  /** Records appended per topic (metrics). */
+  readonly recordsByTopic = new Map<string, number>();
 
   constructor(
     private readonly producer: LogProducer,
@@ -62,6 +64,7 @@ export class OutputStream {
         for (const b of batches) {
           this.queuedBytes -= b.buffer.byteLength;
           this.appendedRecords += b.count;
+          this.recordsByTopic.set(b.topic, (this.recordsByTopic.get(b.topic) ?? 0) + b.count);
         }
       }
     } finally {

@@ -38,6 +38,8 @@ export interface PartitionLifecycleContext {
 export class PartitionLifecycle implements RebalanceListener {
   private readonly recovering = new Map<number, { abort: AbortController; done: Promise<void> }>();
   private assignedOnce = false;
+  /** Rebalance callbacks running (assign, revoke, lost): not settled meanwhile. */
+  private rebalancing = 0;
   private replayed = 0;
 
   constructor(
@@ -51,9 +53,28 @@ export class PartitionLifecycle implements RebalanceListener {
     return this.replayed;
   }
 
-  /** Partitions were assigned at least once and none is recovering. */
+  /** Partitions were assigned at least once, no rebalance is under way and none is recovering. */
   get settled(): boolean {
-    return this.assignedOnce && this.recovering.size === 0;
+    return this.assignedOnce && this.rebalancing === 0 && this.recovering.size === 0;
+  }
+
+  /** Whether `partition` is recovering its state (queries of it would see part of it). */
+  isRecovering(partition: number): boolean {
+    return this.recovering.has(partition);
+  }
+
+  /** Some assigned partition is recovering its state. */
+  get recoveringPartitions(): number {
+    return this.recovering.size;
+  }
+
+  private async duringRebalance(work: () => Promise<void>): Promise<void> {
+    this.rebalancing += 1;
+    try {
+      await work();
+    } finally {
+      this.rebalancing -= 1;
+    }
   }
 
   /** Stop every recovery in progress (the job is stopping). */
@@ -68,7 +89,11 @@ export class PartitionLifecycle implements RebalanceListener {
   }
 
   /** New partitions: pick owners, open their stores, recover them in the background, then resume. */
-  async onAssign(tps: readonly TopicPartition[]): Promise<void> {
+  onAssign(tps: readonly TopicPartition[]): Promise<void> {
+    return this.duringRebalance(() => this.assign(tps));
+  }
+
+  private async assign(tps: readonly TopicPartition[]): Promise<void> {
     this.assignedOnce = true;
     const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
     this.assignment.add(partitions);
@@ -133,14 +158,18 @@ export class PartitionLifecycle implements RebalanceListener {
   }
 
   /** Partitions leaving: checkpoint what was processed, then close their stores. */
-  async onRevoke(tps: readonly TopicPartition[]): Promise<void> {
-    if (!this.job.isFailed()) await this.job.checkpoint();
-    await this.release(tps);
+  onRevoke(tps: readonly TopicPartition[]): Promise<void> {
+    return this.duringRebalance(async () => {
+      if (!this.job.isFailed()) await this.job.checkpoint();
+      await this.release(tps);
+    });
   }
 
-  async onLost(tps: readonly TopicPartition[]): Promise<void> {
-    await this.job.checkpointer.abandon();
-    await this.release(tps);
+  onLost(tps: readonly TopicPartition[]): Promise<void> {
+    return this.duringRebalance(async () => {
+      await this.job.checkpointer.abandon();
+      await this.release(tps);
+    });
   }
 
   private async release(tps: readonly TopicPartition[]): Promise<void> {

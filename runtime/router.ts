@@ -32,6 +32,8 @@ export class Router {
   /** Records fetched again below a partition's position and not routed (see `route`). */
   duplicatesDropped = 0;
   private readonly backpressured = new Set<number>();
+  /** Records routed to workers per source topic (metrics). */
+  readonly routedByTopic = new Map<string, number>();
   private readonly highWater: number;
   private readonly lowWater: number;
   private readonly highWaterBytes: number;
@@ -135,6 +137,7 @@ export class Router {
       return 0;
     }
     this.workers[owner]!.post(set.topic, set.partition, set.count, set.buffer);
+    this.routedByTopic.set(set.topic, (this.routedByTopic.get(set.topic) ?? 0) + set.count);
     const next = set.nextOffset ?? set.lastOffset + 1;
     if ((this.positions.get(key) ?? -1) < next) this.positions.set(key, next);
     return set.count;

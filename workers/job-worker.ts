@@ -11,6 +11,8 @@ import type {
   EncodedBatch,
   PreparedPartition,
   PreparedWork,
+  QueriedEntry,
+  StateQuery,
   StorePartitionInfo,
   WorkerControl,
   WorkerInit,
@@ -21,7 +23,8 @@ import { inputRecordsOf } from './record-decoding.js';
 import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
-import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
+import { queryStorePartition } from './state-query.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor, RecordProcessingError } from './partition-processor.js';
 
@@ -32,6 +35,7 @@ export class JobWorker implements WorkerControl {
   private recordsProcessed = 0;
   private recordsRecovered = 0;
   private recordsEmitted = 0;
+  private recordsFailed = 0;
   private readonly outputs: OutputBatches;
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
@@ -142,6 +146,7 @@ export class JobWorker implements WorkerControl {
         errorPolicy: this.init.errorPolicy,
         ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
         onSkipped: (record, error) => {
+          this.recordsFailed += 1;
           const message = error instanceof Error ? error.message : String(error);
           process.stderr.write(`weir: worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}\n`);
         },
@@ -235,8 +240,15 @@ export class JobWorker implements WorkerControl {
       recordsProcessed: this.recordsProcessed,
       recordsRecovered: this.recordsRecovered,
       recordsEmitted: this.recordsEmitted,
+      recordsFailed: this.recordsFailed,
       busyMillis: threadCpuMillis().millis,
     };
+  }
+
+  async query(query: StateQuery): Promise<QueriedEntry[] | undefined> {
+    const partition = this.stores.get(query.store)?.partitions.get(query.partition);
+    if (partition === undefined || partition.closed) return undefined;
+    return queryStorePartition(partition, query, [...windowStoreNames(this.pipeline).values()].includes(query.store));
   }
 
   async close(): Promise<void> {

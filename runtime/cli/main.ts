@@ -11,6 +11,7 @@ import { registerTopicDumpCommand } from './commands/topic-dump.js';
 import { registerTopicListCommand } from './commands/topic-list.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStateCommands } from './commands/state.js';
+import { registerStateGetCommand } from './commands/state-get.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { runCli } from './run-cli.js';
 
@@ -20,6 +21,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerTopicListCommand,
   registerRunCommand,
   registerStateCommands,
+  registerStateGetCommand,
   registerBenchCommand,
 ];
 

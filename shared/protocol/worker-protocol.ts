@@ -98,6 +98,8 @@ export interface WorkerStats {
   readonly recordsRecovered: number;
   /** Records emitted to output and dead-letter topics. */
   readonly recordsEmitted: number;
+  /** Records the error policy skipped or dead-lettered (which, by the job's `errors.policy`). */
+  readonly recordsFailed?: number;
   /** CPU time of the worker thread, in milliseconds (shared/thread-cpu.ts). */
   readonly busyMillis: number;
 }
@@ -106,6 +108,27 @@ export interface WorkerStats {
 export interface ClosedWindows {
   readonly windows: number;
   readonly outputs: readonly EncodedBatch[];
+}
+
+/** An interactive query of one message key in one store partition (docs/server.md). */
+export interface StateQuery {
+  readonly store: string;
+  readonly partition: number;
+  /** The message key's bytes, as the records carry it. */
+  readonly key: Uint8Array;
+  /** One state key's bytes (compact JSON); absent: every state key of the message key. */
+  readonly stateKey?: Uint8Array;
+  /** Window stores: windows overlapping `[from, to)` (epoch ms). */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** One entry a query found, decoded as `weir state dump` prints it. */
+export interface QueriedEntry {
+  readonly key: unknown;
+  readonly stateKey: unknown;
+  readonly value: unknown;
+  readonly expiresAt?: number;
 }
 
 /** Typed control calls a worker serves (through comlink). */
@@ -133,6 +156,11 @@ export interface WorkerControl {
    */
   closeWindows(): Promise<ClosedWindows>;
   stats(): Promise<WorkerStats>;
+  /**
+   * The committed entries of a message key in a store partition this worker owns;
+   * `undefined` when it does not own the partition (any more).
+   */
+  query(query: StateQuery): Promise<QueriedEntry[] | undefined>;
   /** Close everything; the worker task then ends. */
   close(): Promise<void>;
 }

@@ -74,8 +74,13 @@ t.test('SIGTERM stops a running job gracefully with a final checkpoint', async (
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  // Without --until-idle the job waits for more input forever; give it time to read everything.
-  await new Promise((r) => setTimeout(r, 8000));
+  // Without --until-idle the job waits for more input forever: stop it once it is ready
+  // (its server says so), whatever the machine's load, instead of after a fixed time.
+  for (;;) {
+    const url = /weir: serving on (\S+)/.exec(stderr)?.[1];
+    if (url !== undefined && (await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) === 200) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   t.equal(code, 0, stderr);

@@ -10,6 +10,9 @@
  * phase can leave a prefix of the input appended, and a failed append (a full disk)
  * says how long that prefix is: "appended N of M records before the failure: <cause>".
  *
+ * While a job runs on the same local log (it holds the log's lock), the records go through
+ * that job's server instead (docs/server.md), with the same validation and output.
+ *
  * A UTF-8 byte order mark at the start of the input is ignored; a line that is not valid
  * UTF-8 is appended with U+FFFD for its invalid bytes and named in a warning on stderr.
  */
@@ -17,7 +20,10 @@ import type { Command } from 'commander';
 import type { Readable } from 'node:stream';
 import type { AppendRecord, LogBackend } from '../../../shared/log/log-backend.js';
 import { TopicPartitionCountMismatchError } from '../../../shared/errors/log-errors.js';
-import { MAX_PARTITIONS } from '../../../config/index.js';
+import { loadConfig, MAX_PARTITIONS, type WeirConfig } from '../../../config/index.js';
+import { RemoteJobError } from '../../../shared/errors/server-errors.js';
+import { findRunningServer } from '../../server/address-file.js';
+import { JobClient } from '../../server/job-client.js';
 import { configOption, integerInRange, withLogBackend, type RegisterCommand } from '../cli-command.js';
 import { ProduceAppendError } from '../cli-errors.js';
 import { parseInputLine } from '../input-record.js';
@@ -33,7 +39,7 @@ interface ProduceOptions {
 }
 
 /** Creates `topic` if missing; an existing topic must match an explicit `--partitions`. */
-async function ensureTopic(backend: LogBackend, topic: string, requested: number | undefined, fallback: number): Promise<void> {
+export async function ensureTopic(backend: LogBackend, topic: string, requested: number | undefined, fallback: number): Promise<void> {
   const existing = await backend.describeTopic(topic);
   if (existing === undefined) {
     await backend.createTopic(topic, requested ?? fallback);
@@ -102,7 +108,94 @@ export async function produceRecords(
   }
 }
 
+/** Most bytes of one request when producing through a running job (far below its body limit). */
+const JOB_REQUEST_BYTES = 4 * 1024 * 1024;
+/** Most lines of one request when producing through a running job. */
+const JOB_REQUEST_LINES = 10_000;
+
+/**
+ * `weir produce` through the running job that holds the log (docs/server.md): the same
+ * validation of every line first (nothing is sent if one is bad), then requests of up
+ * to {@link JOB_REQUEST_LINES} lines, each appended all-or-nothing by the job; a failure
+ * says how many records were appended, as a direct produce does.
+ */
+export async function produceThroughJob(
+  client: JobClient,
+  options: { readonly topic: string; readonly partitions?: number },
+  input: Readable,
+  listener: ProduceListener = {},
+): Promise<number> {
+  const spooled = await spoolAndValidate(input, ({ text, lineNumber }) => parseInputLine(text, lineNumber, options.topic) !== undefined);
+  try {
+    for (const warning of spooled.invalidUtf8.warnings('input')) listener.warning?.(warning);
+    const progress = startProgress(`producing to ${options.topic} through the running job`, spooled.records);
+    let appended = 0;
+    const send = async (lines: string[], records: number): Promise<void> => {
+      try {
+        await client.produce(options.topic, `${lines.join('\n')}\n`, options.partitions);
+      } catch (error) {
+        // The job's own refusals (a partition count mismatch before anything was appended) read as they would directly.
+        if (appended === 0 && error instanceof RemoteJobError && error.status < 500) throw error;
+        throw new ProduceAppendError(options.topic, appended, spooled.records, error);
+      }
+      appended += records;
+      progress.increment(records);
+    };
+    try {
+      let lines: string[] = [];
+      let bytes = 0;
+      let records = 0;
+      for await (const { text } of spooled.lines()) {
+        if (text.trim() === '') continue;
+        if (lines.length >= JOB_REQUEST_LINES || (lines.length > 0 && bytes + text.length > JOB_REQUEST_BYTES)) {
+          await send(lines, records);
+          lines = [];
+          bytes = 0;
+          records = 0;
+        }
+        lines.push(text);
+        bytes += Buffer.byteLength(text) + 1;
+        records += 1;
+      }
+      // An empty input still creates the topic, as a direct produce does.
+      if (lines.length > 0 || appended === 0) await send(lines, records);
+    } finally {
+      progress.stop();
+    }
+    return spooled.records;
+  } finally {
+    await spooled.dispose();
+  }
+}
+
+/** A client of the live job holding the config's local log, when one runs and answers. */
+async function runningJobClient(config: WeirConfig): Promise<JobClient | undefined> {
+  if (config.log.backend !== 'local') return undefined;
+  const address = await findRunningServer(config);
+  if (address === undefined) return undefined;
+  const client = new JobClient(address, config.server);
+  try {
+    const response = await client.request('/healthz');
+    await response.text();
+    return response.ok ? client : undefined;
+  } catch {
+    return undefined; // gone since it wrote the file: the log is free (or its lock error says why not)
+  }
+}
+
 async function produce(options: ProduceOptions, input: Readable): Promise<number> {
+  const warning = (message: string): void => {
+    process.stderr.write(`weir: warning: ${message}\n`);
+  };
+  const client = await runningJobClient(await loadConfig(options.config));
+  if (client !== undefined) {
+    return produceThroughJob(
+      client,
+      { topic: options.topic, ...(options.partitions === undefined ? {} : { partitions: options.partitions }) },
+      input,
+      { warning },
+    );
+  }
   return withLogBackend(options.config, (backend, config) =>
     produceRecords(
       backend,
@@ -112,7 +205,7 @@ async function produce(options: ProduceOptions, input: Readable): Promise<number
         ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
       },
       input,
-      { warning: (message) => process.stderr.write(`weir: warning: ${message}\n`) },
+      { warning },
     ),
   );
 }

@@ -49,6 +49,7 @@ Windows at the end of input and after a restart (docs/windows.md):
         untilIdle: options.untilIdle === true,
         closeWindows: options.closeWindows === true,
         ...(signal ? { signal } : {}),
+        onServerListening: (url) => process.stderr.write(`weir: serving on ${url} (docs/server.md)\n`),
       });
       process.stdout.write(options.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     });
