@@ -13,6 +13,7 @@ import { applyEnvOverrides } from './env-overrides.js';
 import { formatIssues } from './format-issues.js';
 import { weirConfigSchema, type LogConfig, type WeirConfig } from './schema.js';
 import { resolveSecretReferences } from './secret-references.js';
+import { formatIssues as serializationIssues, resolveSchemaRegistry, topicFormatsOf } from './serialization-schema.js';
 
 /** Alias expansions a config file may use (yaml's own default); a config needs a handful. */
 const YAML_MAX_ALIAS_COUNT = 100;
@@ -117,6 +118,13 @@ export function parseConfig(
     if (issues.length > 0) throw new ConfigError(sourceName, issues);
     log = { ...log, clientProperties: secrets.resolved };
   }
+  const formatProblems = [
+    ...serializationIssues('input', raw.input, raw.schemaRegistry !== undefined, baseDir),
+    ...serializationIssues('output', raw.output, raw.schemaRegistry !== undefined, baseDir),
+  ];
+  if (formatProblems.length > 0) throw new ConfigError(sourceName, formatProblems);
+  const registry = raw.schemaRegistry === undefined ? undefined : resolveSchemaRegistry(raw.schemaRegistry, env);
+  if (registry !== undefined && registry.issues.length > 0) throw new ConfigError(sourceName, registry.issues);
   const errors =
     raw.errors.deadLetterTopic === undefined
       ? { policy: raw.errors.policy }
@@ -143,5 +151,7 @@ export function parseConfig(
     pipeline: resolve(baseDir, raw.pipeline),
     errors,
     partitions: raw.partitions,
+    formats: { input: topicFormatsOf(raw.input, baseDir), output: topicFormatsOf(raw.output, baseDir) },
+    ...(registry !== undefined ? { schemaRegistry: registry.config } : {}),
   };
 }
