@@ -77,6 +77,10 @@ function resolveLogPaths(log: LogConfig | RawLog, baseDir: string): LogConfig {
   return { backend: 'kafka', brokers, clientProperties: { ...log.clientProperties } };
 }
 
+function hasFormats(section: { keyFormat?: unknown; valueFormat?: unknown; formats?: unknown }): boolean {
+  return section.keyFormat !== undefined || section.valueFormat !== undefined || section.formats !== undefined;
+}
+
 type RawLog = { backend: 'kafka'; brokers: string | readonly string[]; clientProperties: Record<string, string | number | boolean> };
 
 /**
@@ -151,7 +155,10 @@ export function parseConfig(
     pipeline: resolve(baseDir, raw.pipeline),
     errors,
     partitions: raw.partitions,
-    formats: { input: topicFormatsOf(raw.input, baseDir), output: topicFormatsOf(raw.output, baseDir) },
+    // Only when a format is configured: every topic is JSON otherwise.
+    ...(hasFormats(raw.input) || hasFormats(raw.output)
+      ? { formats: { input: topicFormatsOf(raw.input, baseDir), output: topicFormatsOf(raw.output, baseDir) } }
+      : {}),
     ...(registry !== undefined ? { schemaRegistry: registry.config } : {}),
   };
 }

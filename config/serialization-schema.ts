@@ -83,7 +83,7 @@ export function formatIssues(
     if (format.type !== 'protobuf' && format.message !== undefined && registry) {
       issues.push({ path: `${path}.message`, message: 'only for protobuf' });
     }
-    if (format.schema !== undefined) {
+    if (registry && format.schema !== undefined) {
       const file = resolve(baseDir, format.schema);
       if (!existsSync(file) || !statSync(file).isFile()) issues.push({ path: `${path}.schema`, message: `no schema file at ${file}` });
     }
