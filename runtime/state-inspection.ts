@@ -15,6 +15,9 @@ import { StorePartition, DEFAULT_CF, assertStoreNotLocked } from '../workers/sta
 import { streamIdOf } from './changelog-topics.js';
 import { resolveInsideStateDir } from './state-paths.js';
 import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readLiveValue } from '../shared/codecs/index.js';
+import { TopicFormats } from '../shared/serialization/topic-formats.js';
+import type { Format } from '../shared/serialization/format.js';
+import { addPrintable } from '../shared/serialization/printable.js';
 
 /** One entry of `weir state dump`. */
 export interface StateEntry {
@@ -24,7 +27,9 @@ export interface StateEntry {
    * The message key: decoded JSON, or the key's text when it is not JSON (plain-text
    * Kafka keys); null for state without a message key.
    */
-  readonly key: unknown;
+  readonly key?: unknown;
+  /** The message key as base64, instead of `key`, when the input key format is `bytes`. */
+  readonly keyBase64?: string;
   readonly stateKey: unknown;
   readonly value: unknown;
   /** Epoch ms the entry expires at, for state written with a TTL. */
@@ -102,6 +107,54 @@ export function splitWindowKey(key: Uint8Array): { key: unknown; stateKey: unkno
   return text === undefined ? stored : { key: text, stateKey: { start: window.start, end: window.end } };
 }
 
+type KeySplit = { key: unknown; stateKey: unknown };
+
+/**
+ * Splits stored keys whose prefix is a message key in `format` (the input topics' key
+ * format when it is not JSON): the first separator whose right side is a JSON state key
+ * and whose left side `format` reads wins.
+ */
+function keySplitter(format: Format, windowed: boolean): (key: Uint8Array) => Promise<KeySplit> {
+  const read = async (bytes: Uint8Array): Promise<{ ok: true; value: unknown } | { ok: false }> => {
+    try {
+      await format.prepare?.(bytes);
+      return { ok: true, value: format.deserialize(bytes) };
+    } catch {
+      return { ok: false };
+    }
+  };
+  const split = async (key: Uint8Array): Promise<KeySplit> => {
+    for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
+      const stateKey = parseJson(key.subarray(i + 1));
+      if (!stateKey.ok) continue;
+      const prefix = await read(key.subarray(0, i));
+      if (prefix.ok) return { key: prefix.value, stateKey: stateKey.value };
+    }
+    const whole = parseJson(key);
+    return whole.ok ? { key: null, stateKey: whole.value } : { key: null, stateKey: decoder.decode(key) };
+  };
+  if (!windowed) return split;
+  return async (key) => {
+    let window: ReturnType<typeof parseWindowKey>;
+    try {
+      window = parseWindowKey(key);
+    } catch {
+      return split(key);
+    }
+    const prefix = await read(window.prefix);
+    return prefix.ok ? { key: prefix.value, stateKey: { start: window.start, end: window.end } } : split(key);
+  };
+}
+
+/** The key format of the input topics when one is configured and not JSON (state prefixes are input keys). */
+async function inputKeyFormats(config: WeirConfig): Promise<{ format: Format | undefined; formats: TopicFormats | undefined }> {
+  const specs = config.formats?.input ?? {};
+  const topic = config.input.topics.find((t) => specs[t] !== undefined && specs[t].key.type !== 'json');
+  if (topic === undefined) return { format: undefined, formats: undefined };
+  const formats = await TopicFormats.create({ read: { [topic]: specs[topic]! }, write: {}, schemaRegistry: config.schemaRegistry });
+  return { format: formats.format(topic, 'key'), formats };
+}
+
 async function partitionNumbers(dir: string): Promise<number[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   return entries
@@ -129,8 +182,19 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
   const pipeline = await loadPipeline(config.pipeline);
   const stores = storeNames(pipeline);
   if (!stores.includes(store)) throw new StoreNotRegisteredError(store, streamIdOf(config.input.topics));
-  const splitKey = [...windowStoreNames(pipeline).values()].includes(store) ? splitWindowKey : splitStoredKey;
+  const windowed = [...windowStoreNames(pipeline).values()].includes(store);
+  const keyFormat = await inputKeyFormats(config);
+  const splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit> =
+    keyFormat.format !== undefined ? keySplitter(keyFormat.format, windowed) : windowed ? splitWindowKey : splitStoredKey;
   const dir = storeDir(config, store);
+  try {
+    yield* dumpPartitions(dir, store, splitKey);
+  } finally {
+    keyFormat.formats?.close();
+  }
+}
+
+async function* dumpPartitions(dir: string, store: string, splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit>): AsyncGenerator<StateEntry> {
   for (const partition of await partitionNumbers(dir)) {
     // inspectOnly: a dump reports a corrupt partition and never deletes it.
     const db = await StorePartition.open(join(dir, String(partition)), {
@@ -150,10 +214,14 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
           value = live.payload;
         }
         const parsed = parseJson(value);
+        const split = await splitKey(key);
+        const printedKey: Record<string, unknown> = {};
+        addPrintable(printedKey, 'key', split.key);
         yield {
           store,
           partition,
-          ...splitKey(key),
+          ...printedKey,
+          stateKey: split.stateKey,
           value: parsed.ok ? parsed.value : decoder.decode(value),
           ...(expiresAt !== undefined ? { expiresAt } : {}),
         };

@@ -23,10 +23,12 @@ import { ProduceAppendError } from '../cli-errors.js';
 import { parseInputLine } from '../input-record.js';
 import { startProgress } from '../progress.js';
 import { spoolAndValidate } from '../spooled-input.js';
+import type { TopicFormat } from '../../../shared/serialization/topic-formats.js';
+import { formatOptions, topicFormatsFor, type FormatFlags } from '../topic-format-options.js';
 
 export const PRODUCE_BATCH_SIZE = 1000;
 
-interface ProduceOptions {
+interface ProduceOptions extends FormatFlags {
   readonly config: string;
   readonly topic: string;
   readonly partitions?: number;
@@ -59,8 +61,9 @@ export async function produceRecords(
   options: { readonly topic: string; readonly partitions?: number; readonly defaultPartitions: number },
   input: Readable,
   listener: ProduceListener = {},
+  formats?: TopicFormat,
 ): Promise<number> {
-  const spooled = await spoolAndValidate(input, ({ text, lineNumber }) => parseInputLine(text, lineNumber, options.topic) !== undefined);
+  const spooled = await spoolAndValidate(input, ({ text, lineNumber }) => parseInputLine(text, lineNumber, options.topic, formats) !== undefined);
   try {
     for (const warning of spooled.invalidUtf8.warnings('input')) listener.warning?.(warning);
     await ensureTopic(backend, options.topic, options.partitions, options.defaultPartitions);
@@ -80,7 +83,7 @@ export async function produceRecords(
     try {
       let batch: AppendRecord[] = [];
       for await (const { text, lineNumber } of spooled.lines()) {
-        const record = parseInputLine(text, lineNumber, options.topic);
+        const record = parseInputLine(text, lineNumber, options.topic, formats);
         if (record === undefined) continue;
         batch.push(record);
         if (batch.length >= PRODUCE_BATCH_SIZE) {
@@ -103,18 +106,25 @@ export async function produceRecords(
 }
 
 async function produce(options: ProduceOptions, input: Readable): Promise<number> {
-  return withLogBackend(options.config, (backend, config) =>
-    produceRecords(
-      backend,
-      {
-        topic: options.topic,
-        defaultPartitions: config.partitions,
-        ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
-      },
-      input,
-      { warning: (message) => process.stderr.write(`weir: warning: ${message}\n`) },
-    ),
-  );
+  return withLogBackend(options.config, async (backend, config) => {
+    // Writer schemas are registered (or looked up) before any line is read.
+    const formats = await topicFormatsFor(config, options.topic, options, 'write');
+    try {
+      return await produceRecords(
+        backend,
+        {
+          topic: options.topic,
+          defaultPartitions: config.partitions,
+          ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+        },
+        input,
+        { warning: (message) => process.stderr.write(`weir: warning: ${message}\n`) },
+        formats.of(options.topic),
+      );
+    } finally {
+      formats.close();
+    }
+  });
 }
 
 export const registerProduceCommand: RegisterCommand = (program: Command) => {
@@ -128,6 +138,8 @@ export const registerProduceCommand: RegisterCommand = (program: Command) => {
       `partitions when creating the topic, 1 to ${MAX_PARTITIONS} (default: config "partitions")`,
       integerInRange(1, MAX_PARTITIONS),
     )
+    .addOption(formatOptions('write')[0]!)
+    .addOption(formatOptions('write')[1]!)
     .action(async (options: ProduceOptions) => {
       const count = await produce(options, process.stdin);
       process.stdout.write(`produced ${count} records to ${options.topic}\n`);
