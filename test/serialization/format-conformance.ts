@@ -17,8 +17,8 @@ export interface ConformanceCase {
   readonly expected?: (value: unknown) => unknown;
   /** Values the format must refuse to write. */
   readonly refused: readonly unknown[];
-  /** Before reading bytes (registry formats fetch the writer schema). */
-  readonly prepare?: (bytes: Uint8Array) => Promise<void>;
+  /** Reads what `format` wrote (default `format`): a registry reader without a local schema fetches the writer's. */
+  readonly reader?: Format;
 }
 
 export async function formatConformance(t: Test, name: string, c: ConformanceCase): Promise<void> {
@@ -27,8 +27,9 @@ export async function formatConformance(t: Test, name: string, c: ConformanceCas
       fc.asyncProperty(c.values, async (value) => {
         const bytes = c.format.serialize(value);
         if (!(bytes instanceof Uint8Array)) throw new Error('serialize must give bytes');
-        await (c.prepare ?? ((b: Uint8Array) => c.format.prepare?.(b)))(bytes);
-        const back = c.format.deserialize(bytes);
+        const reader = c.reader ?? c.format;
+        await reader.prepare?.(bytes);
+        const back = reader.deserialize(bytes);
         const expected = c.expected ? c.expected(value) : value;
         if (!sameValue(back, expected)) throw new Error(`round trip changed ${show(expected)} into ${show(back)}`);
       }),
