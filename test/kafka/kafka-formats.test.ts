@@ -5,18 +5,13 @@
  * kafka-registry.test.ts.
  */
 import t from 'tap';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadConfig } from '../../config/index.js';
 import { runJob } from '../../runtime/job-runner.js';
-import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
-import type { AppendRecord, LogRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
-import { TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
+import { unique } from './helpers.js';
+import { kafkaFormatJob, produceTo, readAll } from './format-job-helpers.js';
 import { stateCounts } from '../runtime/job-fixture.js';
 import { FORMAT_YAML, doubleBytes, expectedCounts, formatCountPipeline, lastOutputCounts, stringKeyedDoubles } from '../serialization/fixtures/format-job.js';
 
-const PARTITIONS = 4;
 let cluster: MockCluster;
 t.before(async () => {
   cluster = await startMockCluster(1);
@@ -24,72 +19,6 @@ t.before(async () => {
 t.teardown(async () => {
   await cluster.stop();
 });
-
-/** A Kafka job with the given formats and extra YAML; topics created up front. */
-export async function kafkaFormatJob(
-  cluster: MockCluster,
-  dir: string,
-  options: { pipeline: (output: string) => string; inputFormats: string; outputFormats: string; extraYaml?: string; extraTopics?: readonly string[] },
-) {
-  const appId = unique('app');
-  const input = unique('events');
-  const output = unique('counts');
-  for (const topic of [input, output, `changelog__${appId}--${input}--counts`, ...(options.extraTopics ?? [])]) cluster.createTopic(topic, PARTITIONS);
-  await writeFile(join(dir, 'pipeline.mjs'), options.pipeline(output));
-  const configPath = join(dir, 'weir.yaml');
-  await writeFile(
-    configPath,
-    [
-      `appId: ${appId}`,
-      'log:',
-      '  backend: kafka',
-      `  brokers: "${cluster.bootstrapServers}"`,
-      '  clientProperties:',
-      ...Object.entries(TEST_CLIENT_PROPERTIES).map(([k, v]) => `    ${k}: ${v}`),
-      'state: { dir: ./state }',
-      `input: { topics: [${input}], ${options.inputFormats} }`,
-      `output: { topics: [${output}], ${options.outputFormats} }`,
-      'pipeline: ./pipeline.mjs',
-      'commitInterval: 0.5',
-      'workers: 2',
-      options.extraYaml ?? '',
-    ].join('\n'),
-  );
-  return { appId, input, output, configPath, config: () => loadConfig(configPath, {}) };
-}
-
-export async function produceTo(cluster: MockCluster, topic: string, records: readonly AppendRecord[]): Promise<void> {
-  const backend = await KafkaLogBackend.open({ brokers: cluster.bootstrapServers, clientProperties: TEST_CLIENT_PROPERTIES });
-  try {
-    const producer = await backend.producer();
-    await producer.append(records.map((r) => ({ ...r, topic })));
-    await producer.close();
-  } finally {
-    await backend.close();
-  }
-}
-
-/** Every record of `topic` (all partitions, up to the high watermarks now). */
-export async function readAll(cluster: MockCluster, topic: string): Promise<LogRecord[]> {
-  const backend = await KafkaLogBackend.open({ brokers: cluster.bootstrapServers, clientProperties: TEST_CLIENT_PROPERTIES });
-  try {
-    const reader = await backend.reader();
-    const all: LogRecord[] = [];
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const { low, high } = await backend.watermarks({ topic, partition });
-      for (let next = low; next < high; ) {
-        const batch = await reader.read({ topic, partition }, next, 1000);
-        if (batch.length === 0) break;
-        all.push(...batch);
-        next = batch[batch.length - 1]!.offset + 1;
-      }
-    }
-    await reader.close();
-    return all;
-  } finally {
-    await backend.close();
-  }
-}
 
 t.test('string keys and double values in, integer counts out (Kafka)', async (t) => {
   const job = await kafkaFormatJob(cluster, t.testdir(), { pipeline: formatCountPipeline, inputFormats: FORMAT_YAML.input, outputFormats: FORMAT_YAML.output });
