@@ -16,7 +16,7 @@ import type {
   WorkerStats,
 } from '../shared/protocol/worker-protocol.js';
 import { decodeBatchSet } from '../shared/protocol/record-batch.js';
-import { decodesEagerly, inputRecordsOf, prepareRecords } from './record-decoding.js';
+import { eagerDecoderFor, inputRecordsOf, prepareRecords } from './record-decoding.js';
 import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
@@ -100,7 +100,7 @@ export class JobWorker implements WorkerControl {
     const records = inputRecordsOf(buffer, topic, partition, formats);
     try {
       await prepareRecords(records, formats);
-      await processor.process(records, decodesEagerly(formats));
+      await processor.process(records, eagerDecoderFor(formats));
       this.recordsProcessed += records.length;
       this.postProcessed(partition, count, bytes, this.init.streamOutputs ? this.drainOutputs() : []);
     } catch (error) {

@@ -20,7 +20,7 @@ import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
 import { encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
 import type { KeyValueStore, PartitionTransaction } from './state/index.js';
 import { StateView } from './state/index.js';
-import { decodeEagerly, formatNamesOf, rawValueOf } from './record-decoding.js';
+import { formatNamesOf, rawValueOf, type EagerDecoder } from './record-decoding.js';
 import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import type { OutputBatches } from './output-batches.js';
 import {
@@ -150,11 +150,11 @@ export class PartitionProcessor {
   }
 
   /**
-   * Process one batch of this partition's records, in offset order. `eager`: read every
-   * key and value before the pipeline runs (strict formats), so a record that does not
+   * Process one batch of this partition's records, in offset order. `eager`: reads the
+   * fields of strict formats before the pipeline runs, so a record that does not
    * deserialize meets the error policy even when the pipeline never reads it.
    */
-  async process(records: readonly InputRecord[], eager = false): Promise<void> {
+  async process(records: readonly InputRecord[], eager?: EagerDecoder): Promise<void> {
     await this.preload(records);
     if (this.windows.length > 0) {
       const prefixes: Uint8Array[] = [];
@@ -168,7 +168,7 @@ export class PartitionProcessor {
       const context = this.contextFor(record);
       if (guarded) this.setSavepoints();
       try {
-        if (eager) decodeEagerly(record);
+        if (eager !== undefined) eager(record);
         const result = pipeline.process(record, context);
         if (result !== undefined) await result;
         if (this.windows.length > 0 && record.rawKey !== null) await this.feedWindows(record);

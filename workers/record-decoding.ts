@@ -102,15 +102,24 @@ export function inputRecordsOf(set: ArrayBuffer, topic: string, partition: numbe
   return records;
 }
 
-/** True when records of these formats are decoded before the pipeline runs (every format but JSON). */
-export function decodesEagerly(formats: TopicFormat): boolean {
-  return !formats.key.lenient || !formats.value.lenient;
-}
+/** Reads a record's strict fields now. @throws RecordDeserializationError naming topic, partition, offset and format. */
+export type EagerDecoder = (record: InputRecord) => void;
 
-/** Reads key and value now. @throws RecordDeserializationError naming topic, partition, offset and format. */
-export function decodeEagerly(record: InputRecord): void {
+const readKey: EagerDecoder = (record) => void record.key;
+const readValue: EagerDecoder = (record) => void record.value;
+const readBoth: EagerDecoder = (record) => {
   void record.key;
   void record.value;
+};
+
+/**
+ * What to decode before the pipeline runs: the fields of strict formats (every format
+ * but JSON, which never fails); undefined when both are JSON (lazy, as before formats).
+ */
+export function eagerDecoderFor(formats: TopicFormat): EagerDecoder | undefined {
+  const key = !formats.key.lenient;
+  const value = !formats.value.lenient;
+  return key && value ? readBoth : key ? readKey : value ? readValue : undefined;
 }
 
 /**
