@@ -11,8 +11,13 @@
  * - Each run: `weir run -c weir.yaml --until-idle --workers 1 --json` in a child process;
  *   rounds interleave the variants in a rotated order.
  *
- * Reported per variant: records/s, worker CPU µs per record (the cost the format adds),
- * medians over the rounds, and Avro vs JSON ratios per pipeline. Prints one JSON document.
+ * - Start-up: the same job over an empty topic per format (`json-empty`, `avro-empty`):
+ *   loading avsc and the registry client and registering the schema cost once per worker,
+ *   so they are reported apart from the cost per record.
+ *
+ * Reported per variant: records/s, worker CPU µs per record (start-up included; for the
+ * empty runs, their CPU spread over the same record count), medians over the rounds, and
+ * Avro vs JSON ratios per pipeline, with and without the start-up. Prints one JSON document.
  *
  *   node dist/bench/formats.bench.js [--rounds 3] [--records 200000] [--keys 10000]
  */
@@ -60,14 +65,14 @@ export default {
 };
 `;
 
-async function seed(logPath: string, encodeValue: (value: unknown) => Uint8Array): Promise<void> {
+async function seed(logPath: string, encodeValue: (value: unknown) => Uint8Array, records = RECORDS): Promise<void> {
   const encoder = new TextEncoder();
   const backend = await LocalLogBackend.open(logPath);
   try {
     await backend.createTopic('events', PARTITIONS);
     const producer = await backend.producer();
     let batch: AppendRecord[] = [];
-    for (const event of countEvents(RECORDS, KEYS)) {
+    for (const event of countEvents(records, KEYS)) {
       batch.push({ topic: 'events', key: encoder.encode(JSON.stringify(event.key)), value: encodeValue(event.value), timestamp: event.timestamp });
       if (batch.length === 10_000) {
         await producer.append(batch);
@@ -97,21 +102,26 @@ try {
   const seedStarted = performance.now();
   await seed(join(dir.path, 'seed-json'), (value) => new TextEncoder().encode(JSON.stringify(value)));
   await seed(join(dir.path, 'seed-avro'), (value) => avro.serialize(value));
+  await seed(join(dir.path, 'seed-empty'), (value) => avro.serialize(value), 0);
   formats.close();
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   await writeFile(join(dir.path, 'count.mjs'), countPipelineSource());
   await writeFile(join(dir.path, 'reading.mjs'), READING_PIPELINE);
 
-  const variants = ['json-count', 'avro-count', 'json-reading', 'avro-reading'] as const;
+  // `-empty`: the same job over an empty topic, to tell the format's start-up cost (loading
+  // avsc and the registry client, registering the schema) from its cost per record.
+  const variants = ['json-count', 'avro-count', 'json-reading', 'avro-reading', 'json-empty', 'avro-empty'] as const;
   const rounds: Record<string, Round[]> = {};
   const loadAverageAtStart = loadAverage();
   for (let r = 0; r < ROUNDS; r++) {
     const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
     for (const variant of order) {
-      const [format, pipeline] = variant.split('-') as ['json' | 'avro', 'count' | 'reading'];
+      const [format, kind] = variant.split('-') as ['json' | 'avro', 'count' | 'reading' | 'empty'];
+      const pipeline = kind === 'empty' ? 'reading' : kind;
+      const records = kind === 'empty' ? 0 : RECORDS;
       const runDir = join(dir.path, `run-${r}-${variant}`);
       await mkdir(runDir);
-      await cp(join(dir.path, `seed-${format}`), join(runDir, 'log'), { recursive: true });
+      await cp(join(dir.path, kind === 'empty' ? 'seed-empty' : `seed-${format}`), join(runDir, 'log'), { recursive: true });
       const config = join(runDir, 'weir.yaml');
       await writeFile(
         config,
@@ -130,9 +140,13 @@ try {
         label: `weir run (${variant})`,
       });
       const summary = parseRunSummary(child.stdout);
-      if (summary.records !== RECORDS) throw new Error(`${variant}: weir processed ${summary.records} records, expected ${RECORDS}`);
+      if (summary.records !== records) throw new Error(`${variant}: weir processed ${summary.records} records, expected ${records}`);
       const workerCpu = summary.workers.reduce((s, w) => s + w.cpuSeconds, 0);
-      const result = { recordsPerSecond: Math.round(summary.recordsPerSecond), workerCpuMicrosPerRecord: round((workerCpu * 1e6) / summary.records, 2) };
+      // Empty runs: the worker's start-up CPU, in µs per record of the other runs.
+      const result = {
+        recordsPerSecond: Math.round(summary.recordsPerSecond),
+        workerCpuMicrosPerRecord: round((workerCpu * 1e6) / RECORDS, 2),
+      };
       (rounds[variant] ??= []).push(result);
       process.stderr.write(`round ${r + 1} ${variant}: ${result.recordsPerSecond} records/s, worker ${result.workerCpuMicrosPerRecord} µs/record\n`);
       await rm(runDir, { recursive: true, force: true });
@@ -148,9 +162,17 @@ try {
   const ratio = (pipeline: string) => {
     const json = rounds[`json-${pipeline}`]!;
     const avro = rounds[`avro-${pipeline}`]!;
+    const jsonStart = rounds['json-empty']!;
+    const avroStart = rounds['avro-empty']!;
+    // Per record once the worker runs: each run's worker CPU minus the same round's empty run.
+    const marginal = (list: Round[], start: Round[]) => list.map((x, i) => x.workerCpuMicrosPerRecord - start[i]!.workerCpuMicrosPerRecord);
+    const jsonMarginal = marginal(json, jsonStart);
+    const avroMarginal = marginal(avro, avroStart);
     return {
       workerCpuPerRecordAvroVsJson: round(median(avro.map((a, i) => a.workerCpuMicrosPerRecord / json[i]!.workerCpuMicrosPerRecord)), 3),
       recordsPerSecondAvroVsJson: round(median(avro.map((a, i) => a.recordsPerSecond / json[i]!.recordsPerSecond)), 3),
+      workerCpuMicrosPerRecordAfterStartUp: { json: round(median(jsonMarginal), 2), avro: round(median(avroMarginal), 2) },
+      afterStartUpAvroVsJson: round(median(avroMarginal.map((a, i) => a / jsonMarginal[i]!)), 3),
     };
   };
   process.stdout.write(
