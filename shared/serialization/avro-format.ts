@@ -8,24 +8,29 @@ import type { FormatTarget } from './format.js';
 import { HEADER_LENGTH, SchemaIdCache, schemaIdOf, withHeader } from './wire-format.js';
 
 
+/**
+ * The avsc type of `schema`, decoding records as plain objects: avsc decodes a record with
+ * `new Record(…)` of a generated class, and the pipeline (and state, whose JSON serializer
+ * takes plain objects only) needs plain ones. Giving each generated class Object.prototype
+ * as its prototype makes them so at no cost per record (measured: copying each decoded
+ * record instead costs about a third of the decoding).
+ */
+export function plainRecordType(schema: avro.Schema): avro.Type {
+  const registry: Record<string, avro.Type> = {};
+  const type = avro.Type.forSchema(schema, { registry, omitRecordMethods: true });
+  for (const named of Object.values(registry)) {
+    const constructor = (named as { recordConstructor?: { prototype: object } }).recordConstructor;
+    if (constructor !== undefined) constructor.prototype = Object.prototype;
+  }
+  return type;
+}
+
 function avroType(schema: unknown, path: string): avro.Type {
   try {
-    return avro.Type.forSchema(schema as avro.Schema);
+    return plainRecordType(schema as avro.Schema);
   } catch (error) {
     throw new SchemaFileError(path, 'avro', (error as Error).message, { cause: error });
   }
-}
-
-/**
- * avsc decodes records into instances of generated classes; the pipeline (and state,
- * whose JSON serializer takes plain objects only) gets plain objects. Bytes stay bytes.
- */
-function plainAvro(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return value.map(plainAvro);
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = plainAvro((value as Record<string, unknown>)[key]);
-  return out;
 }
 
 type AvroDecoder = (payload: Buffer) => unknown;
@@ -38,7 +43,7 @@ class AvroFormat extends RegistryFormat {
     super(target, writeId);
     this.decoders = new SchemaIdCache(async (id) => {
       const writer = await registry.schemaById(id, subject);
-      const writerType = avro.Type.forSchema(JSON.parse(writer.schema) as avro.Schema);
+      const writerType = plainRecordType(JSON.parse(writer.schema) as avro.Schema);
       if (local === undefined) return (payload) => writerType.fromBuffer(payload);
       let resolver: avro.Resolver;
       try {
@@ -62,7 +67,7 @@ class AvroFormat extends RegistryFormat {
     const decode = this.decoders.decoder(schemaIdOf(bytes, this.name), this.name);
     const payload = Buffer.from(bytes.buffer, bytes.byteOffset + HEADER_LENGTH, bytes.length - HEADER_LENGTH);
     try {
-      return plainAvro(decode(payload));
+      return decode(payload);
     } catch (error) {
       if (error instanceof DeserializationError) throw error;
       throw new DeserializationError(this.name, (error as Error).message, { cause: error });

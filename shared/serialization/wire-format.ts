@@ -41,12 +41,14 @@ export class SchemaIdCache<T> {
   private readonly pending = new Map<number, Promise<void>>();
   /** Ids the registry refused (unknown id, wrong subject): their records fail to deserialize, named. */
   private readonly refused = new Map<number, SchemaRegistryRequestError>();
+  private lastId = -1;
+  private lastDecoder: T | undefined;
 
   constructor(private readonly fetch: (id: number) => Promise<T>) {}
 
   prepare(bytes: Uint8Array): Promise<void> | undefined {
     const id = peekSchemaId(bytes);
-    if (id === undefined || this.ready.has(id) || this.refused.has(id)) return undefined;
+    if (id === undefined || id === this.lastId || this.ready.has(id) || this.refused.has(id)) return undefined;
     let pending = this.pending.get(id);
     if (pending === undefined) {
       pending = this.fetch(id).then(
@@ -68,10 +70,14 @@ export class SchemaIdCache<T> {
 
   /** The decoder of `id`; `prepare` must have resolved for it. */
   decoder(id: number, format: string): T {
+    // Most topics carry one schema id: skip the map lookups for a repeat.
+    if (id === this.lastId) return this.lastDecoder!;
     const decoder = this.ready.get(id);
     const refused = this.refused.get(id);
     if (refused !== undefined) throw new DeserializationError(format, `schema id ${id}: ${refused.message}`, { cause: refused });
     if (decoder === undefined) throw new DeserializationError(format, `schema id ${id} was not fetched from the registry`);
+    this.lastId = id;
+    this.lastDecoder = decoder;
     return decoder;
   }
 }
