@@ -55,3 +55,21 @@ t.test('a record that does not deserialize is dead-lettered with its original by
   const headers = Object.fromEntries(letters[0]!.headers.map((h) => [h.key, Buffer.from(h.value!).toString()]));
   t.match(headers['weir.error'], new RegExp(`cannot deserialize the value of ${job.input}\\[0\\] offset 1 as double`));
 });
+
+t.test('every format round-trips through Kafka', async (t) => {
+  const { openBackend } = await import('./helpers.js');
+  const { startSchemaRegistry } = await import('../serialization/fixtures/schema-registry-server.js');
+  const { roundTripEveryFormat } = await import('../serialization/fixtures/log-round-trip.js');
+  const dir = t.testdir();
+  const registry = await startSchemaRegistry();
+  const backend = await openBackend(cluster);
+  t.teardown(async () => {
+    await backend.close();
+    await registry.close();
+  });
+  await roundTripEveryFormat(t, backend, dir, { url: registry.url, maxRetries: 1, retryBackoffMs: 10, retryMaxBackoffMs: 50, requestTimeoutMs: 2000 }, async (format) => {
+    const topic = unique(`round-trip-${format}`);
+    cluster.createTopic(topic, 1);
+    return topic;
+  });
+});

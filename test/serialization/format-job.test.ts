@@ -78,3 +78,21 @@ t.test('under dead-letter: the dead letter keeps the original bytes and names th
   t.match(headers['weir.error'], /events\[0\] offset 1 as double/);
   t.equal(headers['weir.source'], 'events[0]@1');
 });
+
+t.test('every format round-trips through the local log', async (t) => {
+  const { LocalLogBackend } = await import('../../shared/log/local/local-log-backend.js');
+  const { startSchemaRegistry } = await import('./fixtures/schema-registry-server.js');
+  const { roundTripEveryFormat } = await import('./fixtures/log-round-trip.js');
+  const dir = t.testdir();
+  const registry = await startSchemaRegistry();
+  const backend = await LocalLogBackend.open(`${dir}/log`);
+  t.teardown(async () => {
+    await backend.close();
+    await registry.close();
+  });
+  await roundTripEveryFormat(t, backend, dir, { url: registry.url, maxRetries: 1, retryBackoffMs: 10, retryMaxBackoffMs: 50, requestTimeoutMs: 2000 }, async (format) => {
+    const topic = `round-trip-${format}`;
+    await backend.createTopic(topic, 1);
+    return topic;
+  });
+});
