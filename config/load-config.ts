@@ -14,6 +14,7 @@ import { literalReferenceIssues } from './literal-references.js';
 import { formatIssues } from './format-issues.js';
 import { weirConfigSchema, type LogConfig, type WeirConfig } from './schema.js';
 import { resolveSecretField, resolveSecretReferences } from './secret-references.js';
+import { formatIssues as serializationIssues, resolveSchemaRegistry, topicFormatsOf } from './serialization-schema.js';
 
 /** Alias expansions a config file may use (yaml's own default); a config needs a handful. */
 const YAML_MAX_ALIAS_COUNT = 100;
@@ -77,6 +78,10 @@ function resolveLogPaths(log: LogConfig | RawLog, baseDir: string): LogConfig {
   return { backend: 'kafka', brokers, clientProperties: { ...log.clientProperties } };
 }
 
+function hasFormats(section: { keyFormat?: unknown; valueFormat?: unknown; formats?: unknown }): boolean {
+  return section.keyFormat !== undefined || section.valueFormat !== undefined || section.formats !== undefined;
+}
+
 type RawLog = { backend: 'kafka'; brokers: string | readonly string[]; clientProperties: Record<string, string | number | boolean> };
 
 /**
@@ -130,6 +135,13 @@ export function parseConfig(
     const { token: _absent, ...rest } = raw.server;
     server = rest;
   }
+  const formatProblems = [
+    ...serializationIssues('input', raw.input, raw.schemaRegistry !== undefined, baseDir),
+    ...serializationIssues('output', raw.output, raw.schemaRegistry !== undefined, baseDir),
+  ];
+  if (formatProblems.length > 0) throw new ConfigError(sourceName, formatProblems);
+  const registry = raw.schemaRegistry === undefined ? undefined : resolveSchemaRegistry(raw.schemaRegistry, env);
+  if (registry !== undefined && registry.issues.length > 0) throw new ConfigError(sourceName, registry.issues);
   const errors =
     raw.errors.deadLetterTopic === undefined
       ? { policy: raw.errors.policy }
@@ -157,5 +169,10 @@ export function parseConfig(
     errors,
     partitions: raw.partitions,
     server,
+    // Only when a format is configured: every topic is JSON otherwise.
+    ...(hasFormats(raw.input) || hasFormats(raw.output)
+      ? { formats: { input: topicFormatsOf(raw.input, baseDir), output: topicFormatsOf(raw.output, baseDir) } }
+      : {}),
+    ...(registry !== undefined ? { schemaRegistry: registry.config } : {}),
   };
 }

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './defaults.js';
 import { isPathSafeName, PATH_SAFE_NAME_PATTERN, PATH_SAFE_NAME_RULE } from '../shared/path-safe-names.js';
+import { schemaRegistrySchema, sectionFormatFields } from './serialization-schema.js';
+import type { TopicFormatSpecs } from '../shared/serialization/format.js';
+import type { SchemaRegistryConfig } from '../shared/serialization/schema-registry-config.js';
 
 /** Kafka's legal topic names; also used for local-log topics so a job moves between backends. */
 const topicName = z
@@ -142,8 +145,11 @@ export const weirConfigSchema = z
       sourceOffsetOutOfRange: z
         .enum(['earliest', 'latest', 'match', 'error'])
         .default(CONFIG_DEFAULTS.sourceOffsetOutOfRange),
+      ...sectionFormatFields,
     }),
-    output: z.strictObject({ topics: z.array(topicName).default([]) }).default({ topics: [] }),
+    output: z.strictObject({ topics: z.array(topicName).default([]), ...sectionFormatFields }).default({ topics: [] }),
+    /** Confluent Schema Registry for avro, protobuf and json-schema formats (docs/serialization.md). */
+    schemaRegistry: schemaRegistrySchema.optional(),
     pipeline: nonEmptyString,
     errors: errorsSchema.default({ policy: CONFIG_DEFAULTS.errorPolicy }),
     partitions: partitionCount.default(CONFIG_DEFAULTS.partitions),
@@ -271,4 +277,14 @@ export interface WeirConfig {
   readonly partitions: number;
   /** The running job's HTTP server. */
   readonly server: ServerConfig;
+  /**
+   * Key and value formats of every input and output topic (docs/serialization.md);
+   * absent, or a topic missing, means JSON.
+   */
+  readonly formats?: {
+    readonly input: Readonly<Record<string, TopicFormatSpecs>>;
+    readonly output: Readonly<Record<string, TopicFormatSpecs>>;
+  };
+  /** Present when `schemaRegistry` is configured; `${ENV}` references resolved. */
+  readonly schemaRegistry?: SchemaRegistryConfig;
 }

@@ -425,6 +425,8 @@ class RunningJob {
       openRetryBackoffMs: this.config.state.openRetryBackoffMs,
       onCorruptedRecreate: this.config.state.onCorruptedRecreate,
       ttlMaxEvictionsPerCheckpoint: this.config.state.ttlMaxEvictionsPerCheckpoint,
+      ...(this.config.formats !== undefined ? { formats: this.config.formats } : {}),
+      ...(this.config.schemaRegistry !== undefined ? { schemaRegistry: this.config.schemaRegistry } : {}),
     }));
   }
 

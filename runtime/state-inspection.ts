@@ -15,6 +15,10 @@ import { StorePartition, DEFAULT_CF, assertStoreNotLocked } from '../workers/sta
 import { streamIdOf } from './changelog-topics.js';
 import { resolveInsideStateDir } from './state-paths.js';
 import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readLiveValue } from '../shared/codecs/index.js';
+import { decoder, parseJson, splitStoredKey, splitWindowKey } from '../workers/state/stored-keys.js';
+import { TopicFormats } from '../shared/serialization/topic-formats.js';
+import type { Format } from '../shared/serialization/format.js';
+import { addPrintable } from '../shared/serialization/printable.js';
 
 /** One entry of `weir state dump`. */
 export interface StateEntry {
@@ -24,82 +28,61 @@ export interface StateEntry {
    * The message key: decoded JSON, or the key's text when it is not JSON (plain-text
    * Kafka keys); null for state without a message key.
    */
-  readonly key: unknown;
+  readonly key?: unknown;
+  /** The message key as base64, instead of `key`, when the input key format is `bytes`. */
+  readonly keyBase64?: string;
   readonly stateKey: unknown;
   readonly value: unknown;
   /** Epoch ms the entry expires at, for state written with a TTL. */
   readonly expiresAt?: number;
 }
 
-const decoder = new TextDecoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
-
-function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(decoder.decode(bytes)) };
-  } catch {
-    return { ok: false };
-  }
-}
+type KeySplit = { key: unknown; stateKey: unknown };
 
 /**
- * A message key that is not JSON as text: valid UTF-8 without control characters (a
- * plain-text Kafka key such as `user-1`); undefined for binary keys.
+ * Splits stored keys whose prefix is a message key in `format` (the input topics' key
+ * format when it is not JSON): the first separator whose right side is a JSON state key
+ * and whose left side `format` reads wins.
  */
-function plainText(bytes: Uint8Array): string | undefined {
-  let text: string;
-  try {
-    text = strictDecoder.decode(bytes);
-  } catch {
-    return undefined;
-  }
-  return text.length > 0 && !/[\u0000-\u001f\u007f]/.test(text) ? text : undefined;
+function keySplitter(format: Format, windowed: boolean): (key: Uint8Array) => Promise<KeySplit> {
+  const read = async (bytes: Uint8Array): Promise<{ ok: true; value: unknown } | { ok: false }> => {
+    try {
+      await format.prepare?.(bytes);
+      return { ok: true, value: format.deserialize(bytes) };
+    } catch {
+      return { ok: false };
+    }
+  };
+  const split = async (key: Uint8Array): Promise<KeySplit> => {
+    for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
+      const stateKey = parseJson(key.subarray(i + 1));
+      if (!stateKey.ok) continue;
+      const prefix = await read(key.subarray(0, i));
+      if (prefix.ok) return { key: prefix.value, stateKey: stateKey.value };
+    }
+    const whole = parseJson(key);
+    return whole.ok ? { key: null, stateKey: whole.value } : { key: null, stateKey: decoder.decode(key) };
+  };
+  if (!windowed) return split;
+  return async (key) => {
+    let window: ReturnType<typeof parseWindowKey>;
+    try {
+      window = parseWindowKey(key);
+    } catch {
+      return split(key);
+    }
+    const prefix = await read(window.prefix);
+    return prefix.ok ? { key: prefix.value, stateKey: { start: window.start, end: window.end } } : split(key);
+  };
 }
 
-/**
- * Split a stored key `prefix|stateKey` back into its parts. State keys are JSON, and
- * message keys are the record's key bytes: usually JSON too (the first separator where
- * both sides are JSON wins; a JSON string prefix may itself contain `|`), but plain
- * text in the usual Kafka case, where the first separator whose right side is JSON and
- * whose left side is text wins (the text may contain `|` too).
- */
-export function splitStoredKey(key: Uint8Array): { key: unknown; stateKey: unknown } {
-  for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
-    const prefix = parseJson(key.subarray(0, i));
-    const stateKey = parseJson(key.subarray(i + 1));
-    if (prefix.ok && stateKey.ok) return { key: prefix.value, stateKey: stateKey.value };
-  }
-  const whole = parseJson(key);
-  if (whole.ok) return { key: null, stateKey: whole.value };
-  for (let i = key.indexOf(SEPARATOR); i >= 0; i = key.indexOf(SEPARATOR, i + 1)) {
-    const prefix = plainText(key.subarray(0, i));
-    const stateKey = parseJson(key.subarray(i + 1));
-    if (prefix !== undefined && stateKey.ok) return { key: prefix, stateKey: stateKey.value };
-  }
-  return { key: null, stateKey: decoder.decode(key) };
-}
-
-/**
- * A window store's key `prefix|BE64(start)|BE64(end)` as `{key, stateKey: {start, end}}`;
- * other keys of the store (count-window metadata) as plain stored keys.
- */
-export function splitWindowKey(key: Uint8Array): { key: unknown; stateKey: unknown } {
-  let window: ReturnType<typeof parseWindowKey>;
-  try {
-    window = parseWindowKey(key);
-  } catch {
-    return splitStoredKey(key);
-  }
-  const prefix = parseJson(window.prefix);
-  if (prefix.ok || window.prefix.length === 0) {
-    return { key: prefix.ok ? prefix.value : null, stateKey: { start: window.start, end: window.end } };
-  }
-  // Not a JSON message key: a count-window metadata key `prefix|"…"` that happens to have
-  // a window key's shape, or a window of a plain-text message key.
-  const stored = splitStoredKey(key);
-  if (stored.key !== null) return stored;
-  const text = plainText(window.prefix);
-  return text === undefined ? stored : { key: text, stateKey: { start: window.start, end: window.end } };
+/** The key format of the input topics when one is configured and not JSON (state prefixes are input keys). */
+async function inputKeyFormats(config: WeirConfig): Promise<{ format: Format | undefined; formats: TopicFormats | undefined }> {
+  const specs = config.formats?.input ?? {};
+  const topic = config.input.topics.find((t) => specs[t] !== undefined && specs[t].key.type !== 'json');
+  if (topic === undefined) return { format: undefined, formats: undefined };
+  const formats = await TopicFormats.create({ read: { [topic]: specs[topic]! }, write: {}, schemaRegistry: config.schemaRegistry });
+  return { format: formats.format(topic, 'key'), formats };
 }
 
 async function partitionNumbers(dir: string): Promise<number[]> {
@@ -129,8 +112,19 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
   const pipeline = await loadPipeline(config.pipeline);
   const stores = storeNames(pipeline);
   if (!stores.includes(store)) throw new StoreNotRegisteredError(store, streamIdOf(config.input.topics));
-  const splitKey = [...windowStoreNames(pipeline).values()].includes(store) ? splitWindowKey : splitStoredKey;
+  const windowed = [...windowStoreNames(pipeline).values()].includes(store);
+  const keyFormat = await inputKeyFormats(config);
+  const splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit> =
+    keyFormat.format !== undefined ? keySplitter(keyFormat.format, windowed) : windowed ? splitWindowKey : splitStoredKey;
   const dir = storeDir(config, store);
+  try {
+    yield* dumpPartitions(dir, store, splitKey);
+  } finally {
+    keyFormat.formats?.close();
+  }
+}
+
+async function* dumpPartitions(dir: string, store: string, splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit>): AsyncGenerator<StateEntry> {
   for (const partition of await partitionNumbers(dir)) {
     // inspectOnly: a dump reports a corrupt partition and never deletes it.
     const db = await StorePartition.open(join(dir, String(partition)), {
@@ -150,10 +144,14 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
           value = live.payload;
         }
         const parsed = parseJson(value);
+        const split = await splitKey(key);
+        const printedKey: Record<string, unknown> = {};
+        addPrintable(printedKey, 'key', split.key);
         yield {
           store,
           partition,
-          ...splitKey(key),
+          ...printedKey,
+          stateKey: split.stateKey,
           value: parsed.ok ? parsed.value : decoder.decode(value),
           ...(expiresAt !== undefined ? { expiresAt } : {}),
         };

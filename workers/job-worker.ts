@@ -19,7 +19,8 @@ import type {
   WorkerStats,
 } from '../shared/protocol/worker-protocol.js';
 import { decodeBatchSet } from '../shared/protocol/record-batch.js';
-import { inputRecordsOf } from './record-decoding.js';
+import { eagerDecoderFor, inputRecordsOf, prepareRecords } from './record-decoding.js';
+import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
@@ -46,6 +47,7 @@ export class JobWorker implements WorkerControl {
     private readonly pipeline: PipelineDefinition,
     private readonly stores: ReadonlyMap<string, KeyValueStore>,
     private readonly post: (message: DataMessage, transfer?: ArrayBuffer[]) => void,
+    private readonly formats: TopicFormats,
   ) {
     this.outputs = new OutputBatches(init.topicPartitions);
   }
@@ -70,7 +72,12 @@ export class JobWorker implements WorkerControl {
         }),
       );
     }
-    return new JobWorker(init, pipeline, stores, post);
+    // Output schemas are registered (or looked up) here, once, so emitting stays synchronous.
+    const formats =
+      init.formats === undefined
+        ? TopicFormats.json()
+        : await TopicFormats.create({ read: init.formats.input, write: init.formats.output, schemaRegistry: init.schemaRegistry });
+    return new JobWorker(init, pipeline, stores, post, formats);
   }
 
   /** Queue one data message: a batch of one partition's records, or a checkpoint's prepare. */
@@ -94,9 +101,11 @@ export class JobWorker implements WorkerControl {
       this.postProcessed(partition, count, bytes, []);
       return;
     }
-    const records = inputRecordsOf(buffer, topic, partition);
+    const formats = this.formats.of(topic);
+    const records = inputRecordsOf(buffer, topic, partition, formats);
     try {
-      await processor.process(records);
+      await prepareRecords(records, formats);
+      await processor.process(records, eagerDecoderFor(formats));
       this.recordsProcessed += records.length;
       this.postProcessed(partition, count, bytes, this.init.streamOutputs ? this.drainOutputs() : []);
     } catch (error) {
@@ -143,6 +152,7 @@ export class JobWorker implements WorkerControl {
         changelogTopics: this.init.changelogTopics,
         outputTopics: new Set(this.init.outputTopics),
         outputs: this.outputs,
+        formats: this.formats,
         errorPolicy: this.init.errorPolicy,
         ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
         onSkipped: (record, error) => {
@@ -255,6 +265,7 @@ export class JobWorker implements WorkerControl {
     await this.queue.catch(() => undefined);
     this.processors.clear();
     for (const store of this.stores.values()) await store.close();
+    this.formats.close();
     this.closedResolve();
   }
 }

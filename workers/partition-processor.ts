@@ -17,10 +17,11 @@ import type {
 } from '../shared/pipeline/pipeline-definition.js';
 import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
 import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
-import { encodeJson, encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
+import { encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
 import type { KeyValueStore, PartitionTransaction } from './state/index.js';
 import { StateView } from './state/index.js';
-import { rawValueOf } from './record-decoding.js';
+import { formatNamesOf, rawValueOf, type EagerDecoder } from './record-decoding.js';
+import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import type { OutputBatches } from './output-batches.js';
 import {
   InvalidOutputTimestampError,
@@ -58,6 +59,8 @@ export interface PartitionProcessorOptions {
   readonly outputTopics: ReadonlySet<string>;
   /** Where outputs and dead letters go, encoded (shared by the worker's processors). */
   readonly outputs: OutputBatches;
+  /** Key and value formats of the input and output topics (default JSON). */
+  readonly formats?: TopicFormats;
   readonly errorPolicy: ErrorPolicy;
   readonly deadLetterTopic?: string;
   readonly onSkipped?: (record: InputRecord, error: unknown) => void;
@@ -97,7 +100,10 @@ export class PartitionProcessor {
   /** `closeWindows` ran in the current checkpoint (state changed without processed records). */
   private windowsClosed = false;
 
+  private readonly formats: TopicFormats;
+
   constructor(private readonly options: PartitionProcessorOptions) {
+    this.formats = options.formats ?? TopicFormats.json();
     // Window stores are not user state: the default store is the only declared one.
     const names = Object.keys(options.pipeline.stores ?? {});
     this.defaultStore = names.length === 1 ? names[0] : undefined;
@@ -138,7 +144,7 @@ export class PartitionProcessor {
       const results = await window.operator.closeAll(this.windowedTransaction(window.operator.storeName));
       closed += results.length;
       if (window.to === undefined || window.emit !== 'final') continue;
-      for (const result of results) this.options.outputs.add(window.to, result.prefix, encodeJson(result.payload), NO_HEADERS, result.start);
+      for (const result of results) this.options.outputs.add(window.to, result.prefix, this.formats.format(window.to, 'value').serialize(result.payload), NO_HEADERS, result.start);
     }
     if (this.windows.length > 0) this.windowsClosed = true;
     return closed;
@@ -163,8 +169,12 @@ export class PartitionProcessor {
     return tx;
   }
 
-  /** Process one batch of this partition's records, in offset order. */
-  async process(records: readonly InputRecord[]): Promise<void> {
+  /**
+   * Process one batch of this partition's records, in offset order. `eager`: reads the
+   * fields of strict formats before the pipeline runs, so a record that does not
+   * deserialize meets the error policy even when the pipeline never reads it.
+   */
+  async process(records: readonly InputRecord[], eager?: EagerDecoder): Promise<void> {
     await this.preload(records);
     if (this.windows.length > 0) {
       const prefixes: Uint8Array[] = [];
@@ -178,6 +188,7 @@ export class PartitionProcessor {
       const context = this.contextFor(record);
       if (guarded) this.setSavepoints();
       try {
+        if (eager !== undefined) eager(record);
         const result = pipeline.process(record, context);
         if (result !== undefined) await result;
         if (this.windows.length > 0 && record.rawKey !== null) await this.feedWindows(record);
@@ -248,7 +259,7 @@ export class PartitionProcessor {
       const output = await window.operator.process(this.windowedTransaction(window.operator.storeName), input);
       if (window.to === undefined) continue;
       for (const result of window.emit === 'final' ? output.expired : output.updated) {
-        this.options.outputs.add(window.to, result.prefix, encodeJson(result.payload), NO_HEADERS, result.start);
+        this.options.outputs.add(window.to, result.prefix, this.formats.format(window.to, 'value').serialize(result.payload), NO_HEADERS, result.start);
       }
     }
   }
@@ -310,6 +321,7 @@ export class PartitionProcessor {
           [
             ...Object.entries(record.headers).map(([key, value]) => ({ key, value: encoder.encode(value) })),
             { key: 'weir.error', value: encoder.encode(message) },
+            { key: 'weir.format', value: encoder.encode(formatNamesOf(record)) },
             { key: 'weir.source', value: encoder.encode(`${record.topic}[${record.partition}]@${record.offset}`) },
           ],
           record.timestamp,
@@ -381,14 +393,18 @@ export class PartitionProcessor {
     }
     const headers: RecordHeader[] =
       output.headers === undefined ? NO_HEADERS : Object.entries(output.headers).map(([key, value]) => ({ key, value: encoder.encode(value) }));
-    // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding.
+    const formats = this.formats.of(topic);
+    // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding
+    // when the output topic writes keys as the input topic has them.
     const key =
       output.key === undefined || output.key === null
         ? null
-        : output.key === input.key && input.rawKey !== null
+        : output.key === input.key && input.rawKey !== null && formats.key.sameEncodingAs(this.formats.format(input.topic, 'key'))
           ? input.rawKey
-          : encodeJson(output.key);
-    this.options.outputs.add(topic, key, encodeJson(output.value), headers, output.timestamp ?? input.timestamp);
+          : formats.key.serialize(output.key);
+    // JSON writes a null value as `null` (as before formats); other formats write a tombstone.
+    const value = output.value === null && formats.value.name !== 'json' ? null : formats.value.serialize(output.value);
+    this.options.outputs.add(topic, key, value, headers, output.timestamp ?? input.timestamp);
   }
 }
 

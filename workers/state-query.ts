@@ -2,11 +2,11 @@
  * Interactive queries, the worker's side: the entries of one message key in one store
  * partition, read from the partition's database, i.e. the committed (flushed) state,
  * never a transaction in progress (docs/server.md). Keys and values are decoded as
- * `weir state dump` prints them (runtime/state-inspection.ts).
+ * `weir state dump` prints them (workers/state/stored-keys.ts).
  */
 import { SEPARATOR, NEVER_EXPIRES, readLiveValue } from '../shared/codecs/index.js';
 import type { QueriedEntry, StateQuery } from '../shared/protocol/worker-protocol.js';
-import { splitStoredKey, splitWindowKey } from '../runtime/state-inspection.js';
+import { splitStoredKey, splitWindowKey } from './state/stored-keys.js';
 import { DEFAULT_CF, type StorePartition } from './state/index.js';
 
 const decoder = new TextDecoder();

@@ -15,6 +15,7 @@ import type { BenchInputSpec, FileInputSpec, GeneratedInputSpec, ModuleInputSpec
 import { loadGenerator } from './generator-module.js';
 import { seededRandom, uniformKeys, zipfKeys } from './random.js';
 import { compileValueTemplate } from './value-template.js';
+import type { TopicFormat } from '../../shared/serialization/topic-formats.js';
 
 /** How the input was made, as the report shows it. */
 export type BenchInputDescription =
@@ -39,7 +40,16 @@ function encodeJson(value: unknown): Uint8Array | null {
   return value === null || value === undefined ? null : utf8.encode(JSON.stringify(value));
 }
 
-function generatedInput(spec: GeneratedInputSpec): BenchInput {
+/**
+ * Generated keys and values in the input topic's formats (Avro, Protobuf… in the
+ * registry's wire format); JSON as before when the topic has none.
+ */
+function generatedInput(spec: GeneratedInputSpec, formats: TopicFormat | undefined): BenchInput {
+  const keyFormat = formats !== undefined && formats.key.name !== 'json' ? formats.key : undefined;
+  const valueFormat = formats !== undefined && formats.value.name !== 'json' ? formats.value : undefined;
+  const encodeKey = (key: string): Uint8Array => (keyFormat === undefined ? utf8.encode(JSON.stringify(key)) : keyFormat.serialize(key));
+  const encodeValue = (value: unknown): Uint8Array | null =>
+    valueFormat === undefined || value === null || value === undefined ? encodeJson(value) : valueFormat.serialize(value);
   const { kind: _kind, ...description } = spec;
   const template = compileValueTemplate(spec.value);
   const sampler = spec.distribution === 'zipf' ? zipfKeys(spec.keys, spec.zipfExponent) : uniformKeys(spec.keys);
@@ -54,13 +64,13 @@ function generatedInput(spec: GeneratedInputSpec): BenchInput {
         const k = sampler(random());
         let key = keyBytes.get(k);
         if (key === undefined) {
-          key = utf8.encode(JSON.stringify(`key-${k}`));
+          key = encodeKey(`key-${k}`);
           keyBytes.set(k, key);
         }
         const lateness = spec.disorderMs > 0 ? Math.floor(random() * (spec.disorderMs + 1)) : 0;
         const timestamp = Math.max(0, spec.startTimestamp + Math.floor(index * msPerRecord) - lateness);
         const value = template({ index, key: `key-${k}`, random, timestamp });
-        batch.push({ topic, key, value: encodeJson(value), timestamp });
+        batch.push({ topic, key, value: encodeValue(value), timestamp });
       }
       yield batch;
     }
@@ -73,9 +83,9 @@ function fileLines(path: string): AsyncGenerator<InputLine> {
   return readInputLines(createReadStream(path));
 }
 
-function parseFileLine(path: string, text: string, lineNumber: number, topic: string): AppendRecord | undefined {
+function parseFileLine(path: string, text: string, lineNumber: number, topic: string, formats?: TopicFormat): AppendRecord | undefined {
   try {
-    return parseInputLine(text, lineNumber, topic);
+    return parseInputLine(text, lineNumber, topic, formats);
   } catch (error) {
     if (!(error instanceof InputLineError)) throw error;
     // InputLineError's text is written for `weir produce`; say it for bench.
@@ -85,7 +95,7 @@ function parseFileLine(path: string, text: string, lineNumber: number, topic: st
 }
 
 /** Checks the file is readable and every line (up to the limit) is a record, before any run. */
-async function fileInput(spec: FileInputSpec): Promise<BenchInput> {
+async function fileInput(spec: FileInputSpec, formats: TopicFormat | undefined): Promise<BenchInput> {
   const { path } = spec;
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
     throw new BenchInputFileError(path, error.code === 'ENOENT' ? 'no such file' : error.message, { cause: error });
@@ -101,7 +111,7 @@ async function fileInput(spec: FileInputSpec): Promise<BenchInput> {
     for await (const line of fileLines(path)) {
       if (records >= limit) break;
       invalidUtf8.note(line);
-      if (parseFileLine(path, line.text, line.lineNumber, 'validation') !== undefined) records += 1;
+      if (parseFileLine(path, line.text, line.lineNumber, 'validation', formats) !== undefined) records += 1;
     }
   } catch (error) {
     if (error instanceof BenchInputLineError) throw error;
@@ -113,7 +123,7 @@ async function fileInput(spec: FileInputSpec): Promise<BenchInput> {
     let taken = 0;
     for await (const { text, lineNumber } of fileLines(path)) {
       if (taken >= records) break;
-      const record = parseFileLine(path, text, lineNumber, topic);
+      const record = parseFileLine(path, text, lineNumber, topic, formats);
       if (record === undefined) continue;
       batch.push(record);
       taken += 1;
@@ -127,7 +137,7 @@ async function fileInput(spec: FileInputSpec): Promise<BenchInput> {
   return { description: { source: 'file', path, records }, records, warnings: invalidUtf8.warnings(`bench input file ${path}`), batches };
 }
 
-async function moduleInput(spec: ModuleInputSpec): Promise<BenchInput> {
+async function moduleInput(spec: ModuleInputSpec, formats: TopicFormat | undefined): Promise<BenchInput> {
   const generate = await loadGenerator(spec.path);
   async function* batches(topic: string, batchSize = BENCH_DEFAULTS.produceBatch): AsyncGenerator<AppendRecord[]> {
     const context = { random: seededRandom(spec.seed), keys: spec.keys, records: spec.records };
@@ -137,7 +147,7 @@ async function moduleInput(spec: ModuleInputSpec): Promise<BenchInput> {
         let record: AppendRecord | undefined;
         try {
           // Through the JSON Lines parser, so a generated record is checked exactly like a line of a file.
-          record = parseInputLine(JSON.stringify(generate(index, context)) ?? 'undefined', index + 1, topic);
+          record = parseInputLine(JSON.stringify(generate(index, context)) ?? 'undefined', index + 1, topic, formats);
         } catch (error) {
           const problem = error instanceof InputLineError ? error.message.replace(/^input line \d+: |; nothing was appended$/g, '') : String(error);
           throw new BenchGeneratorError(spec.path, `record ${index}: ${problem}`, { cause: error });
@@ -157,17 +167,18 @@ async function moduleInput(spec: ModuleInputSpec): Promise<BenchInput> {
 }
 
 /**
- * Prepares the input `spec` describes. A file is validated completely here, so a bad
- * line fails the benchmark before anything runs.
+ * Prepares the input `spec` describes, with keys and values written in `formats` (the
+ * input topic's; JSON when absent). A file is validated completely here, so a bad line
+ * fails the benchmark before anything runs.
  * @throws BenchInputFileError, BenchInputLineError, BenchGeneratorError naming the path.
  */
-export async function openBenchInput(spec: BenchInputSpec): Promise<BenchInput> {
+export async function openBenchInput(spec: BenchInputSpec, formats?: TopicFormat): Promise<BenchInput> {
   switch (spec.kind) {
     case 'generated':
-      return generatedInput(spec);
+      return generatedInput(spec, formats);
     case 'file':
-      return fileInput(spec);
+      return fileInput(spec, formats);
     case 'module':
-      return moduleInput(spec);
+      return moduleInput(spec, formats);
   }
 }

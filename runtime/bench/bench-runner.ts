@@ -19,6 +19,7 @@ import { runPhaseInChild } from './child-run.js';
 import { BenchInterruptedError } from './bench-errors.js';
 import { directoryBytes } from './disk-usage.js';
 import { runWorkspace } from './run-workspace.js';
+import { topicFormatsFor } from '../cli/topic-format-options.js';
 
 /** A step of the benchmark, for progress displays. */
 export type BenchStep = 'producing' | BenchPhase;
@@ -147,7 +148,16 @@ export async function runBench(
 ): Promise<BenchReport> {
   const startedAt = new Date();
   const config = await loadConfig(options.configPath);
-  const input = await openBenchInput(options.input);
+  // Input in the input topic's formats: an Avro job gets Avro records (its schema registered once).
+  const inputTopic = config.input.topics[0]!;
+  const formats = config.formats === undefined ? undefined : await topicFormatsFor(config, inputTopic, {}, 'write');
+  let input: BenchInput;
+  try {
+    input = await openBenchInput(options.input, formats?.of(inputTopic));
+  } catch (error) {
+    formats?.close();
+    throw error;
+  }
   const benchDir = await mkdtemp(join(tmpdir(), 'weir-bench-'));
   const stamp = startedAt.getTime().toString(36);
   const runs: MeasuredRun[] = [];
@@ -158,6 +168,7 @@ export async function runBench(
       progress.runDone(run);
     }
   } finally {
+    formats?.close();
     await rm(benchDir, { recursive: true, force: true });
   }
   const rated = withRatios(runs);

@@ -133,3 +133,10 @@ export function describeFailure(error: unknown): string {
   if (system !== undefined) return system.message;
   return error instanceof Error ? error.message : String(error);
 }
+
+/** `--key-format` / `--value-format` of `weir produce` or `weir topic dump` cannot be used as given. */
+export class FormatOptionError extends WeirError {
+  constructor(readonly option: string, problem: string) {
+    super('CLI_FORMAT_OPTION', `${option}: ${problem}`);
+  }
+}

@@ -12,6 +12,9 @@
 import { isSaneTimestamp, TIMESTAMP_RANGE_TEXT } from '../../shared/timestamps.js';
 import type { AppendRecord, RecordHeader } from '../../shared/log/log-backend.js';
 import { InputLineError } from './cli-errors.js';
+import type { Format } from '../../shared/serialization/format.js';
+import type { TopicFormat } from '../../shared/serialization/topic-formats.js';
+import { SerializationError } from '../../shared/errors/serialization-errors.js';
 
 const ALLOWED_FIELDS = new Set(['key', 'value', 'timestamp', 'headers']);
 const utf8 = new TextEncoder();
@@ -55,7 +58,7 @@ function encodeJson(value: unknown): Uint8Array | null {
  * `undefined` for a blank line.
  * @throws InputLineError naming the line and the field.
  */
-export function parseInputLine(text: string, lineNumber: number, topic: string): AppendRecord | undefined {
+export function parseInputLine(text: string, lineNumber: number, topic: string, formats?: TopicFormat): AppendRecord | undefined {
   if (text.trim() === '') return undefined;
   let parsed: unknown;
   try {
@@ -96,9 +99,31 @@ export function parseInputLine(text: string, lineNumber: number, topic: string):
 
   return {
     topic,
-    key: encodeJson(line['key']),
-    value: encodeJson(line['value']),
+    key: encodeWith(formats?.key, line['key'], lineNumber, 'key'),
+    value: encodeWith(formats?.value, line['value'], lineNumber, 'value'),
     ...(headers === undefined ? {} : { headers }),
     ...(timestamp === undefined ? {} : { timestamp: timestamp as number }),
   };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * A line's key or value in the topic's format: JSON as before formats; `bytes` from a
+ * base64 string; other formats by their serializer (null stays a null key / a tombstone).
+ */
+function encodeWith(format: Format | undefined, value: unknown, lineNumber: number, field: 'key' | 'value'): Uint8Array | null {
+  if (format === undefined || format.name === 'json') return encodeJson(value);
+  if (value === null || value === undefined) return null;
+  let input = value;
+  if (format.name === 'bytes') {
+    if (typeof value !== 'string' || !BASE64.test(value)) throw new InputLineError(lineNumber, field, `expected a base64 string for the bytes format, got ${describe(value)}`);
+    input = new Uint8Array(Buffer.from(value, 'base64'));
+  }
+  try {
+    return format.serialize(input);
+  } catch (error) {
+    if (error instanceof SerializationError) throw new InputLineError(lineNumber, field, `not ${format.name}: ${error.reason}`);
+    throw error;
+  }
 }

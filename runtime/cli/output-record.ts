@@ -10,6 +10,9 @@
  * value prints as null; for a repeated name the last value wins).
  */
 import type { LogRecord } from '../../shared/log/log-backend.js';
+import type { Format } from '../../shared/serialization/format.js';
+import type { TopicFormat } from '../../shared/serialization/topic-formats.js';
+import { addPrintable } from '../../shared/serialization/printable.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
@@ -24,9 +27,18 @@ function decodeJson(bytes: Uint8Array): Decoded {
   }
 }
 
-function addField(target: Record<string, unknown>, name: 'key' | 'value', bytes: Uint8Array | null): void {
+function addField(target: Record<string, unknown>, name: 'key' | 'value', bytes: Uint8Array | null, format: Format | undefined): void {
   if (bytes === null) {
     target[name] = null;
+    return;
+  }
+  if (format !== undefined && format.name !== 'json') {
+    // A topic with a configured format: what the pipeline would see; bytes the format cannot read as base64.
+    try {
+      addPrintable(target, name, format.deserialize(bytes));
+    } catch {
+      target[`${name}Base64`] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    }
     return;
   }
   const decoded = decodeJson(bytes);
@@ -34,11 +46,15 @@ function addField(target: Record<string, unknown>, name: 'key' | 'value', bytes:
   else target[`${name}Base64`] = decoded.base64;
 }
 
-/** The dump line object of `record` (field order: topic, partition, offset, key, value, timestamp, headers). */
-export function toDumpObject(record: LogRecord): Record<string, unknown> {
+/**
+ * The dump line object of `record` (field order: topic, partition, offset, key, value,
+ * timestamp, headers). With `formats` (not JSON), key and value are read with them, bytes
+ * print as base64 under `keyBase64`/`valueBase64`; registry formats must have been prepared.
+ */
+export function toDumpObject(record: LogRecord, formats?: TopicFormat): Record<string, unknown> {
   const out: Record<string, unknown> = { topic: record.topic, partition: record.partition, offset: record.offset };
-  addField(out, 'key', record.key);
-  addField(out, 'value', record.value);
+  addField(out, 'key', record.key, formats?.key);
+  addField(out, 'value', record.value, formats?.value);
   out['timestamp'] = record.timestamp;
   // No prototype: a header named `__proto__` (or `constructor`) is an own property like any other,
   // where `{}` would take it as the object's prototype and drop it from the JSON.

@@ -7,6 +7,8 @@
  */
 
 import type { MessagePort } from 'node:worker_threads';
+import type { TopicFormatSpecs } from '../serialization/format.js';
+import type { SchemaRegistryConfig } from '../serialization/schema-registry-config.js';
 
 /** What each worker thread's long-lived task receives (ports transferred). */
 export interface WorkerTaskInput {
@@ -42,6 +44,12 @@ export interface WorkerInit {
   readonly openRetryBackoffMs: number;
   readonly onCorruptedRecreate: boolean;
   readonly ttlMaxEvictionsPerCheckpoint: number;
+  /** Key and value formats of the input and output topics (absent ⇒ JSON everywhere). */
+  readonly formats?: {
+    readonly input: Readonly<Record<string, TopicFormatSpecs>>;
+    readonly output: Readonly<Record<string, TopicFormatSpecs>>;
+  };
+  readonly schemaRegistry?: SchemaRegistryConfig;
 }
 
 /** The stored changelog offset of one store partition when it was opened. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { splitStoredKey, splitWindowKey } from '../../runtime/state-inspection.js';
+import { splitStoredKey, splitWindowKey } from '../../workers/state/stored-keys.js';
 import { encodeWindowKey, joinPrefixedKey, encodeJson } from '../../shared/codecs/index.js';
 
 t.test('stored keys split back into message key and state key', async (t) => {

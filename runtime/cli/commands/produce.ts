@@ -29,10 +29,12 @@ import { ProduceAppendError } from '../cli-errors.js';
 import { parseInputLine } from '../input-record.js';
 import { startProgress } from '../progress.js';
 import { spoolAndValidate } from '../spooled-input.js';
+import type { TopicFormat } from '../../../shared/serialization/topic-formats.js';
+import { configuredFormats, formatOptions, topicFormatsFor, type FormatFlags } from '../topic-format-options.js';
 
 export const PRODUCE_BATCH_SIZE = 1000;
 
-interface ProduceOptions {
+interface ProduceOptions extends FormatFlags {
   readonly config: string;
   readonly topic: string;
   readonly partitions?: number;
@@ -65,8 +67,9 @@ export async function produceRecords(
   options: { readonly topic: string; readonly partitions?: number; readonly defaultPartitions: number },
   input: Readable,
   listener: ProduceListener = {},
+  formats?: TopicFormat,
 ): Promise<number> {
-  const spooled = await spoolAndValidate(input, ({ text, lineNumber }) => parseInputLine(text, lineNumber, options.topic) !== undefined);
+  const spooled = await spoolAndValidate(input, ({ text, lineNumber }) => parseInputLine(text, lineNumber, options.topic, formats) !== undefined);
   try {
     for (const warning of spooled.invalidUtf8.warnings('input')) listener.warning?.(warning);
     await ensureTopic(backend, options.topic, options.partitions, options.defaultPartitions);
@@ -86,7 +89,7 @@ export async function produceRecords(
     try {
       let batch: AppendRecord[] = [];
       for await (const { text, lineNumber } of spooled.lines()) {
-        const record = parseInputLine(text, lineNumber, options.topic);
+        const record = parseInputLine(text, lineNumber, options.topic, formats);
         if (record === undefined) continue;
         batch.push(record);
         if (batch.length >= PRODUCE_BATCH_SIZE) {
@@ -185,9 +188,13 @@ async function runningJobClient(config: WeirConfig): Promise<JobClient | undefin
 
 async function produce(options: ProduceOptions, input: Readable): Promise<number> {
   const warning = (message: string): void => {
-    process.stderr.write(`weir: warning: ${message}\n`);
+    process.stderr.write(`weir: warning: ${message}
+`);
   };
-  const client = await runningJobClient(await loadConfig(options.config));
+  const config = await loadConfig(options.config);
+  // The running job's produce endpoint takes JSON lines as the default JSON topics store
+  // them; a topic with other formats is written directly (docs/server.md).
+  const client = writesJson(config, options.topic, options) ? await runningJobClient(config) : undefined;
   if (client !== undefined) {
     return produceThroughJob(
       client,
@@ -196,18 +203,31 @@ async function produce(options: ProduceOptions, input: Readable): Promise<number
       { warning },
     );
   }
-  return withLogBackend(options.config, (backend, config) =>
-    produceRecords(
-      backend,
-      {
-        topic: options.topic,
-        defaultPartitions: config.partitions,
-        ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
-      },
-      input,
-      { warning },
-    ),
-  );
+  return withLogBackend(options.config, async (backend, config) => {
+    // Writer schemas are registered (or looked up) before any line is read.
+    const formats = await topicFormatsFor(config, options.topic, options, 'write');
+    try {
+      return await produceRecords(
+        backend,
+        {
+          topic: options.topic,
+          defaultPartitions: config.partitions,
+          ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+        },
+        input,
+        { warning },
+        formats.of(options.topic),
+      );
+    } finally {
+      formats.close();
+    }
+  });
+}
+
+/** `topic` is written with JSON keys and values (its configured formats and the flags). */
+function writesJson(config: WeirConfig, topic: string, flags: FormatFlags): boolean {
+  const configured = configuredFormats(config, topic);
+  return (flags.keyFormat ?? configured.key.type) === 'json' && (flags.valueFormat ?? configured.value.type) === 'json';
 }
 
 export const registerProduceCommand: RegisterCommand = (program: Command) => {
@@ -221,6 +241,8 @@ export const registerProduceCommand: RegisterCommand = (program: Command) => {
       `partitions when creating the topic, 1 to ${MAX_PARTITIONS} (default: config "partitions")`,
       integerInRange(1, MAX_PARTITIONS),
     )
+    .addOption(formatOptions('write')[0]!)
+    .addOption(formatOptions('write')[1]!)
     .action(async (options: ProduceOptions) => {
       const count = await produce(options, process.stdin);
       process.stdout.write(`produced ${count} records to ${options.topic}\n`);

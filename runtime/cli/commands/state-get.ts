@@ -27,7 +27,9 @@ interface GetOptions {
 export interface StateGetEntry {
   readonly store: string;
   readonly partition: number;
-  readonly key: unknown;
+  /** As `weir state dump` shows it: the decoded key, or `keyBase64` for a `bytes` key format. */
+  readonly key?: unknown;
+  readonly keyBase64?: string;
   readonly stateKey: unknown;
   readonly value: unknown;
   readonly expiresAt?: number;

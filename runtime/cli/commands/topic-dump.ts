@@ -17,10 +17,12 @@ import { commandGroup, configOption, integerAtLeast, withLogBackend, type Regist
 import { LineWriter } from '../line-writer.js';
 import { toDumpObject } from '../output-record.js';
 import { startProgress } from '../progress.js';
+import type { TopicFormat } from '../../../shared/serialization/topic-formats.js';
+import { formatOptions, topicFormatsFor, type FormatFlags } from '../topic-format-options.js';
 
 const READ_BATCH = 1000;
 
-interface DumpOptions {
+interface DumpOptions extends FormatFlags {
   readonly config: string;
   readonly topic: string;
   readonly partition?: number;
@@ -38,7 +40,12 @@ async function partitionsToDump(backend: LogBackend, topic: string, partition: n
 }
 
 /** Writes the records of `options.topic` to `out`; returns how many. */
-export async function dumpTopic(backend: LogBackend, options: Pick<DumpOptions, 'topic' | 'partition'>, out: NodeJS.WritableStream): Promise<number> {
+export async function dumpTopic(
+  backend: LogBackend,
+  options: Pick<DumpOptions, 'topic' | 'partition'>,
+  out: NodeJS.WritableStream,
+  formats?: TopicFormat,
+): Promise<number> {
   const partitions = await partitionsToDump(backend, options.topic, options.partition);
   const ranges = await Promise.all(partitions.map(async (tp) => ({ tp, ...(await backend.watermarks(tp)) })));
   const total = ranges.reduce((sum, range) => sum + (range.high - range.low), 0);
@@ -52,9 +59,10 @@ export async function dumpTopic(backend: LogBackend, options: Pick<DumpOptions, 
       while (next < high) {
         const records = await reader.read(tp, next, Math.min(READ_BATCH, high - next));
         if (records.length === 0) break; // nothing more to read below the start high watermark
+        if (formats !== undefined) await prepareFormats(records, formats);
         for (const record of records) {
           if (record.offset >= high) break;
-          await writer.write(JSON.stringify(toDumpObject(record)));
+          await writer.write(JSON.stringify(toDumpObject(record, formats)));
           count += 1;
         }
         progress.increment(records.length);
@@ -69,6 +77,16 @@ export async function dumpTopic(backend: LogBackend, options: Pick<DumpOptions, 
   return count;
 }
 
+/** Fetches the writer schemas these records need; a registry that does not answer fails the dump (named). */
+async function prepareFormats(records: readonly { key: Uint8Array | null; value: Uint8Array | null }[], formats: TopicFormat): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for (const r of records) {
+    if (r.key !== null) pending.push(formats.key.prepare?.(r.key) ?? Promise.resolve());
+    if (r.value !== null) pending.push(formats.value.prepare?.(r.value) ?? Promise.resolve());
+  }
+  await Promise.all(pending);
+}
+
 export const registerTopicDumpCommand: RegisterCommand = (program: Command) => {
   commandGroup(program, 'topic', 'inspect topics of the configured log')
     .command('dump')
@@ -79,7 +97,16 @@ export const registerTopicDumpCommand: RegisterCommand = (program: Command) => {
     .addOption(configOption())
     .requiredOption('-t, --topic <topic>', 'topic to dump')
     .option('-p, --partition <p>', 'dump only this partition', integerAtLeast(0))
+    .addOption(formatOptions('read')[0]!)
+    .addOption(formatOptions('read')[1]!)
     .action(async (options: DumpOptions) => {
-      await withLogBackend(options.config, (backend) => dumpTopic(backend, options, process.stdout));
+      await withLogBackend(options.config, async (backend, config) => {
+        const formats = await topicFormatsFor(config, options.topic, options, 'read');
+        try {
+          return await dumpTopic(backend, options, process.stdout, formats.of(options.topic));
+        } finally {
+          formats.close();
+        }
+      });
     });
 };
