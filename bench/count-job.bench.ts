@@ -23,7 +23,12 @@
  * the start and end. Prints one JSON document.
  *
  *   node dist/bench/count-job.bench.js [--rounds 3] [--records 1000000] [--keys 100000]
- *       [--workers 1,2] [--variants ts,mjs] [--no-loop]
+ *       [--workers 1,2] [--variants ts,mjs,tsv8] [--no-loop]
+ *
+ * Variant `tsv8`: the TypeScript pipeline with the workers' heaps left at V8's defaults
+ * for this machine (old generation 4,096 MB ≈ V8's 4,144, young generation 48 MB) instead
+ * of weir's `limits.workerMaxOldGenerationMb` / `workerMaxYoungGenerationMb`: the memory
+ * settings before those limits, measured in the same run.
  */
 import { mkdir, rm, writeFile, cp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,7 +67,11 @@ const KEYS = positiveInteger('keys', values.keys);
 const PARTITIONS = 8;
 const WORKERS = numberList('workers', values.workers);
 const VARIANTS = values.variants.split(',').map((v) => v.trim());
-for (const v of VARIANTS) if (v !== 'ts' && v !== 'mjs') throw new Error(`--variants: ts and/or mjs, got ${v}`);
+for (const v of VARIANTS) if (v !== 'ts' && v !== 'mjs' && v !== 'tsv8') throw new Error(`--variants: ts, mjs and/or tsv8, got ${v}`);
+/** Extra config lines per variant. */
+const VARIANT_CONFIG: Record<string, string[]> = {
+  tsv8: ['limits: { workerMaxOldGenerationMb: 4096, workerMaxYoungGenerationMb: 48 }'],
+};
 
 interface WeirRound {
   readonly round: number;
@@ -98,7 +107,14 @@ interface LoopRound {
 
 type RunName = string;
 
-async function runWeir(dir: string, seededLog: string, pipeline: string, workers: number, roundNo: number): Promise<Omit<WeirRound, 'vsLoop'>> {
+async function runWeir(
+  dir: string,
+  seededLog: string,
+  pipeline: string,
+  workers: number,
+  roundNo: number,
+  extraConfig: readonly string[] = [],
+): Promise<Omit<WeirRound, 'vsLoop'>> {
   const runDir = join(dir, `run-${roundNo}-${workers}-${Date.now()}`);
   await mkdir(runDir, { recursive: true });
   try {
@@ -114,6 +130,7 @@ async function runWeir(dir: string, seededLog: string, pipeline: string, workers
         'output: { topics: [counts] }',
         `pipeline: ${JSON.stringify(pipeline)}`,
         `partitions: ${PARTITIONS}`,
+        ...extraConfig,
       ].join('\n') + '\n',
     );
     const child = await runNodeChild(
@@ -154,7 +171,7 @@ const dir = await tempDir('weir-bench-count-');
 try {
   const mjsPipeline = join(dir.path, 'pipeline.mjs');
   await writeFile(mjsPipeline, countPipelineSource());
-  const pipelines: Record<string, string> = { ts: COUNT_PIPELINE_TS, mjs: mjsPipeline };
+  const pipelines: Record<string, string> = { ts: COUNT_PIPELINE_TS, mjs: mjsPipeline, tsv8: COUNT_PIPELINE_TS };
 
   const seedStarted = performance.now();
   const seededLog = join(dir.path, 'seed-log');
@@ -190,7 +207,7 @@ try {
       }
       const [variant, workersPart] = name.split('-') as [string, string];
       const workers = Number(workersPart.replace('workers', ''));
-      const result = await runWeir(dir.path, seededLog, pipelines[variant]!, workers, r + 1);
+      const result = await runWeir(dir.path, seededLog, pipelines[variant]!, workers, r + 1, VARIANT_CONFIG[variant]);
       results.set(name, result);
       process.stderr.write(`round ${r + 1} ${name}: ${result.recordsPerSecond} records/s, peak RSS ${result.peakRssMiB} MiB\n`);
     }

@@ -40,6 +40,20 @@ export const CONFIG_DEFAULTS = {
   limitPendingOutputBytes: 32 * 1024 * 1024,
   /** Bytes the workers may hold for one checkpoint (held outputs) before it starts early. */
   limitCheckpointBytes: 64 * 1024 * 1024,
+  /**
+   * Old-generation heap limit of each worker thread, MB. Below 2 GB V8 grows a heap by
+   * 1.3–2× its live size between collections instead of 4× (V8 scales the growing factor
+   * with the limit), so this bounds how far a worker's heap overshoots what it holds; the
+   * count job's workers hold ~30 MB and peaked at ~150 MB with V8's default (BENCHMARKS.md,
+   * "Peak RSS"). A worker that really needs more fails with WORKER_FAILED (out of memory).
+   */
+  limitWorkerMaxOldGenerationMb: 1024,
+  /**
+   * Young-generation size of each worker thread, MB (V8's default is 48 on 64-bit: two
+   * 16 MB semi-spaces and a new large-object space). Records are short-lived garbage, so a
+   * smaller young generation costs a few more scavenges, not throughput.
+   */
+  limitWorkerMaxYoungGenerationMb: 16,
   /** Commit after N processed offsets; 0 = disabled (spec §11.1 `commit_every`). */
   commitEvery: 0,
   /**

@@ -100,6 +100,8 @@ export const limitsSchema = z.strictObject({
   workerInFlightBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitWorkerInFlightBytes),
   pendingOutputBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitPendingOutputBytes),
   checkpointBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitCheckpointBytes),
+  workerMaxOldGenerationMb: z.int().min(16).default(CONFIG_DEFAULTS.limitWorkerMaxOldGenerationMb),
+  workerMaxYoungGenerationMb: z.int().min(1).default(CONFIG_DEFAULTS.limitWorkerMaxYoungGenerationMb),
 });
 
 /** Loopback host names and addresses: a server there needs no token. */
@@ -252,6 +254,10 @@ export interface WeirConfig {
     readonly workerInFlightBytes: number;
     readonly pendingOutputBytes: number;
     readonly checkpointBytes: number;
+    /** Old-generation heap limit of each worker thread, MB (piscina/worker `resourceLimits`). */
+    readonly workerMaxOldGenerationMb: number;
+    /** Young-generation size of each worker thread, MB. */
+    readonly workerMaxYoungGenerationMb: number;
   };
   /** Commit after this many processed offsets; 0 ⇒ only by interval. */
   readonly commitEvery: number;

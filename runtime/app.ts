@@ -226,6 +226,10 @@ class RunningJob {
       this.workerInits(),
       (error) => this.fail(error),
       (batches) => this.outputs.append(batches),
+      {
+        maxOldGenerationMb: this.config.limits.workerMaxOldGenerationMb,
+        maxYoungGenerationMb: this.config.limits.workerMaxYoungGenerationMb,
+      },
     );
     this.producer = await this.backend.producer();
     this.outputs = new OutputStream(this.producer, (error) => this.fail(error));

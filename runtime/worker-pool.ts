@@ -168,6 +168,13 @@ export class WorkerHandle {
 }
 
 
+/** Heap limits of each worker thread (Node's `resourceLimits`), MB. */
+export interface WorkerHeapLimits {
+  /** Old generation: also sets how far V8 lets the heap grow past its live size (see CONFIG_DEFAULTS). */
+  readonly maxOldGenerationMb: number;
+  readonly maxYoungGenerationMb: number;
+}
+
 /** A running pool of worker threads. */
 export class WorkerPool {
   /**
@@ -207,9 +214,18 @@ export class WorkerPool {
     inits: readonly WorkerInit[],
     onFailure: (error: WorkerFailedError) => void,
     onOutputs: (batches: readonly EncodedBatch[]) => void,
+    heapLimits?: WorkerHeapLimits,
   ): WorkerPool {
     const pool = new Piscina({
       filename: taskFile,
+      ...(heapLimits === undefined
+        ? {}
+        : {
+            resourceLimits: {
+              maxOldGenerationSizeMb: heapLimits.maxOldGenerationMb,
+              maxYoungGenerationSizeMb: heapLimits.maxYoungGenerationMb,
+            },
+          }),
       minThreads: inits.length,
       maxThreads: inits.length,
       concurrentTasksPerWorker: 1,

@@ -5,8 +5,7 @@
  * declared here, the drawing is the library's.
  */
 import { writeFile } from 'node:fs/promises';
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { BenchChartPathError } from './bench-errors.js';
 import type { BenchReport } from './bench-report.js';
 
@@ -81,6 +80,9 @@ export function benchChartSpec(report: BenchReport): TopLevelSpec {
 
 /** Renders the chart of `report` as SVG text. */
 export async function renderBenchChart(report: BenchReport): Promise<string> {
+  // Loaded here, not at the top: every `weir` command imports this module, and vega and
+  // vega-lite add ~45 MB of RSS and a second of start-up to `weir run` (BENCHMARKS.md).
+  const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(benchChartSpec(report)).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -44,7 +44,13 @@ t.test('defaults apply to every optional field', async (t) => {
     commitEvery: 0,
     processingTimeout: 300,
     shutdownTimeout: 30,
-    limits: { workerInFlightBytes: 4 * 1024 * 1024, pendingOutputBytes: 32 * 1024 * 1024, checkpointBytes: 64 * 1024 * 1024 },
+    limits: {
+      workerInFlightBytes: 4 * 1024 * 1024,
+      pendingOutputBytes: 32 * 1024 * 1024,
+      checkpointBytes: 64 * 1024 * 1024,
+      workerMaxOldGenerationMb: 1024,
+      workerMaxYoungGenerationMb: 16,
+    },
     workers: availableParallelism(),
     input: { topics: ['orders'], autoOffsetReset: 'earliest', sourceOffsetOutOfRange: 'earliest' },
     output: { topics: [] },
@@ -66,6 +72,10 @@ t.test('exactly-once defaults to a 100 ms commit interval (outputs become visibl
 t.test('limits, processingTimeout and shutdownTimeout are validated, naming the field', async (t) => {
   const error = configErrorOf(t, () => parseConfig({ ...minimal, limits: { workerInFlightBytes: 10 } }, '/jobs/weir.yaml', '/jobs', {}));
   t.match(error.message, /limits\.workerInFlightBytes/);
+  const heap = configErrorOf(t, () => parseConfig({ ...minimal, limits: { workerMaxOldGenerationMb: 8 } }, '/jobs/weir.yaml', '/jobs', {}));
+  t.match(heap.message, /limits\.workerMaxOldGenerationMb/);
+  const young = parseConfig(minimal, '/jobs/weir.yaml', '/jobs', { WEIR_LIMITS__WORKER_MAX_YOUNG_GENERATION_MB: '8' });
+  t.equal(young.limits.workerMaxYoungGenerationMb, 8, 'settable from the environment');
   const timeout = configErrorOf(t, () => parseConfig({ ...minimal, processingTimeout: 0 }, '/jobs/weir.yaml', '/jobs', {}));
   t.match(timeout.message, /processingTimeout/);
 });

@@ -32,3 +32,26 @@ t.test('a crashed worker thread stops the job with a clear error instead of hang
   t.match((error as Error).message, /worker \d failed: worker thread crashed: thread-killing bug/);
   t.same(await stateCounts(config), new Map(), 'nothing of the open checkpoint was written');
 });
+
+/** Keeps every record's value (and a padding string) alive: its heap only grows. */
+const HOARDING_PIPELINE = `
+const kept = [];
+export default {
+  process(record) {
+    for (let i = 0; i < 200; i++) kept.push({ value: record.value, pad: 'x'.repeat(64) + i });
+  },
+};
+`;
+
+t.test('limits.workerMaxOldGenerationMb caps each worker heap: a worker past it stops the job naming the memory limit', async (t) => {
+  const fixture = await createJobFixture(t.testdir(), { partitions: 1, pipeline: HOARDING_PIPELINE, commitInterval: 9999 });
+  await appendEvents(fixture, generateEvents(20_000, 50, 9), 1);
+  const base = await fixture.config();
+  const config = { ...base, workers: 1, limits: { ...base.limits, workerMaxOldGenerationMb: 32, workerMaxYoungGenerationMb: 4 } };
+  const error = await runJob(config, { untilIdle: true }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, WorkerFailedError);
+  t.match((error as Error).message, /worker 0 failed: worker thread crashed: .*memory limit/i);
+});
