@@ -1,6 +1,6 @@
 /**
  * `${NAME}` references are resolved only in secret fields (`log.clientProperties`,
- * `server.token`; see secret-references.ts). Anywhere else one would be taken literally — `state.dir:
+ * `server.token`, the `schemaRegistry` URL and credentials; see secret-references.ts). Anywhere else one would be taken literally — `state.dir:
  * ${DATA}/state` would create a directory named `${DATA}` — so it is refused, naming the
  * field and the `WEIR_…` variable that sets the field from the environment instead.
  */
@@ -9,7 +9,7 @@ import type { ConfigIssue } from '../shared/errors/config-errors.js';
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
 
 /** Fields whose `${NAME}` references are resolved (secrets). */
-export const SECRET_FIELDS: readonly string[] = ['log.clientProperties', 'server.token'];
+export const SECRET_FIELDS: readonly string[] = ['log.clientProperties', 'server.token', 'schemaRegistry.url', 'schemaRegistry.username', 'schemaRegistry.password'];
 
 /** Fields whose strings are the user's data or resolved references, never refused. */
 const EXEMPT = [...SECRET_FIELDS, 'bench.input.value'];
@@ -30,7 +30,7 @@ export function literalReferenceIssues(config: Readonly<Record<string, unknown>>
         issues.push({
           path: shown,
           message:
-            `"\${${match[1]}}" is not replaced here (only ${SECRET_FIELDS.join(' and ')} values resolve \${NAME}); ` +
+            `"\${${match[1]}}" is not replaced here (only the secret fields ${SECRET_FIELDS.join(', ')} resolve \${NAME}); ` +
             `set the field from the environment with ${envNameOf(path)} instead`,
         });
       }

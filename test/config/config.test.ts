@@ -333,7 +333,7 @@ t.test('${NAME} outside log.clientProperties is refused, naming the field and th
   const error = configErrorOf(t, () =>
     parseConfig({ ...minimal, state: { dir: '${DATA}/state', ttlMaxEvictionsPerCheckpoint: 5 }, input: { topics: ['in'] } }, '/x/weir.yaml', '/x', { DATA: '/data' }),
   );
-  t.match(error.message, 'state.dir: "${DATA}" is not replaced here (only log.clientProperties and server.token values resolve ${NAME}); set the field from the environment with WEIR_STATE__DIR instead');
+  t.match(error.message, 'state.dir: "${DATA}" is not replaced here (only the secret fields log.clientProperties, server.token, schemaRegistry.url, schemaRegistry.username, schemaRegistry.password resolve ${NAME}); set the field from the environment with WEIR_STATE__DIR instead');
   const fromEnv = configErrorOf(t, () => parseConfig(minimal, '/x/weir.yaml', '/x', { WEIR_LOG__PATH: '${HOME}/log' }));
   t.match(fromEnv.message, 'log.path: "${HOME}" is not replaced here');
   const listed = configErrorOf(t, () => parseConfig({ ...minimal, output: { topics: ['ok', '${TOPIC}'] } }, '/x/weir.yaml', '/x', {}));

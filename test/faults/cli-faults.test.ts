@@ -203,7 +203,7 @@ t.test('ENOTDIR, ENOSPC and a held lock are named errors', async (t) => {
   await runWeir(['produce', '-c', stateUnderFile, '--topic', 'events', '--partitions', '1'], { input: '{"key": "a", "value": 1}\n' });
   const run = await runWeir(['run', '-c', stateUnderFile, '--until-idle', '--workers', '1']);
   t.equal(run.code, 1);
-  t.match(run.stderr, /^weir: .*a-file\/state.* cannot be used: a part of it is a file, not a directory/);
+  t.match(run.stderr, /^weir: .*a-file\/state.* cannot be used: a part of it is a file, not a directory/m);
   t.notMatch(run.stderr, NO_STACK);
 
   // As Node and LevelDB (through classic-level) report them.
