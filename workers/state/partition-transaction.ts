@@ -5,15 +5,7 @@ import {
   StateSerializationError,
   StateTransactionError,
 } from '../../shared/errors/state-errors.js';
-import { BE64_MAX, encodeBE64 } from '../../shared/codecs/be64.js';
-import {
-  decodeExpiryIndexKey,
-  encodeExpiryIndexKey,
-  NEVER_EXPIRES,
-  readLiveValue,
-  readStamp,
-  stampValue,
-} from '../../shared/codecs/ttl-stamp.js';
+import { BE64_MAX } from '../../shared/codecs/be64.js';
 import { appendInteger } from '../../shared/codecs/integer-keys.js';
 import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
 import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
@@ -27,14 +19,12 @@ import {
   GLOBAL_COUNTER_KEY,
   LOCAL_ONLY_CFS,
   PROCESSED_OFFSETS_HEADER,
-  TTL_CLOCK_CF,
-  TTL_HIGH_WATER_KEY,
-  TTL_INDEX_CF,
   TTL_STAMPED_HEADER,
 } from './column-families.js';
 import { StateView } from './state-view.js';
-import type { StorePartition } from './store-partition.js';
+import type { KeyedStateTransaction, TransactionStorage } from './state-interfaces.js';
 import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
+import { TransactionTtl } from './transaction-ttl.js';
 
 /** Status of a transaction (spec §3.2). */
 export type TransactionStatus = 'STARTED' | 'PREPARED' | 'COMPLETE' | 'FAILED';
@@ -50,8 +40,6 @@ export interface TransactionRangeOptions {
 }
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
-const TTL_HIGH_WATER_KEY_ID = byteKeyId(TTL_HIGH_WATER_KEY);
-const EMPTY_VALUE = new Uint8Array(0);
 const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
 
 /** Read-cache marker of a key whose preload is in flight (a sync read must not see it as absent). */
@@ -98,13 +86,11 @@ const EMPTY_PREFIX_ID = '';
  * Per-write TTL (spec §6.2): {@link setExpiring} writes a default-family value that
  * disappears once the TTL clock (the highest record timestamp passed to
  * {@link observeTimestamp}, persisted per partition) reaches its expiry. The first such
- * write switches the partition into TTL mode at `prepare`; from then on stored values are
- * stamped, reads hide expired ones, and every checkpoint deletes expired keys (up to the
- * partition's budget) with tombstones on the changelog, so neither a compacted changelog
- * nor a recovery keeps them.
+ * write switches the partition into TTL mode at `prepare`. The TTL machinery (clock,
+ * expiries, stamping, expiry index, sweep) is {@link TransactionTtl}.
  */
-export class PartitionTransaction {
-  readonly partition: StorePartition;
+export class PartitionTransaction implements KeyedStateTransaction {
+  readonly partition: TransactionStorage;
   /** The update/delete cache (exposed for inspection and for the partition's write). */
   readonly cache = new TransactionCache();
   /** cf → key id → stored value, `null` when absent from the database, {@link LOADING} while a preload runs. */
@@ -123,20 +109,13 @@ export class PartitionTransaction {
   #memoKeyId = '';
   /** Flush of the transaction this one continues (pipelined checkpoints); database scans wait for it. */
   #predecessorFlushed: Promise<void> | undefined;
-  /** Expiry (epoch ms) of each default-family key written with a TTL here, by key id. */
-  readonly #expiries = new Map<string, number>();
-  /** Expiries before each change since the savepoint, oldest first. */
-  #expiryJournal: Array<[keyId: string, expiresAt: number | undefined]> | undefined;
-  /** The TTL clock: the highest record timestamp seen by this partition. */
-  #clockMs: number;
-  /** The clock when this transaction began: a TTL-mode checkpoint persists it only when it moved. */
-  readonly #clockAtBeginMs: number;
+  /** TTL clock and expiries of this transaction's writes. */
+  readonly #ttl: TransactionTtl;
 
-  /** Use {@link StorePartition.begin}. */
-  constructor(partition: StorePartition) {
+  /** Use `StorePartition.begin`. */
+  constructor(partition: TransactionStorage) {
     this.partition = partition;
-    this.#clockMs = partition.ttlHighWaterMs;
-    this.#clockAtBeginMs = this.#clockMs;
+    this.#ttl = new TransactionTtl(partition);
   }
 
   /**
@@ -144,7 +123,7 @@ export class PartitionTransaction {
    * expiry is at or before the clock read as missing.
    */
   observeTimestamp(timestampMs: number): void {
-    if (timestampMs > this.#clockMs) this.#clockMs = timestampMs;
+    this.#ttl.observe(timestampMs);
   }
 
   /** Current status. */
@@ -209,7 +188,7 @@ export class PartitionTransaction {
       for (const id of previous.cache.getDeletes(cf).keys()) reads.set(id, null);
     }
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
-    this.observeTimestamp(previous.#clockMs);
+    this.#ttl.observe(previous.#ttl.clockMs);
     // A failed predecessor stops the job; scans must not hang or throw because of it.
     this.#predecessorFlushed = previousFlushed.catch(() => undefined);
   }
@@ -265,16 +244,16 @@ export class PartitionTransaction {
   #lookup(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
     const cached = this.cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
+    if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
     if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
-    return this.#visibleRead(cf, read);
+    return this.#ttl.visibleRead(cf, read);
   }
 
   async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
     const cached = this.cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
+    if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const reads = this.#readCache(cf);
     let read = reads.get(keyId);
     if (read === undefined || read === LOADING) {
@@ -282,19 +261,7 @@ export class PartitionTransaction {
       read = (await this.partition.get(storedKey, cf)) ?? null;
       reads.set(keyId, read);
     }
-    return this.#visibleRead(cf, read);
-  }
-
-  /** What a read-cache entry reads as: in TTL mode a default-family value loses its stamp, or is missing once expired. */
-  #visibleRead(cf: string, read: Uint8Array | null): Uint8Array | undefined {
-    if (read === null) return undefined;
-    return cf === DEFAULT_CF && this.partition.ttlEnabled ? readLiveValue(read, this.#clockMs)?.payload : read;
-  }
-
-  /** A value written here, unless it was written with a TTL that the clock has reached. */
-  #liveWrite(keyId: string, value: Uint8Array): Uint8Array | undefined {
-    const expiresAt = this.#expiries.get(keyId);
-    return expiresAt !== undefined && expiresAt <= this.#clockMs ? undefined : value;
+    return this.#ttl.visibleRead(cf, read);
   }
 
 
@@ -415,34 +382,26 @@ export class PartitionTransaction {
   /** Start journaling writes so {@link rollbackToSavepoint} can undo them (one record's writes). */
   setSavepoint(): void {
     this.cache.setSavepoint();
-    this.#expiryJournal = [];
+    this.#ttl.setSavepoint();
   }
 
   /** Keep the writes since the savepoint. */
   releaseSavepoint(): void {
     this.cache.releaseSavepoint();
-    this.#expiryJournal = undefined;
+    this.#ttl.releaseSavepoint();
   }
 
   /** Undo the writes since the savepoint (keyed writes and their expiries). */
   rollbackToSavepoint(): void {
     this.cache.rollbackToSavepoint();
-    const journal = this.#expiryJournal ?? [];
-    this.#expiryJournal = undefined;
-    for (let i = journal.length - 1; i >= 0; i--) {
-      const [keyId, expiresAt] = journal[i]!;
-      if (expiresAt === undefined) this.#expiries.delete(keyId);
-      else this.#expiries.set(keyId, expiresAt);
-    }
+    this.#ttl.rollbackToSavepoint();
   }
 
   /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
   #write(cf: string, prefixId: string | undefined, bytes: Uint8Array, expiresAtMs: number | undefined): void {
     const keyId = this.#memoKeyId;
     this.cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
-    if (this.#expiryJournal !== undefined && cf === DEFAULT_CF) this.#expiryJournal.push([keyId, this.#expiries.get(keyId)]);
-    if (expiresAtMs !== undefined) this.#expiries.set(keyId, expiresAtMs);
-    else if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(keyId);
+    this.#ttl.noteWrite(cf, keyId, expiresAtMs);
   }
 
   /** Deletes `key` (a missing key is fine). A key serialization failure marks the transaction FAILED. */
@@ -450,8 +409,7 @@ export class PartitionTransaction {
     this.#mutate('delete', () => {
       this.#resolve(key, prefix);
       this.cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
-      if (this.#expiryJournal !== undefined && cf === DEFAULT_CF) this.#expiryJournal.push([this.#memoKeyId, this.#expiries.get(this.#memoKeyId)]);
-      if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(this.#memoKeyId);
+      this.#ttl.noteDelete(cf, this.#memoKeyId);
     });
   }
 
@@ -570,85 +528,11 @@ export class PartitionTransaction {
     return records;
   }
 
-  // ---- TTL (spec §6.2) -------------------------------------------------------
-
-  /**
-   * At prepare (or a flush without prepare): nothing unless the partition is in TTL mode
-   * or this transaction wrote with a TTL. Otherwise switch the partition into TTL mode if
-   * needed, stamp every default-family update with its expiry (never, unless written
-   * with a TTL) and index the expiring ones, delete expired keys, and write the clock
-   * (changelogged, see TTL_CLOCK_CF) when it moved.
-   * Runs after the previous checkpoint's flush, since it reads what that flush writes.
-   */
+  /** TTL stamping and sweep (see {@link TransactionTtl.apply}), after the previous checkpoint's flush. */
   async #applyTtl(): Promise<void> {
-    const partition = this.partition;
-    const clock = Math.max(0, Math.floor(this.#clockMs));
-    // The clock carries over to later transactions in any mode; it is persisted in TTL mode.
-    partition.noteTtlHighWater(clock);
-    if (!partition.ttlEnabled && this.#expiries.size === 0) return;
+    if (!this.#ttl.needsApply()) return;
     await this.#predecessorSettled();
-    const switching = !partition.ttlEnabled;
-    await partition.enableTtl();
-    for (const [prefixId, bucket] of this.cache.getUpdates(DEFAULT_CF)) {
-      for (const [keyId, update] of bucket) {
-        const expiresAt = this.#expiries.get(keyId) ?? NEVER_EXPIRES;
-        this.cache.set(DEFAULT_CF, prefixId, keyId, update.key, stampValue(expiresAt, update.value));
-        if (expiresAt === NEVER_EXPIRES) continue;
-        const indexKey = encodeExpiryIndexKey(expiresAt, update.key);
-        this.cache.set(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey, EMPTY_VALUE);
-      }
-    }
-    this.#expiries.clear();
-    await this.#sweepExpired(clock);
-    if (switching || clock > this.#clockAtBeginMs) {
-      this.cache.set(TTL_CLOCK_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
-    }
-  }
-
-  /**
-   * Deletes keys whose expiry the clock has reached, in expiry order, at most the
-   * partition's budget per checkpoint: each such key gets a delete (a changelog
-   * tombstone) and loses its index entry. Index entries that no longer match their key
-   * (overwritten, deleted) are dropped. Keys written or deleted in this transaction are
-   * left alone, entry included: the write decides their fate (spec scenarios 56, 57).
-   */
-  async #sweepExpired(clock: number): Promise<void> {
-    const partition = this.partition;
-    const budget = partition.ttlMaxEvictionsPerCheckpoint;
-    if (budget <= 0) return;
-    const candidates: { indexKey: Uint8Array; storedKey: Uint8Array; expiresAt: number }[] = [];
-    let touched: Set<string> | undefined;
-    for await (const [indexKey] of partition.iterItems({ cf: TTL_INDEX_CF, upper: encodeBE64(clock + 1) })) {
-      const entry = decodeExpiryIndexKey(indexKey);
-      if (entry === undefined) {
-        this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
-        continue;
-      }
-      touched ??= this.#defaultKeysTouched();
-      if (touched.has(byteKeyId(entry.storedKey))) continue;
-      candidates.push({ indexKey, storedKey: entry.storedKey, expiresAt: entry.expiresAtMs });
-      if (candidates.length >= budget) break;
-    }
-    if (candidates.length === 0) return;
-    const stored = await partition.getMany(
-      candidates.map((c) => c.storedKey),
-      DEFAULT_CF,
-    );
-    for (let i = 0; i < candidates.length; i++) {
-      const { indexKey, storedKey, expiresAt } = candidates[i]!;
-      const value = stored[i];
-      if (value !== undefined && readStamp(value) === expiresAt) {
-        this.cache.delete(DEFAULT_CF, EMPTY_PREFIX_ID, byteKeyId(storedKey), storedKey);
-      }
-      this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
-    }
-  }
-
-  /** Ids of the default-family keys this transaction writes or deletes. */
-  #defaultKeysTouched(): Set<string> {
-    const ids = new Set<string>(this.cache.getDeletes(DEFAULT_CF).keys());
-    for (const bucket of this.cache.getUpdates(DEFAULT_CF).values()) for (const id of bucket.keys()) ids.add(id);
-    return ids;
+    await this.#ttl.apply(this.cache);
   }
 
   /**
