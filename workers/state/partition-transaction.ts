@@ -22,21 +22,24 @@ import {
   TTL_STAMPED_HEADER,
 } from './column-families.js';
 import { StateView } from './state-view.js';
-import type { KeyedStateTransaction, TransactionStorage } from './state-interfaces.js';
+import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
 import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
 import { TransactionTtl } from './transaction-ttl.js';
 
 /** Status of a transaction (spec §3.2). */
 export type TransactionStatus = 'STARTED' | 'PREPARED' | 'COMPLETE' | 'FAILED';
 
-/** Range read in a transaction: `lower` inclusive, `upper` exclusive, within one prefix bucket. */
-export interface TransactionRangeOptions {
-  /** Prefix whose cached updates are merged with the stored entries. */
-  readonly prefix: Uint8Array;
-  readonly lower?: Uint8Array;
-  readonly upper?: Uint8Array;
-  readonly backwards?: boolean;
-  readonly cf?: string;
+/**
+ * Range read in a transaction: `lower` inclusive, `upper` exclusive (both stored keys,
+ * `prefix|...`), within one prefix bucket or, without `prefix`, across the whole family.
+ */
+export interface TransactionRangeOptions extends RangeOptions {
+  /**
+   * Prefix whose cached updates are merged with the stored entries: give it whenever the
+   * bounds lie within one prefix (the cache is bucketed by prefix, so only that bucket is
+   * read). Omitted: the cached updates of every prefix are merged (a scan of the family).
+   */
+  readonly prefix?: Uint8Array;
 }
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
@@ -90,9 +93,9 @@ const EMPTY_PREFIX_ID = '';
  * expiries, stamping, expiry index, sweep) is {@link TransactionTtl}.
  */
 export class PartitionTransaction implements KeyedStateTransaction {
-  readonly partition: TransactionStorage;
-  /** The update/delete cache (exposed for inspection and for the partition's write). */
-  readonly cache = new TransactionCache();
+  readonly #partition: TransactionStorage;
+  /** The update/delete cache, written by the partition at flush. */
+  readonly #cache = new TransactionCache();
   /** cf → key id → stored value, `null` when absent from the database, {@link LOADING} while a preload runs. */
   readonly #reads = new Map<string, Map<string, ReadCacheEntry>>();
   #status: TransactionStatus = 'STARTED';
@@ -114,7 +117,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   /** Use `StorePartition.begin`. */
   constructor(partition: TransactionStorage) {
-    this.partition = partition;
+    this.#partition = partition;
     this.#ttl = new TransactionTtl(partition);
   }
 
@@ -145,7 +148,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   /** True until the first set or delete. */
   isEmpty(): boolean {
-    return this.cache.isEmpty();
+    return this.#cache.isEmpty();
   }
 
   /** A user-facing view bound to one message key (used verbatim if bytes, else JSON). */
@@ -180,12 +183,12 @@ export class PartitionTransaction implements KeyedStateTransaction {
    */
   continueFrom(previous: PartitionTransaction, previousFlushed: Promise<void>): void {
     this.#assertStatus('continueFrom');
-    for (const cf of previous.cache.columnFamilies()) {
+    for (const cf of previous.#cache.columnFamilies()) {
       const reads = this.#readCache(cf);
-      for (const bucket of previous.cache.getUpdates(cf).values()) {
+      for (const bucket of previous.#cache.getUpdates(cf).values()) {
         for (const [id, update] of bucket) reads.set(id, update.value);
       }
-      for (const id of previous.cache.getDeletes(cf).keys()) reads.set(id, null);
+      for (const id of previous.#cache.getDeletes(cf).keys()) reads.set(id, null);
     }
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
     this.#ttl.observe(previous.#ttl.clockMs);
@@ -230,7 +233,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     if (missing.length === 0) return;
     let values: (Uint8Array | undefined)[];
     try {
-      values = await this.partition.getMany(missing, cf);
+      values = await this.#partition.getMany(missing, cf);
     } catch (error) {
       for (const id of missingIds) reads.delete(id);
       throw error;
@@ -242,7 +245,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   /** Sync lookup: write cache, then read cache, else {@link StateKeyNotLoadedError}. */
   #lookup(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
-    const cached = this.cache.get(cf, prefixId, keyId);
+    const cached = this.#cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
@@ -251,14 +254,14 @@ export class PartitionTransaction implements KeyedStateTransaction {
   }
 
   async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
-    const cached = this.cache.get(cf, prefixId, keyId);
+    const cached = this.#cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const reads = this.#readCache(cf);
     let read = reads.get(keyId);
     if (read === undefined || read === LOADING) {
       await this.#predecessorSettled();
-      read = (await this.partition.get(storedKey, cf)) ?? null;
+      read = (await this.#partition.get(storedKey, cf)) ?? null;
       reads.set(keyId, read);
     }
     return this.#ttl.visibleRead(cf, read);
@@ -381,26 +384,26 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   /** Start journaling writes so {@link rollbackToSavepoint} can undo them (one record's writes). */
   setSavepoint(): void {
-    this.cache.setSavepoint();
+    this.#cache.setSavepoint();
     this.#ttl.setSavepoint();
   }
 
   /** Keep the writes since the savepoint. */
   releaseSavepoint(): void {
-    this.cache.releaseSavepoint();
+    this.#cache.releaseSavepoint();
     this.#ttl.releaseSavepoint();
   }
 
   /** Undo the writes since the savepoint (keyed writes and their expiries). */
   rollbackToSavepoint(): void {
-    this.cache.rollbackToSavepoint();
+    this.#cache.rollbackToSavepoint();
     this.#ttl.rollbackToSavepoint();
   }
 
   /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
   #write(cf: string, prefixId: string | undefined, bytes: Uint8Array, expiresAtMs: number | undefined): void {
     const keyId = this.#memoKeyId;
-    this.cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
+    this.#cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
     this.#ttl.noteWrite(cf, keyId, expiresAtMs);
   }
 
@@ -408,7 +411,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   delete(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
     this.#mutate('delete', () => {
       this.#resolve(key, prefix);
-      this.cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
+      this.#cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
       this.#ttl.noteDelete(cf, this.#memoKeyId);
     });
   }
@@ -417,25 +420,30 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   /**
    * Stored entries of `cf` in `[lower, upper)` merged with this transaction's cached
-   * updates of the same prefix bucket (cache wins; keys deleted here removed), sorted
-   * by key bytes, descending when `backwards` (spec §3.3).
+   * updates of the `prefix` bucket, or of every bucket without `prefix` (cache wins; keys
+   * deleted here removed), sorted by key bytes, descending when `backwards` (spec §3.3).
+   * Stored keys and values as they are (in TTL mode default-family values keep their stamp).
    */
-  async getRange(options: TransactionRangeOptions): Promise<[Uint8Array, Uint8Array][]> {
+  async getRange(options: TransactionRangeOptions = {}): Promise<[Uint8Array, Uint8Array][]> {
     this.#assertStatus('getRange');
     const cf = options.cf ?? DEFAULT_CF;
     const lowerId = options.lower === undefined ? undefined : byteKeyId(options.lower);
     const upperId = options.upper === undefined ? undefined : byteKeyId(options.upper);
     await this.#predecessorSettled();
-    const deletes = this.cache.getDeletes(cf);
+    const deletes = this.#cache.getDeletes(cf);
     const merged = new Map<string, [Uint8Array, Uint8Array]>();
-    for (const entry of await this.partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
+    for (const entry of await this.#partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
       const id = byteKeyId(entry[0]);
       if (!deletes.has(id)) merged.set(id, entry);
     }
-    for (const [id, update] of this.cache.getPrefixUpdates(cf, byteKeyId(options.prefix))) {
-      if (lowerId !== undefined && id < lowerId) continue;
-      if (upperId !== undefined && id >= upperId) continue;
-      merged.set(id, [update.key, update.value]);
+    const buckets =
+      options.prefix === undefined ? this.#cache.getUpdates(cf).values() : [this.#cache.getPrefixUpdates(cf, byteKeyId(options.prefix))];
+    for (const bucket of buckets) {
+      for (const [id, update] of bucket) {
+        if (lowerId !== undefined && id < lowerId) continue;
+        if (upperId !== undefined && id >= upperId) continue;
+        merged.set(id, [update.key, update.value]);
+      }
     }
     // latin1 ids compare exactly like the key bytes.
     const ids = [...merged.keys()].sort();
@@ -472,7 +480,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     return this.#mutate('nextGlobalCounter', () => {
       let current = this.#counter;
       if (current === undefined) {
-        const stored = this.partition.getSync(GLOBAL_COUNTER_KEY, GLOBAL_COUNTER_CF);
+        const stored = this.#partition.getSync(GLOBAL_COUNTER_KEY, GLOBAL_COUNTER_CF);
         current = stored === undefined ? -1n : parseCounter(stored);
       }
       const next = current >= BE64_MAX ? 0n : current + 1n;
@@ -484,7 +492,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   #persistCounter(): void {
     if (this.#counter === undefined) return;
     const value = Buffer.from(this.#counter.toString(), 'latin1'); // JSON(int), full 64-bit range
-    this.cache.set(GLOBAL_COUNTER_CF, EMPTY_PREFIX_ID, GLOBAL_COUNTER_KEY_ID, GLOBAL_COUNTER_KEY, value);
+    this.#cache.set(GLOBAL_COUNTER_CF, EMPTY_PREFIX_ID, GLOBAL_COUNTER_KEY_ID, GLOBAL_COUNTER_KEY, value);
   }
 
   // ---- checkpoint ----------------------------------------------------------
@@ -501,7 +509,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     try {
       this.#persistCounter();
       await this.#applyTtl();
-      const records = this.partition.hasChangelog ? this.#changelogRecords(processedOffsets) : [];
+      const records = this.#partition.hasChangelog ? this.#changelogRecords(processedOffsets) : [];
       this.#status = 'PREPARED';
       return records;
     } catch (error) {
@@ -513,17 +521,17 @@ export class PartitionTransaction implements KeyedStateTransaction {
   #changelogRecords(processedOffsets: ProcessedOffsets | null): ChangelogRecord[] {
     const offsetsHeader = Buffer.from(JSON.stringify(processedOffsets), 'utf8');
     const records: ChangelogRecord[] = [];
-    for (const cf of this.cache.columnFamilies()) {
+    for (const cf of this.#cache.columnFamilies()) {
       if (LOCAL_ONLY_CFS.has(cf)) continue;
       const headers: RecordHeader[] = [
         { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
         { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
       ];
-      if (cf === DEFAULT_CF && this.partition.ttlEnabled) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
-      for (const bucket of this.cache.getUpdates(cf).values()) {
+      if (cf === DEFAULT_CF && this.#partition.ttlEnabled) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
+      for (const bucket of this.#cache.getUpdates(cf).values()) {
         for (const update of bucket.values()) records.push({ key: update.key, value: update.value, headers });
       }
-      for (const key of this.cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
+      for (const key of this.#cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
     }
     return records;
   }
@@ -532,7 +540,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   async #applyTtl(): Promise<void> {
     if (!this.#ttl.needsApply()) return;
     await this.#predecessorSettled();
-    await this.#ttl.apply(this.cache);
+    await this.#ttl.apply(this.#cache);
   }
 
   /**
@@ -548,14 +556,14 @@ export class PartitionTransaction implements KeyedStateTransaction {
         this.#persistCounter();
         await this.#applyTtl();
       }
-      if (!this.cache.isEmpty()) {
+      if (!this.#cache.isEmpty()) {
         if (changelogOffset !== null) {
-          const stored = this.partition.getChangelogOffset();
+          const stored = this.#partition.getChangelogOffset();
           if (stored !== null && changelogOffset < stored) {
-            throw new InvalidChangelogOffsetError(this.partition.path, changelogOffset, stored);
+            throw new InvalidChangelogOffsetError(this.#partition.path, changelogOffset, stored);
           }
         }
-        await this.partition.write(this.cache, changelogOffset);
+        await this.#partition.write(this.#cache, changelogOffset);
       }
       this.#status = 'COMPLETE';
     } catch (error) {
