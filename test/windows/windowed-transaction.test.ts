@@ -1,7 +1,14 @@
 import t from 'tap';
 import { encodeIntPair, encodeJson } from '../../shared/codecs/index.js';
-import { COLUMN_FAMILY_HEADER, GLOBAL_COUNTER_CF, StorePartition } from '../../workers/state/index.js';
-import { InvalidWindowDurationError, VALUES_CF, LATEST_TIMESTAMPS_CF, WindowedTransaction } from '../../workers/windows/index.js';
+import {
+  COLUMN_FAMILY_HEADER,
+  GLOBAL_COUNTER_CF,
+  InvalidWindowDurationError,
+  LATEST_TIMESTAMPS_CF,
+  StorePartition,
+  VALUES_CF,
+  WindowedTransaction,
+} from '../../workers/state/index.js';
 import { bytes, drain, inWindowTx, openWindowPartition } from './fixtures/window-helpers.js';
 
 t.setTimeout(120_000);
@@ -136,7 +143,6 @@ t.test('74. latest timestamp persists and never goes backwards', async (t) => {
 t.test('75/76. changelog records of update_window and delete_window', async (t) => {
   const partition = await openWindowPartition(t, true);
   let tx = partition.begin();
-  const { WindowedTransaction } = await import('../../workers/windows/index.js');
   await new WindowedTransaction(tx).updateWindow(0, 10, 1, 2, P);
   let records = await tx.prepare({ events: 1 });
   t.equal(records.length, 2);

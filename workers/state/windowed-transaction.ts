@@ -9,7 +9,10 @@
  * the operators never need a preload step.
  */
 import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWindowKey } from '../../shared/codecs/index.js';
-import { byteKeyId, DEFAULT_CF, type ChangelogRecord, type PartitionTransaction, type ProcessedOffsets } from '../state/index.js';
+import { byteKeyId } from './byte-key-id.js';
+import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
+import { DEFAULT_CF } from './column-families.js';
+import type { PartitionTransaction } from './partition-transaction.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from './window-errors.js';
 import {
   CLOSED_THROUGH_KEY,
