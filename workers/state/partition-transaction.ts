@@ -9,18 +9,9 @@ import { BE64_MAX } from '../../shared/codecs/be64.js';
 import { appendInteger } from '../../shared/codecs/integer-keys.js';
 import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
 import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
-import type { RecordHeader } from '../../shared/log/log-backend.js';
 import { byteKeyId } from './byte-key-id.js';
-import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
-import {
-  COLUMN_FAMILY_HEADER,
-  DEFAULT_CF,
-  GLOBAL_COUNTER_CF,
-  GLOBAL_COUNTER_KEY,
-  LOCAL_ONLY_CFS,
-  PROCESSED_OFFSETS_HEADER,
-  TTL_STAMPED_HEADER,
-} from './column-families.js';
+import { changelogRecordsOf, type ChangelogRecord, type ProcessedOffsets } from './changelog-record.js';
+import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
 import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
 import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
@@ -43,7 +34,6 @@ export interface TransactionRangeOptions extends RangeOptions {
 }
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
-const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
 
 /** Read-cache marker of a key whose preload is in flight (a sync read must not see it as absent). */
 const LOADING: unique symbol = Symbol('LOADING');
@@ -509,31 +499,13 @@ export class PartitionTransaction implements KeyedStateTransaction {
     try {
       this.#persistCounter();
       await this.#applyTtl();
-      const records = this.#partition.hasChangelog ? this.#changelogRecords(processedOffsets) : [];
+      const records = this.#partition.hasChangelog ? changelogRecordsOf(this.#cache, processedOffsets, this.#partition.ttlEnabled) : [];
       this.#status = 'PREPARED';
       return records;
     } catch (error) {
       this.#status = 'FAILED';
       throw error;
     }
-  }
-
-  #changelogRecords(processedOffsets: ProcessedOffsets | null): ChangelogRecord[] {
-    const offsetsHeader = Buffer.from(JSON.stringify(processedOffsets), 'utf8');
-    const records: ChangelogRecord[] = [];
-    for (const cf of this.#cache.columnFamilies()) {
-      if (LOCAL_ONLY_CFS.has(cf)) continue;
-      const headers: RecordHeader[] = [
-        { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
-        { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
-      ];
-      if (cf === DEFAULT_CF && this.#partition.ttlEnabled) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
-      for (const bucket of this.#cache.getUpdates(cf).values()) {
-        for (const update of bucket.values()) records.push({ key: update.key, value: update.value, headers });
-      }
-      for (const key of this.#cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
-    }
-    return records;
   }
 
   /** TTL stamping and sweep (see {@link TransactionTtl.apply}), after the previous checkpoint's flush. */
