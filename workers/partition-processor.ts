@@ -31,8 +31,9 @@ import {
 } from '../shared/errors/runtime-errors.js';
 import { isSaneTimestamp } from '../shared/timestamps.js';
 import type { EmitMode } from '../shared/pipeline/windows.js';
-import { createWindowOperator, WindowedTransaction, type WindowOperator } from './windows/index.js';
+import { createWindowOperator, type WindowOperator } from './windows/index.js';
 import { TimestampedTransaction } from './state/timestamped-transaction.js';
+import { WindowedTransaction } from './state/windowed-transaction.js';
 import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
 
 /** Default retention of timestamped stores (the reference's join default). */

@@ -450,6 +450,24 @@ t.test('range reads merge cache and database within a prefix (spec §3.3)', asyn
   t.same(await tx.getItems(5, 4, prefix), [], 'start > end');
 });
 
+t.test('range reads without a prefix merge the cached updates of every prefix (a scan of the family)', async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => {
+    tx.set('kept', 1, bytes('p'));
+    tx.set('deleted', 2, bytes('q'));
+    tx.set('other family', 3, bytes('p'), 'custom');
+  });
+  const tx = partition.begin();
+  tx.set('new', 4, bytes('r'));
+  tx.set('overwritten', 5, bytes('p'));
+  tx.delete('deleted', bytes('q'));
+  const keys = (entries: [Uint8Array, Uint8Array][]): string[] => entries.map(([k, v]) => `${text(k)}=${text(v)}`);
+  t.same(keys(await tx.getRange()), ['p|"kept"=1', 'p|"overwritten"=5', 'r|"new"=4'], 'every prefix, in key order');
+  t.same(keys(await tx.getRange({ backwards: true })), ['r|"new"=4', 'p|"overwritten"=5', 'p|"kept"=1'], 'backwards');
+  t.same(keys(await tx.getRange({ lower: bytes('p|"l'), upper: bytes('r') })), ['p|"overwritten"=5'], 'bounds apply to cached updates too');
+  t.same(keys(await tx.getRange({ cf: 'custom' })), ['p|"other family"=3'], 'one column family');
+});
+
 t.test('property: random set/delete/get across transactions and reopenings match a model', async (t) => {
   const dir = t.testdir();
   let round = 0;

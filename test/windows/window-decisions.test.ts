@@ -17,7 +17,7 @@ import {
   type LateRecord,
 } from '../../shared/pipeline/windows.js';
 import { encodeJson } from '../../shared/codecs/index.js';
-import { WindowedTransaction, TRIGGER_MARKS_CF } from '../../workers/windows/index.js';
+import { WindowedTransaction, TRIGGER_MARKS_CF } from '../../workers/state/index.js';
 import { OperatorHarness, type Produced } from './fixtures/operator-harness.js';
 
 t.setTimeout(120_000);

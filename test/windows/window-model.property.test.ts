@@ -19,8 +19,8 @@ import {
   tumblingWindow,
   type WindowDeclaration,
 } from '../../shared/pipeline/windows.js';
-import { StorePartition } from '../../workers/state/index.js';
-import { createWindowOperator, WindowedTransaction } from '../../workers/windows/index.js';
+import { StorePartition, WindowedTransaction } from '../../workers/state/index.js';
+import { createWindowOperator } from '../../workers/windows/index.js';
 import { countWindowModel, partitionClosingModel, sessionModel, timeWindowModel, type ModelEvent, type ModelResult } from './fixtures/window-model.js';
 
 t.setTimeout(600_000);

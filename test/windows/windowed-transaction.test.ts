@@ -1,7 +1,14 @@
 import t from 'tap';
 import { encodeIntPair, encodeJson } from '../../shared/codecs/index.js';
-import { COLUMN_FAMILY_HEADER, GLOBAL_COUNTER_CF, StorePartition } from '../../workers/state/index.js';
-import { InvalidWindowDurationError, VALUES_CF, LATEST_TIMESTAMPS_CF } from '../../workers/windows/index.js';
+import {
+  COLUMN_FAMILY_HEADER,
+  GLOBAL_COUNTER_CF,
+  InvalidWindowDurationError,
+  LATEST_TIMESTAMPS_CF,
+  StorePartition,
+  VALUES_CF,
+  WindowedTransaction,
+} from '../../workers/state/index.js';
 import { bytes, drain, inWindowTx, openWindowPartition } from './fixtures/window-helpers.js';
 
 t.setTimeout(120_000);
@@ -136,7 +143,6 @@ t.test('74. latest timestamp persists and never goes backwards', async (t) => {
 t.test('75/76. changelog records of update_window and delete_window', async (t) => {
   const partition = await openWindowPartition(t, true);
   let tx = partition.begin();
-  const { WindowedTransaction } = await import('../../workers/windows/index.js');
   await new WindowedTransaction(tx).updateWindow(0, 10, 1, 2, P);
   let records = await tx.prepare({ events: 1 });
   t.equal(records.length, 2);
@@ -265,4 +271,23 @@ t.test('decision: windows of an empty key are found by scans and expiry', async 
     t.same(summary(await drain(w.expireWindows(5, EMPTY, { collect: true }))), [[[0, 10], 1, ['x']]]);
     t.same(await w.getWindows(-1, 100, EMPTY).then((ws) => ws.map((x) => x.start)), [10]);
   });
+});
+
+t.test('partition-wide scans continuing a prepared, unflushed transaction see its windows (they wait for its flush)', async (t) => {
+  const partition = await openWindowPartition(t, true);
+  const tx1 = partition.begin();
+  const first = new WindowedTransaction(tx1);
+  await first.updateWindow(0, 10, 1, 5, P);
+  await first.prepare(null);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const tx1Flushed = gate.then(() => tx1.flush(0));
+  const tx2 = partition.begin();
+  tx2.continueFrom(tx1, tx1Flushed);
+  const second = new WindowedTransaction(tx2);
+  const prefixes = second.windowPrefixes();
+  const expired = drain(second.expireAllWindows(10, () => true));
+  release();
+  t.same((await prefixes).map((p) => Buffer.from(p).toString('latin1')), ['"key"'], 'the prefix written by the predecessor');
+  t.same(summary(await expired), [[[0, 10], 1, []]], 'its window expires');
 });

@@ -1,4 +1,6 @@
 import type { RecordHeader } from '../../shared/log/log-backend.js';
+import { COLUMN_FAMILY_HEADER, DEFAULT_CF, LOCAL_ONLY_CFS, PROCESSED_OFFSETS_HEADER, TTL_STAMPED_HEADER } from './column-families.js';
+import type { TransactionCache } from './transaction-cache.js';
 
 /** A changelog record produced by `prepare` for the caller to send (spec §3.4). */
 export interface ChangelogRecord {
@@ -24,3 +26,30 @@ export type CommittedOffsets = Readonly<Record<string, number>>;
 
 /** Processed source offsets per source topic, as carried in `__processed_tp_offsets__`. */
 export type ProcessedOffsets = Readonly<Record<string, number>>;
+
+const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
+
+/**
+ * The changelog records of a transaction's cache (spec §3.4): for every column family
+ * except the local-only ones, one record per updated key (last value) then one tombstone
+ * per deleted key, with headers `__column_family__` and `__processed_tp_offsets__` =
+ * `JSON(processedOffsets)` (`null` when unknown); default-family records of a partition
+ * in TTL mode (`ttlStamped`) carry stamped values and say so in a header.
+ */
+export function changelogRecordsOf(cache: TransactionCache, processedOffsets: ProcessedOffsets | null, ttlStamped: boolean): ChangelogRecord[] {
+  const offsetsHeader = Buffer.from(JSON.stringify(processedOffsets), 'utf8');
+  const records: ChangelogRecord[] = [];
+  for (const cf of cache.columnFamilies()) {
+    if (LOCAL_ONLY_CFS.has(cf)) continue;
+    const headers: RecordHeader[] = [
+      { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
+      { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
+    ];
+    if (cf === DEFAULT_CF && ttlStamped) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
+    for (const bucket of cache.getUpdates(cf).values()) {
+      for (const update of bucket.values()) records.push({ key: update.key, value: update.value, headers });
+    }
+    for (const key of cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
+  }
+  return records;
+}

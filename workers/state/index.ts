@@ -1,4 +1,4 @@
-/** Per-partition state on LevelDB: partitions, transactions, state views, stores. */
+/** Per-partition state on LevelDB: partitions, transactions (plain, windowed, timestamped), state views, stores. */
 export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS } from './store-partition.js';
 export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
 export {
@@ -18,6 +18,14 @@ export { TransactionCache, DELETED, UNDEFINED } from './transaction-cache.js';
 export type { CacheLookup, CachedUpdate } from './transaction-cache.js';
 export { StateView } from './state-view.js';
 export type { StateWriteOptions } from './state-view.js';
+export type { TransactionStorage, KeyedStateTransaction } from './state-interfaces.js';
+export { TransactionTtl } from './transaction-ttl.js';
+export { WindowedTransaction } from './windowed-transaction.js';
+export type { StoredWindow, ExpiredWindow, ExpireOptions } from './windowed-transaction.js';
+export { InvalidWindowDurationError, InvalidTimestampError } from './window-errors.js';
+export * from './window-keys.js';
+export { TimestampedTransaction, MIN_ELIGIBLE_TIMESTAMPS_CF, MIN_ELIGIBLE_TIMESTAMP_KEY } from './timestamped-transaction.js';
+export type { TimestampedStoreOptions, TimestampedPrefix } from './timestamped-transaction.js';
 export { runTransaction } from './run-transaction.js';
 export type { StateStore } from './state-store.js';
 export { KeyValueStore } from './key-value-store.js';

@@ -5,54 +5,35 @@ import {
   StateSerializationError,
   StateTransactionError,
 } from '../../shared/errors/state-errors.js';
-import { BE64_MAX, encodeBE64 } from '../../shared/codecs/be64.js';
-import {
-  decodeExpiryIndexKey,
-  encodeExpiryIndexKey,
-  NEVER_EXPIRES,
-  readLiveValue,
-  readStamp,
-  stampValue,
-} from '../../shared/codecs/ttl-stamp.js';
+import { BE64_MAX } from '../../shared/codecs/be64.js';
 import { appendInteger } from '../../shared/codecs/integer-keys.js';
 import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
 import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
-import type { RecordHeader } from '../../shared/log/log-backend.js';
 import { byteKeyId } from './byte-key-id.js';
-import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
-import {
-  COLUMN_FAMILY_HEADER,
-  DEFAULT_CF,
-  GLOBAL_COUNTER_CF,
-  GLOBAL_COUNTER_KEY,
-  LOCAL_ONLY_CFS,
-  PROCESSED_OFFSETS_HEADER,
-  TTL_CLOCK_CF,
-  TTL_HIGH_WATER_KEY,
-  TTL_INDEX_CF,
-  TTL_STAMPED_HEADER,
-} from './column-families.js';
+import { changelogRecordsOf, type ChangelogRecord, type ProcessedOffsets } from './changelog-record.js';
+import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
-import type { StorePartition } from './store-partition.js';
+import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
 import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
+import { TransactionTtl } from './transaction-ttl.js';
 
 /** Status of a transaction (spec §3.2). */
 export type TransactionStatus = 'STARTED' | 'PREPARED' | 'COMPLETE' | 'FAILED';
 
-/** Range read in a transaction: `lower` inclusive, `upper` exclusive, within one prefix bucket. */
-export interface TransactionRangeOptions {
-  /** Prefix whose cached updates are merged with the stored entries. */
-  readonly prefix: Uint8Array;
-  readonly lower?: Uint8Array;
-  readonly upper?: Uint8Array;
-  readonly backwards?: boolean;
-  readonly cf?: string;
+/**
+ * Range read in a transaction: `lower` inclusive, `upper` exclusive (both stored keys,
+ * `prefix|...`), within one prefix bucket or, without `prefix`, across the whole family.
+ */
+export interface TransactionRangeOptions extends RangeOptions {
+  /**
+   * Prefix whose cached updates are merged with the stored entries: give it whenever the
+   * bounds lie within one prefix (the cache is bucketed by prefix, so only that bucket is
+   * read). Omitted: the cached updates of every prefix are merged (a scan of the family).
+   */
+  readonly prefix?: Uint8Array;
 }
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
-const TTL_HIGH_WATER_KEY_ID = byteKeyId(TTL_HIGH_WATER_KEY);
-const EMPTY_VALUE = new Uint8Array(0);
-const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
 
 /** Read-cache marker of a key whose preload is in flight (a sync read must not see it as absent). */
 const LOADING: unique symbol = Symbol('LOADING');
@@ -98,15 +79,13 @@ const EMPTY_PREFIX_ID = '';
  * Per-write TTL (spec §6.2): {@link setExpiring} writes a default-family value that
  * disappears once the TTL clock (the highest record timestamp passed to
  * {@link observeTimestamp}, persisted per partition) reaches its expiry. The first such
- * write switches the partition into TTL mode at `prepare`; from then on stored values are
- * stamped, reads hide expired ones, and every checkpoint deletes expired keys (up to the
- * partition's budget) with tombstones on the changelog, so neither a compacted changelog
- * nor a recovery keeps them.
+ * write switches the partition into TTL mode at `prepare`. The TTL machinery (clock,
+ * expiries, stamping, expiry index, sweep) is {@link TransactionTtl}.
  */
-export class PartitionTransaction {
-  readonly partition: StorePartition;
-  /** The update/delete cache (exposed for inspection and for the partition's write). */
-  readonly cache = new TransactionCache();
+export class PartitionTransaction implements KeyedStateTransaction {
+  readonly #partition: TransactionStorage;
+  /** The update/delete cache, written by the partition at flush. */
+  readonly #cache = new TransactionCache();
   /** cf → key id → stored value, `null` when absent from the database, {@link LOADING} while a preload runs. */
   readonly #reads = new Map<string, Map<string, ReadCacheEntry>>();
   #status: TransactionStatus = 'STARTED';
@@ -123,20 +102,13 @@ export class PartitionTransaction {
   #memoKeyId = '';
   /** Flush of the transaction this one continues (pipelined checkpoints); database scans wait for it. */
   #predecessorFlushed: Promise<void> | undefined;
-  /** Expiry (epoch ms) of each default-family key written with a TTL here, by key id. */
-  readonly #expiries = new Map<string, number>();
-  /** Expiries before each change since the savepoint, oldest first. */
-  #expiryJournal: Array<[keyId: string, expiresAt: number | undefined]> | undefined;
-  /** The TTL clock: the highest record timestamp seen by this partition. */
-  #clockMs: number;
-  /** The clock when this transaction began: a TTL-mode checkpoint persists it only when it moved. */
-  readonly #clockAtBeginMs: number;
+  /** TTL clock and expiries of this transaction's writes. */
+  readonly #ttl: TransactionTtl;
 
-  /** Use {@link StorePartition.begin}. */
-  constructor(partition: StorePartition) {
-    this.partition = partition;
-    this.#clockMs = partition.ttlHighWaterMs;
-    this.#clockAtBeginMs = this.#clockMs;
+  /** Use `StorePartition.begin`. */
+  constructor(partition: TransactionStorage) {
+    this.#partition = partition;
+    this.#ttl = new TransactionTtl(partition);
   }
 
   /**
@@ -144,7 +116,7 @@ export class PartitionTransaction {
    * expiry is at or before the clock read as missing.
    */
   observeTimestamp(timestampMs: number): void {
-    if (timestampMs > this.#clockMs) this.#clockMs = timestampMs;
+    this.#ttl.observe(timestampMs);
   }
 
   /** Current status. */
@@ -166,7 +138,7 @@ export class PartitionTransaction {
 
   /** True until the first set or delete. */
   isEmpty(): boolean {
-    return this.cache.isEmpty();
+    return this.#cache.isEmpty();
   }
 
   /** A user-facing view bound to one message key (used verbatim if bytes, else JSON). */
@@ -201,15 +173,15 @@ export class PartitionTransaction {
    */
   continueFrom(previous: PartitionTransaction, previousFlushed: Promise<void>): void {
     this.#assertStatus('continueFrom');
-    for (const cf of previous.cache.columnFamilies()) {
+    for (const cf of previous.#cache.columnFamilies()) {
       const reads = this.#readCache(cf);
-      for (const bucket of previous.cache.getUpdates(cf).values()) {
+      for (const bucket of previous.#cache.getUpdates(cf).values()) {
         for (const [id, update] of bucket) reads.set(id, update.value);
       }
-      for (const id of previous.cache.getDeletes(cf).keys()) reads.set(id, null);
+      for (const id of previous.#cache.getDeletes(cf).keys()) reads.set(id, null);
     }
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
-    this.observeTimestamp(previous.#clockMs);
+    this.#ttl.observe(previous.#ttl.clockMs);
     // A failed predecessor stops the job; scans must not hang or throw because of it.
     this.#predecessorFlushed = previousFlushed.catch(() => undefined);
   }
@@ -251,7 +223,7 @@ export class PartitionTransaction {
     if (missing.length === 0) return;
     let values: (Uint8Array | undefined)[];
     try {
-      values = await this.partition.getMany(missing, cf);
+      values = await this.#partition.getMany(missing, cf);
     } catch (error) {
       for (const id of missingIds) reads.delete(id);
       throw error;
@@ -263,38 +235,26 @@ export class PartitionTransaction {
 
   /** Sync lookup: write cache, then read cache, else {@link StateKeyNotLoadedError}. */
   #lookup(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
-    const cached = this.cache.get(cf, prefixId, keyId);
+    const cached = this.#cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
+    if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
     if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
-    return this.#visibleRead(cf, read);
+    return this.#ttl.visibleRead(cf, read);
   }
 
   async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
-    const cached = this.cache.get(cf, prefixId, keyId);
+    const cached = this.#cache.get(cf, prefixId, keyId);
     if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return this.#expiries.size === 0 ? cached : this.#liveWrite(keyId, cached);
+    if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const reads = this.#readCache(cf);
     let read = reads.get(keyId);
     if (read === undefined || read === LOADING) {
       await this.#predecessorSettled();
-      read = (await this.partition.get(storedKey, cf)) ?? null;
+      read = (await this.#partition.get(storedKey, cf)) ?? null;
       reads.set(keyId, read);
     }
-    return this.#visibleRead(cf, read);
-  }
-
-  /** What a read-cache entry reads as: in TTL mode a default-family value loses its stamp, or is missing once expired. */
-  #visibleRead(cf: string, read: Uint8Array | null): Uint8Array | undefined {
-    if (read === null) return undefined;
-    return cf === DEFAULT_CF && this.partition.ttlEnabled ? readLiveValue(read, this.#clockMs)?.payload : read;
-  }
-
-  /** A value written here, unless it was written with a TTL that the clock has reached. */
-  #liveWrite(keyId: string, value: Uint8Array): Uint8Array | undefined {
-    const expiresAt = this.#expiries.get(keyId);
-    return expiresAt !== undefined && expiresAt <= this.#clockMs ? undefined : value;
+    return this.#ttl.visibleRead(cf, read);
   }
 
 
@@ -414,44 +374,35 @@ export class PartitionTransaction {
 
   /** Start journaling writes so {@link rollbackToSavepoint} can undo them (one record's writes). */
   setSavepoint(): void {
-    this.cache.setSavepoint();
-    this.#expiryJournal = [];
+    this.#cache.setSavepoint();
+    this.#ttl.setSavepoint();
   }
 
   /** Keep the writes since the savepoint. */
   releaseSavepoint(): void {
-    this.cache.releaseSavepoint();
-    this.#expiryJournal = undefined;
+    this.#cache.releaseSavepoint();
+    this.#ttl.releaseSavepoint();
   }
 
   /** Undo the writes since the savepoint (keyed writes and their expiries). */
   rollbackToSavepoint(): void {
-    this.cache.rollbackToSavepoint();
-    const journal = this.#expiryJournal ?? [];
-    this.#expiryJournal = undefined;
-    for (let i = journal.length - 1; i >= 0; i--) {
-      const [keyId, expiresAt] = journal[i]!;
-      if (expiresAt === undefined) this.#expiries.delete(keyId);
-      else this.#expiries.set(keyId, expiresAt);
-    }
+    this.#cache.rollbackToSavepoint();
+    this.#ttl.rollbackToSavepoint();
   }
 
   /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
   #write(cf: string, prefixId: string | undefined, bytes: Uint8Array, expiresAtMs: number | undefined): void {
     const keyId = this.#memoKeyId;
-    this.cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
-    if (this.#expiryJournal !== undefined && cf === DEFAULT_CF) this.#expiryJournal.push([keyId, this.#expiries.get(keyId)]);
-    if (expiresAtMs !== undefined) this.#expiries.set(keyId, expiresAtMs);
-    else if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(keyId);
+    this.#cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
+    this.#ttl.noteWrite(cf, keyId, expiresAtMs);
   }
 
   /** Deletes `key` (a missing key is fine). A key serialization failure marks the transaction FAILED. */
   delete(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
     this.#mutate('delete', () => {
       this.#resolve(key, prefix);
-      this.cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
-      if (this.#expiryJournal !== undefined && cf === DEFAULT_CF) this.#expiryJournal.push([this.#memoKeyId, this.#expiries.get(this.#memoKeyId)]);
-      if (this.#expiries.size > 0 && cf === DEFAULT_CF) this.#expiries.delete(this.#memoKeyId);
+      this.#cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
+      this.#ttl.noteDelete(cf, this.#memoKeyId);
     });
   }
 
@@ -459,25 +410,30 @@ export class PartitionTransaction {
 
   /**
    * Stored entries of `cf` in `[lower, upper)` merged with this transaction's cached
-   * updates of the same prefix bucket (cache wins; keys deleted here removed), sorted
-   * by key bytes, descending when `backwards` (spec §3.3).
+   * updates of the `prefix` bucket, or of every bucket without `prefix` (cache wins; keys
+   * deleted here removed), sorted by key bytes, descending when `backwards` (spec §3.3).
+   * Stored keys and values as they are (in TTL mode default-family values keep their stamp).
    */
-  async getRange(options: TransactionRangeOptions): Promise<[Uint8Array, Uint8Array][]> {
+  async getRange(options: TransactionRangeOptions = {}): Promise<[Uint8Array, Uint8Array][]> {
     this.#assertStatus('getRange');
     const cf = options.cf ?? DEFAULT_CF;
     const lowerId = options.lower === undefined ? undefined : byteKeyId(options.lower);
     const upperId = options.upper === undefined ? undefined : byteKeyId(options.upper);
     await this.#predecessorSettled();
-    const deletes = this.cache.getDeletes(cf);
+    const deletes = this.#cache.getDeletes(cf);
     const merged = new Map<string, [Uint8Array, Uint8Array]>();
-    for (const entry of await this.partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
+    for (const entry of await this.#partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
       const id = byteKeyId(entry[0]);
       if (!deletes.has(id)) merged.set(id, entry);
     }
-    for (const [id, update] of this.cache.getPrefixUpdates(cf, byteKeyId(options.prefix))) {
-      if (lowerId !== undefined && id < lowerId) continue;
-      if (upperId !== undefined && id >= upperId) continue;
-      merged.set(id, [update.key, update.value]);
+    const buckets =
+      options.prefix === undefined ? this.#cache.getUpdates(cf).values() : [this.#cache.getPrefixUpdates(cf, byteKeyId(options.prefix))];
+    for (const bucket of buckets) {
+      for (const [id, update] of bucket) {
+        if (lowerId !== undefined && id < lowerId) continue;
+        if (upperId !== undefined && id >= upperId) continue;
+        merged.set(id, [update.key, update.value]);
+      }
     }
     // latin1 ids compare exactly like the key bytes.
     const ids = [...merged.keys()].sort();
@@ -514,7 +470,7 @@ export class PartitionTransaction {
     return this.#mutate('nextGlobalCounter', () => {
       let current = this.#counter;
       if (current === undefined) {
-        const stored = this.partition.getSync(GLOBAL_COUNTER_KEY, GLOBAL_COUNTER_CF);
+        const stored = this.#partition.getSync(GLOBAL_COUNTER_KEY, GLOBAL_COUNTER_CF);
         current = stored === undefined ? -1n : parseCounter(stored);
       }
       const next = current >= BE64_MAX ? 0n : current + 1n;
@@ -526,7 +482,7 @@ export class PartitionTransaction {
   #persistCounter(): void {
     if (this.#counter === undefined) return;
     const value = Buffer.from(this.#counter.toString(), 'latin1'); // JSON(int), full 64-bit range
-    this.cache.set(GLOBAL_COUNTER_CF, EMPTY_PREFIX_ID, GLOBAL_COUNTER_KEY_ID, GLOBAL_COUNTER_KEY, value);
+    this.#cache.set(GLOBAL_COUNTER_CF, EMPTY_PREFIX_ID, GLOBAL_COUNTER_KEY_ID, GLOBAL_COUNTER_KEY, value);
   }
 
   // ---- checkpoint ----------------------------------------------------------
@@ -543,7 +499,7 @@ export class PartitionTransaction {
     try {
       this.#persistCounter();
       await this.#applyTtl();
-      const records = this.partition.hasChangelog ? this.#changelogRecords(processedOffsets) : [];
+      const records = this.#partition.hasChangelog ? changelogRecordsOf(this.#cache, processedOffsets, this.#partition.ttlEnabled) : [];
       this.#status = 'PREPARED';
       return records;
     } catch (error) {
@@ -552,103 +508,11 @@ export class PartitionTransaction {
     }
   }
 
-  #changelogRecords(processedOffsets: ProcessedOffsets | null): ChangelogRecord[] {
-    const offsetsHeader = Buffer.from(JSON.stringify(processedOffsets), 'utf8');
-    const records: ChangelogRecord[] = [];
-    for (const cf of this.cache.columnFamilies()) {
-      if (LOCAL_ONLY_CFS.has(cf)) continue;
-      const headers: RecordHeader[] = [
-        { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
-        { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
-      ];
-      if (cf === DEFAULT_CF && this.partition.ttlEnabled) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
-      for (const bucket of this.cache.getUpdates(cf).values()) {
-        for (const update of bucket.values()) records.push({ key: update.key, value: update.value, headers });
-      }
-      for (const key of this.cache.getDeletes(cf).values()) records.push({ key, value: null, headers });
-    }
-    return records;
-  }
-
-  // ---- TTL (spec §6.2) -------------------------------------------------------
-
-  /**
-   * At prepare (or a flush without prepare): nothing unless the partition is in TTL mode
-   * or this transaction wrote with a TTL. Otherwise switch the partition into TTL mode if
-   * needed, stamp every default-family update with its expiry (never, unless written
-   * with a TTL) and index the expiring ones, delete expired keys, and write the clock
-   * (changelogged, see TTL_CLOCK_CF) when it moved.
-   * Runs after the previous checkpoint's flush, since it reads what that flush writes.
-   */
+  /** TTL stamping and sweep (see {@link TransactionTtl.apply}), after the previous checkpoint's flush. */
   async #applyTtl(): Promise<void> {
-    const partition = this.partition;
-    const clock = Math.max(0, Math.floor(this.#clockMs));
-    // The clock carries over to later transactions in any mode; it is persisted in TTL mode.
-    partition.noteTtlHighWater(clock);
-    if (!partition.ttlEnabled && this.#expiries.size === 0) return;
+    if (!this.#ttl.needsApply()) return;
     await this.#predecessorSettled();
-    const switching = !partition.ttlEnabled;
-    await partition.enableTtl();
-    for (const [prefixId, bucket] of this.cache.getUpdates(DEFAULT_CF)) {
-      for (const [keyId, update] of bucket) {
-        const expiresAt = this.#expiries.get(keyId) ?? NEVER_EXPIRES;
-        this.cache.set(DEFAULT_CF, prefixId, keyId, update.key, stampValue(expiresAt, update.value));
-        if (expiresAt === NEVER_EXPIRES) continue;
-        const indexKey = encodeExpiryIndexKey(expiresAt, update.key);
-        this.cache.set(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey, EMPTY_VALUE);
-      }
-    }
-    this.#expiries.clear();
-    await this.#sweepExpired(clock);
-    if (switching || clock > this.#clockAtBeginMs) {
-      this.cache.set(TTL_CLOCK_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
-    }
-  }
-
-  /**
-   * Deletes keys whose expiry the clock has reached, in expiry order, at most the
-   * partition's budget per checkpoint: each such key gets a delete (a changelog
-   * tombstone) and loses its index entry. Index entries that no longer match their key
-   * (overwritten, deleted) are dropped. Keys written or deleted in this transaction are
-   * left alone, entry included: the write decides their fate (spec scenarios 56, 57).
-   */
-  async #sweepExpired(clock: number): Promise<void> {
-    const partition = this.partition;
-    const budget = partition.ttlMaxEvictionsPerCheckpoint;
-    if (budget <= 0) return;
-    const candidates: { indexKey: Uint8Array; storedKey: Uint8Array; expiresAt: number }[] = [];
-    let touched: Set<string> | undefined;
-    for await (const [indexKey] of partition.iterItems({ cf: TTL_INDEX_CF, upper: encodeBE64(clock + 1) })) {
-      const entry = decodeExpiryIndexKey(indexKey);
-      if (entry === undefined) {
-        this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
-        continue;
-      }
-      touched ??= this.#defaultKeysTouched();
-      if (touched.has(byteKeyId(entry.storedKey))) continue;
-      candidates.push({ indexKey, storedKey: entry.storedKey, expiresAt: entry.expiresAtMs });
-      if (candidates.length >= budget) break;
-    }
-    if (candidates.length === 0) return;
-    const stored = await partition.getMany(
-      candidates.map((c) => c.storedKey),
-      DEFAULT_CF,
-    );
-    for (let i = 0; i < candidates.length; i++) {
-      const { indexKey, storedKey, expiresAt } = candidates[i]!;
-      const value = stored[i];
-      if (value !== undefined && readStamp(value) === expiresAt) {
-        this.cache.delete(DEFAULT_CF, EMPTY_PREFIX_ID, byteKeyId(storedKey), storedKey);
-      }
-      this.cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
-    }
-  }
-
-  /** Ids of the default-family keys this transaction writes or deletes. */
-  #defaultKeysTouched(): Set<string> {
-    const ids = new Set<string>(this.cache.getDeletes(DEFAULT_CF).keys());
-    for (const bucket of this.cache.getUpdates(DEFAULT_CF).values()) for (const id of bucket.keys()) ids.add(id);
-    return ids;
+    await this.#ttl.apply(this.#cache);
   }
 
   /**
@@ -664,14 +528,14 @@ export class PartitionTransaction {
         this.#persistCounter();
         await this.#applyTtl();
       }
-      if (!this.cache.isEmpty()) {
+      if (!this.#cache.isEmpty()) {
         if (changelogOffset !== null) {
-          const stored = this.partition.getChangelogOffset();
+          const stored = this.#partition.getChangelogOffset();
           if (stored !== null && changelogOffset < stored) {
-            throw new InvalidChangelogOffsetError(this.partition.path, changelogOffset, stored);
+            throw new InvalidChangelogOffsetError(this.#partition.path, changelogOffset, stored);
           }
         }
-        await this.partition.write(this.cache, changelogOffset);
+        await this.#partition.write(this.#cache, changelogOffset);
       }
       this.#status = 'COMPLETE';
     } catch (error) {

@@ -1,7 +1,7 @@
 import { encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
 import { byteKeyId } from './byte-key-id.js';
 import { InvalidTtlError, TtlTimestampMissingError } from '../../shared/errors/state-errors.js';
-import type { PartitionTransaction } from './partition-transaction.js';
+import type { KeyedStateTransaction } from './state-interfaces.js';
 import { DEFAULT_CF } from './column-families.js';
 
 /** Options of a state write. */
@@ -21,7 +21,7 @@ export interface StateWriteOptions {
  * `Uint8Array` key is used verbatim.
  *
  * The synchronous reads need the keys preloaded (see {@link preload} and
- * {@link PartitionTransaction.preload}); the `...Async` reads fall back to the database.
+ * `PartitionTransaction.preload`); the `...Async` reads fall back to the database.
  * Decoded values are not validated against `T`: the type parameter is the caller's claim.
  *
  * Given the timestamp of the record being processed, the view advances the transaction's
@@ -31,7 +31,7 @@ export class StateView {
   readonly #prefixId: string;
 
   constructor(
-    readonly transaction: PartitionTransaction,
+    readonly transaction: KeyedStateTransaction,
     readonly prefix: Uint8Array,
     readonly timestampMs?: number,
   ) {

@@ -30,7 +30,10 @@ import {
 } from './open-database.js';
 import { PartitionTransaction } from './partition-transaction.js';
 import { classicLevelFactory, destroyDatabaseDirectory, type StateDatabase } from './state-database.js';
+import type { RangeOptions, TransactionStorage } from './state-interfaces.js';
 import type { TransactionCache } from './transaction-cache.js';
+
+export type { RangeOptions } from './state-interfaces.js';
 
 /**
  * A column family: a key range of the partition database under the prefix `!name!`,
@@ -58,15 +61,6 @@ export interface StorePartitionOptions extends OpenDatabaseOptions {
 
 /** Default of {@link StorePartitionOptions.ttlMaxEvictionsPerCheckpoint}. */
 export const DEFAULT_TTL_MAX_EVICTIONS = 10_000;
-
-/** Bounds and direction of a range read; `lower` inclusive, `upper` exclusive. */
-export interface RangeOptions {
-  readonly lower?: Uint8Array;
-  readonly upper?: Uint8Array;
-  /** Descending key order. Default false. */
-  readonly backwards?: boolean;
-  readonly cf?: string;
-}
 
 /** Outcome of applying a chunk of changelog records. */
 export interface ChangelogChunkResult {
@@ -111,7 +105,7 @@ function isValidColumnFamilyName(name: string): boolean {
  *
  * Create with {@link StorePartition.open}.
  */
-export class StorePartition {
+export class StorePartition implements TransactionStorage {
   readonly path: string;
   readonly hasChangelog: boolean;
   /** Most expired keys one checkpoint deletes. */

@@ -7,7 +7,7 @@ import type { WindowDeclaration } from '../../shared/pipeline/windows.js';
 import { encodeUserKey } from '../../shared/codecs/index.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
-import type { WindowedTransaction } from './windowed-transaction.js';
+import type { WindowedTransaction } from '../state/windowed-transaction.js';
 
 type CountDeclaration = Extract<WindowDeclaration<never>, { type: 'tumbling-count' | 'hopping-count' }>;
 

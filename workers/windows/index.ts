@@ -1,8 +1,5 @@
-/** Windowed state and window operators (spec §7). */
-export { WindowedTransaction } from './windowed-transaction.js';
-export type { StoredWindow, ExpiredWindow, ExpireOptions } from './windowed-transaction.js';
-export { InvalidWindowDurationError, InvalidTimestampError, InvalidWindowDefinitionError } from './window-errors.js';
-export * from './window-keys.js';
+/** Window operators (spec §7), over the windowed state of workers/state/windowed-transaction.ts. */
+export { InvalidWindowDefinitionError } from '../../shared/pipeline/windows.js';
 export { WindowAggregationRunner } from './window-aggregation.js';
 export type { WindowInput, WindowResult, WindowOutput, WindowOperator, WarningSink } from './window-operator.js';
 export { windowRanges } from './window-ranges.js';

@@ -18,10 +18,10 @@
  */
 import type { LateRecord, WindowDeclaration } from '../../shared/pipeline/windows.js';
 import { reportLate } from './late-records.js';
-import { EXPIRATION_INDEX_CF, EXPIRED_START_KEY } from './window-keys.js';
+import { EXPIRATION_INDEX_CF, EXPIRED_START_KEY } from '../state/window-keys.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
-import type { WindowedTransaction } from './windowed-transaction.js';
+import type { WindowedTransaction } from '../state/windowed-transaction.js';
 
 type SessionDeclaration = Extract<WindowDeclaration<never>, { type: 'session' }>;
 

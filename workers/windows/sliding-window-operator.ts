@@ -7,10 +7,10 @@
  */
 import type { LateRecord, WindowDeclaration } from '../../shared/pipeline/windows.js';
 import { reportLate } from './late-records.js';
-import { CLOSED_THROUGH_KEY, LATEST_TIMESTAMPS_CF } from './window-keys.js';
+import { CLOSED_THROUGH_KEY, LATEST_TIMESTAMPS_CF } from '../state/window-keys.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
-import type { WindowedTransaction } from './windowed-transaction.js';
+import type { WindowedTransaction } from '../state/windowed-transaction.js';
 
 type SlidingDeclaration = Extract<WindowDeclaration<never>, { type: 'sliding' }>;
 type SlidingValue = [number, unknown];

@@ -15,8 +15,8 @@ import { reportLate } from './late-records.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
 import { windowRanges } from './window-ranges.js';
-import type { WindowedTransaction } from './windowed-transaction.js';
-import { pairUserKey, TRIGGER_MARKS_CF } from './window-keys.js';
+import type { WindowedTransaction } from '../state/windowed-transaction.js';
+import { pairUserKey, TRIGGER_MARKS_CF } from '../state/window-keys.js';
 
 type TimeDeclaration = Extract<WindowDeclaration<never>, { type: 'tumbling' | 'hopping' }>;
 

@@ -1,5 +1,5 @@
 /** What every window operator consumes and produces. */
-import type { WindowedTransaction } from './windowed-transaction.js';
+import type { WindowedTransaction } from '../state/windowed-transaction.js';
 
 /** One input record as a window sees it. */
 export interface WindowInput {

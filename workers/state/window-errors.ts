@@ -17,4 +17,3 @@ export class InvalidTimestampError extends WeirError {
   }
 }
 
-export { InvalidWindowDefinitionError } from '../../shared/pipeline/windows.js';

@@ -9,7 +9,10 @@
  * the operators never need a preload step.
  */
 import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWindowKey } from '../../shared/codecs/index.js';
-import { byteKeyId, DEFAULT_CF, type ChangelogRecord, type PartitionTransaction, type ProcessedOffsets } from '../state/index.js';
+import { byteKeyId } from './byte-key-id.js';
+import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
+import { DEFAULT_CF } from './column-families.js';
+import type { PartitionTransaction } from './partition-transaction.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from './window-errors.js';
 import {
   CLOSED_THROUGH_KEY,
@@ -203,7 +206,7 @@ export class WindowedTransaction {
   async prefixesWith(suffixLength: number, isEntry: (key: Uint8Array) => boolean = () => true): Promise<Uint8Array[]> {
     this.writeBack(); // the scan reads the transaction
     const found = new Map<string, Uint8Array>();
-    for (const [key] of await this.#allEntries(DEFAULT_CF)) {
+    for (const [key] of await this.transaction.getRange({ cf: DEFAULT_CF })) {
       if (key.length < suffixLength || !isEntry(key)) continue;
       // An empty prefix stores the bare key (`joinPrefixedKey`), or `|pair` for windows.
       const prefix = key.length <= suffixLength + 1 ? EMPTY : key.slice(0, key.length - suffixLength - 1);
@@ -307,7 +310,7 @@ export class WindowedTransaction {
     this.writeBack(); // the scan below reads the transaction
     const from = marker ?? -1;
     const expired: StoredWindow[] = [];
-    for (const [key, value] of await this.#allEntries(DEFAULT_CF)) {
+    for (const [key, value] of await this.transaction.getRange({ cf: DEFAULT_CF })) {
       if (key.length < INT_PAIR_LENGTH + 1) continue;
       const end = decodeBE64Number(key, key.length - 8);
       if (end <= from || end > maxEndTime) continue;
@@ -330,21 +333,6 @@ export class WindowedTransaction {
   /** The partition-wide expiry marker (a window end), if any. */
   async getPartitionExpiredEnd(): Promise<number | undefined> {
     return (await this.transaction.getAsync(EXPIRED_START_KEY, EMPTY, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
-  }
-
-  /** Every entry of `cf` (all prefixes), database merged with this transaction's cache, in key order. */
-  async #allEntries(cf: string): Promise<[Uint8Array, Uint8Array][]> {
-    const tx = this.transaction;
-    const deletes = tx.cache.getDeletes(cf);
-    const merged = new Map<string, [Uint8Array, Uint8Array]>();
-    for (const entry of await tx.partition.getItems({ cf })) {
-      const id = byteKeyId(entry[0]);
-      if (!deletes.has(id)) merged.set(id, entry);
-    }
-    for (const bucket of tx.cache.getUpdates(cf).values()) {
-      for (const [id, update] of bucket) merged.set(id, [update.key, update.value]);
-    }
-    return [...merged.keys()].sort().map((id) => merged.get(id)!);
   }
 
   /**
