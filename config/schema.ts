@@ -3,6 +3,7 @@
  * Objects are strict, so a misspelt key is an error instead of being ignored.
  */
 import { z } from 'zod';
+import { ERROR_POLICIES, type ErrorPolicy } from '../shared/protocol/worker-protocol.js';
 import { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './defaults.js';
 import { isPathSafeName, PATH_SAFE_NAME_PATTERN, PATH_SAFE_NAME_RULE } from '../shared/path-safe-names.js';
 import { schemaRegistrySchema, sectionFormatFields } from './serialization-schema.js';
@@ -55,7 +56,7 @@ export const stateSchema = z.strictObject({
 });
 
 export const errorsSchema = z.strictObject({
-  policy: z.enum(['stop', 'skip', 'dead-letter']).default(CONFIG_DEFAULTS.errorPolicy),
+  policy: z.enum(ERROR_POLICIES).default(CONFIG_DEFAULTS.errorPolicy),
   deadLetterTopic: topicName.optional(),
 });
 
@@ -275,7 +276,7 @@ export interface WeirConfig {
   /** Absolute path of the pipeline module (given relative to the config file). */
   readonly pipeline: string;
   readonly errors: {
-    readonly policy: 'stop' | 'skip' | 'dead-letter';
+    readonly policy: ErrorPolicy;
     /** Present when `policy` is `dead-letter`. */
     readonly deadLetterTopic?: string;
   };

@@ -15,7 +15,8 @@ import { WorkerAssignment } from './worker-assignment.js';
 import type { WorkerHandle } from './worker-pool.js';
 import type { Router } from './router.js';
 import type { Checkpointer } from './checkpointer.js';
-import { NO_COMMITTED_OFFSET, type RecoveryRunner } from './recovery-runner.js';
+import type { RecoveryRunner } from './recovery-runner.js';
+import { NEVER_COMMITTED } from '../shared/protocol/worker-protocol.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
 
 /** What the lifecycle needs of the running job. */
@@ -99,7 +100,6 @@ export class PartitionLifecycle implements RebalanceListener {
     this.assignment.add(partitions);
     const committed = await this.job.consumer.committed(tps);
     for (const p of partitions) {
-      this.job.stateManager.markAssigned(p);
       const sourceTps = tps.filter((tp) => tp.partition === p);
       const committedByTopic: Record<string, number> = {};
       let destroyLocalState = false;
@@ -116,7 +116,7 @@ export class PartitionLifecycle implements RebalanceListener {
           this.job.consumer.seek(tp, action.seekTo);
           offset = action.recoveryBoundary;
         }
-        committedByTopic[tp.topic] = offset ?? NO_COMMITTED_OFFSET;
+        committedByTopic[tp.topic] = offset ?? NEVER_COMMITTED;
         if (offset === undefined && this.job.config.input.autoOffsetReset === 'latest') {
           // Reading starts at the end: what was there before is not this run's to route.
           this.job.router.markCommitted({ ...tp, offset: (await this.job.backend.watermarks(tp)).high });
@@ -183,7 +183,6 @@ export class PartitionLifecycle implements RebalanceListener {
       const owner = this.assignment.ownerOf(p);
       if (owner !== undefined) await this.job.workers[owner]!.control.revoke(p);
       this.assignment.remove([p]);
-      this.job.stateManager.markRevoked(p);
       this.job.router.forget(p);
     }
   }

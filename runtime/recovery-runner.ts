@@ -32,9 +32,6 @@ export interface RecoveryProgress {
   readonly done: boolean;
 }
 
-/** Committed offset value meaning "the group never committed" (librdkafka's OFFSET_INVALID). */
-export const NO_COMMITTED_OFFSET = -1001;
-
 /** What the recovery decision of spec §5.2 says for one store partition. */
 export type RecoveryDecision =
   | { readonly kind: 'up-to-date' }
@@ -88,7 +85,7 @@ export class RecoveryRunner {
 
   /**
    * Recover every store of `partition` on its worker. `committed` maps source topic →
-   * committed offset (NO_COMMITTED_OFFSET when none). Returns the number of records replayed.
+   * committed offset (NEVER_COMMITTED when none). Returns the number of records replayed.
    */
   async recoverPartition(
     worker: WorkerControl,

@@ -6,7 +6,6 @@
  * only takes and releases the lock), so it works on a corrupt store too.
  */
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { WeirConfig } from '../config/index.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
@@ -16,6 +15,7 @@ import { streamIdOf } from './changelog-topics.js';
 import { resolveInsideStateDir } from './state-paths.js';
 import { NEVER_EXPIRES, SEPARATOR, parseWindowKey, readLiveValue } from '../shared/codecs/index.js';
 import { decoder, parseJson, splitStoredKey, splitWindowKey } from '../workers/state/stored-keys.js';
+import { appStateDir, storeDir, storePartitionDir } from '../workers/state/state-layout.js';
 import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import type { Format } from '../shared/serialization/format.js';
 import { addPrintable } from '../shared/serialization/printable.js';
@@ -94,12 +94,16 @@ async function partitionNumbers(dir: string): Promise<number[]> {
 }
 
 /** `<state.dir>/<appId>`, checked to lie inside `state.dir`. */
-function appStateDir(config: WeirConfig): string {
-  return resolveInsideStateDir(config.state.dir, join(config.state.dir, config.appId));
+function jobStateDir(config: WeirConfig): string {
+  return resolveInsideStateDir(config.state.dir, appStateDir(config.state.dir, config.appId));
 }
 
-function storeDir(config: WeirConfig, store: string): string {
-  return join(appStateDir(config), store, streamIdOf(config.input.topics));
+function storeDirOf(config: WeirConfig, store: string): string {
+  return storeDir(jobStateDir(config), store, streamIdOf(config.input.topics));
+}
+
+function partitionDirOf(config: WeirConfig, store: string, partition: number): string {
+  return storePartitionDir(jobStateDir(config), store, streamIdOf(config.input.topics), partition);
 }
 
 /**
@@ -116,18 +120,17 @@ export async function* dumpState(config: WeirConfig, store: string): AsyncGenera
   const keyFormat = await inputKeyFormats(config);
   const splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit> =
     keyFormat.format !== undefined ? keySplitter(keyFormat.format, windowed) : windowed ? splitWindowKey : splitStoredKey;
-  const dir = storeDir(config, store);
   try {
-    yield* dumpPartitions(dir, store, splitKey);
+    yield* dumpPartitions(config, store, splitKey);
   } finally {
     keyFormat.formats?.close();
   }
 }
 
-async function* dumpPartitions(dir: string, store: string, splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit>): AsyncGenerator<StateEntry> {
-  for (const partition of await partitionNumbers(dir)) {
+async function* dumpPartitions(config: WeirConfig, store: string, splitKey: (key: Uint8Array) => KeySplit | Promise<KeySplit>): AsyncGenerator<StateEntry> {
+  for (const partition of await partitionNumbers(storeDirOf(config, store))) {
     // inspectOnly: a dump reports a corrupt partition and never deletes it.
-    const db = await StorePartition.open(join(dir, String(partition)), {
+    const db = await StorePartition.open(partitionDirOf(config, store, partition), {
       openMaxRetries: 0,
       inspectOnly: true,
       storeName: store,
@@ -170,11 +173,11 @@ async function* dumpPartitions(dir: string, store: string, splitKey: (key: Uint8
  * @throws StoreLockedError when a running job holds a partition.
  */
 export async function clearState(config: WeirConfig): Promise<string> {
-  const base = appStateDir(config);
+  const base = jobStateDir(config);
   const stores = await readdir(base, { withFileTypes: true }).catch(() => []);
   for (const s of stores.filter((e) => e.isDirectory())) {
-    const dir = storeDir(config, s.name);
-    for (const partition of await partitionNumbers(dir)) await assertStoreNotLocked(join(dir, String(partition)));
+    const dir = storeDirOf(config, s.name);
+    for (const partition of await partitionNumbers(dir)) await assertStoreNotLocked(partitionDirOf(config, s.name, partition));
   }
   await rm(base, { recursive: true, force: true });
   return base;

@@ -1,13 +1,13 @@
 /**
  * Coordinator-side registry and lifecycle of the job's stores: changelog topic names,
- * their creation and validation, the state directory, and `clear`. It never opens a
- * state database; workers own those.
+ * their creation and validation, and the job's state directory. It never opens a state
+ * database (workers own those); `weir state clear` is `clearState` (state-inspection.ts).
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
 import type { LogBackend } from '../shared/log/log-backend.js';
 import { changelogTopicName, streamIdOf } from './changelog-topics.js';
-import { ChangelogTopicMismatchError, StateInUseError } from '../shared/errors/runtime-errors.js';
+import { ChangelogTopicMismatchError } from '../shared/errors/runtime-errors.js';
+import { appStateDir } from '../workers/state/state-layout.js';
 import { WeirError } from '../shared/errors/weir-error.js';
 import { resolveInsideStateDir } from './state-paths.js';
 
@@ -30,12 +30,11 @@ export interface StateManagerOptions {
 export class StateManager {
   readonly baseDir: string;
   readonly streamId: string;
-  private readonly assigned = new Set<number>();
   private readonly topics: Readonly<Record<string, string>>;
   private readonly storesByTopic: ReadonlyMap<string, string>;
 
   constructor(private readonly options: StateManagerOptions) {
-    this.baseDir = join(options.stateDir, options.appId);
+    this.baseDir = appStateDir(options.stateDir, options.appId);
     this.streamId = streamIdOf(options.inputTopics);
     this.topics =
       options.changelogEnabled && options.stores.length > 0
@@ -83,22 +82,4 @@ export class StateManager {
     await mkdir(baseDir, { recursive: true });
   }
 
-  /** Directory of one store partition (spec §1.4). */
-  partitionDir(store: string, partition: number): string {
-    return join(this.baseDir, store, this.streamId, String(partition));
-  }
-
-  markAssigned(partition: number): void {
-    this.assigned.add(partition);
-  }
-
-  markRevoked(partition: number): void {
-    this.assigned.delete(partition);
-  }
-
-  /** Delete all local state of the job; refused while partitions are assigned, or when not inside `state.dir`. */
-  async clear(): Promise<void> {
-    if (this.assigned.size > 0) throw new StateInUseError(this.baseDir);
-    await rm(resolveInsideStateDir(this.options.stateDir, this.baseDir), { recursive: true, force: true });
-  }
 }

@@ -15,7 +15,7 @@ import type {
   PipelineDefinition,
   ProcessingContext,
 } from '../shared/pipeline/pipeline-definition.js';
-import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
+import type { ChangelogBatch, ErrorPolicy } from '../shared/protocol/worker-protocol.js';
 import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
 import { encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
 import type { KeyValueStore, PartitionTransaction } from './state/index.js';
@@ -43,7 +43,6 @@ const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
 /** What a processing error should do (config `errors.policy`). */
-export type ErrorPolicy = 'stop' | 'skip' | 'dead-letter';
 
 /** A record whose processing failed under the `stop` policy. */
 export class RecordProcessingError extends Error {

@@ -54,13 +54,6 @@ export class PipelineLoadError extends WeirError {
   }
 }
 
-/** `state clear` while partitions are assigned. */
-export class StateInUseError extends WeirError {
-  constructor(readonly path: string) {
-    super('STATE_IN_USE', `cannot clear state at ${path} while partitions are assigned`);
-  }
-}
-
 /** The stored changelog offset is at or past the changelog's end (spec §5.2). */
 export class InvalidStoreChangelogOffsetError extends WeirError {
   constructor(readonly store: string, readonly partition: number, readonly stored: number, readonly highWatermark: number) {

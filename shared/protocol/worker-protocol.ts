@@ -10,6 +10,17 @@ import type { MessagePort } from 'node:worker_threads';
 import type { TopicFormatSpecs } from '../serialization/format.js';
 import type { SchemaRegistryConfig } from '../serialization/schema-registry-config.js';
 
+/**
+ * The committed offset of a source topic the group never committed, in the committed
+ * offsets a worker's recovery gets (Kafka's OFFSET_INVALID): every processed offset is at
+ * or beyond it, so the skip rule drops every record of an uncommitted checkpoint.
+ */
+export const NEVER_COMMITTED = -1001;
+
+/** What happens to a record the pipeline fails on (config `errors.policy`, docs/errors.md). */
+export const ERROR_POLICIES = ['stop', 'skip', 'dead-letter'] as const;
+export type ErrorPolicy = (typeof ERROR_POLICIES)[number];
+
 /** What each worker thread's long-lived task receives (ports transferred). */
 export interface WorkerTaskInput {
   readonly init: WorkerInit;
@@ -38,7 +49,7 @@ export interface WorkerInit {
    * Exactly-once: hold them until `prepare` (they become visible at the commit).
    */
   readonly streamOutputs: boolean;
-  readonly errorPolicy: 'stop' | 'skip' | 'dead-letter';
+  readonly errorPolicy: ErrorPolicy;
   readonly deadLetterTopic?: string;
   readonly openMaxRetries: number;
   readonly openRetryBackoffMs: number;

@@ -2,10 +2,9 @@ import t from 'tap';
 import { App } from '../../runtime/app.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { clearState } from '../../runtime/state-inspection.js';
-import { StateManager } from '../../runtime/state-manager.js';
 import { changelogTopicName, streamIdOf } from '../../runtime/changelog-topics.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
-import { ChangelogTopicMismatchError, StateInUseError } from '../../shared/errors/runtime-errors.js';
+import { ChangelogTopicMismatchError } from '../../shared/errors/runtime-errors.js';
 import { StoreLockedError } from '../../shared/errors/state-errors.js';
 import { appendEvents, createJobFixture, generateEvents } from './job-fixture.js';
 
@@ -29,16 +28,6 @@ t.test('changelog topics get the source partition count; a mismatch is a clear e
   const error = (await App.create(other, backend).catch((e: unknown) => e)) as Error;
   t.type(error, ChangelogTopicMismatchError);
   t.match(error.message, /changelog__other--events--counts has 5 partitions but its source has 3/);
-});
-
-t.test('StateManager.clear is refused while partitions are assigned', async (t) => {
-  const dir = t.testdir();
-  const manager = new StateManager({ appId: 'a', stateDir: dir, inputTopics: ['events'], stores: ['s'], changelogEnabled: true });
-  await manager.prepareDirectory();
-  manager.markAssigned(0);
-  await t.rejects(manager.clear(), StateInUseError);
-  manager.markRevoked(0);
-  await manager.clear();
 });
 
 t.test('weir state clear fails while a running job holds the state, naming the store partition', async (t) => {

@@ -21,7 +21,7 @@ export interface ReplayedChangelogRecord {
   readonly offset: number;
 }
 
-/** Committed source offsets (next offset to consume) per source topic; -1001 = never committed. */
+/** Committed source offsets (next offset to consume) per source topic; NEVER_COMMITTED (worker-protocol.ts) when none. */
 export type CommittedOffsets = Readonly<Record<string, number>>;
 
 /** Processed source offsets per source topic, as carried in `__processed_tp_offsets__`. */

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { PartitionNotAssignedError } from '../../shared/errors/state-errors.js';
 import type { PartitionTransaction } from './partition-transaction.js';
 import type { StateStore } from './state-store.js';
 import { StorePartition, type StorePartitionOptions } from './store-partition.js';
+import { storePartitionDir } from './state-layout.js';
 
 /** Everything a key-value store needs. */
 export interface KeyValueStoreConfig {
@@ -43,8 +43,7 @@ export class KeyValueStore implements StateStore {
   }
 
   partitionPath(partition: number): string {
-    const parts = this.streamId === null ? [this.name] : [this.name, this.streamId];
-    return join(this.baseDir, ...parts, String(partition));
+    return storePartitionDir(this.baseDir, this.name, this.streamId, partition);
   }
 
   async assignPartition(partition: number): Promise<StorePartition> {
