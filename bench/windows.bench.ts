@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBench } from '../runtime/bench/bench-runner.js';
-import type { GeneratedInputSpec } from '../runtime/bench/bench-options.js';
+import { runBench } from './engine/bench-runner.js';
+import type { GeneratedInputSpec } from './engine/bench-options.js';
 import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
 import { loadAverage, median, positiveInteger, round } from './bench-support.js';
 

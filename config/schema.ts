@@ -64,7 +64,7 @@ export const errorsSchema = z.strictObject({
  * `bench.input`: where `weir bench` gets its input. `file` (JSON Lines, as `weir produce`
  * reads) or `generator` (a module) replace the built-in generator, whose knobs are the
  * other fields. Paths are relative to the config file. Omitted fields take the
- * defaults documented in runtime/bench/bench-defaults.ts.
+ * defaults documented in bench/engine/bench-defaults.ts.
  */
 export const benchInputSchema = z
   .strictObject({
@@ -156,7 +156,7 @@ export const weirConfigSchema = z
     pipeline: nonEmptyString,
     errors: errorsSchema.default({ policy: CONFIG_DEFAULTS.errorPolicy }),
     partitions: partitionCount.default(CONFIG_DEFAULTS.partitions),
-    /** Read by `weir bench` only (see runtime/bench/); not part of {@link WeirConfig}. */
+    /** Read by `weir bench` only (see bench/engine/); not part of {@link WeirConfig}. */
     bench: benchSchema.optional(),
     server: serverSchema.default(() => serverSchema.parse({})),
   })

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runWeir, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
-import type { BenchReport } from '../../runtime/bench/bench-report.js';
+import type { BenchReport } from '../../bench/engine/bench-report.js';
 import { createBenchJob } from './fixtures/bench-job.js';
 
 // Every bench run forks two job processes with worker threads on a shared 2-core machine.

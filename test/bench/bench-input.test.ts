@@ -2,9 +2,9 @@ import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
-import { openBenchInput, type BenchInput } from '../../runtime/bench/bench-input.js';
-import type { GeneratedInputSpec } from '../../runtime/bench/bench-options.js';
-import { BenchGeneratorError, BenchInputFileError, BenchInputLineError } from '../../runtime/bench/bench-errors.js';
+import { openBenchInput, type BenchInput } from '../../bench/engine/bench-input.js';
+import type { GeneratedInputSpec } from '../../bench/engine/bench-options.js';
+import { BenchGeneratorError, BenchInputFileError, BenchInputLineError } from '../../bench/engine/bench-errors.js';
 
 const decoder = new TextDecoder();
 const json = (bytes: Uint8Array | null): unknown => (bytes === null ? null : JSON.parse(decoder.decode(bytes)));

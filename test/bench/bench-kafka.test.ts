@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runWeir } from '../cli/fixtures/run-weir.js';
 import { startMockCluster } from '../kafka/mock-cluster.js';
-import type { BenchReport } from '../../runtime/bench/bench-report.js';
+import type { BenchReport } from '../../bench/engine/bench-report.js';
 import { createBenchJob } from './fixtures/bench-job.js';
 
 // librdkafka's mock cluster never answers CreateTopics: each topic the bench or the job

@@ -2,8 +2,8 @@ import t from 'tap';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../config/index.js';
-import { readBenchSection, resolveBenchOptions } from '../../runtime/bench/bench-options.js';
-import { BENCH_DEFAULTS, defaultWorkerCounts } from '../../runtime/bench/bench-defaults.js';
+import { readBenchSection, resolveBenchOptions } from '../../bench/engine/bench-options.js';
+import { BENCH_DEFAULTS, defaultWorkerCounts } from '../../bench/engine/bench-defaults.js';
 import { createBenchJob } from './fixtures/bench-job.js';
 
 t.test('the config bench section is accepted by loadConfig and read with paths relative to the config file', async (t) => {

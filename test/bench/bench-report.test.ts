@@ -1,7 +1,7 @@
 import t from 'tap';
-import { withRatios, type BenchReport, type MeasuredRun } from '../../runtime/bench/bench-report.js';
-import { benchChartSpec, renderBenchChart } from '../../runtime/bench/bench-chart.js';
-import { formatBenchTable } from '../../runtime/bench/bench-table.js';
+import { withRatios, type BenchReport, type MeasuredRun } from '../../bench/engine/bench-report.js';
+import { benchChartSpec, renderBenchChart } from '../../bench/engine/bench-chart.js';
+import { formatBenchTable } from '../../bench/engine/bench-table.js';
 
 function measured(workers: number, recordsPerSecond: number, recoveryPerSecond: number | null): MeasuredRun {
   return {

@@ -15,8 +15,8 @@ import { describeFailure, systemErrorOf } from '../../runtime/cli/cli-errors.js'
 import { readInputLines } from '../../runtime/cli/input-lines.js';
 import { describeJsonSyntaxError } from '../../runtime/cli/input-record.js';
 import { toDumpObject } from '../../runtime/cli/output-record.js';
-import { openBenchInput } from '../../runtime/bench/bench-input.js';
-import { BenchChartPathError } from '../../runtime/bench/bench-errors.js';
+import { openBenchInput } from '../../bench/engine/bench-input.js';
+import { BenchChartPathError } from '../../bench/engine/bench-errors.js';
 import { dumpState } from '../../runtime/state-inspection.js';
 import { splitStoredKey, splitWindowKey } from '../../workers/state/stored-keys.js';
 import { encodeJson, encodeWindowKey, joinPrefixedKey } from '../../shared/codecs/index.js';

@@ -1,7 +1,7 @@
 /** `weir bench` input for jobs with formats: generated Avro and Protobuf records in the wire format. */
 import t from 'tap';
-import { openBenchInput } from '../../runtime/bench/bench-input.js';
-import type { GeneratedInputSpec } from '../../runtime/bench/bench-options.js';
+import { openBenchInput } from '../../bench/engine/bench-input.js';
+import type { GeneratedInputSpec } from '../../bench/engine/bench-options.js';
 import { TopicFormats } from '../../shared/serialization/topic-formats.js';
 import type { SchemaRegistryConfig } from '../../shared/serialization/schema-registry-config.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';

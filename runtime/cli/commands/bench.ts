@@ -5,19 +5,19 @@
  * log and state are never touched), with recovery, and prints a table (or one JSON
  * document with `--json`); `--chart` also writes an SVG chart, to a new `.svg` file only
  * unless `--force` (a mistyped `--chart weir.yaml` must not replace the job's config).
- * Engine: runtime/bench/.
+ * Engine: bench/engine/.
  */
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MAX_WORKERS } from '../../../config/index.js';
 import { configOption, integerAtLeast, type RegisterCommand } from '../cli-command.js';
-import { readBenchSection, resolveBenchOptions, type KeyDistribution } from '../../bench/bench-options.js';
-import { runBench } from '../../bench/bench-runner.js';
-import { benchProgressDisplay } from '../../bench/bench-progress.js';
-import { formatBenchTable } from '../../bench/bench-table.js';
-import { writeBenchChart } from '../../bench/bench-chart.js';
-import { BenchChartPathError } from '../../bench/bench-errors.js';
+import { readBenchSection, resolveBenchOptions, type KeyDistribution } from '../../../bench/engine/bench-options.js';
+import { runBench } from '../../../bench/engine/bench-runner.js';
+import { benchProgressDisplay } from '../../../bench/engine/bench-progress.js';
+import { formatBenchTable } from '../../../bench/engine/bench-table.js';
+import { writeBenchChart } from '../../../bench/engine/bench-chart.js';
+import { BenchChartPathError } from '../../../bench/engine/bench-errors.js';
 
 interface BenchCommandOptions {
   readonly config: string;

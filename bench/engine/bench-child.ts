@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { WeirError } from '../../shared/errors/weir-error.js';
-import { openLogBackend } from '../open-log-backend.js';
-import { App } from '../app.js';
+import { openLogBackend } from '../../runtime/open-log-backend.js';
+import { App } from '../../runtime/app.js';
 import type { ChildMessage, ChildRequest, ChildRunResult } from './child-protocol.js';
 import { benchBackend } from './bench-backend.js';
 

@@ -3,7 +3,7 @@
  * (see bench-child.ts). One process per phase gives each its own peak RSS and CPU clock.
  */
 import type { WeirConfig } from '../../config/index.js';
-import type { RunSummary } from '../app.js';
+import type { RunSummary } from '../../runtime/app.js';
 
 /** `processing`: run the job on fresh state until idle; `recovery`: same, after the state was dropped. */
 export type BenchPhase = 'processing' | 'recovery';

@@ -9,8 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
-import { openLogBackend } from '../open-log-backend.js';
-import { clearState } from '../state-inspection.js';
+import { openLogBackend } from '../../runtime/open-log-backend.js';
+import { clearState } from '../../runtime/state-inspection.js';
 import { openBenchInput, type BenchInput } from './bench-input.js';
 import type { BenchOptions } from './bench-options.js';
 import { withRatios, type BenchReport, type MeasuredRun } from './bench-report.js';
@@ -19,7 +19,7 @@ import { runPhaseInChild } from './child-run.js';
 import { BenchInterruptedError } from './bench-errors.js';
 import { directoryBytes } from './disk-usage.js';
 import { runWorkspace } from './run-workspace.js';
-import { topicFormatsFor } from '../cli/topic-format-options.js';
+import { topicFormatsFor } from '../../runtime/cli/topic-format-options.js';
 
 /** A step of the benchmark, for progress displays. */
 export type BenchStep = 'producing' | BenchPhase;

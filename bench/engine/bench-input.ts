@@ -6,9 +6,9 @@
 import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
-import { parseInputLine } from '../cli/input-record.js';
-import { InputLineError } from '../cli/cli-errors.js';
-import { InvalidUtf8Lines, readInputLines, type InputLine } from '../cli/input-lines.js';
+import { parseInputLine } from '../../runtime/cli/input-record.js';
+import { InputLineError } from '../../runtime/cli/cli-errors.js';
+import { InvalidUtf8Lines, readInputLines, type InputLine } from '../../runtime/cli/input-lines.js';
 import { BENCH_DEFAULTS } from './bench-defaults.js';
 import { BenchGeneratorError, BenchInputFileError, BenchInputLineError } from './bench-errors.js';
 import type { BenchInputSpec, FileInputSpec, GeneratedInputSpec, ModuleInputSpec } from './bench-options.js';
