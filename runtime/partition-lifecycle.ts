@@ -18,6 +18,7 @@ import type { Checkpointer } from './checkpointer.js';
 import type { RecoveryRunner } from './recovery-runner.js';
 import { NEVER_COMMITTED } from '../shared/protocol/worker-protocol.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
+import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 
 /** What the lifecycle needs of the running job. */
 export interface PartitionLifecycleContext {
@@ -85,7 +86,7 @@ export class PartitionLifecycle implements RebalanceListener {
 
   private worker(partition: number): WorkerControl {
     const owner = this.assignment.ownerOf(partition);
-    if (owner === undefined) throw new Error(`partition ${partition} has no owner`);
+    if (owner === undefined) throw new InternalInvariantError(`partition ${partition} has no owner`);
     return this.job.workers[owner]!.control;
   }
 

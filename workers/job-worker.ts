@@ -28,6 +28,7 @@ import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-defini
 import { queryStorePartition } from './state-query.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor, RecordProcessingError } from './partition-processor.js';
+import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 
 export class JobWorker implements WorkerControl {
   private readonly processors = new Map<number, PartitionProcessor>();
@@ -167,10 +168,10 @@ export class JobWorker implements WorkerControl {
 
   async recover(partition: number, store: string, chunk: ArrayBuffer, committed: Readonly<Record<string, number>>): Promise<void> {
     const s = this.stores.get(store);
-    if (s === undefined) throw new Error(`worker ${this.init.workerId}: unknown store ${store}`);
+    if (s === undefined) throw new InternalInvariantError(`worker ${this.init.workerId}: unknown store ${store}`);
     const records = decodeBatchSet(chunk, '', partition);
     const storePartition = s.partitions.get(partition);
-    if (storePartition === undefined) throw new Error(`worker ${this.init.workerId}: partition ${partition} of store ${store} is not assigned`);
+    if (storePartition === undefined) throw new InternalInvariantError(`worker ${this.init.workerId}: partition ${partition} of store ${store} is not assigned`);
     await storePartition.recoverFromChangelog(records, committed);
     this.recordsRecovered += records.length;
   }

@@ -125,3 +125,14 @@ export class RecordTimestampOutOfRangeError extends WeirError {
     super('RECORD_TIMESTAMP_OUT_OF_RANGE', `record timestamp ${timestamp} is not ${TIMESTAMP_RANGE_TEXT}; windows cannot place it`);
   }
 }
+
+/**
+ * A rule weir's own code relies on did not hold (a bug, never bad input): the message
+ * says which rule, for a bug report. Thrown instead of a bare `Error` so every failure
+ * carries a code.
+ */
+export class InternalInvariantError extends WeirError {
+  constructor(readonly invariant: string) {
+    super('INTERNAL_INVARIANT', `internal error (please report it): ${invariant}`);
+  }
+}

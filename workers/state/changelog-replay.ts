@@ -30,20 +30,26 @@ export function isTtlStampedRecord(record: ReplayedChangelogRecord): boolean {
  * the header (or with `null`, or with an unrecognised format) are always applied.
  */
 export function shouldApplyChangelogRecord(record: ReplayedChangelogRecord, committed: CommittedOffsets): boolean {
-  const text = headerText(record, PROCESSED_OFFSETS_HEADER);
-  if (text === undefined) return true;
-  // Every record of one checkpoint carries the same header: decide once per header text.
-  if (text === lastDecision.text && committed === lastDecision.committed) return lastDecision.apply;
-  const apply = decide(text, committed, record.offset);
-  lastDecision = { text, committed, apply };
-  return apply;
+  return changelogRecordFilter(committed)(record);
 }
 
-let lastDecision: { text: string | undefined; committed: CommittedOffsets | undefined; apply: boolean } = {
-  text: undefined,
-  committed: undefined,
-  apply: true,
-};
+/**
+ * {@link shouldApplyChangelogRecord} for many records against the same committed offsets
+ * (one recovery chunk). Every record of one checkpoint carries the same header, so the
+ * decision is remembered per header text, in this filter only.
+ */
+export function changelogRecordFilter(committed: CommittedOffsets): (record: ReplayedChangelogRecord) => boolean {
+  let lastText: string | undefined;
+  let lastApply = true;
+  return (record) => {
+    const text = headerText(record, PROCESSED_OFFSETS_HEADER);
+    if (text === undefined) return true;
+    if (text === lastText) return lastApply;
+    lastApply = decide(text, committed, record.offset);
+    lastText = text;
+    return lastApply;
+  };
+}
 
 function decide(text: string, committed: CommittedOffsets, offset: number): boolean {
   let processed: unknown;

@@ -7,7 +7,7 @@ import {
 } from '../../shared/errors/state-errors.js';
 import { decodeBE64Number, encodeBE64 } from '../../shared/codecs/be64.js';
 import { encodeExpiryIndexKey, NEVER_EXPIRES, readStamp, stampValue } from '../../shared/codecs/ttl-stamp.js';
-import { isTtlStampedRecord, shouldApplyChangelogRecord, recordColumnFamily } from './changelog-replay.js';
+import { changelogRecordFilter, isTtlStampedRecord, recordColumnFamily } from './changelog-replay.js';
 import type { CommittedOffsets, ReplayedChangelogRecord } from './changelog-record.js';
 import {
   CHANGELOG_OFFSET_KEY,
@@ -538,11 +538,12 @@ export class StorePartition implements TransactionStorage {
     let applied = 0;
     let skipped = 0;
     let lastOffset: number | undefined;
+    const shouldApply = changelogRecordFilter(committedOffsets);
     for (const record of records) {
       lastOffset = record.offset;
       const cf = recordColumnFamily(record);
       if (cf === undefined) throw new ColumnFamilyHeaderMissingError(this.path, record.offset);
-      if (!shouldApplyChangelogRecord(record, committedOffsets)) {
+      if (!shouldApply(record)) {
         skipped++;
         continue;
       }

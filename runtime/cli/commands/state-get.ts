@@ -13,6 +13,7 @@ import { dumpState } from '../../state-inspection.js';
 import { findRunningServer } from '../../server/address-file.js';
 import { JobClient } from '../../server/job-client.js';
 import type { QueryReply } from '../../server/query-routes.js';
+import { RemoteJobError } from '../../../shared/errors/server-errors.js';
 
 interface GetOptions {
   readonly config: string;
@@ -50,9 +51,9 @@ async function viaJob(client: JobClient, options: GetOptions): Promise<StateGetE
   if (options.to !== undefined) query.set('to', String(options.to));
   const response = await client.request(`/stores/${path.join('/')}${query.size > 0 ? `?${query}` : ''}`);
   if (response.status === 404 && options.stateKey !== undefined) {
-    const body = (await response.json()) as { error?: string };
+    const body = (await response.json()) as { error?: string; message?: string };
     if (body.error === 'NOT_FOUND') return [];
-    throw new Error('unreachable');
+    throw new RemoteJobError(response.status, body.error ?? 'UNKNOWN', body.message ?? `the job answered ${response.status}`);
   }
   const reply = await client.json<QueryReply>(response);
   return reply.entries.map((e) => ({ store: options.store, partition: reply.partition, ...e }));
