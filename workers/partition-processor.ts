@@ -1,12 +1,12 @@
 /**
- * Everything one worker does for one partition between two checkpoints: one open
- * transaction per store, the processed source offsets, and the emitted outputs.
+ * Everything one worker does for one partition between two checkpoints: runs the
+ * pipeline and the windows against the checkpoint's transactions (PartitionCheckpoint)
+ * and emits outputs and dead letters (OutputRecords) under the error policy.
  *
  * A batch is processed in two steps so user code runs synchronously against memory:
  * first every state key the batch will read is loaded with one `getMany` per store,
  * then the pipeline runs record by record.
  */
-import type { RecordHeader } from '../shared/log/log-backend.js';
 import type {
   InputRecord,
   JsonValue,
@@ -15,16 +15,14 @@ import type {
   PipelineDefinition,
   ProcessingContext,
 } from '../shared/pipeline/pipeline-definition.js';
-import type { ChangelogBatch, ErrorPolicy } from '../shared/protocol/worker-protocol.js';
-import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
+import type { ErrorPolicy } from '../shared/protocol/worker-protocol.js';
 import { encodeUserKey, joinPrefixedKey } from '../shared/codecs/index.js';
-import type { KeyValueStore, PartitionTransaction } from './state/index.js';
+import type { KeyValueStore } from './state/index.js';
 import { StateView } from './state/index.js';
-import { formatNamesOf, rawValueOf, type EagerDecoder } from './record-decoding.js';
+import type { EagerDecoder } from './record-decoding.js';
 import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import type { OutputBatches } from './output-batches.js';
 import {
-  InvalidOutputTimestampError,
   RecordTimestampOutOfRangeError,
   UnknownOutputTopicError,
   UnknownStoreError,
@@ -32,17 +30,11 @@ import {
 import { isSaneTimestamp } from '../shared/timestamps.js';
 import type { EmitMode } from '../shared/pipeline/windows.js';
 import { createWindowOperator, type WindowOperator } from './windows/index.js';
-import { TimestampedTransaction } from './state/timestamped-transaction.js';
-import { WindowedTransaction } from './state/windowed-transaction.js';
 import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
+import { PartitionCheckpoint, type PreparedCheckpoint } from './partition-checkpoint.js';
+import { OutputRecords } from './output-records.js';
 
-/** Default retention of timestamped stores (the reference's join default). */
-const DEFAULT_TIMESTAMPED_GRACE_MS = 7 * 24 * 3600 * 1000;
-
-const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
-
-/** What a processing error should do (config `errors.policy`). */
 
 /** A record whose processing failed under the `stop` policy. */
 export class RecordProcessingError extends Error {
@@ -79,31 +71,24 @@ interface ActiveWindow {
 const MAX_WARNINGS = 20;
 
 export class PartitionProcessor {
-  private transactions = new Map<string, PartitionTransaction>();
-  /** One windowed view per window store and checkpoint (it caches the windows it has read). */
-  private windowedTransactions = new Map<string, WindowedTransaction>();
-  /** One timestamped view per timestamped store and checkpoint (it runs retention at prepare). */
-  private timestampedTransactions = new Map<string, TimestampedTransaction>();
-  private processed: Record<string, number> = {};
-  /**
-   * Transactions of the last prepared checkpoint, until its changelog is delivered and
-   * `flush` writes them. Processing goes on meanwhile in transactions that continue them.
-   */
-  private prepared = new Map<string, PartitionTransaction>();
-  private preparedFlushed: Promise<void> = Promise.resolve();
-  private markPreparedFlushed: () => void = () => undefined;
+  /** Transactions, processed offsets and the prepared checkpoint (see PartitionCheckpoint). */
+  private readonly checkpoint: PartitionCheckpoint;
+  private readonly output: OutputRecords;
   private readonly defaultStore: string | undefined;
   private readonly windows: ActiveWindow[];
   private warnings = 0;
-  /** A record is being processed under savepoints (skip / dead-letter policies). */
-  private inGuardedRecord = false;
-  /** `closeWindows` ran in the current checkpoint (state changed without processed records). */
-  private windowsClosed = false;
 
   private readonly formats: TopicFormats;
 
   constructor(private readonly options: PartitionProcessorOptions) {
     this.formats = options.formats ?? TopicFormats.json();
+    this.checkpoint = new PartitionCheckpoint({
+      partition: options.partition,
+      stores: options.stores,
+      changelogTopics: options.changelogTopics,
+      timestampedStores: options.pipeline.timestampedStores,
+    });
+    this.output = new OutputRecords(options.outputs, this.formats);
     // Window stores are not user state: the default store is the only declared one.
     const names = Object.keys(options.pipeline.stores ?? {});
     this.defaultStore = names.length === 1 ? names[0] : undefined;
@@ -129,7 +114,7 @@ export class PartitionProcessor {
 
   /** True when something was processed (or windows were closed) since the last checkpoint. */
   get hasWork(): boolean {
-    return Object.keys(this.processed).length > 0 || this.windowsClosed;
+    return this.checkpoint.hasWork;
   }
 
   /**
@@ -141,32 +126,18 @@ export class PartitionProcessor {
   async closeWindows(): Promise<number> {
     let closed = 0;
     for (const window of this.windows) {
-      const results = await window.operator.closeAll(this.windowedTransaction(window.operator.storeName));
+      const results = await window.operator.closeAll(this.checkpoint.windowedTransaction(window.operator.storeName));
       closed += results.length;
       if (window.to === undefined || window.emit !== 'final') continue;
-      for (const result of results) this.options.outputs.add(window.to, result.prefix, this.formats.format(window.to, 'value').serialize(result.payload), NO_HEADERS, result.start);
+      for (const result of results) this.output.windowResult(window.to, result);
     }
-    if (this.windows.length > 0) this.windowsClosed = true;
+    if (this.windows.length > 0) this.checkpoint.markStateChanged();
     return closed;
   }
 
   /** True while prepared transactions wait for `flush`. */
   get hasPrepared(): boolean {
-    return this.prepared.size > 0;
-  }
-
-  private transaction(store: string): PartitionTransaction {
-    let tx = this.transactions.get(store);
-    if (tx === undefined) {
-      const s = this.options.stores.get(store);
-      if (s === undefined) throw new UnknownStoreError(store, [...this.options.stores.keys()]);
-      tx = s.beginTransaction(this.options.partition);
-      const previous = this.prepared.get(store);
-      if (previous !== undefined) tx.continueFrom(previous, this.preparedFlushed);
-      this.transactions.set(store, tx);
-      if (this.inGuardedRecord) tx.setSavepoint();
-    }
-    return tx;
+    return this.checkpoint.hasPrepared;
   }
 
   /**
@@ -179,7 +150,7 @@ export class PartitionProcessor {
     if (this.windows.length > 0) {
       const prefixes: Uint8Array[] = [];
       for (const record of records) if (record.rawKey !== null) prefixes.push(record.rawKey);
-      await Promise.all(this.windows.map((w) => this.windowedTransaction(w.operator.storeName).preload(prefixes)));
+      await Promise.all(this.windows.map((w) => this.checkpoint.windowedTransaction(w.operator.storeName).preload(prefixes)));
     }
     const { pipeline } = this.options;
     // Under skip and dead-letter a failed record must leave no state and no outputs behind.
@@ -197,47 +168,19 @@ export class PartitionProcessor {
         if (guarded) this.endSavepoints(true);
         this.handleError(record, error);
       }
-      this.processed[record.topic] = record.offset;
+      this.checkpoint.markProcessed(record.topic, record.offset);
     }
   }
 
   private setSavepoints(): void {
-    this.inGuardedRecord = true;
-    for (const tx of this.transactions.values()) tx.setSavepoint();
+    this.checkpoint.setSavepoints();
     this.options.outputs.setSavepoint();
   }
 
   private endSavepoints(rollback: boolean): void {
-    this.inGuardedRecord = false;
-    for (const tx of this.transactions.values()) {
-      if (rollback) tx.rollbackToSavepoint();
-      else tx.releaseSavepoint();
-    }
+    this.checkpoint.endSavepoints(rollback);
     if (rollback) this.options.outputs.rollbackToSavepoint();
     else this.options.outputs.releaseSavepoint();
-  }
-
-  private timestampedTransaction(store: string): TimestampedTransaction {
-    let timestamped = this.timestampedTransactions.get(store);
-    if (timestamped === undefined) {
-      const declaration = this.options.pipeline.timestampedStores?.[store];
-      if (declaration === undefined) throw new UnknownStoreError(store, Object.keys(this.options.pipeline.timestampedStores ?? {}));
-      timestamped = new TimestampedTransaction(this.transaction(store), {
-        graceMs: declaration.graceMs ?? DEFAULT_TIMESTAMPED_GRACE_MS,
-        keepDuplicates: declaration.keepDuplicates ?? false,
-      });
-      this.timestampedTransactions.set(store, timestamped);
-    }
-    return timestamped;
-  }
-
-  private windowedTransaction(store: string): WindowedTransaction {
-    let windowed = this.windowedTransactions.get(store);
-    if (windowed === undefined) {
-      windowed = new WindowedTransaction(this.transaction(store));
-      this.windowedTransactions.set(store, windowed);
-    }
-    return windowed;
   }
 
   /** Runs the record through every declared window and queues their results. */
@@ -256,11 +199,9 @@ export class PartitionProcessor {
       offset: record.offset,
     };
     for (const window of this.windows) {
-      const output = await window.operator.process(this.windowedTransaction(window.operator.storeName), input);
+      const output = await window.operator.process(this.checkpoint.windowedTransaction(window.operator.storeName), input);
       if (window.to === undefined) continue;
-      for (const result of window.emit === 'final' ? output.expired : output.updated) {
-        this.options.outputs.add(window.to, result.prefix, this.formats.format(window.to, 'value').serialize(result.payload), NO_HEADERS, result.start);
-      }
+      for (const result of window.emit === 'final' ? output.expired : output.updated) this.output.windowResult(window.to, result);
     }
   }
 
@@ -276,7 +217,7 @@ export class PartitionProcessor {
         const prefix = record.rawKey ?? EMPTY;
         for (const k of stateKeys) keys.push(joinPrefixedKey(prefix, encodeUserKey(k)));
       }
-      if (keys.length > 0) loads.push(this.transaction(store).preload(keys));
+      if (keys.length > 0) loads.push(this.checkpoint.transaction(store).preload(keys));
     }
     await Promise.all(loads);
   }
@@ -287,10 +228,10 @@ export class PartitionProcessor {
       state: (store?: string): KeyValueState => {
         const name = store ?? this.defaultStore;
         if (name === undefined) throw new UnknownStoreError(store ?? '(none given)', [...this.options.stores.keys()]);
-        return new StateView(this.transaction(name), prefix, record.timestamp) as unknown as KeyValueState;
+        return new StateView(this.checkpoint.transaction(name), prefix, record.timestamp) as unknown as KeyValueState;
       },
       timestamped: (store: string): TimestampedState => {
-        const timestamped = this.timestampedTransaction(store);
+        const timestamped = this.checkpoint.timestampedTransaction(store);
         return {
           set: (timestamp, value) => timestamped.setForTimestamp(timestamp, value, prefix),
           getLatest: async <T extends JsonValue>(timestamp: number) => (await timestamped.getLatest(timestamp, prefix)) as T | undefined,
@@ -299,7 +240,7 @@ export class PartitionProcessor {
       },
       emit: (topic: string, output: OutputRecord): void => {
         if (!this.options.outputTopics.has(topic)) throw new UnknownOutputTopicError(topic, [...this.options.outputTopics]);
-        this.addOutput(topic, output, record);
+        this.output.emit(topic, output, record);
       },
     };
   }
@@ -312,20 +253,7 @@ export class PartitionProcessor {
         this.options.onSkipped?.(record, error);
         return;
       case 'dead-letter': {
-        const message = error instanceof Error ? error.message : String(error);
-        // The original bytes: a dead letter can be replayed as it was.
-        this.options.outputs.add(
-          this.options.deadLetterTopic!,
-          record.rawKey,
-          rawValueOf(record),
-          [
-            ...Object.entries(record.headers).map(([key, value]) => ({ key, value: encoder.encode(value) })),
-            { key: 'weir.error', value: encoder.encode(message) },
-            { key: 'weir.format', value: encoder.encode(formatNamesOf(record)) },
-            { key: 'weir.source', value: encoder.encode(`${record.topic}[${record.partition}]@${record.offset}`) },
-          ],
-          record.timestamp,
-        );
+        this.output.deadLetter(this.options.deadLetterTopic!, record, error);
         this.options.onSkipped?.(record, error);
       }
     }
@@ -335,77 +263,17 @@ export class PartitionProcessor {
    * Prepare every open transaction; returns one changelog batch per store with changes
    * and the processed offsets. Outputs are the worker's (see OutputBatches).
    */
-  async prepare(): Promise<{ changelog: ChangelogBatch[]; changelogRecords: number; processed: Record<string, number> }> {
-    // A second prepare before the first checkpoint is flushed would replace transactions
-    // that still have to be flushed with ones holding uncommitted records.
-    if (this.prepared.size > 0) throw new Error(`partition ${this.options.partition}: prepare before the previous checkpoint was flushed`);
-    const processed = { ...this.processed };
-    const changelog: ChangelogBatch[] = [];
-    let changelogRecords = 0;
-    const now = Date.now();
-    for (const [store, tx] of this.transactions) {
-      this.windowedTransactions.get(store)?.writeBack();
-      await this.timestampedTransactions.get(store)?.expire();
-      const records = await tx.prepare(processed);
-      const topic = this.options.changelogTopics[store];
-      if (topic === undefined || records.length === 0) continue;
-      const builder = new RecordBatchBuilder(records.length * 64);
-      for (const r of records) builder.add(now, r.key, r.value, r.headers);
-      changelog.push({ store, topic, partition: this.options.partition, count: records.length, buffer: builder.finishTransferable() });
-      changelogRecords += records.length;
-    }
-    // The next records go into fresh transactions continuing these (see `transaction`).
-    this.prepared = this.transactions;
-    this.preparedFlushed = new Promise<void>((resolve) => (this.markPreparedFlushed = resolve));
-    this.startCheckpoint();
-    return { changelog, changelogRecords, processed };
+  prepare(): Promise<PreparedCheckpoint> {
+    return this.checkpoint.prepare();
   }
 
   /** Write the prepared transactions with their delivered changelog offsets. */
-  async flush(changelogOffsets: ReadonlyMap<string, number>): Promise<void> {
-    try {
-      for (const [store, tx] of this.prepared) await tx.flush(changelogOffsets.get(store));
-    } finally {
-      this.prepared = new Map();
-      this.markPreparedFlushed();
-    }
+  flush(changelogOffsets: ReadonlyMap<string, number>): Promise<void> {
+    return this.checkpoint.flush(changelogOffsets);
   }
 
   /** Forget all unwritten work: prepared and current transactions and offsets. */
   reset(): void {
-    this.prepared = new Map();
-    this.markPreparedFlushed();
-    this.startCheckpoint();
-  }
-
-  /** Fresh per-checkpoint state: transactions, their views and the processed offsets. */
-  private startCheckpoint(): void {
-    this.transactions = new Map();
-    this.windowedTransactions = new Map();
-    this.timestampedTransactions = new Map();
-    this.processed = {};
-    this.windowsClosed = false;
-  }
-
-  private addOutput(topic: string, output: OutputRecord, input: InputRecord): void {
-    if (output.timestamp !== undefined && !isSaneTimestamp(output.timestamp)) {
-      throw new InvalidOutputTimestampError(topic, output.timestamp);
-    }
-    const headers: RecordHeader[] =
-      output.headers === undefined ? NO_HEADERS : Object.entries(output.headers).map(([key, value]) => ({ key, value: encoder.encode(value) }));
-    const formats = this.formats.of(topic);
-    // Re-emitting the input's key is the common case: reuse its bytes instead of re-encoding
-    // when the output topic writes keys as the input topic has them.
-    const key =
-      output.key === undefined || output.key === null
-        ? null
-        : output.key === input.key && input.rawKey !== null && formats.key.sameEncodingAs(this.formats.format(input.topic, 'key'))
-          ? input.rawKey
-          : formats.key.serialize(output.key);
-    // JSON writes a null value as `null` (as before formats); other formats write a tombstone.
-    const value = output.value === null && formats.value.name !== 'json' ? null : formats.value.serialize(output.value);
-    this.options.outputs.add(topic, key, value, headers, output.timestamp ?? input.timestamp);
+    this.checkpoint.reset();
   }
 }
-
-const NO_HEADERS: RecordHeader[] = [];

@@ -1,0 +1,189 @@
+/**
+ * The checkpoint state of one worker partition: the open transaction per store (with its
+ * windowed and timestamped views), the processed source offsets, and the transactions of
+ * the last prepared checkpoint until `flush` writes them.
+ *
+ * A checkpoint goes prepare → flush. After `prepare` processing goes on at once in fresh
+ * transactions that continue the prepared ones (they read through them until they are
+ * flushed); `reset` forgets everything not yet written.
+ */
+import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
+import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
+import type { TimestampedStoreDeclaration } from '../shared/pipeline/pipeline-definition.js';
+import { UnknownStoreError } from '../shared/errors/runtime-errors.js';
+import type { KeyValueStore, PartitionTransaction } from './state/index.js';
+import { TimestampedTransaction } from './state/timestamped-transaction.js';
+import { WindowedTransaction } from './state/windowed-transaction.js';
+
+/** Default retention of timestamped stores (the reference's join default). */
+const DEFAULT_TIMESTAMPED_GRACE_MS = 7 * 24 * 3600 * 1000;
+
+export interface PartitionCheckpointOptions {
+  readonly partition: number;
+  readonly stores: ReadonlyMap<string, KeyValueStore>;
+  readonly changelogTopics: Readonly<Record<string, string>>;
+  readonly timestampedStores?: Readonly<Record<string, TimestampedStoreDeclaration>>;
+}
+
+/** What `prepare` hands to the coordinator: changelog batches and the processed offsets. */
+export interface PreparedCheckpoint {
+  readonly changelog: ChangelogBatch[];
+  readonly changelogRecords: number;
+  readonly processed: Record<string, number>;
+}
+
+export class PartitionCheckpoint {
+  private transactions = new Map<string, PartitionTransaction>();
+  /** One windowed view per window store and checkpoint (it caches the windows it has read). */
+  private windowedTransactions = new Map<string, WindowedTransaction>();
+  /** One timestamped view per timestamped store and checkpoint (it runs retention at prepare). */
+  private timestampedTransactions = new Map<string, TimestampedTransaction>();
+  private processed: Record<string, number> = {};
+  /** State changed without processed records (windows closed at end of input). */
+  private stateChanged = false;
+  /**
+   * Transactions of the last prepared checkpoint, until its changelog is delivered and
+   * `flush` writes them. Processing goes on meanwhile in transactions that continue them.
+   */
+  private prepared = new Map<string, PartitionTransaction>();
+  private preparedFlushed: Promise<void> = Promise.resolve();
+  private markPreparedFlushed: () => void = () => undefined;
+  /** A record is being processed under savepoints: transactions opened now get one too. */
+  private inSavepoint = false;
+
+  constructor(private readonly options: PartitionCheckpointOptions) {}
+
+  /** True when something was processed (or state changed) since the last checkpoint. */
+  get hasWork(): boolean {
+    return this.stateChanged || Object.keys(this.processed).length > 0;
+  }
+
+  /** True while prepared transactions wait for `flush`. */
+  get hasPrepared(): boolean {
+    return this.prepared.size > 0;
+  }
+
+  /** Records that `offset` of `topic` was processed in this checkpoint. */
+  markProcessed(topic: string, offset: number): void {
+    this.processed[topic] = offset;
+  }
+
+  /** Records a state change without processed records, so the next checkpoint writes it. */
+  markStateChanged(): void {
+    this.stateChanged = true;
+  }
+
+  /** The open transaction of `store` in this checkpoint (opened, continuing the prepared one, on first use). */
+  transaction(store: string): PartitionTransaction {
+    let tx = this.transactions.get(store);
+    if (tx === undefined) {
+      const s = this.options.stores.get(store);
+      if (s === undefined) throw new UnknownStoreError(store, [...this.options.stores.keys()]);
+      tx = s.beginTransaction(this.options.partition);
+      const previous = this.prepared.get(store);
+      if (previous !== undefined) tx.continueFrom(previous, this.preparedFlushed);
+      this.transactions.set(store, tx);
+      if (this.inSavepoint) tx.setSavepoint();
+    }
+    return tx;
+  }
+
+  /** The timestamped view of `store` in this checkpoint. */
+  timestampedTransaction(store: string): TimestampedTransaction {
+    let timestamped = this.timestampedTransactions.get(store);
+    if (timestamped === undefined) {
+      const declaration = this.options.timestampedStores?.[store];
+      if (declaration === undefined) throw new UnknownStoreError(store, Object.keys(this.options.timestampedStores ?? {}));
+      timestamped = new TimestampedTransaction(this.transaction(store), {
+        graceMs: declaration.graceMs ?? DEFAULT_TIMESTAMPED_GRACE_MS,
+        keepDuplicates: declaration.keepDuplicates ?? false,
+      });
+      this.timestampedTransactions.set(store, timestamped);
+    }
+    return timestamped;
+  }
+
+  /** The windowed view of `store` in this checkpoint. */
+  windowedTransaction(store: string): WindowedTransaction {
+    let windowed = this.windowedTransactions.get(store);
+    if (windowed === undefined) {
+      windowed = new WindowedTransaction(this.transaction(store));
+      this.windowedTransactions.set(store, windowed);
+    }
+    return windowed;
+  }
+
+  /** Sets a savepoint in every open transaction and in those opened until `endSavepoints`. */
+  setSavepoints(): void {
+    this.inSavepoint = true;
+    for (const tx of this.transactions.values()) tx.setSavepoint();
+  }
+
+  /** Rolls back to (or releases) the savepoints of `setSavepoints`. */
+  endSavepoints(rollback: boolean): void {
+    this.inSavepoint = false;
+    for (const tx of this.transactions.values()) {
+      if (rollback) tx.rollbackToSavepoint();
+      else tx.releaseSavepoint();
+    }
+  }
+
+  /**
+   * Prepare every open transaction; returns one changelog batch per store with changes
+   * and the processed offsets. The next records go into fresh transactions continuing these.
+   */
+  async prepare(): Promise<PreparedCheckpoint> {
+    // A second prepare before the first checkpoint is flushed would replace transactions
+    // that still have to be flushed with ones holding uncommitted records.
+    if (this.prepared.size > 0) throw new Error(`partition ${this.options.partition}: prepare before the previous checkpoint was flushed`);
+    const processed = { ...this.processed };
+    const changelog: ChangelogBatch[] = [];
+    let changelogRecords = 0;
+    const now = Date.now();
+    for (const [store, tx] of this.transactions) {
+      this.windowedTransactions.get(store)?.writeBack();
+      await this.timestampedTransactions.get(store)?.expire();
+      const records = await tx.prepare(processed);
+      const topic = this.options.changelogTopics[store];
+      if (topic === undefined || records.length === 0) continue;
+      const builder = new RecordBatchBuilder(records.length * 64);
+      for (const r of records) builder.add(now, r.key, r.value, r.headers);
+      changelog.push({ store, topic, partition: this.options.partition, count: records.length, buffer: builder.finishTransferable() });
+      changelogRecords += records.length;
+    }
+    this.prepared = this.transactions;
+    this.preparedFlushed = new Promise<void>((resolve) => (this.markPreparedFlushed = resolve));
+    this.startCheckpoint();
+    return { changelog, changelogRecords, processed };
+  }
+
+  /** Write the prepared transactions with their delivered changelog offsets. */
+  async flush(changelogOffsets: ReadonlyMap<string, number>): Promise<void> {
+    try {
+      for (const [store, tx] of this.prepared) await tx.flush(changelogOffsets.get(store));
+    } finally {
+      this.releasePrepared();
+    }
+  }
+
+  /** Forget all unwritten work: prepared and current transactions and offsets. */
+  reset(): void {
+    this.releasePrepared();
+    this.startCheckpoint();
+  }
+
+  /** Drops the prepared transactions and lets the transactions continuing them read on their own. */
+  private releasePrepared(): void {
+    this.prepared = new Map();
+    this.markPreparedFlushed();
+  }
+
+  /** Fresh per-checkpoint state: transactions, their views and the processed offsets. */
+  private startCheckpoint(): void {
+    this.transactions = new Map();
+    this.windowedTransactions = new Map();
+    this.timestampedTransactions = new Map();
+    this.processed = {};
+    this.stateChanged = false;
+  }
+}
