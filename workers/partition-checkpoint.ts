@@ -14,6 +14,7 @@ import { UnknownStoreError } from '../shared/errors/runtime-errors.js';
 import type { KeyValueStore, PartitionTransaction } from './state/index.js';
 import { TimestampedTransaction } from './state/timestamped-transaction.js';
 import { WindowedTransaction } from './state/windowed-transaction.js';
+import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 
 /** Default retention of timestamped stores (the reference's join default). */
 const DEFAULT_TIMESTAMPED_GRACE_MS = 7 * 24 * 3600 * 1000;
@@ -135,7 +136,7 @@ export class PartitionCheckpoint {
   async prepare(): Promise<PreparedCheckpoint> {
     // A second prepare before the first checkpoint is flushed would replace transactions
     // that still have to be flushed with ones holding uncommitted records.
-    if (this.prepared.size > 0) throw new Error(`partition ${this.options.partition}: prepare before the previous checkpoint was flushed`);
+    if (this.prepared.size > 0) throw new InternalInvariantError(`partition ${this.options.partition}: prepare before the previous checkpoint was flushed`);
     const processed = { ...this.processed };
     const changelog: ChangelogBatch[] = [];
     let changelogRecords = 0;

@@ -33,13 +33,15 @@ import { createWindowOperator, type WindowOperator } from './windows/index.js';
 import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
 import { PartitionCheckpoint, type PreparedCheckpoint } from './partition-checkpoint.js';
 import { OutputRecords } from './output-records.js';
+import { WeirError } from '../shared/errors/weir-error.js';
 
 const EMPTY = new Uint8Array(0);
 
 /** A record whose processing failed under the `stop` policy. */
-export class RecordProcessingError extends Error {
+/** The pipeline (or a format, or window code) failed on `record`; the error policy decides what follows. */
+export class RecordProcessingError extends WeirError {
   constructor(readonly record: InputRecord, override readonly cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause));
+    super('RECORD_PROCESSING_FAILED', cause instanceof Error ? cause.message : String(cause), { cause });
   }
 }
 
