@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/index.js';
 import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord, LogRecord } from '../../shared/log/log-backend.js';
 import type { MockCluster } from './mock-cluster.js';
-import { TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
+import { kafkaJobYaml, TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
 
 const PARTITIONS = 4;
 
@@ -23,21 +23,15 @@ export async function kafkaFormatJob(
   const configPath = join(dir, 'weir.yaml');
   await writeFile(
     configPath,
-    [
-      `appId: ${appId}`,
-      'log:',
-      '  backend: kafka',
-      `  brokers: "${cluster.bootstrapServers}"`,
-      '  clientProperties:',
-      ...Object.entries(TEST_CLIENT_PROPERTIES).map(([k, v]) => `    ${k}: ${v}`),
-      'state: { dir: ./state }',
-      `input: { topics: [${input}], ${options.inputFormats} }`,
-      `output: { topics: [${output}], ${options.outputFormats} }`,
-      'pipeline: ./pipeline.mjs',
-      'commitInterval: 0.5',
-      'workers: 2',
-      options.extraYaml ?? '',
-    ].join('\n'),
+    kafkaJobYaml(cluster, {
+      appId,
+      input,
+      output,
+      inputExtra: options.inputFormats,
+      outputExtra: options.outputFormats,
+      commitInterval: 0.5,
+      ...(options.extraYaml !== undefined ? { extraYaml: options.extraYaml } : {}),
+    }),
   );
   return { appId, input, output, configPath, config: () => loadConfig(configPath, {}) };
 }

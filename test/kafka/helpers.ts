@@ -93,3 +93,37 @@ export function collapseRepeatedRebalances(events: readonly string[]): string[] 
   }
   return collapsed;
 }
+
+/** What {@link kafkaJobYaml} writes. */
+export interface KafkaJobYaml {
+  readonly appId: string;
+  readonly input: string;
+  readonly output: string;
+  /** More fields of the `input` / `output` mappings (formats), e.g. `keyFormat: string`. */
+  readonly inputExtra?: string;
+  readonly outputExtra?: string;
+  readonly commitInterval: number;
+  readonly guarantee?: 'at-least-once' | 'exactly-once';
+  readonly extraYaml?: string;
+}
+
+/** The weir.yaml of a count-style job on the mock cluster (state in ./state, pipeline ./pipeline.mjs, 2 workers). */
+export function kafkaJobYaml(cluster: MockCluster, job: KafkaJobYaml): string {
+  const mapping = (topic: string, extra: string | undefined) => `{ topics: [${topic}]${extra ? `, ${extra}` : ''} }`;
+  return [
+    `appId: ${job.appId}`,
+    'log:',
+    '  backend: kafka',
+    `  brokers: "${cluster.bootstrapServers}"`,
+    '  clientProperties:',
+    ...Object.entries(TEST_CLIENT_PROPERTIES).map(([k, v]) => `    ${k}: ${v}`),
+    'state: { dir: ./state }',
+    `input: ${mapping(job.input, job.inputExtra)}`,
+    `output: ${mapping(job.output, job.outputExtra)}`,
+    'pipeline: ./pipeline.mjs',
+    ...(job.guarantee ? [`processingGuarantee: ${job.guarantee}`] : []),
+    `commitInterval: ${job.commitInterval}`,
+    'workers: 2',
+    job.extraYaml ?? '',
+  ].join('\n');
+}

@@ -17,7 +17,7 @@ import { hoppingWindow, sum, tumblingWindow, windowStoreName } from '../../share
 import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
-import { TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
+import { kafkaJobYaml, TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
 import { failingPipeline, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 import { dedupPipelineSource, generateDuplicates, storedSeenEntries } from '../runtime/fixtures/dedup-job.js';
@@ -62,22 +62,14 @@ async function kafkaJob(
   const configPath = join(dir, 'weir.yaml');
   await writeFile(
     configPath,
-    [
-      `appId: ${appId}`,
-      'log:',
-      '  backend: kafka',
-      `  brokers: "${cluster.bootstrapServers}"`,
-      '  clientProperties:',
-      ...Object.entries(TEST_CLIENT_PROPERTIES).map(([k, v]) => `    ${k}: ${v}`),
-      'state: { dir: ./state }',
-      `input: { topics: [${input}] }`,
-      `output: { topics: [${output}] }`,
-      'pipeline: ./pipeline.mjs',
-      `processingGuarantee: ${guarantee}`,
-      `commitInterval: ${options.commitInterval ?? 0.5}`,
-      'workers: 2',
-      options.extraYaml ?? '',
-    ].join('\n'),
+    kafkaJobYaml(cluster, {
+      appId,
+      input,
+      output,
+      guarantee,
+      commitInterval: options.commitInterval ?? 0.5,
+      ...(options.extraYaml !== undefined ? { extraYaml: options.extraYaml } : {}),
+    }),
   );
   return { dir, configPath, appId, input, config: (env = {}) => loadConfig(configPath, env) };
 }

@@ -9,7 +9,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { loadConfig } from '../../config/index.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
-import { TEST_CLIENT_PROPERTIES, unique } from '../kafka/helpers.js';
+import { kafkaJobYaml, unique } from '../kafka/helpers.js';
 import { stateCounts } from '../runtime/job-fixture.js';
 import { jsonLines, startServedJob, waitFor } from './served-job.js';
 
@@ -31,20 +31,7 @@ t.test('a job on Kafka serves: readiness, live produce, queries, metrics', async
   const configPath = join(dir, 'weir.yaml');
   await writeFile(
     configPath,
-    [
-      `appId: ${appId}`,
-      'log:',
-      '  backend: kafka',
-      `  brokers: "${cluster.bootstrapServers}"`,
-      '  clientProperties:',
-      ...Object.entries(TEST_CLIENT_PROPERTIES).map(([k, v]) => `    ${k}: ${v}`),
-      'state: { dir: ./state }',
-      `input: { topics: [${input}] }`,
-      `output: { topics: [${output}] }`,
-      'pipeline: ./pipeline.mjs',
-      'commitInterval: 0.3',
-      'workers: 2',
-    ].join('\n'),
+    kafkaJobYaml(cluster, { appId, input, output, commitInterval: 0.3 }),
   );
   const config = await loadConfig(configPath);
   const job = await startServedJob(config);

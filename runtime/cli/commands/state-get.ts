@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { loadConfig, type WeirConfig } from '../../../config/index.js';
 import { commandGroup, configOption, integerAtLeast, type RegisterCommand } from '../cli-command.js';
 import { LineWriter } from '../line-writer.js';
-import { dumpState } from '../../state-inspection.js';
+import { dumpState, type StateEntry } from '../../state-inspection.js';
 import { findRunningServer } from '../../server/address-file.js';
 import { JobClient } from '../../server/job-client.js';
 import type { QueryReply } from '../../server/query-routes.js';
@@ -25,16 +25,8 @@ interface GetOptions {
 }
 
 /** One printed entry. */
-export interface StateGetEntry {
-  readonly store: string;
-  readonly partition: number;
-  /** As `weir state dump` shows it: the decoded key, or `keyBase64` for a `bytes` key format. */
-  readonly key?: unknown;
-  readonly keyBase64?: string;
-  readonly stateKey: unknown;
-  readonly value: unknown;
-  readonly expiresAt?: number;
-}
+/** One entry `weir state get` prints: as `weir state dump` shows it. */
+export type StateGetEntry = StateEntry;
 
 function asJson(text: string): string {
   try {
