@@ -2,7 +2,7 @@
  * The count job on librdkafka's in-process mock cluster: weir under at-least-once and
  * under exactly-once, and a hand-written loop on the bare @confluentinc/kafka-javascript
  * client, same input, same run, the order rotating every round so machine noise hits
- * all alike. Targets: exactly-once costs ≤ 10 % (spec §8.3); weir at-least-once in steady
+ * all alike. Targets: exactly-once costs ≤ 10 % (docs/semantics.md §8.3); weir at-least-once in steady
  * state ≥ 0.5× the bare loop (issue 10).
  *
  *   node dist/bench/kafka-count.bench.js [--rounds 3] [--records 100000] [--keys 10000]
@@ -20,7 +20,7 @@
  * offsets (at-least-once). Every round is shown; medians are real medians; the
  * exactly-once cost is 1 − median(exactly-once) / median(at-least-once), and per round.
  * On the mock, exactly-once runs the real transactional call sequence, but the mock
- * ignores offsets sent in a transaction (design.md). Prints one JSON document.
+ * ignores offsets sent in a transaction (a librdkafka mock limitation). Prints one JSON document.
  */
 import type { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';

@@ -2,27 +2,27 @@ import { availableParallelism } from 'node:os';
 import { MAX_TOPIC_PARTITIONS } from '../shared/log/log-backend.js';
 
 /**
- * Documented defaults of every optional config field. Where the state behaviour spec
- * (§11) names a knob, its default is used unchanged; weir-specific choices say why.
+ * Documented defaults of every optional config field. Where a knob matches one of
+ * Quix Streams (docs/semantics.md §11), its default is used unchanged; weir-specific choices say why.
  */
 export const CONFIG_DEFAULTS = {
   /** Local log directory, relative to the config file. */
   localLogPath: './data/log',
-  /** State base directory, relative to the config file (spec §11.1 `state_dir`). */
+  /** State base directory, relative to the config file (docs/semantics.md §11.1 `state_dir`). */
   stateDir: './state',
-  /** Changelog topics on (spec §11.1 `use_changelog_topics`). */
+  /** Changelog topics on (docs/semantics.md §11.1 `use_changelog_topics`). */
   stateChangelog: true,
-  /** Attempts to open a locked/busy state database (spec §11.2 `open_max_retries`). */
+  /** Attempts to open a locked/busy state database (docs/semantics.md §11.2 `open_max_retries`). */
   stateOpenMaxRetries: 10,
-  /** Pause between those attempts, ms (spec §11.2 `open_retry_backoff` 3.0 s). */
+  /** Pause between those attempts, ms (docs/semantics.md §11.2 `open_retry_backoff` 3.0 s). */
   stateOpenRetryBackoffMs: 3000,
-  /** Recreate a corrupted state database from its changelog (spec §11.2 `on_corrupted_recreate`). */
+  /** Recreate a corrupted state database from its changelog (docs/semantics.md §11.2). */
   stateOnCorruptedRecreate: true,
-  /** Most expired TTL keys one checkpoint deletes per store partition (spec §11.2 `max_evictions_per_flush`). */
+  /** Most expired TTL keys one checkpoint deletes per store partition (docs/semantics.md §11.2). */
   stateTtlMaxEvictionsPerCheckpoint: 10_000,
-  /** Spec §11.1 `processing_guarantee`. */
+  /** docs/semantics.md §11.1 `processing_guarantee`. */
   processingGuarantee: 'at-least-once',
-  /** Seconds between commits under at-least-once; 0 = after every batch (spec §11.1 `commit_interval`). */
+  /** Seconds between commits under at-least-once; 0 = after every batch (docs/semantics.md §11.1). */
   commitInterval: 5,
   /**
    * Seconds between commits under exactly-once, where outputs become visible only at the
@@ -54,10 +54,10 @@ export const CONFIG_DEFAULTS = {
    * smaller young generation costs a few more scavenges, not throughput.
    */
   limitWorkerMaxYoungGenerationMb: 16,
-  /** Commit after N processed offsets; 0 = disabled (spec §11.1 `commit_every`). */
+  /** Commit after N processed offsets; 0 = disabled (docs/semantics.md §11.1 `commit_every`). */
   commitEvery: 0,
   /**
-   * Where a group with no committed offset starts. The spec's Quix default is `latest`;
+   * Where a group with no committed offset starts. Quix Streams' default is `latest`;
    * weir uses `earliest` because a job over the embedded local log should process the
    * records already in it (the usual flow is `weir produce` then `weir run`), and
    * starting at the end would silently skip all of them.
@@ -65,8 +65,8 @@ export const CONFIG_DEFAULTS = {
   autoOffsetReset: 'earliest',
   /**
    * A committed source offset below the source's low watermark (records deleted by
-   * retention) at assignment (spec §5.7; `auto_recover_from_source_offset_out_of_range`
-   * and `state_recovery_offset_reset` in one knob): `earliest` (the spec's default)
+   * retention) at assignment (docs/semantics.md §5.7; `auto_recover_from_source_offset_out_of_range`
+   * and `state_recovery_offset_reset` in one knob): `earliest` (Quix Streams' default)
    * rebuilds the partition's state and resumes at the low watermark, `latest` at the end,
    * `match` follows `autoOffsetReset`, `error` stops the job.
    */

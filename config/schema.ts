@@ -268,7 +268,7 @@ export interface WeirConfig {
     readonly topics: readonly string[];
     /** Start of a partition with no committed offset (weir default `earliest`, see CONFIG_DEFAULTS). */
     readonly autoOffsetReset: 'earliest' | 'latest';
-    /** Committed offset below the source low watermark at assignment (spec §5.7); see CONFIG_DEFAULTS. */
+    /** Committed offset below the source low watermark (docs/semantics.md §5.7); see CONFIG_DEFAULTS. */
     readonly sourceOffsetOutOfRange: 'earliest' | 'latest' | 'match' | 'error';
   };
   /** Topics the pipeline may emit to. */

@@ -1,6 +1,6 @@
 /**
- * Changelog topic naming (spec §4), kept byte-compatible with Quix Streams so a weir
- * changelog can be read by anything that reads a Quix changelog.
+ * Changelog topic naming (docs/semantics.md §4), kept byte-compatible with Quix Streams so a weir
+ * changelog can be read by anything that reads a Quix Streams changelog.
  */
 
 /** The stream id of a set of input topics: sorted unique names joined with `--`. */

@@ -1,11 +1,11 @@
 /**
- * The checkpoint protocol (design.md): with no data batch in flight,
+ * The checkpoint protocol (docs/semantics.md §8.1): with no data batch in flight,
  * 1. every worker prepares: changelog records + outputs + processed offsets per partition;
  * 2. the coordinator appends them and commits the source offsets — one atomic
  *    append+commit under exactly-once, append then commit under at-least-once;
  * 3. every worker flushes its transactions with the delivered changelog offsets.
  * A crash anywhere in between is safe: recovery skips changelog records whose processed
- * offset is not below the committed one (spec §5.4).
+ * offset is not below the committed one (docs/semantics.md §5.4).
  */
 import type { AppendBatch, AppendBatchResult, GroupConsumer, LogProducer, PartitionOffset } from '../shared/log/log-backend.js';
 import type {

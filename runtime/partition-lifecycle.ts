@@ -136,7 +136,7 @@ export class PartitionLifecycle implements RebalanceListener {
     }
   }
 
-  /** Spec §5.7: only stateful jobs care (stateless ones just follow the consumer's reset). */
+  /** docs/semantics.md §5.7: only stateful jobs care (stateless ones just follow the consumer's reset). */
   private async sourceOffsetAction(tp: TopicPartition, committed: number | undefined): Promise<SourceOffsetAction> {
     if (committed === undefined || this.job.stateManager.stores.length === 0) return { kind: 'in-range' };
     const { low, high } = await this.job.backend.watermarks(tp);

@@ -1,6 +1,6 @@
 /**
  * Coordinator side of StateRecovery: decides per store partition whether the changelog
- * must be replayed (spec §5.2), reads the changelog in large chunks and hands each chunk
+ * must be replayed (docs/semantics.md §5.2), reads the changelog in large chunks and hands each chunk
  * to the owning worker, which applies it in one database batch with the skip rule of §5.4.
  *
  * Completion never depends on "position == high watermark" alone (§5.6): replay stops at
@@ -32,13 +32,13 @@ export interface RecoveryProgress {
   readonly done: boolean;
 }
 
-/** What the recovery decision of spec §5.2 says for one store partition. */
+/** What the recovery decision of docs/semantics.md §5.2 says for one store partition. */
 export type RecoveryDecision =
   | { readonly kind: 'up-to-date' }
   | { readonly kind: 'replay'; readonly from: number; readonly to: number };
 
 /**
- * Spec §5.2: replay when the changelog is non-empty and holds a record after the stored
+ * docs/semantics.md §5.2: replay when the changelog is non-empty and holds a record after the stored
  * offset; an offset at or beyond a non-empty changelog's end is an error.
  */
 export function decideRecovery(

@@ -1,7 +1,7 @@
 /**
  * What to do when a partition's committed source offset is below the source's low
  * watermark at assignment, i.e. records the job never processed were deleted by
- * retention (spec §5.7). Without care, recovery would use that stale offset as its
+ * retention (docs/semantics.md §5.7). Without care, recovery would use that stale offset as its
  * boundary and the job would never catch up (upstream issue #1114).
  */
 import type { TopicPartition } from '../shared/log/log-backend.js';

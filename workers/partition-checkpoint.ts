@@ -16,7 +16,7 @@ import { TimestampedTransaction } from './state/timestamped-transaction.js';
 import { WindowedTransaction } from './state/windowed-transaction.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 
-/** Default retention of timestamped stores (the reference's join default). */
+/** Default retention of timestamped stores (Quix Streams' join default: 7 days). */
 const DEFAULT_TIMESTAMPED_GRACE_MS = 7 * 24 * 3600 * 1000;
 
 export interface PartitionCheckpointOptions {

@@ -1,5 +1,5 @@
 /**
- * `BE64`: 8-byte big-endian unsigned 64-bit integers (spec conventions). Their byte
+ * `BE64`: 8-byte big-endian unsigned 64-bit integers (docs/semantics.md §2.3). Their byte
  * order equals their numeric order, which is what makes range scans over time work.
  */
 

@@ -1,4 +1,4 @@
-/** Byte codecs of the state formats (spec §2): bytes in, bytes out. */
+/** Byte codecs of the state formats (docs/semantics.md §2): bytes in, bytes out. */
 export { SEPARATOR, SEPARATOR_BYTES, concatBytes } from './separator.js';
 export { encodeJson, decodeJson } from './json-codec.js';
 export { BE64_MAX, writeBE64, encodeBE64, decodeBE64, decodeBE64Number } from './be64.js';

@@ -2,7 +2,7 @@ import { decodeBE64, decodeBE64Number, writeBE64 } from './be64.js';
 import { SEPARATOR } from './separator.js';
 
 /**
- * Integer key parts (spec §2.3, §2.6, §2.8): pairs `BE64(a)|BE64(b)`, append-integer
+ * Integer key parts (docs/semantics.md §2.3, §2.6, §2.8): pairs `BE64(a)|BE64(b)`, append-integer
  * `base|BE64(n)`, window keys and timestamped keys. Within one prefix these sort
  * lexicographically exactly as their integers sort numerically.
  */
@@ -46,8 +46,8 @@ export interface WindowKey {
 }
 
 /**
- * Window key `prefix|BE64(start)|BE64(end)` (spec §2.6). An empty prefix gives just
- * the 17-byte pair, as the reference does (its window scans never find such keys).
+ * Window key `prefix|BE64(start)|BE64(end)` (docs/semantics.md §2.6). An empty prefix gives just
+ * the 17-byte pair, as Quix Streams does (its window scans never find such keys).
  */
 export function encodeWindowKey(prefix: Uint8Array, start: number | bigint, end: number | bigint): Uint8Array {
   if (prefix.length === 0) return encodeIntPair(start, end);
@@ -83,7 +83,7 @@ export interface TimestampedKey {
   readonly counter: bigint;
 }
 
-/** Timestamped key `prefix|BE64(timestamp)|BE64(counter)`, always with the separator (spec §2.8). */
+/** Timestamped key `prefix|BE64(timestamp)|BE64(counter)`, separator always (docs/semantics.md §2.8). */
 export function encodeTimestampedKey(prefix: Uint8Array, timestamp: number | bigint, counter: number | bigint): Uint8Array {
   const out = new Uint8Array(prefix.length + 1 + INT_PAIR_LENGTH);
   out.set(prefix, 0);

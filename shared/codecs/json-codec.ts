@@ -1,10 +1,10 @@
 import { StateSerializationError } from '../errors/state-errors.js';
 
 /**
- * Compact JSON (no whitespace, UTF-8), the default key and value format (spec §2.3).
+ * Compact JSON (no whitespace, UTF-8), the default key and value format (docs/semantics.md §2.3).
  *
  * Accepted: `null`, booleans, finite numbers, strings, arrays and plain objects of
- * those. Rejected with {@link StateSerializationError}, like the reference (orjson):
+ * those. Rejected with {@link StateSerializationError}, like Quix Streams (orjson):
  * functions, symbols, bigints, non-finite numbers, `undefined` at top level or inside
  * an array (JSON would silently turn it into `null`), and objects that are not plain
  * (`Date`, `Map`, class instances, typed arrays), because they have no faithful JSON

@@ -1,4 +1,4 @@
-/** The separator byte between key parts (`|`, 0x7C), as in the reference format. */
+/** The separator byte between key parts (`|`, 0x7C), as in Quix Streams' format. */
 export const SEPARATOR = 0x7c;
 
 /** The separator as a one-byte array. */

@@ -2,7 +2,7 @@ import { encodeJson } from './json-codec.js';
 import { SEPARATOR } from './separator.js';
 
 /**
- * Key bytes of the plain key-value layout (spec §2.2): a prefix (the message key)
+ * Key bytes of the plain key-value layout (docs/semantics.md §2.2): a prefix (the message key)
  * and a user key, joined as `prefix|key`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Byte layouts of per-write TTL (spec §6.2): a stamped value is `BE64(expiresAtMs) || value`,
+ * Byte layouts of per-write TTL (docs/semantics.md §6.2): a stamped value is `BE64(expiresAtMs) || value`,
  * the stamp `2^64-1` (the sentinel) meaning "never expires"; an expiry index key is
  * `BE64(expiresAtMs) || stored key`, so the index scans in expiry order.
  */

@@ -54,7 +54,7 @@ export class PipelineLoadError extends WeirError {
   }
 }
 
-/** The stored changelog offset is at or past the changelog's end (spec §5.2). */
+/** The stored changelog offset is at or past the changelog's end (docs/semantics.md §5.2). */
 export class InvalidStoreChangelogOffsetError extends WeirError {
   constructor(readonly store: string, readonly partition: number, readonly stored: number, readonly highWatermark: number) {
     super(

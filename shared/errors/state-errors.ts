@@ -1,7 +1,7 @@
 import { WeirError } from './weir-error.js';
 
 /**
- * Typed errors of the state subsystem (spec §9). Each class is one failure a caller
+ * Typed errors of the state subsystem (docs/semantics.md §9). Each class is one failure a caller
  * can act on and carries the context needed to act on it.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Window declarations and aggregations of the pipeline API (spec §7). A pipeline
+ * Window declarations and aggregations of the pipeline API (docs/semantics.md §7). A pipeline
  * declares windows by name in `definePipeline({ windows: { ... } })`; weir feeds every
  * input record with a key to each declared window and emits the results to the
  * window's output topic as `{ key: message key, value: { start, end, ...results } }`,
@@ -221,7 +221,7 @@ export function collect<In = unknown>(project: Extractor<In, unknown> = identity
 
 // ---- window declarations ------------------------------------------------------
 
-/** A record that arrived after its window closed (spec §7.3 step 4). */
+/** A record that arrived after its window closed (docs/semantics.md §7.3 step 4). */
 export interface LateRecord<In = unknown> {
   readonly value: In;
   readonly key: unknown;
@@ -274,7 +274,7 @@ export interface TimeWindowOptions<In> extends WindowOptionsBase<In> {
   readonly durationMs: number;
   /** How long after a window's end records are still accepted (default 0). */
   readonly graceMs?: number;
-  /** `key` (default) or `partition` (windows of all keys close together, spec §7.3). */
+  /** `key` (default) or `partition` (windows of all keys close together, docs/semantics.md §7.3). */
   readonly closeBy?: ClosingStrategy;
   /**
    * Consulted before a record is added to an existing window; when it returns true the
@@ -396,7 +396,7 @@ export function hoppingWindow<In = unknown>(options: HoppingWindowOptions<In>): 
   return { ...options, type: 'hopping' };
 }
 
-/** Windows `[t - durationMs, t]` ending at each record (both ends inclusive), spec §7.4. */
+/** Windows `[t - durationMs, t]` ending at each record (both ends inclusive), docs/semantics.md §7.4. */
 export function slidingWindow<In = unknown>(options: SlidingWindowOptions<In>): WindowDeclaration<In> {
   checkCommon('slidingWindow', options);
   checkInteger('slidingWindow', 'durationMs', options.durationMs, 1);
@@ -471,7 +471,7 @@ export function sessionWindow<In = unknown>(options: SessionWindowOptions<In>): 
   return { ...options, type: 'session' };
 }
 
-/** The aggregation's function suffix of store names (spec §7.8): `sum`, `mean`, ...; none for several. */
+/** Function suffix of store names (docs/semantics.md §7.8): `sum`, `mean`, ...; none for several. */
 export function aggregationSuffix(aggregation: WindowAggregation<never>): string | undefined {
   const kind = (aggregation as { kind?: unknown }).kind;
   if (kind === 'aggregate' || kind === 'collect') return (aggregation as Aggregator | Collector).name.toLowerCase();
@@ -479,7 +479,7 @@ export function aggregationSuffix(aggregation: WindowAggregation<never>): string
 }
 
 /**
- * Store name of a declared window (spec §7.8): `<name>_tumbling_window_<D>`,
+ * Store name of a declared window (docs/semantics.md §7.8): `<name>_tumbling_window_<D>`,
  * `<name>_hopping_window_<D>_<S>`, `<name>_sliding_window_<D>`,
  * `<name>_{tumbling,hopping}_count_window`, `<name>_session_window_<gap>`, plus
  * `_<func>` for a single aggregation. Changing the window's kind or size changes the store.

@@ -154,7 +154,7 @@ export interface QueriedEntry {
 export interface WorkerControl {
   /**
    * Open the store partitions of `partition`; returns their stored changelog offsets.
-   * `destroyLocalState` deletes them first (destructive recovery, spec §5.7).
+   * `destroyLocalState` deletes them first (destructive recovery, docs/semantics.md §5.7).
    */
   assign(partition: number, options?: { readonly destroyLocalState?: boolean }): Promise<StorePartitionInfo[]>;
   /**

@@ -1,8 +1,8 @@
 /**
  * The runtime on the Kafka backend, against librdkafka's mock cluster hosted in this
- * process: spec scenarios 42 and 137/142 adapted, the count job under both guarantees
- * (exactly-once: the call sequence only; the mock ignores transactional offsets, see
- * design.md), and the multi-process takeover test.
+ * process: the checkpoint and recovery rules (docs/semantics.md §5, §8), the count job
+ * under both guarantees (exactly-once: the call sequence only; the mock ignores
+ * transactional offsets), and the multi-process takeover test.
  */
 import t from 'tap';
 import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
@@ -112,8 +112,8 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
     if (guarantee === 'at-least-once') {
       t.equal(rerun.records, 0, 'nothing reprocessed outside recovery');
     } else {
-      // The mock ignores offsets sent in a transaction (design.md): the group has no
-      // committed offset, so the input is read again and the skip rule (§5.4) must drop
+      // librdkafka's mock ignores offsets sent in a transaction: the group has no
+      // committed offset, so the input is read again and the skip rule (docs/semantics.md §5.4) must drop
       // every changelog record whose offsets were "never committed" — the state below
       // is still exact. Exactly-once itself is proven on the local backend.
       t.equal(rerun.records, events.length, 'mock: input read again');

@@ -1,7 +1,7 @@
 /**
- * Spec 144 adapted: a checkpoint whose changelog records were appended but whose offset
+ * A checkpoint whose changelog records were appended but whose offset
  * commit failed must leave no trace in state — neither locally nor after a rebuild from
- * the changelog, where the skip rule (§5.4) drops the over-produced records.
+ * the changelog, where the skip rule (docs/semantics.md §5.4) drops the over-produced records.
  */
 import t from 'tap';
 import { App } from '../../runtime/app.js';

@@ -18,7 +18,8 @@ t.test('100. recovery check with LW=HW=20 never replays', async (t) => {
 
 t.test('101. where replay starts: beginning without a stored offset, after it otherwise', async (t) => {
   t.same(decideRecovery('s', 0, undefined, 0, 10), { kind: 'replay', from: 0, to: 10 });
-  // weir resumes after the stored offset (the reference re-applies it; both are idempotent).
+  // weir resumes after the stored offset; Quix Streams re-applies it; both are idempotent
+  // (docs/semantics.md §5.2).
   t.same(decideRecovery('s', 0, 0, 0, 10), { kind: 'replay', from: 1, to: 10 });
   t.same(decideRecovery('s', 0, 1, 0, 10), { kind: 'replay', from: 2, to: 10 });
   t.same(decideRecovery('s', 0, undefined, 5, 10), { kind: 'replay', from: 5, to: 10 }, 'from the low watermark');

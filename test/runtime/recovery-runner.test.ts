@@ -1,5 +1,5 @@
 /**
- * RecoveryRunner's completion rule (spec §5.6): it stops where the reader says the readable
+ * RecoveryRunner's completion rule (docs/semantics.md §5.6): it stops where the reader says the readable
  * end is (past trailing transaction markers, without a read more), and an empty read short
  * of that end — a broker that has not served the data yet — is retried rather than taken as
  * the end, which would leave the partition's state incomplete.

@@ -129,7 +129,7 @@ t.test('recoverFromChangelog applies a chunk in one batch with the processed-off
   t.equal(await partition.get(bytes('e')), undefined);
   t.equal(partition.getChangelogOffset(), 15, 'last offset stored even when skipped');
 
-  // Examples of spec §5.4.
+  // Examples of docs/semantics.md §5.4.
   const apply = async (processed: string, committed: Record<string, number>): Promise<number> =>
     (await partition.recoverFromChangelog([replayed(20, 'x', 'y', DEFAULT_CF, processed)], committed)).applied;
   t.equal(await apply('{"t1":2}', { t1: 1 }), 0);

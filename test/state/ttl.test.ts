@@ -1,5 +1,5 @@
 /**
- * Per-write TTL on key-value state (spec §6.2, scenarios 56–59) with weir's decisions:
+ * Per-write TTL on key-value state (docs/semantics.md §6.2) with weir's decisions:
  * expired keys are tombstoned on the changelog, stamps are announced by a header (never
  * sniffed), populated stores are migrated instead of refused, recovery drops nothing.
  */

@@ -2,7 +2,7 @@ import type { RecordHeader } from '../../shared/log/log-backend.js';
 import { COLUMN_FAMILY_HEADER, DEFAULT_CF, LOCAL_ONLY_CFS, PROCESSED_OFFSETS_HEADER, TTL_STAMPED_HEADER } from './column-families.js';
 import type { TransactionCache } from './transaction-cache.js';
 
-/** A changelog record produced by `prepare` for the caller to send (spec §3.4). */
+/** A changelog record produced by `prepare` for the caller to send (docs/semantics.md §3.4). */
 export interface ChangelogRecord {
   /** Full stored key bytes (prefix included). */
   readonly key: Uint8Array;
@@ -30,7 +30,7 @@ export type ProcessedOffsets = Readonly<Record<string, number>>;
 const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
 
 /**
- * The changelog records of a transaction's cache (spec §3.4): for every column family
+ * The changelog records of a transaction's cache (docs/semantics.md §3.4): for every column family
  * except the local-only ones, one record per updated key (last value) then one tombstone
  * per deleted key, with headers `__column_family__` and `__processed_tp_offsets__` =
  * `JSON(processedOffsets)` (`null` when unknown); default-family records of a partition

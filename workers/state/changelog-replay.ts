@@ -24,7 +24,7 @@ export function isTtlStampedRecord(record: ReplayedChangelogRecord): boolean {
 }
 
 /**
- * The skip rule of spec §5.4: a record whose `__processed_tp_offsets__` names, for any
+ * The skip rule of docs/semantics.md §5.4: a record whose `__processed_tp_offsets__` names, for any
  * topic, a processed offset at or beyond that topic's committed offset came from a
  * checkpoint whose commit did not happen, so it must not be applied. Records without
  * the header (or with `null`, or with an unrecognised format) are always applied.

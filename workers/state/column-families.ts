@@ -1,10 +1,10 @@
-/** Column family names and fixed metadata keys of the state layout (spec §2.1, §2.4, §2.5). */
+/** Column family names and fixed metadata keys (docs/semantics.md §2.1, §2.4, §2.5). */
 
 /** The user-data column family. */
 export const DEFAULT_CF = 'default';
 /** Local-only metadata: changelog offset and TTL flags. */
 export const METADATA_CF = '__metadata__';
-/** Local-only TTL expiry index: `BE64(expiresAt) || stored key` → empty (spec §6.2). */
+/** Local-only TTL expiry index: `BE64(expiresAt) || stored key` → empty (docs/semantics.md §6.2). */
 export const TTL_INDEX_CF = '__ttl_index__';
 /** Per-partition monotonically increasing counter. */
 export const GLOBAL_COUNTER_CF = '__global-counter__';
@@ -19,7 +19,7 @@ export const TTL_ENABLED_KEY: Uint8Array = Buffer.from('__ttl_enabled__', 'latin
 /** Metadata key: `BE64(TTL format version)`; this version writes and reads {@link TTL_FORMAT_VERSION}. */
 export const TTL_FORMAT_VERSION_KEY: Uint8Array = Buffer.from('__ttl_format_version__', 'latin1');
 /**
- * Column family of the TTL clock. Unlike the reference (which keeps the clock in the
+ * Column family of the TTL clock. Unlike Quix Streams (which keeps the clock in the
  * local-only metadata) it is changelogged, so a partition rebuilt from its changelog, or
  * whose last flush was lost in a crash, resumes with the clock its state was written
  * with and hides exactly what the uninterrupted job hid.
@@ -27,7 +27,7 @@ export const TTL_FORMAT_VERSION_KEY: Uint8Array = Buffer.from('__ttl_format_vers
 export const TTL_CLOCK_CF = '__ttl_clock__';
 /** Key in {@link TTL_CLOCK_CF}: `BE64(TTL clock)`, the highest record timestamp state was used with. */
 export const TTL_HIGH_WATER_KEY: Uint8Array = Buffer.from('__ttl_high_water_ms__', 'latin1');
-/** The stamped-value layout version (spec §6.2: `BE64(expiresAt) || value`). */
+/** The stamped-value layout version (docs/semantics.md §6.2: `BE64(expiresAt) || value`). */
 export const TTL_FORMAT_VERSION = 2;
 
 /** Key of the global counter in {@link GLOBAL_COUNTER_CF} (empty prefix, so no separator). */

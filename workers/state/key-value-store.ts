@@ -18,7 +18,7 @@ export interface KeyValueStoreConfig {
 
 /**
  * The plain key-value store: one {@link StorePartition} per assigned partition, at
- * `<base>/<name>/<streamId>/<partition>/` (spec §1.4).
+ * `<base>/<name>/<streamId>/<partition>/` (docs/semantics.md §1.4).
  */
 export class KeyValueStore implements StateStore {
   readonly name: string;

@@ -31,7 +31,7 @@ export function describeOpenRetry(event: OpenRetryEvent): string {
   );
 }
 
-/** How to open a partition database (spec §11.2 open options). */
+/** How to open a partition database (docs/semantics.md §11.2 open options). */
 export interface OpenDatabaseOptions {
   /** Retries after a lock/I/O failure; 0 disables retrying. Default 10. */
   readonly openMaxRetries?: number;

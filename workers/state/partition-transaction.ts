@@ -17,7 +17,7 @@ import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './
 import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
 import { TransactionTtl } from './transaction-ttl.js';
 
-/** Status of a transaction (spec §3.2). */
+/** Status of a transaction (docs/semantics.md §3.2). */
 export type TransactionStatus = 'STARTED' | 'PREPARED' | 'COMPLETE' | 'FAILED';
 
 /**
@@ -60,9 +60,9 @@ function encodeKey(key: unknown): Uint8Array {
 const EMPTY_PREFIX_ID = '';
 
 /**
- * The unit of work on one store partition (the seed's BaseTransaction): an
+ * The unit of work on one store partition (Quix Streams' PartitionTransaction): an
  * update/delete cache with read-your-writes, a read cache filled by {@link preload},
- * and the status machine STARTED → PREPARED → COMPLETE, or → FAILED (spec §3).
+ * and the status machine STARTED → PREPARED → COMPLETE, or → FAILED (docs/semantics.md §3).
  *
  * Reads come in two kinds. The synchronous ones (`get`, `getBytes`, `exists`) answer
  * from the write cache or the read cache and throw {@link StateKeyNotLoadedError}
@@ -76,7 +76,7 @@ const EMPTY_PREFIX_ID = '';
  * The optional trailing `prefixId` (= `byteKeyId(prefix)`) lets a caller that reuses
  * one prefix (like {@link StateView}) skip recomputing it.
  *
- * Per-write TTL (spec §6.2): {@link setExpiring} writes a default-family value that
+ * Per-write TTL (docs/semantics.md §6.2): {@link setExpiring} writes a default-family value that
  * disappears once the TTL clock (the highest record timestamp passed to
  * {@link observeTimestamp}, persisted per partition) reaches its expiry. The first such
  * write switches the partition into TTL mode at `prepare`. The TTL machinery (clock,
@@ -152,7 +152,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     throw new StateTransactionError(operation, status);
   }
 
-  /** Runs a mutation; any failure marks the transaction FAILED (spec §3.2). */
+  /** Runs a mutation; any failure marks the transaction FAILED (docs/semantics.md §3.2). */
   #mutate<T>(operation: string, action: () => T): T {
     this.#assertStatus(operation);
     try {
@@ -411,7 +411,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   /**
    * Stored entries of `cf` in `[lower, upper)` merged with this transaction's cached
    * updates of the `prefix` bucket, or of every bucket without `prefix` (cache wins; keys
-   * deleted here removed), sorted by key bytes, descending when `backwards` (spec §3.3).
+   * deleted here removed), sorted by key bytes, descending when `backwards` (docs/semantics.md §3.3).
    * Stored keys and values as they are (in TTL mode default-family values keep their stamp).
    */
   async getRange(options: TransactionRangeOptions = {}): Promise<[Uint8Array, Uint8Array][]> {

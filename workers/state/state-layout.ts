@@ -1,5 +1,5 @@
 /**
- * The one spelling of the state directory layout (spec §1.4):
+ * The one spelling of the state directory layout (docs/semantics.md §1.4):
  * `<state.dir>/<appId>/<store>/<streamId>/<partition>`, one LevelDB database per store
  * partition. Every path to state is built here; `runtime/state-paths.ts` checks it lies
  * inside `state.dir` before anything is created or deleted.

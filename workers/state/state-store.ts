@@ -2,7 +2,7 @@ import type { PartitionTransaction } from './partition-transaction.js';
 import type { StorePartition } from './store-partition.js';
 
 /**
- * One logical store (name + stream id) holding its assigned partitions (spec §1.1).
+ * One logical store (name + stream id) holding its assigned partitions (docs/semantics.md §1.1).
  * Every store kind (key-value, windowed, timestamped) implements it.
  */
 export interface StateStore {

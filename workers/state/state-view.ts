@@ -15,9 +15,9 @@ export interface StateWriteOptions {
 }
 
 /**
- * The user-facing state of one message key (the seed's State): a view bound to one
+ * The user-facing state of one message key (Quix Streams' State): a view bound to one
  * transaction and one prefix (the serialized message key), so keys of different
- * message keys never meet. Keys and values are compact JSON (spec §2.2, §2.3); a
+ * message keys never meet. Keys and values are compact JSON (docs/semantics.md §2.2, §2.3); a
  * `Uint8Array` key is used verbatim.
  *
  * The synchronous reads need the keys preloaded (see {@link preload} and

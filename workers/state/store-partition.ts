@@ -55,7 +55,7 @@ type BatchOperation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
 export interface StorePartitionOptions extends OpenDatabaseOptions {
   /** The store has a changelog: `prepare` produces records and corruption may recreate. Default false. */
   readonly hasChangelog?: boolean;
-  /** Most expired keys one checkpoint deletes (spec §11.2 `max_evictions_per_flush`). Default 10,000. */
+  /** Most expired keys one checkpoint deletes (docs/semantics.md §11.2). Default 10,000. */
   readonly ttlMaxEvictionsPerCheckpoint?: number;
 }
 
@@ -96,7 +96,7 @@ function isValidColumnFamilyName(name: string): boolean {
 }
 
 /**
- * One physical database for one (store, partition) (the seed's RocksDBPartition, on
+ * One physical database for one (store, partition) (Quix Streams' RocksDBStorePartition, on
  * LevelDB via classic-level). Column families are key-prefixed sublevels of the same
  * database, so a single batch is atomic across all of them; user key bytes are kept
  * exactly (the sublevel only adds its `!name!` prefix). The local-only `__metadata__`
@@ -260,7 +260,7 @@ export class StorePartition implements TransactionStorage {
     return new PartitionTransaction(this);
   }
 
-  /** Column families known to this partition (created lazily on first access, like the reference). */
+  /** Column families known to this partition (created lazily on first access, like Quix Streams). */
   listColumnFamilies(): string[] {
     return [...this.#families.keys()];
   }
@@ -345,7 +345,7 @@ export class StorePartition implements TransactionStorage {
     return items;
   }
 
-  // ---- TTL (spec §6.2) -------------------------------------------------------
+  // ---- TTL (docs/semantics.md §6.2) -------------------------------------------------------
 
   /**
    * True once the partition is in TTL mode: every default-family value is stored stamped
@@ -369,7 +369,7 @@ export class StorePartition implements TransactionStorage {
   /**
    * Switches the partition into TTL mode: every value already in the default family is
    * re-stamped "never expires" and the TTL flags are set, in one atomic batch, so a
-   * populated store takes TTL writes without being rebuilt (the reference refuses with an
+   * populated store takes TTL writes without being rebuilt (Quix Streams refuses with an
    * IncompatibleStateStoreError instead). Local only: the changelog keeps the plain values,
    * which recovery reads as never expiring. No-op when already in TTL mode.
    */
@@ -500,7 +500,7 @@ export class StorePartition implements TransactionStorage {
   }
 
   /**
-   * Applies one changelog record (spec §5.4 step 4): put, or delete for `null`, into
+   * Applies one changelog record (docs/semantics.md §5.4 step 4): put, or delete for `null`, into
    * `cf`, plus the changelog offset, atomically. A missing column family raises
    * {@link ColumnFamilyHeaderMissingError} and writes nothing.
    */
@@ -523,7 +523,7 @@ export class StorePartition implements TransactionStorage {
 
   /**
    * Applies a chunk of replayed changelog records (in offset order) in ONE atomic
-   * batch, with the processed-offset skip rule of spec §5.4: skipped records only
+   * batch, with the processed-offset skip rule of docs/semantics.md §5.4: skipped records only
    * advance the stored changelog offset. The offset stored is the last record's. If
    * any record is invalid (e.g. no column family header) nothing of the chunk is written
    * (except when a stamped record switches the partition into TTL mode mid-chunk: the

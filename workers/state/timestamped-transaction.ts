@@ -1,5 +1,5 @@
 /**
- * The timestamped store's transaction (the seed's TimestampedRocksDBStore, spec §6.1):
+ * The timestamped store's transaction (Quix Streams' TimestampedStore, docs/semantics.md §6.1):
  * values keyed `prefix|BE64(timestamp)|BE64(counter)` in `default`, the latest value at
  * or before a time, values in an interval, and retention by grace per key: each key's
  * "min eligible timestamp" (`max(ts - grace)` over its writes, never decreasing) hides

@@ -1,5 +1,5 @@
 /**
- * The update/delete cache of one transaction (spec §3.1, §2.10): updates bucketed by
+ * The update/delete cache of one transaction (docs/semantics.md §3.1, §2.10): updates bucketed by
  * column family and prefix (so range reads merge only the relevant bucket), deletes
  * per column family. Last write wins; a set removes a pending delete and a delete
  * removes a pending update (leaving its prefix bucket, possibly empty).

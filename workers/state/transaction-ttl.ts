@@ -1,5 +1,5 @@
 /**
- * Per-write TTL of one transaction (spec §6.2): the TTL clock, the expiries of the keys
+ * Per-write TTL of one transaction (docs/semantics.md §6.2): the TTL clock, the expiries of the keys
  * written with a TTL (with their savepoint journal), what reads see of them, and, at
  * checkpoint, stamping, the expiry index and the sweep of expired keys.
  *
@@ -151,7 +151,7 @@ export class TransactionTtl {
  * partition's budget per checkpoint: each such key gets a delete in `cache` (a changelog
  * tombstone) and loses its index entry. Index entries that no longer match their key
  * (overwritten, deleted) are dropped. Keys written or deleted in this transaction are
- * left alone, entry included: the write decides their fate (spec scenarios 56, 57).
+ * left alone, entry included: the write decides their fate (docs/semantics.md §6.2).
  */
 export async function sweepExpired(cache: TransactionCache, storage: TransactionStorage, clock: number): Promise<void> {
   const budget = storage.ttlMaxEvictionsPerCheckpoint;

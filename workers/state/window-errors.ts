@@ -1,6 +1,6 @@
 import { WeirError } from '../../shared/errors/weir-error.js';
 
-/** A window with `end <= start` was read or written (spec §7.1). */
+/** A window with `end <= start` was read or written (docs/semantics.md §7.1). */
 export class InvalidWindowDurationError extends WeirError {
   constructor(
     readonly start: number,

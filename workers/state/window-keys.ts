@@ -1,12 +1,12 @@
 /**
- * Byte keys of windowed state (spec §2.5–2.7), as user keys handed to a
+ * Byte keys of windowed state (docs/semantics.md §2.5–2.7), as user keys handed to a
  * {@link PartitionTransaction} together with the prefix (the serialized message key).
  *
- * Decision (spec §2.6 quirk): the reference writes a window of an empty prefix as the
+ * Decision (docs/semantics.md §2.6 quirk): Quix Streams writes a window of an empty prefix as the
  * bare 17-byte pair, which its own `|BE64(start)` range scans never find. Here the
  * separator is always written (`|BE64(start)|BE64(end)` for an empty prefix), like the
  * timestamped key format (§2.8), so windows of a zero-length key work like any other.
- * For every non-empty prefix the bytes equal the reference's.
+ * For every non-empty prefix the bytes equal Quix Streams'.
  */
 import { SEPARATOR, encodeIntPair, INT_PAIR_LENGTH } from '../../shared/codecs/index.js';
 
@@ -36,7 +36,7 @@ export const DELETED_START_KEY = latin1('__deleted_start_gt__');
 /** `__value-deletion-index__` key: last deleted collection id. */
 export const VALUE_DELETED_KEY = latin1('__value_deleted_start_gt__');
 
-/** Windowed store column families (spec §2.1). */
+/** Windowed store column families (docs/semantics.md §2.1). */
 export const LATEST_TIMESTAMPS_CF = '__latest-timestamps__';
 export const EXPIRATION_INDEX_CF = '__expiration-index__';
 export const DELETION_INDEX_CF = '__deletion-index__';

@@ -1,6 +1,6 @@
 /**
- * Windowed state over one {@link PartitionTransaction} (the seed's
- * WindowedRocksDBTransaction, spec §7.1): windows keyed `prefix|BE64(start)|BE64(end)`
+ * Windowed state over one {@link PartitionTransaction} (Quix Streams'
+ * WindowedRocksDBTransaction, docs/semantics.md §7.1): windows keyed `prefix|BE64(start)|BE64(end)`
  * in `default`, collected values in `__values__`, and the per-key indexes (latest
  * timestamp, expiration, deletion, value deletion). Everything goes through the
  * transaction, so it is cached, changelogged and flushed like any other state.
@@ -291,8 +291,8 @@ export class WindowedTransaction {
   }
 
   /**
-   * Partition-wide expiry for the "partition" closing strategy (spec §7.3), with this
-   * port's decision on the reference's quirks: the partition marker (bare
+   * Partition-wide expiry for the "partition" closing strategy (docs/semantics.md §7.3), with this
+   * port's decision on Quix Streams' quirks: the partition marker (bare
    * `__expired_start_gt__`) holds the last `maxEndTime` scanned, and every window of
    * any key with `marker < end <= maxEndTime` expires, so non-aligned hopping ends are
    * found too. `isCandidateEnd(from, to)` tells whether any window end can lie in
@@ -338,7 +338,7 @@ export class WindowedTransaction {
   /**
    * Deletes windows of `prefix` with `lastDeleted < start <= maxStartTime` (deletion
    * index, else −1) and stores the newest deleted start in the index (also when it is
-   * 0: the reference skips 0, which only makes the next call rescan). With
+   * 0: Quix Streams skips 0, which only makes the next call rescan). With
    * `deleteValues`, also deletes collected values with ids below `maxStartTime`.
    */
   async deleteWindows(maxStartTime: number, deleteValues: boolean, prefix: Uint8Array): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Count windows (spec §7.5, §2.9): windows of N records per key, tumbling or hopping
+ * Count windows (docs/semantics.md §7.5, §2.9): windows of N records per key, tumbling or hopping
  * (a new window every `step` records). One JSON document per key (`prefix|"metadata"`)
  * lists the open windows; collected values are stored under per-key message numbers.
  */

@@ -1,4 +1,4 @@
-/** Window operators (spec §7), over the windowed state of workers/state/windowed-transaction.ts. */
+/** Window operators (docs/semantics.md §7) over the state of workers/state/windowed-transaction.ts. */
 export { InvalidWindowDefinitionError } from '../../shared/pipeline/windows.js';
 export { WindowAggregationRunner } from './window-aggregation.js';
 export type { WindowInput, WindowResult, WindowOutput, WindowOperator, WarningSink } from './window-operator.js';

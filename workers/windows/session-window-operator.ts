@@ -1,5 +1,5 @@
 /**
- * Session windows per key (not in the reference; asked for by its users). A session
+ * Session windows per key (not in Quix Streams; asked for by its users). A session
  * is a run of records of one key with no gap longer than `inactivityGapMs` between
  * them. A record within the gap of a session joins it (widening it); a record within
  * the gap of two sessions merges them. A session closes once the key's event time

@@ -1,5 +1,5 @@
 /**
- * Sliding time windows (spec §7.4): for every record at `t`, the window `[t - D, t]`
+ * Sliding time windows (docs/semantics.md §7.4): for every record at `t`, the window `[t - D, t]`
  * (both ends inclusive) over all accepted records in it. Stored values are
  * `[max_timestamp, aggregate]`; "right" windows `[t' + 1, t' + 1 + D]` are kept so a
  * later record's left window can start from an existing aggregate. Only windows that
@@ -83,7 +83,7 @@ export class SlidingWindowOperator implements WindowOperator {
         }
         if (w.start > maxExpiredStart) {
           const next = agg.aggregate(aggregate, value, t);
-          // Decision: the stored max timestamp grows with the record (the reference keeps the old one).
+          // Decision: the stored max timestamp grows with the record (Quix Streams keeps the old one).
           await write(w.start, w.end, next, Math.max(maxTs, t));
           if (w.end === Math.max(maxTs, t)) updated.push(result(w.start, w.end, next));
         } else {

@@ -1,5 +1,5 @@
 /**
- * Tumbling and hopping time windows (spec §7.3) with grace, late-record reporting,
+ * Tumbling and hopping time windows (docs/semantics.md §7.3) with grace, late-record reporting,
  * before/after-update triggers and the key or partition closing strategy.
  *
  * Triggers (weir's decisions, docs/windows.md): a window closed by a trigger is final.
@@ -82,7 +82,7 @@ export class TimeWindowOperator implements WindowOperator {
 
     let now: number;
     if (this.#partitionClosing) {
-      // Decision (spec §7.3 quirk): the clock is the partition marker + grace, i.e. the
+      // Decision (docs/semantics.md §7.3 quirk): the clock is the partition marker + grace, i.e. the
       // newest time seen when the marker last moved, so a window already expired by the
       // partition scan can never be re-created by a record within grace of the marker.
       const marker = await windows.getPartitionExpiredEnd();
@@ -158,7 +158,7 @@ export class TimeWindowOperator implements WindowOperator {
       out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
       newestStart.set(Buffer.from(w.prefix).toString('latin1'), { prefix: w.prefix, start: w.start });
     }
-    // Decision: the reference keeps collected values down to the newest expired start;
+    // Decision: Quix Streams keeps collected values down to the newest expired start;
     // no open window needs ids below that start + step, so they go now.
     for (const { prefix: p, start } of newestStart.values()) {
       if (aggregation.collects) await windows.deleteFromCollection(dropCollectedBelow ?? start + this.#step, p);

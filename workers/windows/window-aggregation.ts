@@ -1,5 +1,5 @@
 /**
- * Applies a declared {@link WindowAggregation} to window state (spec §7.6): one
+ * Applies a declared {@link WindowAggregation} to window state (docs/semantics.md §7.6): one
  * aggregator stores its state directly; several store `{"<column>/<Name>": state}` so
  * changing one aggregator resets only its own state; collect-only windows store `null`
  * (their values live in `__values__`).

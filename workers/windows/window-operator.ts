@@ -31,7 +31,7 @@ export interface WindowOutput {
 
 /** A window kind processing records against its store's transaction. */
 export interface WindowOperator {
-  /** Store name (spec §7.8). */
+  /** Store name (docs/semantics.md §7.8). */
   readonly storeName: string;
   process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput>;
   /**

@@ -1,5 +1,5 @@
 /**
- * Time window ranges of an event time (spec §7.2): windows `[start, start + duration)`
+ * Time window ranges of an event time (docs/semantics.md §7.2): windows `[start, start + duration)`
  * containing `timestamp`, starts aligned to multiples of `step`, none starting below 0,
  * ascending.
  */
