@@ -25,7 +25,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const compareBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
-t.test('compact JSON matches the reference bytes', async (t) => {
+t.test('compact JSON matches Quix Streams' bytes', async (t) => {
   t.equal(text(encodeJson('string')), '"string"');
   t.equal(text(encodeJson(123)), '123');
   t.equal(text(encodeJson(123.123)), '123.123');
@@ -125,7 +125,7 @@ t.test('integer pairs, append-integer, window and timestamped keys', async (t) =
   const window = encodeWindowKey(Buffer.from('key'), 10, 20);
   t.equal(hex(window), Buffer.from('key|').toString('hex') + hex(encodeIntPair(10, 20)));
   t.same(parseWindowKey(window), { prefix: Buffer.from('key'), start: 10, end: 20 });
-  t.equal(encodeWindowKey(new Uint8Array(0), 1, 2).length, 17, 'empty prefix: the pair alone, like the reference');
+  t.equal(encodeWindowKey(new Uint8Array(0), 1, 2).length, 17, 'empty prefix: the pair alone, like Quix Streams');
   t.same(parseWindowKey(encodeWindowKey(new Uint8Array(0), 1, 2)), { prefix: new Uint8Array(0), start: 1, end: 2 });
   t.throws(() => parseWindowKey(Buffer.from('short')), RangeError);
 

@@ -65,7 +65,7 @@ t.test('29. store transactions persist; a store without changelog produces no re
   t.equal((await tx2.prepare({ topic: 0 })).length, 1, 'with changelog: records');
 });
 
-t.test('directory layout and destroyPartition (spec §1.4)', async (t) => {
+t.test('directory layout and destroyPartition (docs/semantics.md §1.4)', async (t) => {
   const base = t.testdir();
   const store = makeStore(base);
   t.teardown(() => store.close());

@@ -429,7 +429,7 @@ t.test('StateView: bound to one message key, JSON keys and values, null is not t
   t.notOk(await next.existsAsync('raw'));
 });
 
-t.test('range reads merge cache and database within a prefix (spec §3.3)', async (t) => {
+t.test('range reads merge cache and database within a prefix (docs/semantics.md §3.3)', async (t) => {
   const partition = await openPartition(t);
   const prefix = bytes('p');
   const key = (n: number): Uint8Array => appendInteger(prefix, n);

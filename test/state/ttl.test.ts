@@ -298,7 +298,7 @@ t.test('recovery stores keys that expired but were not swept; reads hide them an
   await c.run(1000, (s) => s.set('k', 1, { ttlMs: 10 }));
   const replica = new Checkpoints(await openPartition(t, { hasChangelog: true }, 'replica'));
   await replica.partition.recoverFromChangelog(c.changelog, {});
-  t.ok(await replica.partition.exists(storedKey('k')), 'stored (the reference would drop by a clock of expiry times)');
+  t.ok(await replica.partition.exists(storedKey('k')), 'stored (Quix Streams would drop it by a clock of expiry times)');
   t.equal(await replica.read(1010, 'k'), undefined);
   const records = await replica.run(1010, () => undefined);
   t.same(records.map((r) => r.value), [null], 'tombstoned by the replica');
