@@ -25,7 +25,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const compareBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
-t.test('compact JSON matches Quix Streams' bytes', async (t) => {
+t.test('compact JSON matches the bytes Quix Streams writes', async (t) => {
   t.equal(text(encodeJson('string')), '"string"');
   t.equal(text(encodeJson(123)), '123');
   t.equal(text(encodeJson(123.123)), '123.123');
