@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import type { AppendRecord } from '../shared/log/log-backend.js';
 
+const encoder = new TextEncoder();
+
 /** The repository root (this file runs as dist/bench/bench-support.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The compiled tree (dist/). */
@@ -106,8 +108,15 @@ export function* countEvents(records: number, keys: number): Generator<CountEven
  * the backend's public producer (batches of 10,000, keys JSON-encoded, partition by the
  * default partitioner), the way `npm start` generates it. Not timed by any benchmark.
  */
-export async function seedLocalLog(logPath: string, topic: string, partitions: number, records: number, keys: number): Promise<void> {
-  const encoder = new TextEncoder();
+export async function seedLocalLog(
+  logPath: string,
+  topic: string,
+  partitions: number,
+  records: number,
+  keys: number,
+  /** How values are written (default JSON); the formats bench seeds Avro with it. */
+  encodeValue: (value: unknown) => Uint8Array = (value) => encoder.encode(JSON.stringify(value)),
+): Promise<void> {
   const backend = await LocalLogBackend.open(logPath);
   try {
     await backend.createTopic(topic, partitions);
@@ -117,7 +126,7 @@ export async function seedLocalLog(logPath: string, topic: string, partitions: n
       batch.push({
         topic,
         key: encoder.encode(JSON.stringify(event.key)),
-        value: encoder.encode(JSON.stringify(event.value)),
+        value: encodeValue(event.value),
         timestamp: event.timestamp,
       });
       if (batch.length === 10_000) {

@@ -25,11 +25,9 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
-import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
-import type { AppendRecord } from '../shared/log/log-backend.js';
 import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import { startSchemaRegistry } from '../test/serialization/fixtures/schema-registry-server.js';
-import { DIST, countEvents, loadAverage, median, parseRunSummary, positiveInteger, round, runNodeChild, tempDir } from './bench-support.js';
+import { DIST, loadAverage, median, parseRunSummary, positiveInteger, round, runNodeChild, seedLocalLog, tempDir } from './bench-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,24 +64,7 @@ export default {
 `;
 
 async function seed(logPath: string, encodeValue: (value: unknown) => Uint8Array, records = RECORDS): Promise<void> {
-  const encoder = new TextEncoder();
-  const backend = await LocalLogBackend.open(logPath);
-  try {
-    await backend.createTopic('events', PARTITIONS);
-    const producer = await backend.producer();
-    let batch: AppendRecord[] = [];
-    for (const event of countEvents(records, KEYS)) {
-      batch.push({ topic: 'events', key: encoder.encode(JSON.stringify(event.key)), value: encodeValue(event.value), timestamp: event.timestamp });
-      if (batch.length === 10_000) {
-        await producer.append(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await producer.append(batch);
-    await producer.close();
-  } finally {
-    await backend.close();
-  }
+  await seedLocalLog(logPath, 'events', PARTITIONS, records, KEYS, encodeValue);
 }
 
 interface Round {
