@@ -54,7 +54,14 @@ export async function withLogBackend<T>(
   configPath: string,
   work: (backend: LogBackend, config: WeirConfig) => Promise<T>,
 ): Promise<T> {
-  const config = await loadConfig(configPath);
+  return withConfigLogBackend(await loadConfig(configPath), work);
+}
+
+/** {@link withLogBackend} for a config already loaded. */
+export async function withConfigLogBackend<T>(
+  config: WeirConfig,
+  work: (backend: LogBackend, config: WeirConfig) => Promise<T>,
+): Promise<T> {
   const backend = await openLogBackend(config);
   let result: T;
   try {

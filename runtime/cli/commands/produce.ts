@@ -24,7 +24,7 @@ import { loadConfig, MAX_PARTITIONS, type WeirConfig } from '../../../config/ind
 import { RemoteJobError } from '../../../shared/errors/server-errors.js';
 import { findRunningServer } from '../../server/address-file.js';
 import { JobClient } from '../../server/job-client.js';
-import { configOption, integerInRange, withLogBackend, type RegisterCommand } from '../cli-command.js';
+import { configOption, integerInRange, withConfigLogBackend, type RegisterCommand } from '../cli-command.js';
 import { ProduceAppendError } from '../cli-errors.js';
 import { parseInputLine } from '../input-record.js';
 import { startProgress } from '../progress.js';
@@ -203,7 +203,7 @@ async function produce(options: ProduceOptions, input: Readable): Promise<number
       { warning },
     );
   }
-  return withLogBackend(options.config, async (backend, config) => {
+  return withConfigLogBackend(config, async (backend, config) => {
     // Writer schemas are registered (or looked up) before any line is read.
     const formats = await topicFormatsFor(config, options.topic, options, 'write');
     try {
