@@ -142,7 +142,7 @@ export class JobWorker implements WorkerControl {
     for (const [name, store] of this.stores) {
       if (options.destroyLocalState === true) await store.destroyPartition(partition);
       const storePartition = await store.assignPartition(partition);
-      infos.push({ store: name, changelogOffset: storePartition.getChangelogOffset() ?? undefined });
+      infos.push({ store: name, changelogOffset: storePartition.getChangelogOffset() });
     }
     this.processors.set(
       partition,

@@ -106,7 +106,7 @@ t.test('a truncated table file: recreated empty when allowed, else a named error
   const recreated: string[] = [];
   const partition = await StorePartition.open(path, { hasChangelog: true, onCorruptedRecreated: (p) => recreated.push(p) });
   t.same(recreated, [path], 'recreated once');
-  t.equal(partition.getChangelogOffset(), null, 'empty: recovery replays the whole changelog');
+  t.equal(partition.getChangelogOffset(), undefined, 'empty: recovery replays the whole changelog');
   t.same(await partition.getItems(), []);
   await partition.close();
 });
@@ -171,7 +171,7 @@ t.test('corruption reported by a read of an open partition: deleted to be rebuil
   armed.on = false;
   const reopened = await store.assignPartition(2);
   t.not(reopened, partition, 'assigning again opens a new, empty partition');
-  t.equal(reopened.getChangelogOffset(), null);
+  t.equal(reopened.getChangelogOffset(), undefined);
   t.same(await reopened.getItems(), []);
 
   const keptDir = t.testdir();

@@ -70,7 +70,7 @@ t.test('33. recovering into another column family leaves default untouched', asy
 
 t.test('34. writeChangelogOffset on a fresh partition: null → 1', async (t) => {
   const partition = await openPartition(t);
-  t.equal(partition.getChangelogOffset(), null);
+  t.equal(partition.getChangelogOffset(), undefined);
   await partition.writeChangelogOffset(1);
   t.equal(partition.getChangelogOffset(), 1);
   const path = partition.path;
@@ -84,7 +84,7 @@ t.test('recovery: missing column family header, bad types, local-only families, 
   const partition = await openPartition(t, { hasChangelog: true });
   await t.rejects(partition.recoverFromChangelogMessage(bytes('k'), bytes('v'), undefined, 5), ColumnFamilyHeaderMissingError);
   await t.rejects(partition.recoverFromChangelogMessage(bytes('k'), bytes('v'), '', 5), ColumnFamilyHeaderMissingError);
-  t.equal(partition.getChangelogOffset(), null, 'nothing written');
+  t.equal(partition.getChangelogOffset(), undefined, 'nothing written');
   await t.rejects(partition.recoverFromChangelogMessage('k', bytes('v'), DEFAULT_CF, 5), {
     constructor: InvalidChangelogRecordError,
     message: /Invalid changelog key type/,
@@ -241,7 +241,7 @@ t.test('48. corrupted database: error without changelog or without recreate, els
   const recreated = await StorePartition.open(path, { hasChangelog: true, onCorruptedRecreated: (p) => recreatedPaths.push(p) });
   t.same(recreatedPaths, [path]);
   t.equal(await recreated.get(bytes('"k"')), undefined, 'recreated empty');
-  t.equal(recreated.getChangelogOffset(), null);
+  t.equal(recreated.getChangelogOffset(), undefined);
   await recreated.close();
 
   // A deleted table file is corruption too.

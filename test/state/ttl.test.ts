@@ -46,7 +46,7 @@ class Checkpoints {
     write(new StateView(tx, PREFIX, timestampMs));
     const records = await tx.prepare(null);
     for (const record of records) this.changelog.push({ ...record, offset: this.changelog.length });
-    await tx.flush(records.length > 0 ? this.changelog.length - 1 : null);
+    await tx.flush(records.length > 0 ? this.changelog.length - 1 : undefined);
     return records.filter((r) => headerValue(r.headers, '__column_family__') === DEFAULT_CF);
   }
 
@@ -88,7 +88,7 @@ t.test('57. same-stamp rewrite survives the sweep of its own checkpoint, then go
   new StateView(tx, PREFIX, 2000).set('other', 3);
   new StateView(tx, PREFIX, 1000).set('k', 1, { ttlMs: 100 });
   await tx.prepare(null);
-  await tx.flush(null);
+  await tx.flush();
   t.same(await indexEntries(c.partition), ['1100|"msg"|"k"'], 'index entry still present');
   t.ok(await c.partition.exists(storedKey('k')), 'k still stored');
   const swept = await c.run(2001, () => undefined);
@@ -368,7 +368,7 @@ t.test('property: reads, the store and a replica rebuilt from the changelog agre
         const checkpoint = async () => {
           const records = await tx.prepare(null);
           for (const record of records) c.changelog.push({ ...record, offset: c.changelog.length });
-          await tx.flush(records.length > 0 ? c.changelog.length - 1 : null);
+          await tx.flush(records.length > 0 ? c.changelog.length - 1 : undefined);
           tx = c.partition.begin();
         };
         for (const o of ops) {

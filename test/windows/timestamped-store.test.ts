@@ -12,7 +12,7 @@ async function inTx<T>(partition: StorePartition, options: Partial<TimestampedSt
   const store = new TimestampedTransaction(partition.begin(), { graceMs: WEEK, keepDuplicates: false, ...options });
   const result = await body(store);
   await store.prepare(null);
-  await store.transaction.flush(null);
+  await store.transaction.flush();
   return result;
 }
 

@@ -521,7 +521,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * offset lower than the stored one → {@link InvalidChangelogOffsetError}. Allowed in
    * STARTED (nothing produced) or PREPARED; any failure marks the transaction FAILED.
    */
-  async flush(changelogOffset: number | null = null): Promise<void> {
+  async flush(changelogOffset?: number): Promise<void> {
     this.#assertStatus('flush', true);
     try {
       if (this.#status === 'STARTED') {
@@ -529,9 +529,9 @@ export class PartitionTransaction implements KeyedStateTransaction {
         await this.#applyTtl();
       }
       if (!this.#cache.isEmpty()) {
-        if (changelogOffset !== null) {
+        if (changelogOffset !== undefined) {
           const stored = this.#partition.getChangelogOffset();
-          if (stored !== null && changelogOffset < stored) {
+          if (stored !== undefined && changelogOffset < stored) {
             throw new InvalidChangelogOffsetError(this.#partition.path, changelogOffset, stored);
           }
         }

@@ -40,10 +40,10 @@ export interface TransactionStorage {
   getSync(key: Uint8Array, cf?: string): Uint8Array | undefined;
   iterItems(options?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   getItems(options?: RangeOptions): Promise<[Uint8Array, Uint8Array][]>;
-  /** Offset of the last changelog record the database reflects, or `null`. */
-  getChangelogOffset(): number | null;
+  /** Offset of the last changelog record the database reflects; `undefined` before the first. */
+  getChangelogOffset(): number | undefined;
   /** Writes a transaction's cache and, when given, the changelog offset, in one atomic batch. */
-  write(cache: TransactionCache, changelogOffset?: number | null): Promise<void>;
+  write(cache: TransactionCache, changelogOffset?: number): Promise<void>;
 }
 
 /**

@@ -113,7 +113,7 @@ export class StorePartition implements TransactionStorage {
   readonly #db: StateDatabase;
   readonly #families = new Map<string, ColumnFamily>();
   readonly #options: StorePartitionOptions;
-  #changelogOffset: number | null = null;
+  #changelogOffset: number | undefined;
   #ttlEnabled = false;
   #ttlHighWaterMs = 0;
   #closed = false;
@@ -201,7 +201,7 @@ export class StorePartition implements TransactionStorage {
       // Not through #columnFamily: reading must not list the family on partitions without TTL.
       prefixed(familyPrefix(TTL_CLOCK_CF), TTL_HIGH_WATER_KEY),
     ]);
-    this.#changelogOffset = offset === undefined ? null : decodeBE64Number(offset);
+    this.#changelogOffset = offset === undefined ? undefined : decodeBE64Number(offset);
     this.#ttlEnabled = ttlEnabled !== undefined && ttlEnabled.length > 0;
     if (this.#ttlEnabled) {
       const version = ttlVersion?.length === 8 ? decodeBE64Number(ttlVersion) : undefined;
@@ -398,8 +398,8 @@ export class StorePartition implements TransactionStorage {
     this.#ttlEnabled = true;
   }
 
-  /** Offset of the last changelog record this database reflects, or `null`. */
-  getChangelogOffset(): number | null {
+  /** Offset of the last changelog record this database reflects; `undefined` before the first. */
+  getChangelogOffset(): number | undefined {
     this.#assertOpen('getChangelogOffset');
     return this.#changelogOffset;
   }
@@ -432,7 +432,7 @@ export class StorePartition implements TransactionStorage {
    * Writes a transaction's cache (all column families, local-only ones included) and,
    * when given, the changelog offset, in one atomic batch.
    */
-  async write(cache: TransactionCache, changelogOffset?: number | null): Promise<void> {
+  async write(cache: TransactionCache, changelogOffset?: number): Promise<void> {
     this.#assertOpen('write');
     // A chained batch measured ~10 % faster than an array of operation objects.
     const batch = this.#db.batch();
@@ -443,8 +443,7 @@ export class StorePartition implements TransactionStorage {
       }
       for (const key of cache.getDeletes(cf).values()) batch.del(prefixed(prefix, key));
     }
-    const hasOffset = changelogOffset !== undefined && changelogOffset !== null;
-    if (hasOffset) {
+    if (changelogOffset !== undefined) {
       batch.put(prefixed(this.#columnFamily(METADATA_CF).prefix, CHANGELOG_OFFSET_KEY), encodeBE64(changelogOffset));
     }
     if (batch.length === 0) {
@@ -456,7 +455,7 @@ export class StorePartition implements TransactionStorage {
     } catch (error) {
       throw await this.#damaged(error);
     }
-    if (hasOffset) this.#changelogOffset = changelogOffset;
+    if (changelogOffset !== undefined) this.#changelogOffset = changelogOffset;
   }
 
   /**
