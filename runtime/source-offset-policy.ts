@@ -5,20 +5,9 @@
  * boundary and the job would never catch up (upstream issue #1114).
  */
 import type { TopicPartition } from '../shared/log/log-backend.js';
-import { WeirError } from '../shared/errors/weir-error.js';
+import { SourceOffsetOutOfRangeError } from '../shared/errors/runtime-errors.js';
 
 export type SourceOffsetOutOfRangePolicy = 'earliest' | 'latest' | 'match' | 'error';
-
-/** The committed offset is gone and the policy says to stop. */
-export class SourceOffsetOutOfRangeError extends WeirError {
-  constructor(readonly tp: TopicPartition, readonly committed: number, readonly lowWatermark: number, detail: string) {
-    super(
-      'SOURCE_OFFSET_OUT_OF_RANGE',
-      `consumer group offset ${committed} for topic ${tp.topic}[${tp.partition}] is below the low watermark ` +
-        `${lowWatermark}: ${detail}`,
-    );
-  }
-}
 
 export type SourceOffsetAction =
   | { readonly kind: 'in-range' }

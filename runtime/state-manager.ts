@@ -7,16 +7,9 @@ import { mkdir, stat } from 'node:fs/promises';
 import type { LogBackend } from '../shared/log/log-backend.js';
 import { changelogTopicName, streamIdOf } from './changelog-topics.js';
 import { ChangelogTopicMismatchError } from '../shared/errors/runtime-errors.js';
+import { StateDirectoryNotADirectoryError } from '../shared/errors/state-errors.js';
 import { appStateDir } from '../workers/state/state-layout.js';
-import { WeirError } from '../shared/errors/weir-error.js';
 import { resolveInsideStateDir } from './state-paths.js';
-
-/** The state path exists but is not a directory. */
-export class StateDirectoryNotADirectoryError extends WeirError {
-  constructor(readonly path: string) {
-    super('STATE_DIR_NOT_DIRECTORY', `state path ${path} exists but is not a directory`);
-  }
-}
 
 export interface StateManagerOptions {
   readonly appId: string;

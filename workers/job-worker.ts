@@ -27,7 +27,8 @@ import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
 import { queryStorePartition } from './state-query.js';
 import { KeyValueStore } from './state/index.js';
-import { PartitionProcessor, RecordProcessingError } from './partition-processor.js';
+import { PartitionProcessor } from './partition-processor.js';
+import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 
 export class JobWorker implements WorkerControl {

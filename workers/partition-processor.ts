@@ -33,17 +33,9 @@ import { createWindowOperator, type WindowOperator } from './windows/index.js';
 import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
 import { PartitionCheckpoint, type PreparedCheckpoint } from './partition-checkpoint.js';
 import { OutputRecords } from './output-records.js';
-import { WeirError } from '../shared/errors/weir-error.js';
+import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
 
 const EMPTY = new Uint8Array(0);
-
-/** A record whose processing failed under the `stop` policy. */
-/** The pipeline (or a format, or window code) failed on `record`; the error policy decides what follows. */
-export class RecordProcessingError extends WeirError {
-  constructor(readonly record: InputRecord, override readonly cause: unknown) {
-    super('RECORD_PROCESSING_FAILED', cause instanceof Error ? cause.message : String(cause), { cause });
-  }
-}
 
 export interface PartitionProcessorOptions {
   readonly partition: number;

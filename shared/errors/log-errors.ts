@@ -184,3 +184,10 @@ export class GroupMemberConflictError extends WeirError {
     this.group = group;
   }
 }
+
+/** Bytes handed over as a record batch (or batch set) are not one: a stored entry written by something else, or a bug. */
+export class RecordBatchFormatError extends WeirError {
+  constructor(detail: string) {
+    super('RECORD_BATCH_FORMAT', detail);
+  }
+}

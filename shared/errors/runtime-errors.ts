@@ -1,5 +1,7 @@
 import { WeirError } from './weir-error.js';
 import { TIMESTAMP_RANGE_TEXT } from '../timestamps.js';
+import type { TopicPartition } from '../log/log-backend.js';
+import type { InputRecord } from '../pipeline/pipeline-definition.js';
 
 /** A worker reported a processing failure, or a worker thread crashed. */
 export class WorkerFailedError extends WeirError {
@@ -134,5 +136,24 @@ export class RecordTimestampOutOfRangeError extends WeirError {
 export class InternalInvariantError extends WeirError {
   constructor(readonly invariant: string) {
     super('INTERNAL_INVARIANT', `internal error (please report it): ${invariant}`);
+  }
+}
+
+/** A record whose processing failed under the `stop` policy. */
+/** The pipeline (or a format, or window code) failed on `record`; the error policy decides what follows. */
+export class RecordProcessingError extends WeirError {
+  constructor(readonly record: InputRecord, override readonly cause: unknown) {
+    super('RECORD_PROCESSING_FAILED', cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/** The committed offset is gone and the policy says to stop. */
+export class SourceOffsetOutOfRangeError extends WeirError {
+  constructor(readonly tp: TopicPartition, readonly committed: number, readonly lowWatermark: number, detail: string) {
+    super(
+      'SOURCE_OFFSET_OUT_OF_RANGE',
+      `consumer group offset ${committed} for topic ${tp.topic}[${tp.partition}] is below the low watermark ` +
+        `${lowWatermark}: ${detail}`,
+    );
   }
 }

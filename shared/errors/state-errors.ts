@@ -376,3 +376,10 @@ function safeJson(value: unknown): string {
     return String(value);
   }
 }
+
+/** The state path exists but is not a directory. */
+export class StateDirectoryNotADirectoryError extends WeirError {
+  constructor(readonly path: string) {
+    super('STATE_DIR_NOT_DIRECTORY', `state path ${path} exists but is not a directory`);
+  }
+}

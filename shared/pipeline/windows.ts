@@ -23,18 +23,9 @@
  * Everything here is plain data and pure functions, so the same module loads in the
  * coordinator (store names) and in the workers (processing).
  */
-import { WeirError } from '../errors/weir-error.js';
+import { InvalidWindowDefinitionError } from '../errors/window-errors.js';
 
-/** A window declaration is invalid; `field` names the offending option. */
-export class InvalidWindowDefinitionError extends WeirError {
-  constructor(
-    readonly window: string,
-    readonly field: string,
-    reason: string,
-  ) {
-    super('INVALID_WINDOW_DEFINITION', `${window}: invalid ${field}: ${reason}`);
-  }
-}
+export { InvalidWindowDefinitionError };
 
 // ---- aggregations -----------------------------------------------------------
 

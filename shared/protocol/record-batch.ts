@@ -24,6 +24,7 @@
  * Offsets and timestamps are f64: exact up to 2^53, far beyond any real offset.
  */
 import type { AppendRecord, EncodedRecords, LogRecord, RecordHeader } from '../log/log-backend.js';
+import { RecordBatchFormatError } from '../errors/log-errors.js';
 
 export const BATCH_MAGIC = 2;
 export const BATCH_HEADER_BYTES = 12;
@@ -38,13 +39,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
-/** Thrown when bytes are not a record batch or batch set. */
-export class RecordBatchFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RecordBatchFormatError';
-  }
-}
 
 /** A header as the builder takes it: the name as UTF-8 bytes or a string. */
 export interface BatchHeader {

@@ -12,8 +12,8 @@ import {
   decodeBatchSet,
   encodeBatchSet,
   RecordBatchBuilder,
-  RecordBatchFormatError,
 } from '../../shared/protocol/record-batch.js';
+import { RecordBatchFormatError } from '../../shared/errors/log-errors.js';
 import type { LogRecord } from '../../shared/log/log-backend.js';
 
 const bytes = fc.option(fc.uint8Array({ maxLength: 64 }), { nil: null });

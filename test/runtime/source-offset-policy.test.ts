@@ -1,5 +1,6 @@
 import t from 'tap';
-import { resolveSourceOffset, SourceOffsetOutOfRangeError } from '../../runtime/source-offset-policy.js';
+import { resolveSourceOffset } from '../../runtime/source-offset-policy.js';
+import { SourceOffsetOutOfRangeError } from '../../shared/errors/runtime-errors.js';
 
 const tp = { topic: 'topic', partition: 0 };
 

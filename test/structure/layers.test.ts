@@ -49,3 +49,22 @@ t.test('no module imports from a layer above its own', async (t) => {
   t.ok(checked > 200, `${checked} imports checked`);
   t.same(violations, [], 'every import follows an allowed arrow');
 });
+
+/** Files allowed to define error classes besides shared/errors/ (docs/architecture.md). */
+const ERROR_HOMES = new Set(['runtime/cli/cli-errors.ts', 'bench/engine/bench-errors.ts']);
+
+t.test('error classes are defined in shared/errors/ (or a tool\'s own errors file)', async (t) => {
+  const misplaced: string[] = [];
+  let classes = 0;
+  for (const layer of [...Object.keys(ALLOWED), 'bench']) {
+    for (const file of sourcesOf(join(ROOT, layer))) {
+      const path = relative(ROOT, file).split(sep).join('/');
+      for (const match of readFileSync(file, 'utf8').matchAll(/\bclass\s+(\w+)\s+extends\s+(\w*Error)\b/g)) {
+        classes++;
+        if (!path.startsWith('shared/errors/') && !ERROR_HOMES.has(path)) misplaced.push(`${match[1]} in ${path}`);
+      }
+    }
+  }
+  t.ok(classes > 50, `${classes} error classes found`);
+  t.same(misplaced, [], 'every error class in its home');
+});

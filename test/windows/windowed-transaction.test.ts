@@ -3,12 +3,12 @@ import { encodeIntPair, encodeJson } from '../../shared/codecs/index.js';
 import {
   COLUMN_FAMILY_HEADER,
   GLOBAL_COUNTER_CF,
-  InvalidWindowDurationError,
   LATEST_TIMESTAMPS_CF,
   StorePartition,
   VALUES_CF,
   WindowedTransaction,
 } from '../../workers/state/index.js';
+import { InvalidWindowDurationError } from '../../shared/errors/window-errors.js';
 import { bytes, drain, inWindowTx, openWindowPartition } from './fixtures/window-helpers.js';
 
 t.setTimeout(120_000);

@@ -22,7 +22,6 @@ export type { TransactionStorage, KeyedStateTransaction } from './state-interfac
 export { TransactionTtl } from './transaction-ttl.js';
 export { WindowedTransaction } from './windowed-transaction.js';
 export type { StoredWindow, ExpiredWindow, ExpireOptions } from './windowed-transaction.js';
-export { InvalidWindowDurationError, InvalidTimestampError } from './window-errors.js';
 export * from './window-keys.js';
 export { TimestampedTransaction, MIN_ELIGIBLE_TIMESTAMPS_CF, MIN_ELIGIBLE_TIMESTAMP_KEY } from './timestamped-transaction.js';
 export type { TimestampedStoreOptions, TimestampedPrefix } from './timestamped-transaction.js';

@@ -13,7 +13,7 @@ import { byteKeyId } from './byte-key-id.js';
 import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
 import { DEFAULT_CF } from './column-families.js';
 import type { PartitionTransaction } from './partition-transaction.js';
-import { InvalidTimestampError, InvalidWindowDurationError } from './window-errors.js';
+import { InvalidTimestampError, InvalidWindowDurationError } from '../../shared/errors/window-errors.js';
 import {
   CLOSED_THROUGH_KEY,
   DELETED_START_KEY,

@@ -1,4 +1,16 @@
-import { WeirError } from '../../shared/errors/weir-error.js';
+/** Errors of window declarations and window state (docs/windows.md, docs/semantics.md §7). */
+import { WeirError } from './weir-error.js';
+
+/** A window declaration is invalid; `field` names the offending option. */
+export class InvalidWindowDefinitionError extends WeirError {
+  constructor(
+    readonly window: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super('INVALID_WINDOW_DEFINITION', `${window}: invalid ${field}: ${reason}`);
+  }
+}
 
 /** A window with `end <= start` was read or written (docs/semantics.md §7.1). */
 export class InvalidWindowDurationError extends WeirError {
