@@ -91,6 +91,7 @@ function jsonFormatsOf(topic: string): TopicFormat {
   return formats;
 }
 
+/** Test support: one log record as the pipeline sees it (the worker decodes whole batch sets with {@link inputRecordsOf}). */
 export function toInputRecord(record: LogRecord, formats: TopicFormat = jsonFormatsOf(record.topic)): InputRecord {
   return new DecodedRecord(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers, formats);
 }
