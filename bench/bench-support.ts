@@ -1,7 +1,8 @@
 /**
- * Helpers shared by the benchmarks in this folder: medians, load averages, the count
- * job's input (the same generator as `npm start`), seeding a local log through its
- * public producer, running a child process while measuring its wall time and peak RSS,
+ * Helpers shared by the benchmarks in this folder: medians, load averages, seeding a
+ * local log with the count job's input (examples/count/count-events.ts, the same events
+ * as `npm start`) through its public producer, the weir.yaml of a job on the local log,
+ * running a child process (or `weir run`) while measuring its wall time and peak RSS,
  * and parsing the run summary weir prints.
  *
  * Nothing here is timed by a benchmark except what a benchmark wraps around it.
@@ -13,9 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
-import type { AppendRecord } from '../shared/log/log-backend.js';
-
-const encoder = new TextEncoder();
+import { appendCountEvents } from '../examples/count/count-events.js';
 
 /** The repository root (this file runs as dist/bench/bench-support.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,32 +76,6 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 // The count job's input
 // ---------------------------------------------------------------------------------------
 
-export interface CountEvent {
-  /** The record key as a string (`user-N`); weir stores it JSON-encoded (`"user-N"`). */
-  readonly key: string;
-  readonly value: { readonly n: number; readonly amount: number };
-  readonly timestamp: number;
-}
-
-/**
- * The events `npm start` generates (examples/count/start.ts), bit for bit: xorshift32
- * seeded with 42, `keys` distinct keys drawn uniformly, `{n, amount}` values, 1 ms of
- * event time per record.
- */
-export function* countEvents(records: number, keys: number): Generator<CountEvent> {
-  let seed = 42;
-  const random = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 0x100000000;
-  };
-  for (let j = 0; j < records; j++) {
-    const key = `user-${Math.floor(random() * keys)}`;
-    yield { key, value: { n: j, amount: Math.round(random() * 1000) / 10 }, timestamp: 1_700_000_000_000 + j };
-  }
-}
-
 /**
  * Appends the count job's input to topic `topic` of the local log at `logPath` through
  * the backend's public producer (batches of 10,000, keys JSON-encoded, partition by the
@@ -115,30 +88,45 @@ export async function seedLocalLog(
   records: number,
   keys: number,
   /** How values are written (default JSON); the formats bench seeds Avro with it. */
-  encodeValue: (value: unknown) => Uint8Array = (value) => encoder.encode(JSON.stringify(value)),
+  encodeValue?: (value: unknown) => Uint8Array,
 ): Promise<void> {
   const backend = await LocalLogBackend.open(logPath);
   try {
     await backend.createTopic(topic, partitions);
     const producer = await backend.producer();
-    let batch: AppendRecord[] = [];
-    for (const event of countEvents(records, keys)) {
-      batch.push({
-        topic,
-        key: encoder.encode(JSON.stringify(event.key)),
-        value: encodeValue(event.value),
-        timestamp: event.timestamp,
-      });
-      if (batch.length === 10_000) {
-        await producer.append(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await producer.append(batch);
+    await appendCountEvents(producer, topic, records, keys, { encodeValue });
     await producer.close();
   } finally {
     await backend.close();
   }
+}
+
+/** What a bench's job on the local log configures (see {@link localJobYaml}). */
+export interface LocalJob {
+  readonly appId: string;
+  /** The pipeline module's path (absolute, or relative to the config file). */
+  readonly pipeline: string;
+  readonly partitions: number;
+  /** The `input` mapping; default `{ topics: [events] }`. */
+  readonly input?: string;
+  /** The `output` mapping, if the job has one. */
+  readonly output?: string;
+  /** More top-level lines (limits, workers, schemaRegistry, …). */
+  readonly extra?: readonly string[];
+}
+
+/** The weir.yaml of a bench's job on the local log, its log in ./log and its state in ./state beside the file. */
+export function localJobYaml(job: LocalJob): string {
+  return [
+    `appId: ${job.appId}`,
+    'log: { backend: local, path: ./log }',
+    'state: { dir: ./state }',
+    `input: ${job.input ?? '{ topics: [events] }'}`,
+    ...(job.output === undefined ? [] : [`output: ${job.output}`]),
+    `pipeline: ${JSON.stringify(job.pipeline)}`,
+    `partitions: ${job.partitions}`,
+    ...(job.extra ?? []),
+  ].join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -367,3 +355,57 @@ export function busyMicrosPerRecord(summary: ParsedSummary): { coordinator: numb
 }
 
 export const MIB = 1024 * 1024;
+
+/**
+ * Runs `weir run -c <config> --until-idle --workers N --json` in a child process (see
+ * {@link runNodeChild}) and parses its summary; throws unless it processed `expectedRecords`.
+ */
+export async function runWeirUntilIdle(
+  config: string,
+  workers: number,
+  expectedRecords: number,
+  label: string,
+): Promise<{ child: ChildResult; summary: ParsedSummary }> {
+  const child = await runNodeChild(
+    [join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', config, '--until-idle', '--workers', String(workers), '--json'],
+    { label },
+  );
+  const summary = parseRunSummary(child.stdout);
+  if (summary.records !== expectedRecords) throw new Error(`${label}: weir processed ${summary.records} records, expected ${expectedRecords}`);
+  return { child, summary };
+}
+
+/** What the count-job and memory benches report of one weir run in a child process. */
+export interface WeirRunMetrics {
+  readonly records: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly wallSeconds: number;
+  readonly coordinatorBusyMicrosPerRecord: number;
+  readonly workerBusyMicrosPerRecord: number;
+  readonly processCpuMicrosPerRecord: number | null;
+  /** CPU time of the coordinator (main) thread per input record, µs (sampled from /proc; not inflated by waiting for a core, unlike busy time). */
+  readonly coordinatorThreadCpuMicrosPerRecord: number | null;
+  readonly peakRssMiB: number | null;
+  readonly reportedPeakRssMiB?: number;
+  readonly loadAverageAtStart: number[];
+}
+
+/** The {@link WeirRunMetrics} of a run from its child process's measurements and weir's summary. */
+export function weirRunMetrics(child: ChildResult, summary: ParsedSummary): WeirRunMetrics {
+  const busy = busyMicrosPerRecord(summary);
+  const cpuPerRecord = (seconds: number | null): number | null => (seconds === null ? null : round((seconds * 1e6) / summary.records, 2));
+  return {
+    records: summary.records,
+    seconds: round(summary.seconds, 2),
+    recordsPerSecond: Math.round(summary.recordsPerSecond),
+    wallSeconds: round(child.wallSeconds, 2),
+    coordinatorBusyMicrosPerRecord: round(busy.coordinator, 2),
+    workerBusyMicrosPerRecord: round(busy.worker, 2),
+    processCpuMicrosPerRecord: cpuPerRecord(child.cpuSeconds),
+    coordinatorThreadCpuMicrosPerRecord: cpuPerRecord(child.mainThreadCpuSeconds),
+    peakRssMiB: child.peakRssBytes === null ? null : round(child.peakRssBytes / MIB, 1),
+    ...(summary.reportedPeakRssBytes !== undefined ? { reportedPeakRssMiB: round(summary.reportedPeakRssBytes / MIB, 1) } : {}),
+    loadAverageAtStart: child.loadAverageAtStart,
+  };
+}

@@ -35,19 +35,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
 import {
-  busyMicrosPerRecord,
   COUNT_PIPELINE_TS,
-  DIST,
+  localJobYaml,
   loadAverage,
   median,
   MIB,
   numberList,
-  parseRunSummary,
   positiveInteger,
   round,
-  runNodeChild,
+  runWeirUntilIdle,
   seedLocalLog,
   tempDir,
+  weirRunMetrics,
+  type WeirRunMetrics,
 } from './bench-support.js';
 import { runHandwrittenLoopChild, seedHandwrittenInput } from './handwritten-count-loop.js';
 
@@ -73,28 +73,16 @@ const VARIANT_CONFIG: Record<string, string[]> = {
   tsv8: ['limits: { workerMaxOldGenerationMb: 4096, workerMaxYoungGenerationMb: 48 }'],
 };
 
-interface WeirRound {
+interface WeirRound extends WeirRunMetrics {
   readonly round: number;
-  readonly records: number;
-  readonly seconds: number;
-  readonly recordsPerSecond: number;
-  readonly wallSeconds: number;
   readonly wallRecordsPerSecond: number;
   readonly vsLoop: number | null;
-  readonly coordinatorBusyMicrosPerRecord: number;
-  readonly workerBusyMicrosPerRecord: number;
   readonly workerCpuSeconds: number[];
   readonly coordinatorCpuSeconds: number;
-  readonly processCpuMicrosPerRecord: number | null;
-  /** CPU time of the coordinator (main) thread per input record, µs (not inflated by waiting for a core, unlike busy time). */
-  readonly coordinatorThreadCpuMicrosPerRecord: number | null;
   /** CPU time of every other thread (workers, GC, libuv) per record, µs. */
   readonly otherThreadsCpuMicrosPerRecord: number | null;
   /** The busiest other threads' CPU seconds (the workers first, usually). */
   readonly topOtherThreadsCpuSeconds: number[] | null;
-  readonly peakRssMiB: number | null;
-  readonly reportedPeakRssMiB?: number;
-  readonly loadAverageAtStart: number[];
 }
 
 interface LoopRound {
@@ -122,44 +110,18 @@ async function runWeir(
     const config = join(runDir, 'weir.yaml');
     await writeFile(
       config,
-      [
-        'appId: count',
-        'log: { backend: local, path: ./log }',
-        'state: { dir: ./state }',
-        'input: { topics: [events] }',
-        'output: { topics: [counts] }',
-        `pipeline: ${JSON.stringify(pipeline)}`,
-        `partitions: ${PARTITIONS}`,
-        ...extraConfig,
-      ].join('\n') + '\n',
+      localJobYaml({ appId: 'count', output: '{ topics: [counts] }', pipeline, partitions: PARTITIONS, extra: extraConfig }),
     );
-    const child = await runNodeChild(
-      [join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', config, '--until-idle', '--workers', String(workers), '--json'],
-      { label: `weir run (workers=${workers})` },
-    );
-    const summary = parseRunSummary(child.stdout);
-    if (summary.records !== RECORDS) throw new Error(`weir processed ${summary.records} records, expected ${RECORDS}`);
-    const busy = busyMicrosPerRecord(summary);
+    const { child, summary } = await runWeirUntilIdle(config, workers, RECORDS, `weir run (workers=${workers})`);
     return {
       round: roundNo,
-      records: summary.records,
-      seconds: round(summary.seconds, 2),
-      recordsPerSecond: Math.round(summary.recordsPerSecond),
-      wallSeconds: round(child.wallSeconds, 2),
+      ...weirRunMetrics(child, summary),
       wallRecordsPerSecond: Math.round(summary.records / child.wallSeconds),
-      coordinatorBusyMicrosPerRecord: round(busy.coordinator, 2),
-      workerBusyMicrosPerRecord: round(busy.worker, 2),
       coordinatorCpuSeconds: round(summary.coordinatorCpuSeconds, 2),
       workerCpuSeconds: summary.workers.map((w) => round(w.cpuSeconds, 2)),
-      processCpuMicrosPerRecord: child.cpuSeconds === null ? null : round((child.cpuSeconds * 1e6) / summary.records, 2),
-      coordinatorThreadCpuMicrosPerRecord:
-        child.mainThreadCpuSeconds === null ? null : round((child.mainThreadCpuSeconds * 1e6) / summary.records, 2),
       otherThreadsCpuMicrosPerRecord:
         child.otherThreadsCpuSeconds === null ? null : round((child.otherThreadsCpuSeconds.reduce((a, b) => a + b, 0) * 1e6) / summary.records, 2),
       topOtherThreadsCpuSeconds: child.otherThreadsCpuSeconds === null ? null : child.otherThreadsCpuSeconds.slice(0, 4).map((x) => round(x, 2)),
-      peakRssMiB: child.peakRssBytes === null ? null : round(child.peakRssBytes / MIB, 1),
-      ...(summary.reportedPeakRssBytes !== undefined ? { reportedPeakRssMiB: round(summary.reportedPeakRssBytes / MIB, 1) } : {}),
-      loadAverageAtStart: child.loadAverageAtStart,
     };
   } finally {
     await rm(runDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
  * The count job with Avro values vs JSON values, in the same run (issue 13's target:
  * Avro costs ≤ 20 %), on the local log.
  *
- * - Input: the count job's events (bench-support countEvents: `{n, amount}` values, JSON
+ * - Input: the count job's events (examples/count/count-events.ts: `{n, amount}` values, JSON
  *   string keys), seeded twice, not timed: once as JSON, once as Avro in the schema
  *   registry wire format (a test registry served over HTTP in this process).
  * - Pipelines: the count example (never reads the value: JSON values are never parsed,
@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
 import { TopicFormats } from '../shared/serialization/topic-formats.js';
 import { startSchemaRegistry } from '../test/serialization/fixtures/schema-registry-server.js';
-import { DIST, loadAverage, median, parseRunSummary, positiveInteger, round, runNodeChild, seedLocalLog, tempDir } from './bench-support.js';
+import { localJobYaml, loadAverage, median, positiveInteger, round, runWeirUntilIdle, seedLocalLog, tempDir } from './bench-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -106,22 +106,16 @@ try {
       const config = join(runDir, 'weir.yaml');
       await writeFile(
         config,
-        [
-          'appId: count',
-          'log: { backend: local, path: ./log }',
-          'state: { dir: ./state }',
-          format === 'avro' ? `input: { topics: [events], valueFormat: { type: avro, schema: ${JSON.stringify(schemaPath)} } }` : 'input: { topics: [events] }',
-          'output: { topics: [counts] }',
-          format === 'avro' ? `schemaRegistry: { url: "${registry.url}" }` : '',
-          `pipeline: ${JSON.stringify(join(dir.path, `${pipeline}.mjs`))}`,
-          `partitions: ${PARTITIONS}`,
-        ].join('\n') + '\n',
+        localJobYaml({
+          appId: 'count',
+          input: format === 'avro' ? `{ topics: [events], valueFormat: { type: avro, schema: ${JSON.stringify(schemaPath)} } }` : undefined,
+          output: '{ topics: [counts] }',
+          pipeline: join(dir.path, `${pipeline}.mjs`),
+          partitions: PARTITIONS,
+          extra: format === 'avro' ? [`schemaRegistry: { url: "${registry.url}" }`] : [],
+        }),
       );
-      const child = await runNodeChild([join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', config, '--until-idle', '--workers', '1', '--json'], {
-        label: `weir run (${variant})`,
-      });
-      const summary = parseRunSummary(child.stdout);
-      if (summary.records !== records) throw new Error(`${variant}: weir processed ${summary.records} records, expected ${records}`);
+      const { summary } = await runWeirUntilIdle(config, 1, records, `weir run (${variant})`);
       const workerCpu = summary.workers.reduce((s, w) => s + w.cpuSeconds, 0);
       // Empty runs: the worker's start-up CPU, in µs per record of the other runs.
       const result = {

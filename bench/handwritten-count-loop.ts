@@ -28,7 +28,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
-import { countEvents, loadAverage, median, positiveInteger, round, runNodeChild, tempDir, DIST, MIB } from './bench-support.js';
+import { countEvents } from '../examples/count/count-events.js';
+import { loadAverage, median, positiveInteger, round, runNodeChild, tempDir, DIST, MIB } from './bench-support.js';
 
 const INPUT = 0x69; // 'i'
 const COUNTER = 0x63; // 'c'
@@ -80,7 +81,11 @@ function u64(n: number): Buffer {
   return buffer;
 }
 
-/** Kafka's murmur2 partitioner (the same placement weir's local log uses for keyed records). */
+/**
+ * Kafka's murmur2 partitioner (the same placement weir's local log uses for keyed records).
+ * A copy of shared/log/murmur2-partitioner.ts on purpose: the baseline loop never runs
+ * weir's own components, so it keeps its own.
+ */
 function partitionOf(key: Uint8Array, partitions: number): number {
   const M = 0x5bd1e995;
   const length = key.length;

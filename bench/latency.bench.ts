@@ -31,6 +31,7 @@ import { loadConfig } from '../config/index.js';
 import { App, type RunSummary } from '../runtime/app.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import type { AppendRecord } from '../shared/log/log-backend.js';
+import { xorshift32 } from '../examples/count/count-events.js';
 import {
   childEnv,
   COUNT_PIPELINE_TS,
@@ -186,13 +187,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     }
   })();
 
-  let seed = 7;
-  const random = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 0x100000000;
-  };
+  const random = xorshift32(7);
   while (Date.now() < windowEnd && jobFailed === undefined) {
     const now = Date.now();
     const due = Math.min(10_000, Math.floor((rate * (now - started)) / 1000) - sentTotal);

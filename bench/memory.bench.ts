@@ -22,12 +22,10 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  busyMicrosPerRecord,
   childEnv,
   DIST,
   loadAverage,
   median,
-  MIB,
   numberList,
   parseRunSummary,
   positiveInteger,
@@ -35,6 +33,8 @@ import {
   runNodeChild,
   seedLocalLog,
   tempDir,
+  weirRunMetrics,
+  type WeirRunMetrics,
 } from './bench-support.js';
 
 const { values } = parseArgs({
@@ -52,20 +52,8 @@ const KEYS = 100_000;
 const PARTITIONS = 8;
 const START_EVENTS = 1_000_000;
 
-interface CaseRound {
+interface CaseRound extends WeirRunMetrics {
   readonly round: number;
-  readonly records: number;
-  readonly peakRssMiB: number | null;
-  readonly reportedPeakRssMiB?: number;
-  readonly recordsPerSecond: number;
-  readonly seconds: number;
-  readonly wallSeconds: number;
-  readonly coordinatorBusyMicrosPerRecord: number;
-  readonly workerBusyMicrosPerRecord: number;
-  /** CPU time of the main thread per record, µs (sampled from /proc; not inflated by waiting for a core). */
-  readonly coordinatorThreadCpuMicrosPerRecord: number | null;
-  readonly processCpuMicrosPerRecord: number | null;
-  readonly loadAverageAtStart: number[];
 }
 
 const loadAverageAtStart = loadAverage();
@@ -99,22 +87,7 @@ try {
         });
         const summary = parseRunSummary(child.stdout);
         if (summary.records !== c.records) throw new Error(`${c.name}: the job processed ${summary.records} records, expected ${c.records}`);
-        const busy = busyMicrosPerRecord(summary);
-        const result: CaseRound = {
-          round: r + 1,
-          records: summary.records,
-          peakRssMiB: child.peakRssBytes === null ? null : round(child.peakRssBytes / MIB, 1),
-          ...(summary.reportedPeakRssBytes !== undefined ? { reportedPeakRssMiB: round(summary.reportedPeakRssBytes / MIB, 1) } : {}),
-          recordsPerSecond: Math.round(summary.recordsPerSecond),
-          seconds: round(summary.seconds, 2),
-          wallSeconds: round(child.wallSeconds, 2),
-          coordinatorBusyMicrosPerRecord: round(busy.coordinator, 2),
-          workerBusyMicrosPerRecord: round(busy.worker, 2),
-          coordinatorThreadCpuMicrosPerRecord:
-            child.mainThreadCpuSeconds === null ? null : round((child.mainThreadCpuSeconds * 1e6) / summary.records, 2),
-          processCpuMicrosPerRecord: child.cpuSeconds === null ? null : round((child.cpuSeconds * 1e6) / summary.records, 2),
-          loadAverageAtStart: child.loadAverageAtStart,
-        };
+        const result: CaseRound = { round: r + 1, ...weirRunMetrics(child, summary) };
         (results[c.name] ??= []).push(result);
         process.stderr.write(`round ${r + 1} ${c.name}: peak RSS ${result.peakRssMiB} MiB, ${result.recordsPerSecond} records/s\n`);
       } finally {

@@ -17,7 +17,7 @@ import { loadConfig } from '../config/index.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import { runJob } from '../runtime/job-runner.js';
 import { clearState } from '../runtime/state-inspection.js';
-import { childEnv, loadAverage, median, positiveInteger, round, tempDir } from './bench-support.js';
+import { childEnv, localJobYaml, loadAverage, median, positiveInteger, round, tempDir } from './bench-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,8 +56,7 @@ async function oneRound(dir: string, seededLog: string, roundNo: number): Promis
     );
     await writeFile(
       join(runDir, 'weir.yaml'),
-      ['appId: bench', 'log: { backend: local, path: ./log }', 'state: { dir: ./state }', 'input: { topics: [events] }',
-        'pipeline: ./pipeline.mjs', 'partitions: 8', 'workers: 2', 'commitInterval: 2'].join('\n'),
+      localJobYaml({ appId: 'bench', pipeline: './pipeline.mjs', partitions: 8, extra: ['workers: 2', 'commitInterval: 2'] }),
     );
     const config = await loadConfig(join(runDir, 'weir.yaml'), childEnv());
     await runJob(config, { untilIdle: true, stream: quiet });

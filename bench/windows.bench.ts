@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { runBench } from './engine/bench-runner.js';
 import type { GeneratedInputSpec } from './engine/bench-options.js';
 import { countPipelineSource } from '../examples/count/count-pipeline-source.js';
-import { loadAverage, median, positiveInteger, round } from './bench-support.js';
+import { localJobYaml, loadAverage, median, positiveInteger, round } from './bench-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,15 +77,7 @@ async function writeJob(dir: string, name: string): Promise<string> {
   const configPath = join(jobDir, 'weir.yaml');
   await writeFile(
     configPath,
-    [
-      `appId: bench-${name}`,
-      'log: { backend: local, path: ./log }',
-      'state: { dir: ./state }',
-      'input: { topics: [events] }',
-      'output: { topics: [out] }',
-      'pipeline: ./pipeline.mjs',
-      `partitions: ${PARTITIONS}`,
-    ].join('\n'),
+    localJobYaml({ appId: `bench-${name}`, output: '{ topics: [out] }', pipeline: './pipeline.mjs', partitions: PARTITIONS }),
   );
   return configPath;
 }

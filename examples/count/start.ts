@@ -5,12 +5,12 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/index.js';
 import { openLogBackend } from '../../runtime/open-log-backend.js';
-import type { AppendRecord, LogBackend } from '../../shared/log/log-backend.js';
+import type { LogBackend } from '../../shared/log/log-backend.js';
 import { runJob, formatSummary } from '../../runtime/job-runner.js';
+import { appendCountEvents } from './count-events.js';
 
 const EVENTS = 1_000_000;
 const KEYS = 100_000;
-const BATCH = 10_000;
 
 /** Source-relative path of the config, whether this runs from dist/ or from source. */
 function configPath(): string {
@@ -29,30 +29,12 @@ async function eventsPresent(backend: LogBackend, topic: string): Promise<number
 async function generate(backend: LogBackend, topic: string, partitions: number): Promise<void> {
   await backend.createTopic(topic, partitions);
   const producer = await backend.producer();
-  const encoder = new TextEncoder();
-  let seed = 42;
-  const random = (): number => {
-    // xorshift32: deterministic input, so every run counts the same thing.
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 0x100000000;
-  };
   const started = performance.now();
-  for (let i = 0; i < EVENTS; i += BATCH) {
-    const batch: AppendRecord[] = [];
-    for (let j = i; j < Math.min(EVENTS, i + BATCH); j++) {
-      const key = `user-${Math.floor(random() * KEYS)}`;
-      batch.push({
-        topic,
-        key: encoder.encode(JSON.stringify(key)),
-        value: encoder.encode(JSON.stringify({ n: j, amount: Math.round(random() * 1000) / 10 })),
-        timestamp: 1_700_000_000_000 + j,
-      });
-    }
-    await producer.append(batch);
-    if (process.stderr.isTTY) process.stderr.write(`\rweir: generating events ${i + batch.length}/${EVENTS}`);
-  }
+  await appendCountEvents(producer, topic, EVENTS, KEYS, {
+    onBatch: (appended) => {
+      if (process.stderr.isTTY) process.stderr.write(`\rweir: generating events ${appended}/${EVENTS}`);
+    },
+  });
   await producer.close();
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}weir: generated ${EVENTS} events in ${seconds.toFixed(1)} s\n`);
