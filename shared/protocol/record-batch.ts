@@ -199,6 +199,65 @@ export interface BatchRecord {
 }
 
 /**
+ * Where one record's fields lie in its batch, as {@link walkRecords} reports it: a
+ * negative length is a null key or value; the headers start at `headersAt`.
+ */
+type RecordVisitor = (
+  offsetDelta: number,
+  timestamp: number,
+  keyAt: number,
+  keyLength: number,
+  valueAt: number,
+  valueLength: number,
+  headersAt: number,
+  headerCount: number,
+) => boolean | void;
+
+/**
+ * Walks the records of `batch` in order: the one place that reads a record's layout.
+ * Headers are stepped over, not decoded; `visit` returning `false` ends the walk.
+ */
+function walkRecords(batch: Uint8Array, view: DataView, visit: RecordVisitor): void {
+  const count = batchInfo(batch).count;
+  let pos = BATCH_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const offsetDelta = view.getUint32(pos, true);
+    const timestamp = view.getFloat64(pos + 4, true);
+    const keyLength = view.getInt32(pos + 12, true);
+    const keyAt = pos + 16;
+    pos = keyAt + (keyLength > 0 ? keyLength : 0);
+    const valueLength = view.getInt32(pos, true);
+    const valueAt = pos + 4;
+    pos = valueAt + (valueLength > 0 ? valueLength : 0);
+    const headerCount = view.getUint16(pos, true);
+    pos += 2;
+    const headersAt = pos;
+    for (let h = 0; h < headerCount; h++) {
+      pos += 2 + view.getUint16(pos, true);
+      const length = view.getInt32(pos, true);
+      pos += 4 + (length > 0 ? length : 0);
+    }
+    if (visit(offsetDelta, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) === false) return;
+  }
+}
+
+/** The `count` headers of a record starting at `at` (values are views into the batch). */
+function decodeHeaders(batch: Uint8Array, view: DataView, at: number, count: number): RecordHeader[] {
+  const headers: RecordHeader[] = [];
+  let pos = at;
+  for (let h = 0; h < count; h++) {
+    const nameLength = view.getUint16(pos, true);
+    const name = decoder.decode(batch.subarray(pos + 2, pos + 2 + nameLength));
+    pos += 2 + nameLength;
+    const length = view.getInt32(pos, true);
+    pos += 4;
+    headers.push({ key: name, value: length < 0 ? null : batch.subarray(pos, pos + length) });
+    if (length > 0) pos += length;
+  }
+  return headers;
+}
+
+/**
  * Calls `visit` for every record of `batch` at or after `fromOffset`. Keys, values and
  * header values are views into the batch (no copy). The record object is fresh per call.
  */
@@ -209,49 +268,22 @@ export function forEachRecord(
   visit: (record: BatchRecord) => void,
   toOffset = Number.POSITIVE_INFINITY,
 ): void {
-  const info = batchInfo(batch);
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  let pos = BATCH_HEADER_BYTES;
-  // Dense batches can skip straight to the first wanted record's index only by walking;
-  // records are variable-length, so walk, but skip decoding what is skipped.
-  for (let i = 0; i < info.count; i++) {
-    const offset = baseOffset + view.getUint32(pos, true);
-    const timestamp = view.getFloat64(pos + 4, true);
-    pos += 12;
-    const keyLength = view.getInt32(pos, true);
-    pos += 4;
-    const keyAt = pos;
-    if (keyLength > 0) pos += keyLength;
-    const valueLength = view.getInt32(pos, true);
-    pos += 4;
-    const valueAt = pos;
-    if (valueLength > 0) pos += valueLength;
-    const headerCount = view.getUint16(pos, true);
-    pos += 2;
-    let headers: readonly RecordHeader[] = NO_HEADERS;
-    if (headerCount > 0) {
-      const list: RecordHeader[] = [];
-      for (let h = 0; h < headerCount; h++) {
-        const nameLength = view.getUint16(pos, true);
-        const name = decoder.decode(batch.subarray(pos + 2, pos + 2 + nameLength));
-        pos += 2 + nameLength;
-        const length = view.getInt32(pos, true);
-        pos += 4;
-        list.push({ key: name, value: length < 0 ? null : batch.subarray(pos, pos + length) });
-        if (length > 0) pos += length;
-      }
-      headers = list;
-    }
-    if (offset < fromOffset) continue;
-    if (offset >= toOffset) return;
+  // Records are variable-length, so even a dense batch is walked to the first wanted
+  // record; skipped records are stepped over, not decoded.
+  walkRecords(batch, view, (offsetDelta, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) => {
+    const offset = baseOffset + offsetDelta;
+    if (offset < fromOffset) return true;
+    if (offset >= toOffset) return false;
     visit({
       offset,
       timestamp,
       key: keyLength < 0 ? null : batch.subarray(keyAt, keyAt + keyLength),
       value: valueLength < 0 ? null : batch.subarray(valueAt, valueAt + valueLength),
-      headers,
+      headers: headerCount === 0 ? NO_HEADERS : decodeHeaders(batch, view, headersAt, headerCount),
     });
-  }
+    return true;
+  });
 }
 
 /**
@@ -278,26 +310,10 @@ export function forEachRecordKey(
   baseOffset: number,
   visit: (offset: number, keyAt: number, keyLength: number, timestamp: number, valueIsNull: boolean) => void,
 ): void {
-  const info = batchInfo(batch);
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  let pos = BATCH_HEADER_BYTES;
-  for (let i = 0; i < info.count; i++) {
-    const offset = baseOffset + view.getUint32(pos, true);
-    const timestamp = view.getFloat64(pos + 4, true);
-    const keyLength = view.getInt32(pos + 12, true);
-    const keyAt = pos + 16;
-    pos = keyAt + (keyLength > 0 ? keyLength : 0);
-    const valueLength = view.getInt32(pos, true);
-    pos += 4 + (valueLength > 0 ? valueLength : 0);
-    const headerCount = view.getUint16(pos, true);
-    pos += 2;
-    for (let h = 0; h < headerCount; h++) {
-      pos += 2 + view.getUint16(pos, true);
-      const length = view.getInt32(pos, true);
-      pos += 4 + (length > 0 ? length : 0);
-    }
-    visit(offset, keyAt, keyLength, timestamp, valueLength < 0);
-  }
+  walkRecords(batch, view, (offsetDelta, timestamp, keyAt, keyLength, _valueAt, valueLength) => {
+    visit(baseOffset + offsetDelta, keyAt, keyLength, timestamp, valueLength < 0);
+  });
 }
 
 /** A stored batch with its base offset, as a batch set carries it. */
