@@ -1,7 +1,12 @@
 /** Small helpers shared by the Kafka tests. */
-import type { GroupConsumer, LogRecord, RebalanceListener, TopicPartition } from '../../shared/log/log-backend.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig, type WeirConfig } from '../../config/index.js';
+import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
+import type { AppendRecord, GroupConsumer, LogRecord, RebalanceListener, TopicPartition } from '../../shared/log/log-backend.js';
 import { KafkaLogBackend, type KafkaBackendOptions } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { MockCluster } from './mock-cluster.js';
+import { readWholeTopic } from '../runtime/job-fixture.js';
 
 /** Test client settings: a short session so a member that leaves is noticed in seconds. */
 export const TEST_CLIENT_PROPERTIES = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } as const;
@@ -126,4 +131,91 @@ export function kafkaJobYaml(cluster: MockCluster, job: KafkaJobYaml): string {
     'workers: 2',
     job.extraYaml ?? '',
   ].join('\n');
+}
+
+/** Partitions of every topic {@link kafkaJob} creates. */
+export const KAFKA_JOB_PARTITIONS = 4;
+
+/** A job on the mock cluster, as {@link kafkaJob} writes it into its directory. */
+export interface KafkaJob {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly appId: string;
+  readonly input: string;
+  readonly output: string;
+  config(env?: Record<string, string>): Promise<WeirConfig>;
+}
+
+export interface KafkaJobOptions {
+  /** The module's source, or a function of the output topic's name giving it; default the count example. */
+  readonly pipeline?: string | ((output: string) => string);
+  /** Stores whose changelog topics are created; default `counts`. */
+  readonly stores?: readonly string[];
+  /** More topics to create (e.g. a dead-letter topic). */
+  readonly extraTopics?: readonly string[];
+  readonly guarantee?: 'at-least-once' | 'exactly-once';
+  /** Seconds; default 0.5. */
+  readonly commitInterval?: number;
+  /** More fields of the `input` / `output` mappings (formats). */
+  readonly inputExtra?: string;
+  readonly outputExtra?: string;
+  readonly extraYaml?: string;
+}
+
+/**
+ * A count-style job in `dir` on the mock cluster ({@link kafkaJobYaml}), with unique
+ * topic names; its topics are created up front (the mock cannot CreateTopics).
+ */
+export async function kafkaJob(cluster: MockCluster, dir: string, options: KafkaJobOptions = {}): Promise<KafkaJob> {
+  const appId = unique('app');
+  const input = unique('events');
+  const output = unique('counts');
+  const changelogs = (options.stores ?? ['counts']).map((store) => `changelog__${appId}--${input}--${store}`);
+  for (const topic of [input, output, ...changelogs, ...(options.extraTopics ?? [])]) cluster.createTopic(topic, KAFKA_JOB_PARTITIONS);
+  const pipeline = options.pipeline ?? countPipelineSource;
+  await writeFile(join(dir, 'pipeline.mjs'), typeof pipeline === 'string' ? pipeline : pipeline(output));
+  const configPath = join(dir, 'weir.yaml');
+  await writeFile(
+    configPath,
+    kafkaJobYaml(cluster, {
+      appId,
+      input,
+      output,
+      commitInterval: options.commitInterval ?? 0.5,
+      ...(options.guarantee !== undefined ? { guarantee: options.guarantee } : {}),
+      ...(options.inputExtra !== undefined ? { inputExtra: options.inputExtra } : {}),
+      ...(options.outputExtra !== undefined ? { outputExtra: options.outputExtra } : {}),
+      ...(options.extraYaml !== undefined ? { extraYaml: options.extraYaml } : {}),
+    }),
+  );
+  return { dir, configPath, appId, input, output, config: (env = {}) => loadConfig(configPath, env) };
+}
+
+/** A backend on the mock cluster with the test client settings only (no topic provisioning). */
+function plainBackend(cluster: MockCluster): Promise<KafkaLogBackend> {
+  return KafkaLogBackend.open({ brokers: cluster.bootstrapServers, clientProperties: TEST_CLIENT_PROPERTIES });
+}
+
+/** Appends `records` to `topic` (their own topic is replaced), 2,000 at a time. */
+export async function produceTo(cluster: MockCluster, topic: string, records: readonly AppendRecord[]): Promise<void> {
+  const backend = await plainBackend(cluster);
+  try {
+    const producer = await backend.producer();
+    for (let i = 0; i < records.length; i += 2000) {
+      await producer.append(records.slice(i, i + 2000).map((r) => ({ ...r, topic })));
+    }
+    await producer.close();
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Every record of `topic` (all partitions, up to the high watermarks now). */
+export async function readAll(cluster: MockCluster, topic: string): Promise<LogRecord[]> {
+  const backend = await plainBackend(cluster);
+  try {
+    return await readWholeTopic(backend, topic);
+  } finally {
+    await backend.close();
+  }
 }

@@ -7,8 +7,7 @@
 import t from 'tap';
 import { runJob } from '../../runtime/job-runner.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
-import { unique } from './helpers.js';
-import { kafkaFormatJob, produceTo, readAll } from './format-job-helpers.js';
+import { kafkaJob, produceTo, readAll, unique } from './helpers.js';
 import { stateCounts } from '../runtime/job-fixture.js';
 import { FORMAT_YAML, doubleBytes, expectedCounts, formatCountPipeline, lastOutputCounts, stringKeyedDoubles } from '../serialization/fixtures/format-job.js';
 
@@ -21,7 +20,7 @@ t.teardown(async () => {
 });
 
 t.test('string keys and double values in, integer counts out (Kafka)', async (t) => {
-  const job = await kafkaFormatJob(cluster, t.testdir(), { pipeline: formatCountPipeline, inputFormats: FORMAT_YAML.input, outputFormats: FORMAT_YAML.output });
+  const job = await kafkaJob(cluster, t.testdir(), { pipeline: formatCountPipeline, inputExtra: FORMAT_YAML.input, outputExtra: FORMAT_YAML.output });
   const events = stringKeyedDoubles(job.input, 400, 10);
   await produceTo(cluster, job.input, events);
   const config = await job.config();
@@ -33,10 +32,10 @@ t.test('string keys and double values in, integer counts out (Kafka)', async (t)
 
 t.test('a record that does not deserialize is dead-lettered with its original bytes (Kafka)', async (t) => {
   const dead = unique('dead');
-  const job = await kafkaFormatJob(cluster, t.testdir(), {
+  const job = await kafkaJob(cluster, t.testdir(), {
     pipeline: formatCountPipeline,
-    inputFormats: FORMAT_YAML.input,
-    outputFormats: FORMAT_YAML.output,
+    inputExtra: FORMAT_YAML.input,
+    outputExtra: FORMAT_YAML.output,
     extraYaml: `errors: { policy: dead-letter, deadLetterTopic: ${dead} }`,
     extraTopics: [dead],
   });

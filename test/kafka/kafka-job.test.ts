@@ -7,9 +7,8 @@
 import t from 'tap';
 import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig, type WeirConfig } from '../../config/index.js';
+import type { WeirConfig } from '../../config/index.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { App } from '../../runtime/app.js';
 import { clearState, dumpState } from '../../runtime/state-inspection.js';
@@ -17,12 +16,9 @@ import { hoppingWindow, sum, tumblingWindow, windowStoreName } from '../../share
 import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
-import { kafkaJobYaml, TEST_CLIENT_PROPERTIES, unique } from './helpers.js';
+import { kafkaJob, KAFKA_JOB_PARTITIONS as PARTITIONS, produceTo, TEST_CLIENT_PROPERTIES, type KafkaJob } from './helpers.js';
 import { failingPipeline, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
-import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 import { dedupPipelineSource, generateDuplicates, storedSeenEntries } from '../runtime/fixtures/dedup-job.js';
-
-const PARTITIONS = 4;
 
 let cluster: MockCluster;
 t.before(async () => {
@@ -32,63 +28,8 @@ t.teardown(async () => {
   await cluster.stop();
 });
 
-interface KafkaJob {
-  readonly dir: string;
-  readonly configPath: string;
-  readonly appId: string;
-  readonly input: string;
-  config(env?: Record<string, string>): Promise<WeirConfig>;
-}
-
-/** A job on the mock cluster; topics created up front (the mock cannot CreateTopics). */
-async function kafkaJob(
-  dir: string,
-  guarantee: 'at-least-once' | 'exactly-once' = 'at-least-once',
-  options: {
-    /** The module's source, or a function of the output topic's name giving it. */
-    pipeline?: string | ((output: string) => string);
-    stores?: readonly string[];
-    extraYaml?: string;
-    commitInterval?: number;
-  } = {},
-): Promise<KafkaJob> {
-  const appId = unique('app');
-  const input = unique('events');
-  const output = unique('counts');
-  const stores = options.stores ?? ['counts'];
-  for (const topic of [input, output, ...stores.map((s) => `changelog__${appId}--${input}--${s}`)]) cluster.createTopic(topic, PARTITIONS);
-  const pipeline = options.pipeline ?? countPipelineSource;
-  await writeFile(join(dir, 'pipeline.mjs'), typeof pipeline === 'string' ? pipeline : pipeline(output));
-  const configPath = join(dir, 'weir.yaml');
-  await writeFile(
-    configPath,
-    kafkaJobYaml(cluster, {
-      appId,
-      input,
-      output,
-      guarantee,
-      commitInterval: options.commitInterval ?? 0.5,
-      ...(options.extraYaml !== undefined ? { extraYaml: options.extraYaml } : {}),
-    }),
-  );
-  return { dir, configPath, appId, input, config: (env = {}) => loadConfig(configPath, env) };
-}
-
-async function produce(job: KafkaJob, records: readonly AppendRecord[]): Promise<void> {
-  const backend = await KafkaLogBackend.open({ brokers: cluster.bootstrapServers, clientProperties: TEST_CLIENT_PROPERTIES });
-  try {
-    const producer = await backend.producer();
-    for (let i = 0; i < records.length; i += 2000) {
-      await producer.append(records.slice(i, i + 2000).map((r) => ({ ...r, topic: job.input })));
-    }
-    await producer.close();
-  } finally {
-    await backend.close();
-  }
-}
-
 t.test('42. creating the app creates (or validates) its changelog topics', async (t) => {
-  const job = await kafkaJob(t.testdir());
+  const job = await kafkaJob(cluster, t.testdir());
   const config = await job.config();
   const backend = await KafkaLogBackend.open({ brokers: cluster.bootstrapServers, clientProperties: TEST_CLIENT_PROPERTIES });
   t.teardown(() => backend.close());
@@ -99,9 +40,9 @@ t.test('42. creating the app creates (or validates) its changelog topics', async
 
 for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
   t.test(`137/142. the count job on Kafka (${guarantee}): exact counts, then rebuilt from the changelog`, async (t) => {
-    const job = await kafkaJob(t.testdir(), guarantee);
+    const job = await kafkaJob(cluster, t.testdir(), { guarantee });
     const events = generateEvents(3_000, 150, guarantee === 'exactly-once' ? 31 : 32);
-    await produce(job, events);
+    await produceTo(cluster, job.input, events);
     const config = await job.config();
     const summary = await runJob(config, { untilIdle: true });
     t.equal(summary.records, events.length);
@@ -129,8 +70,8 @@ const threeRecords = (): AppendRecord[] =>
   [0, 1, 2].map((n) => ({ topic: 'events', partition: 0, key: encoder.encode('"key"'), value: encoder.encode(JSON.stringify({ n })) }));
 
 t.test('138. a failing record under the stop policy fails the run and commits nothing (Kafka)', async (t) => {
-  const job = await kafkaJob(t.testdir(), 'at-least-once', { pipeline: failingPipeline, commitInterval: 9999 });
-  await produce(job, threeRecords());
+  const job = await kafkaJob(cluster, t.testdir(), { pipeline: failingPipeline, commitInterval: 9999 });
+  await produceTo(cluster, job.input, threeRecords());
   const config = await job.config();
   const error = (await runJob(config, { untilIdle: true }).catch((e: unknown) => e)) as Error;
   t.match(error?.message, /\[0\] offset 2: boom on the third record/);
@@ -138,8 +79,8 @@ t.test('138. a failing record under the stop policy fails the run and commits no
 });
 
 t.test('139. under the skip policy the failing record is skipped with no effect on state (Kafka)', async (t) => {
-  const job = await kafkaJob(t.testdir(), 'at-least-once', { pipeline: failingPipeline, extraYaml: 'errors: { policy: skip }' });
-  await produce(job, threeRecords());
+  const job = await kafkaJob(cluster, t.testdir(), { pipeline: failingPipeline, extraYaml: 'errors: { policy: skip }' });
+  await produceTo(cluster, job.input, threeRecords());
   const config = await job.config();
   await runJob(config, { untilIdle: true });
   t.same(await stateCounts(config), new Map([['key', 2]]), 'the state write before the error is undone');
@@ -150,14 +91,14 @@ t.test('143. a hopping-window store is rebuilt from its changelog topic exactly 
   const store = windowStoreName('totals', hoppingWindow({ durationMs: 5000, stepMs: 2000, aggregate: sum() }));
   const pipeline = `import { hoppingWindow, sum } from '${windows}';
 export default { windows: { totals: hoppingWindow({ durationMs: 5000, stepMs: 2000, aggregate: sum((v) => v.amount) }) } };`;
-  const job = await kafkaJob(t.testdir(), 'at-least-once', { pipeline, stores: [store], commitInterval: 0 });
+  const job = await kafkaJob(cluster, t.testdir(), { pipeline, stores: [store], commitInterval: 0 });
   const records: AppendRecord[] = [];
   for (const [partition, count] of [[0, 4], [1, 2]] as const) {
     for (let i = 0; i < count; i++) {
       records.push({ topic: 'events', partition, key: encoder.encode(`"key${partition}"`), value: encoder.encode('{"amount":10}'), timestamp: 1_000 * (i + 1) });
     }
   }
-  await produce(job, records);
+  await produceTo(cluster, job.input, records);
   const config = await job.config();
   const first = await runJob(config, { untilIdle: true });
   t.equal(first.records, 6);
@@ -175,12 +116,12 @@ for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
     const store = windowStoreName('totals', tumblingWindow({ durationMs: 10_000, aggregate: sum() }));
     const pipeline = (output: string): string => `import { tumblingWindow, sum } from '${windows}';
 export default { windows: { totals: tumblingWindow({ durationMs: 10000, aggregate: sum((v) => v.amount), to: '${output}' }) } };`;
-    const job = await kafkaJob(t.testdir(), guarantee, { pipeline, stores: [store] });
+    const job = await kafkaJob(cluster, t.testdir(), { guarantee, pipeline, stores: [store] });
     const records: AppendRecord[] = [];
     for (const [partition, key] of [[0, 'a'], [1, 'b'], [2, 'c']] as const) {
       records.push({ topic: 'events', partition, key: encoder.encode(`"${key}"`), value: encoder.encode('{"amount":10}'), timestamp: 1_000 * (partition + 1) });
     }
-    await produce(job, records);
+    await produceTo(cluster, job.input, records);
     const config = await job.config();
     t.equal((await runJob(config, { untilIdle: true })).outputRecords, 0, 'the windows stay open');
     t.ok((await dumpAll(config, store)).length > 0, 'open windows in state');
@@ -193,12 +134,12 @@ export default { windows: { totals: tumblingWindow({ durationMs: 10000, aggregat
 }
 
 t.test('per-write TTL on Kafka: stamped records, the clock and tombstones make the round trip; a rebuild equals the original', async (t) => {
-  const job = await kafkaJob(t.testdir(), 'at-least-once', {
+  const job = await kafkaJob(cluster, t.testdir(), {
     pipeline: (output) => dedupPipelineSource(output, 2_000),
     stores: ['seen'],
     extraYaml: 'commitEvery: 300',
   });
-  await produce(job, generateDuplicates(3_000, 1_500, 41));
+  await produceTo(cluster, job.input, generateDuplicates(3_000, 1_500, 41));
   const config = await job.config();
   t.equal((await runJob(config, { untilIdle: true })).records, 3_000);
   const stored = await storedSeenEntries(config, job.input, PARTITIONS);
@@ -253,10 +194,10 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 // records again after the partition came back, which the router must not route twice
 // (test/runtime/router.test.ts pins that down without Kafka).
 t.test('two processes split the partitions; after SIGKILL of one the other takes over, recovers and finishes', async (t) => {
-  const job = await kafkaJob(t.testdir());
+  const job = await kafkaJob(cluster, t.testdir());
   const events = generateEvents(40_000, 2_000, 41);
   const first = events.slice(0, 20_000);
-  await produce(job, first);
+  await produceTo(cluster, job.input, first);
   const a = startWeir(job, join(job.dir, 'state-a'));
   const b = startWeir(job, join(job.dir, 'state-b'));
   t.teardown(() => {
@@ -268,7 +209,7 @@ t.test('two processes split the partitions; after SIGKILL of one the other takes
   await waitFor('the first records to be committed', async () => (await committedTotal(job)) >= first.length, 120_000);
   // More input arrives; A dies in the middle of it.
   const rest = events.slice(20_000);
-  const producing = produce(job, rest);
+  const producing = produceTo(cluster, job.input, rest);
   await new Promise((r) => setTimeout(r, 300));
   a.child.kill('SIGKILL');
   await producing;

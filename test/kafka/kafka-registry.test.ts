@@ -8,8 +8,7 @@ import t from 'tap';
 import { runJob } from '../../runtime/job-runner.js';
 import { dumpState } from '../../runtime/state-inspection.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
-import { unique } from './helpers.js';
-import { kafkaFormatJob, produceTo, readAll } from './format-job-helpers.js';
+import { kafkaJob, produceTo, readAll, unique } from './helpers.js';
 import { startSchemaRegistry, type TestSchemaRegistry } from '../serialization/fixtures/schema-registry-server.js';
 import { avroJobPipeline, avroJobYaml, avroOrders, expectedOrderCounts, lastCounts, writeAvroJobSchemas } from '../serialization/fixtures/avro-job.js';
 import type { SchemaRegistryConfig } from '../../shared/serialization/schema-registry-config.js';
@@ -32,10 +31,10 @@ t.test('Avro values with string keys in, counts in state, Protobuf out; a bad re
   const files = writeAvroJobSchemas(dir);
   const yaml = avroJobYaml(registry.url);
   const dead = unique('dead');
-  const job = await kafkaFormatJob(cluster, dir, {
+  const job = await kafkaJob(cluster, dir, {
     pipeline: avroJobPipeline,
-    inputFormats: yaml.input,
-    outputFormats: yaml.output,
+    inputExtra: yaml.input,
+    outputExtra: yaml.output,
     extraYaml: [yaml.registry, `errors: { policy: dead-letter, deadLetterTopic: ${dead} }`].join('\n'),
     extraTopics: [dead],
   });

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type WeirConfig } from '../../config/index.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
-import type { AppendRecord, LogRecord } from '../../shared/log/log-backend.js';
+import type { AppendRecord, LogBackend, LogRecord } from '../../shared/log/log-backend.js';
 import { dumpState, type StateEntry } from '../../runtime/state-inspection.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 
@@ -158,28 +158,36 @@ export async function stateCounts(config: WeirConfig): Promise<Map<string, numbe
   return counts;
 }
 
-/** Every record of a topic, all partitions, in offset order per partition. */
+/** Every record of a topic of the local log at `logPath`, all partitions, in offset order per partition. */
 export async function readTopic(logPath: string, topic: string): Promise<LogRecord[]> {
   const backend = await LocalLogBackend.open(logPath);
   try {
-    const description = await backend.describeTopic(topic);
-    if (description === undefined) return [];
-    const reader = await backend.reader();
-    const all: LogRecord[] = [];
-    for (let p = 0; p < description.partitions; p++) {
-      const { high } = await backend.watermarks({ topic, partition: p });
-      for (let next = 0; next < high; ) {
-        const batch = await reader.read({ topic, partition: p }, next, 10_000);
-        if (batch.length === 0) break;
-        all.push(...batch);
-        next = batch[batch.length - 1]!.offset + 1;
-      }
-    }
-    await reader.close();
-    return all;
+    return await readWholeTopic(backend, topic);
   } finally {
     await backend.close();
   }
+}
+
+/**
+ * Every record of `topic` on any backend: all partitions, each from its low to its high
+ * watermark as they are now, in offset order per partition (none when the topic is missing).
+ */
+export async function readWholeTopic(backend: LogBackend, topic: string): Promise<LogRecord[]> {
+  const description = await backend.describeTopic(topic);
+  if (description === undefined) return [];
+  const reader = await backend.reader();
+  const all: LogRecord[] = [];
+  for (let partition = 0; partition < description.partitions; partition++) {
+    const { low, high } = await backend.watermarks({ topic, partition });
+    for (let next = low; next < high; ) {
+      const batch = await reader.read({ topic, partition }, next, 10_000);
+      if (batch.length === 0) break;
+      all.push(...batch);
+      next = batch[batch.length - 1]!.offset + 1;
+    }
+  }
+  await reader.close();
+  return all;
 }
 
 export function decodeJson(bytes: Uint8Array | null): unknown {

@@ -3,13 +3,13 @@
  * readiness, live produce through the job, queries equal to the state dump, metrics.
  */
 import t from 'tap';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { loadConfig } from '../../config/index.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
 import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
-import { kafkaJobYaml, unique } from '../kafka/helpers.js';
+import { kafkaJob } from '../kafka/helpers.js';
 import { stateCounts } from '../runtime/job-fixture.js';
 import { jsonLines, startServedJob, waitFor } from './served-job.js';
 
@@ -23,16 +23,7 @@ t.teardown(async () => {
 
 t.test('a job on Kafka serves: readiness, live produce, queries, metrics', async (t) => {
   const dir = t.testdir();
-  const appId = unique('app');
-  const input = unique('events');
-  const output = unique('counts');
-  for (const topic of [input, output, `changelog__${appId}--${input}--counts`]) cluster.createTopic(topic, 4);
-  await writeFile(join(dir, 'pipeline.mjs'), countPipelineSource(output));
-  const configPath = join(dir, 'weir.yaml');
-  await writeFile(
-    configPath,
-    kafkaJobYaml(cluster, { appId, input, output, commitInterval: 0.3 }),
-  );
+  const { appId, input, configPath } = await kafkaJob(cluster, dir, { pipeline: countPipelineSource, commitInterval: 0.3 });
   const config = await loadConfig(configPath);
   const job = await startServedJob(config);
   const address = JSON.parse(await readFile(join(dir, 'state', appId, 'weir-server.json'), 'utf8')) as { url: string };
