@@ -152,10 +152,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'append-read'({ t, open, unique }) {
-    const log = await open();
-    const topic = unique('append-read');
-    await log.createTopic(topic, 2);
-    const producer = await log.producer();
+    const { log, topic, producer } = await openTopicCase({ open, unique }, 'append-read', 2);
     const records: AppendRecord[] = [
       { topic, partition: 0, key: bytes('k1'), value: bytes('v1'), timestamp: 1_700_000_000_000 },
       {
@@ -204,10 +201,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'offsets-per-partition'({ t, open, unique }) {
-    const log = await open();
-    const topic = unique('offsets');
-    await log.createTopic(topic, 3);
-    const producer = await log.producer();
+    const { topic, producer } = await openTopicCase({ open, unique }, 'offsets', 3);
     const appended: { partition: number; offset: number }[] = [];
     for (let round = 0; round < 4; round++) {
       const batch = Array.from({ length: 30 }, (_, i) => ({
@@ -246,10 +240,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'read-batches'({ t, open, unique }) {
-    const log = await open();
-    const topic = unique('batches');
-    await log.createTopic(topic, 1);
-    const producer = await log.producer();
+    const { log, topic, producer } = await openTopicCase({ open, unique }, 'batches', 1);
     const total = 2_500;
     for (let start = 0; start < total; start += 1_000) {
       const count = Math.min(1_000, total - start);
@@ -502,13 +493,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'append-and-commit'({ t, open, unique }) {
-    const log = await open();
-    const input = unique('input');
-    const output = unique('output');
-    const group = unique('group');
-    await log.createTopic(input, 2);
-    await log.createTopic(output, 2);
-    const producer = await log.producer();
+    const { log, input, output, group, producer } = await openCommitCase({ open, unique }, 2);
     const results = await producer.appendAndCommit(
       [
         { topic: output, partition: 0, key: bytes('a'), value: bytes('1') },
@@ -538,13 +523,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'append-and-commit-atomic'({ t, open, unique }) {
-    const log = await open();
-    const input = unique('input');
-    const output = unique('output');
-    const group = unique('group');
-    await log.createTopic(input, 1);
-    await log.createTopic(output, 2);
-    const producer = await log.producer();
+    const { log, input, output, group, producer } = await openCommitCase({ open, unique }, 1);
     const inputTp = { topic: input, partition: 0 };
     await t.rejects(
       producer.appendAndCommit(
@@ -634,10 +613,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'append-batches'({ t, open, unique }) {
-    const log = await open();
-    const topic = unique('append-batches');
-    await log.createTopic(topic, 2);
-    const producer = await log.producer();
+    const { log, topic, producer } = await openTopicCase({ open, unique }, 'append-batches', 2);
     const first = batchOf('a', 5, 1_700_000_000_000);
     const second = batchOf('b', 3, 1_700_000_000_100);
     const third = batchOf('c', 4, 1_700_000_000_200);
@@ -683,13 +659,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'append-batches-and-commit'({ t, open, unique }) {
-    const log = await open();
-    const input = unique('input');
-    const output = unique('output');
-    const group = unique('group');
-    await log.createTopic(input, 2);
-    await log.createTopic(output, 2);
-    const producer = await log.producer();
+    const { log, input, output, group, producer } = await openCommitCase({ open, unique }, 2);
     const inputTps = [
       { topic: input, partition: 0 },
       { topic: input, partition: 1 },
@@ -734,10 +704,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'poll-batches'({ t, open, unique, pollPatienceMs }) {
-    const log = await open();
-    const topic = unique('poll-batches');
-    await log.createTopic(topic, 3);
-    const producer = await log.producer();
+    const { log, topic, producer } = await openTopicCase({ open, unique }, 'poll-batches', 3);
     for (let round = 0; round < 3; round++) {
       await producer.append(
         Array.from({ length: 100 }, (_, i) => ({
@@ -785,10 +752,7 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
   },
 
   async 'read-inside-batch'({ t, open, unique, pollPatienceMs }) {
-    const log = await open();
-    const topic = unique('inside');
-    await log.createTopic(topic, 1);
-    const producer = await log.producer();
+    const { log, topic, producer } = await openTopicCase({ open, unique }, 'inside', 1);
     const [result] = await producer.appendBatches([{ topic, partition: 0, batch: batchOf('r', 10, 1_700_000_000_000) }]);
     const base = result!.baseOffset;
     const tp = { topic, partition: 0 };
@@ -822,6 +786,30 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
 };
 
 /** A record batch of `count` records `${prefix}${i}`, built as a worker builds one. */
+/** The start of a case on one topic: the topic (`name`, unique to the case, of `partitions`) and a producer. */
+async function openTopicCase({ open, unique }: Pick<CaseContext, 'open' | 'unique'>, name: string, partitions: number) {
+  const log = await open();
+  const topic = unique(name);
+  await log.createTopic(topic, partitions);
+  const producer = await log.producer();
+  return { log, topic, producer };
+}
+
+/**
+ * The start of the append-and-commit cases: an input topic of `inputPartitions`, an
+ * output topic of 2, a consumer group (all unique to the case) and a producer.
+ */
+async function openCommitCase({ open, unique }: Pick<CaseContext, 'open' | 'unique'>, inputPartitions: number) {
+  const log = await open();
+  const input = unique('input');
+  const output = unique('output');
+  const group = unique('group');
+  await log.createTopic(input, inputPartitions);
+  await log.createTopic(output, 2);
+  const producer = await log.producer();
+  return { log, input, output, group, producer };
+}
+
 function batchOf(prefix: string, count: number, timestamp: number): Uint8Array {
   const builder = new RecordBatchBuilder();
   for (let i = 0; i < count; i++) {

@@ -249,17 +249,8 @@ t.test('a full disk fails the write with LogWriteError and appends nothing of it
   await log.createTopic('full', 1);
   const producer = await log.producer();
   await producer.append(records('full', 0, 0, 3));
-  const db = databaseOf(log);
-  const realBatch = db.batch.bind(db);
   // What classic-level raises when LevelDB's write-ahead log cannot grow.
-  db.batch = (() => {
-    const batch = realBatch();
-    batch.write = async () => {
-      batch.close();
-      throw Object.assign(new Error(`IO error: ${log.path}/000005.log: No space left on device`), { code: 'LEVEL_IO_ERROR' });
-    };
-    return batch;
-  }) as typeof db.batch;
+  const restoreWrites = failBatchWrites(log, `IO error: ${log.path}/000005.log: No space left on device`);
   const [appendError, batchError, commitError] = await Promise.all([
     producer.append(records('full', 0, 3, 5)).then(() => undefined, (e: unknown) => e),
     producer.appendBatches([{ topic: 'full', partition: 0, batch: batchOf(['x']) }]).then(() => undefined, (e: unknown) => e),
@@ -276,7 +267,7 @@ t.test('a full disk fails the write with LogWriteError and appends nothing of it
     undefined,
     'no offset was committed',
   );
-  db.batch = realBatch as typeof db.batch;
+  restoreWrites();
   const [after] = await producer.append(records('full', 0, 100, 1));
   t.equal(after?.offset, 3, 'once there is space, appends go on from the durable high watermark');
   const reader = await log.reader();
@@ -287,20 +278,31 @@ t.test('other write failures are LogWriteError LOG_WRITE_FAILED', async (t) => {
   const log = await LocalLogBackend.open(await tempDir(t));
   t.teardown(() => log.close());
   await log.createTopic('io', 1);
+  const restoreWrites = failBatchWrites(log, 'IO error: 000007.log: Input/output error');
+  const producer = await log.producer();
+  await t.rejects(producer.append(records('io', 0, 0, 1)), { code: 'LOG_WRITE_FAILED', diskFull: false });
+  restoreWrites();
+});
+
+/**
+ * Makes every LevelDB batch write of `log` fail as classic-level does on an I/O error
+ * (`LEVEL_IO_ERROR` with `message`); returns what puts the real writes back.
+ */
+function failBatchWrites(log: LocalLogBackend, message: string): () => void {
   const db = databaseOf(log);
   const realBatch = db.batch.bind(db);
   db.batch = (() => {
     const batch = realBatch();
     batch.write = async () => {
       batch.close();
-      throw Object.assign(new Error('IO error: 000007.log: Input/output error'), { code: 'LEVEL_IO_ERROR' });
+      throw Object.assign(new Error(message), { code: 'LEVEL_IO_ERROR' });
     };
     return batch;
   }) as typeof db.batch;
-  const producer = await log.producer();
-  await t.rejects(producer.append(records('io', 0, 0, 1)), { code: 'LOG_WRITE_FAILED', diskFull: false });
-  db.batch = realBatch as typeof db.batch;
-});
+  return () => {
+    db.batch = realBatch as typeof db.batch;
+  };
+}
 
 function plain(r: LogRecord): unknown {
   const hex = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString('hex'));
