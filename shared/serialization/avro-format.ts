@@ -66,12 +66,7 @@ class AvroFormat extends RegistryFormat {
   deserialize(bytes: Uint8Array): unknown {
     const decode = this.decoders.decoder(schemaIdOf(bytes, this.name), this.name);
     const payload = Buffer.from(bytes.buffer, bytes.byteOffset + HEADER_LENGTH, bytes.length - HEADER_LENGTH);
-    try {
-      return decode(payload);
-    } catch (error) {
-      if (error instanceof DeserializationError) throw error;
-      throw new DeserializationError(this.name, (error as Error).message, { cause: error });
-    }
+    return this.decoding(() => decode(payload));
   }
 
   serialize(value: unknown): Uint8Array {

@@ -27,6 +27,19 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
+/** `bytes` read as exactly `width` bytes (the fixed-width formats), or a DeserializationError of `format`. */
+function fixedWidth(format: FormatName, bytes: Uint8Array, width: number): DataView {
+  if (bytes.length !== width) throw new DeserializationError(format, `expected ${width} bytes, got ${bytes.length}`);
+  return new DataView(bytes.buffer, bytes.byteOffset, width);
+}
+
+/** `width` new bytes, filled in by `write` (the fixed-width formats). */
+function written(width: number, write: (view: DataView) => void): Uint8Array {
+  const out = new Uint8Array(width);
+  write(new DataView(out.buffer));
+  return out;
+}
+
 abstract class PlainFormat implements Format {
   abstract readonly name: FormatName;
   readonly lenient: boolean = false;
@@ -89,16 +102,13 @@ export class BytesFormat extends PlainFormat {
 export class IntegerFormat extends PlainFormat {
   readonly name = 'integer';
   deserialize(bytes: Uint8Array): number {
-    if (bytes.length !== 4) throw new DeserializationError(this.name, `expected 4 bytes, got ${bytes.length}`);
-    return new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0, false);
+    return fixedWidth(this.name, bytes, 4).getInt32(0, false);
   }
   serialize(value: unknown): Uint8Array {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
       this.refuse(`expected an integer from -2147483648 to 2147483647, got ${typeof value === 'number' ? String(value) : describe(value)}`);
     }
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setInt32(0, value, false);
-    return out;
+    return written(4, (view) => view.setInt32(0, value, false));
   }
 }
 
@@ -106,13 +116,10 @@ export class IntegerFormat extends PlainFormat {
 export class DoubleFormat extends PlainFormat {
   readonly name = 'double';
   deserialize(bytes: Uint8Array): number {
-    if (bytes.length !== 8) throw new DeserializationError(this.name, `expected 8 bytes, got ${bytes.length}`);
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, false);
+    return fixedWidth(this.name, bytes, 8).getFloat64(0, false);
   }
   serialize(value: unknown): Uint8Array {
     if (typeof value !== 'number') this.refuse(`expected a number, got ${describe(value)}`);
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setFloat64(0, value, false);
-    return out;
+    return written(8, (view) => view.setFloat64(0, value, false));
   }
 }

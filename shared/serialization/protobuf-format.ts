@@ -103,16 +103,13 @@ class ProtobufFormat extends RegistryFormat {
 
   deserialize(bytes: Uint8Array): unknown {
     const typeOf = this.decoders.decoder(schemaIdOf(bytes, this.name), this.name);
-    try {
+    return this.decoding(() => {
       const reader = protobuf.Reader.create(bytes.subarray(HEADER_LENGTH));
       const count = reader.sint32();
       const indexes = count === 0 ? [0] : Array.from({ length: count }, () => reader.sint32());
       const type = typeOf(indexes);
       return type.toObject(type.decode(reader), PROTO_OBJECT_OPTIONS);
-    } catch (error) {
-      if (error instanceof DeserializationError) throw error;
-      throw new DeserializationError(this.name, (error as Error).message, { cause: error });
-    }
+    });
   }
 
   serialize(value: unknown): Uint8Array {

@@ -8,7 +8,7 @@
  * up) the configured schema under the subject once, when the format is built.
  */
 import { readFile } from 'node:fs/promises';
-import { SchemaFileError, SerializationError } from '../errors/serialization-errors.js';
+import { DeserializationError, SchemaFileError, SerializationError } from '../errors/serialization-errors.js';
 import type { Format, FormatName, FormatSpec, FormatTarget } from './format.js';
 import type { RegistrySchema, SchemaRegistry } from './schema-registry.js';
 
@@ -55,6 +55,15 @@ export abstract class RegistryFormat implements Format {
   }
   protected refuse(reason: string, cause?: unknown): never {
     throw new SerializationError(this.name, this.target.topic, this.target.field, reason, cause === undefined ? undefined : { cause });
+  }
+  /** Runs `decode`; whatever it throws that is not already a DeserializationError becomes one of this format. */
+  protected decoding<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      if (error instanceof DeserializationError) throw error;
+      throw new DeserializationError(this.name, (error as Error).message, { cause: error });
+    }
   }
 }
 
