@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { encodePrefix, joinPrefixedKey, encodeUserKey } from '../../shared/codecs/index.js';
-import { openPartition } from './fixtures/partition-helpers.js';
+import { continueBeforeFlush, openPartition } from './fixtures/partition-helpers.js';
 
 const prefix = encodePrefix('user');
 const stored = (key: string) => joinPrefixedKey(prefix, encodeUserKey(key));
@@ -24,11 +24,7 @@ t.test('keyed reads see the predecessor writes before its flush', async (t) => {
   tx1.set('created', 'new', prefix);
   await tx1.prepare({ events: 1 });
 
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const tx1Flushed = gate.then(() => tx1.flush(1));
-  const tx2 = partition.begin();
-  tx2.continueFrom(tx1, tx1Flushed);
+  const { next: tx2, flushed: tx1Flushed, release } = continueBeforeFlush(partition, tx1, 1);
   await tx2.preload(['kept', 'deleted', 'overwritten', 'created'].map(stored));
   t.equal(tx2.get('kept', prefix), 'old', 'untouched key comes from the database');
   t.equal(tx2.get('deleted', prefix, 'default'), 'default', 'deleted by the predecessor');
@@ -51,11 +47,7 @@ t.test('range reads wait for the predecessor flush', async (t) => {
   const tx1 = partition.begin();
   tx1.set('a', 1, prefix);
   await tx1.prepare(null);
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const tx1Flushed = gate.then(() => tx1.flush(0));
-  const tx2 = partition.begin();
-  tx2.continueFrom(tx1, tx1Flushed);
+  const { next: tx2, release } = continueBeforeFlush(partition, tx1, 0);
   tx2.set('b', 2, prefix);
   let done = false;
   const range = tx2.getRange({ prefix, lower: prefix, upper: joinPrefixedKey(prefix, new Uint8Array([0xff])) }).then((r) => {

@@ -10,6 +10,7 @@ import {
 } from '../../workers/state/index.js';
 import { InvalidWindowDurationError } from '../../shared/errors/window-errors.js';
 import { bytes, drain, inWindowTx, openWindowPartition } from './fixtures/window-helpers.js';
+import { continueBeforeFlush } from '../state/fixtures/partition-helpers.js';
 
 t.setTimeout(120_000);
 const P = bytes('"key"');
@@ -279,11 +280,7 @@ t.test('partition-wide scans continuing a prepared, unflushed transaction see it
   const first = new WindowedTransaction(tx1);
   await first.updateWindow(0, 10, 1, 5, P);
   await first.prepare(null);
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const tx1Flushed = gate.then(() => tx1.flush(0));
-  const tx2 = partition.begin();
-  tx2.continueFrom(tx1, tx1Flushed);
+  const { next: tx2, release } = continueBeforeFlush(partition, tx1, 0);
   const second = new WindowedTransaction(tx2);
   const prefixes = second.windowPrefixes();
   const expired = drain(second.expireAllWindows(10, () => true));
