@@ -8,8 +8,13 @@ import { KafkaLogBackend, type KafkaBackendOptions } from '../../shared/log/kafk
 import type { MockCluster } from './mock-cluster.js';
 import { readWholeTopic } from '../runtime/job-fixture.js';
 
-/** Test client settings: a short session so a member that leaves is noticed in seconds. */
-export const TEST_CLIENT_PROPERTIES = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } as const;
+/**
+ * Test client settings: a short session, so a killed member is noticed in two seconds, and
+ * so the mock coordinator's rebalance after a member leaves (it waits the session timeout
+ * less one second for the others to rejoin) does not hold the next run of a job for five.
+ * Heartbeats come from librdkafka's own thread, so a busy event loop does not end a session.
+ */
+export const TEST_CLIENT_PROPERTIES = { 'session.timeout.ms': 2000, 'heartbeat.interval.ms': 500 } as const;
 
 /** A backend on the mock cluster; topics are created through the mock's C API (it does not answer CreateTopics). */
 export function openBackend(cluster: MockCluster, extra: Partial<KafkaBackendOptions> = {}): Promise<KafkaLogBackend> {
@@ -110,6 +115,8 @@ export interface KafkaJobYaml {
   readonly commitInterval: number;
   readonly guarantee?: 'at-least-once' | 'exactly-once';
   readonly extraYaml?: string;
+  /** Client properties over {@link TEST_CLIENT_PROPERTIES}. */
+  readonly clientProperties?: Readonly<Record<string, number | string>>;
 }
 
 /** The weir.yaml of a count-style job on the mock cluster (state in ./state, pipeline ./pipeline.mjs, 2 workers). */
@@ -121,7 +128,7 @@ export function kafkaJobYaml(cluster: MockCluster, job: KafkaJobYaml): string {
     '  backend: kafka',
     `  brokers: "${cluster.bootstrapServers}"`,
     '  clientProperties:',
-    ...Object.entries(TEST_CLIENT_PROPERTIES).map(([k, v]) => `    ${k}: ${v}`),
+    ...Object.entries({ ...TEST_CLIENT_PROPERTIES, ...job.clientProperties }).map(([k, v]) => `    ${k}: ${v}`),
     'state: { dir: ./state }',
     `input: ${mapping(job.input, job.inputExtra)}`,
     `output: ${mapping(job.output, job.outputExtra)}`,
@@ -160,6 +167,8 @@ export interface KafkaJobOptions {
   readonly inputExtra?: string;
   readonly outputExtra?: string;
   readonly extraYaml?: string;
+  /** Client properties over {@link TEST_CLIENT_PROPERTIES}. */
+  readonly clientProperties?: Readonly<Record<string, number | string>>;
 }
 
 /**
@@ -186,6 +195,7 @@ export async function kafkaJob(cluster: MockCluster, dir: string, options: Kafka
       ...(options.inputExtra !== undefined ? { inputExtra: options.inputExtra } : {}),
       ...(options.outputExtra !== undefined ? { outputExtra: options.outputExtra } : {}),
       ...(options.extraYaml !== undefined ? { extraYaml: options.extraYaml } : {}),
+      ...(options.clientProperties !== undefined ? { clientProperties: options.clientProperties } : {}),
     }),
   );
   return { dir, configPath, appId, input, output, config: (env = {}) => loadConfig(configPath, env) };

@@ -194,7 +194,11 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 // records again after the partition came back, which the router must not route twice
 // (test/runtime/router.test.ts pins that down without Kafka).
 t.test('two processes split the partitions; after SIGKILL of one the other takes over, recovers and finishes', async (t) => {
-  const job = await kafkaJob(cluster, t.testdir());
+  // Exact counts under at-least-once hold when no live member is thrown out of the group: a
+  // member removed while still processing (a zombie) may append changelog records the new owner
+  // has already counted. The short test session (2 s) does that on a loaded machine; this test
+  // is about a killed member, so it keeps Kafka's usual margin.
+  const job = await kafkaJob(cluster, t.testdir(), { clientProperties: { 'session.timeout.ms': 6000 } });
   const events = generateEvents(40_000, 2_000, 41);
   const first = events.slice(0, 20_000);
   await produceTo(cluster, job.input, first);

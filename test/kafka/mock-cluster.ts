@@ -29,6 +29,7 @@ interface Librdkafka {
   mockCluster(handle: unknown): unknown;
   bootstraps(cluster: unknown): string;
   topicCreate(cluster: unknown, topic: string, partitions: number, replicationFactor: number): number;
+  initialRebalanceDelay(cluster: unknown, delayMs: number): void;
 }
 
 let library: Librdkafka | undefined;
@@ -46,6 +47,7 @@ function librdkafka(): Librdkafka {
     mockCluster: lib.func('void *rd_kafka_handle_mock_cluster(void *rk)'),
     bootstraps: lib.func('const char *rd_kafka_mock_cluster_bootstraps(void *mcluster)'),
     topicCreate: lib.func('int rd_kafka_mock_topic_create(void *mcluster, const char *topic, int partitions, int rf)'),
+    initialRebalanceDelay: lib.func('void rd_kafka_mock_group_initial_rebalance_delay_ms(void *mcluster, int32_t delay_ms)'),
   };
   return library;
 }
@@ -54,6 +56,9 @@ function errorText(buffer: Buffer): string {
   const end = buffer.indexOf(0);
   return buffer.subarray(0, end < 0 ? buffer.length : end).toString('utf8');
 }
+
+/** The mock coordinator's wait after a group's first join (the mock's default is 3,000 ms). */
+const INITIAL_REBALANCE_DELAY_MS = 100;
 
 export async function startMockCluster(brokers = 3): Promise<MockCluster> {
   const rd = librdkafka();
@@ -69,6 +74,10 @@ export async function startMockCluster(brokers = 3): Promise<MockCluster> {
   const handle = rd.create(0, conf, errstr, errstr.length);
   if (handle === null) throw new Error(`mock cluster: ${errorText(errstr)}`);
   const cluster = rd.mockCluster(handle);
+  // The mock's coordinator, like a broker's group.initial.rebalance.delay.ms, waits 3 s after
+  // a group's first member joins before assigning; every job run in a test paid it. A later
+  // member still causes a normal rebalance, so tests of rebalances see the same protocol.
+  rd.initialRebalanceDelay(cluster, INITIAL_REBALANCE_DELAY_MS);
   const bootstrapServers = rd.bootstraps(cluster);
   let stopped = false;
   return {
