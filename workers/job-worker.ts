@@ -28,7 +28,7 @@ import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-defini
 import { queryStorePartition } from './state-query.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor } from './partition-processor.js';
-import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
+import { CheckpointAfterFailureError, RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 
 export class JobWorker implements WorkerControl {
@@ -186,6 +186,9 @@ export class JobWorker implements WorkerControl {
   /** Prepares in data-port order and answers on the data port. */
   private async prepareInOrder(id: number): Promise<void> {
     try {
+      // A failed record may have written part of its state before throwing; under the stop
+      // policy none of the open transactions may reach a checkpoint (the run is failing).
+      if (this.failed) throw new CheckpointAfterFailureError(this.init.workerId);
       const work = await this.prepare();
       const buffers = [...work.partitions.flatMap((p) => p.changelog.map((b) => b.buffer)), ...work.outputs.map((b) => b.buffer)];
       this.post({ type: 'prepared', id, work }, buffers);

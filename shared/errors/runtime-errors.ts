@@ -157,3 +157,13 @@ export class SourceOffsetOutOfRangeError extends WeirError {
     );
   }
 }
+
+/**
+ * A checkpoint was asked of a worker after one of its records failed under the `stop`
+ * policy: the failed record may have written part of its state, so nothing is prepared.
+ */
+export class CheckpointAfterFailureError extends WeirError {
+  constructor(readonly workerId: number) {
+    super('CHECKPOINT_AFTER_FAILURE', `worker ${workerId} refused a checkpoint: one of its records failed under the stop policy, so its open state is not checkpointed`);
+  }
+}
