@@ -12,6 +12,7 @@ import type {
   PreparedPartition,
   PreparedWork,
   QueriedEntry,
+  QueriedWindow,
   StateQuery,
   StorePartitionInfo,
   WorkerControl,
@@ -25,7 +26,9 @@ import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
-import { queryStorePartition } from './state-query.js';
+import { queryStorePartition, queryWindowPartition } from './state-query.js';
+import { WindowAggregationRunner } from './windows/index.js';
+import type { WindowAggregation } from '../shared/pipeline/windows.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor } from './partition-processor.js';
 import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
@@ -40,6 +43,8 @@ export class JobWorker implements WorkerControl {
   private recordsEmitted = 0;
   private recordsFailed = 0;
   private readonly outputs: OutputBatches;
+  /** Window aggregations by store name, for window queries. */
+  private readonly windowAggregations = new Map<string, WindowAggregationRunner>();
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
   readonly closed = new Promise<void>((resolve) => (this.closedResolve = resolve));
@@ -261,6 +266,27 @@ export class JobWorker implements WorkerControl {
     const partition = this.stores.get(query.store)?.partitions.get(query.partition);
     if (partition === undefined || partition.closed) return undefined;
     return queryStorePartition(partition, query, [...windowStoreNames(this.pipeline).values()].includes(query.store));
+  }
+
+  async queryWindows(query: StateQuery): Promise<QueriedWindow[] | 'not-a-window-store' | undefined> {
+    const aggregation = this.windowAggregation(query.store);
+    if (aggregation === undefined) return 'not-a-window-store';
+    const partition = this.stores.get(query.store)?.partitions.get(query.partition);
+    if (partition === undefined || partition.closed) return undefined;
+    return queryWindowPartition(partition, query, aggregation);
+  }
+
+  /** The aggregation of the window whose store is `store` (undefined: not a window store), built once. */
+  private windowAggregation(store: string): WindowAggregationRunner | undefined {
+    let runner = this.windowAggregations.get(store);
+    if (runner === undefined) {
+      for (const [name, storeName] of windowStoreNames(this.pipeline)) {
+        if (storeName !== store) continue;
+        runner = new WindowAggregationRunner(this.pipeline.windows![name]!.aggregate as WindowAggregation<never>);
+        this.windowAggregations.set(store, runner);
+      }
+    }
+    return runner;
   }
 
   async close(): Promise<void> {
