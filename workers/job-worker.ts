@@ -33,6 +33,7 @@ import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor } from './partition-processor.js';
 import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
+import { weirLog } from '../shared/logging/weir-log.js';
 
 export class JobWorker implements WorkerControl {
   private readonly processors = new Map<number, PartitionProcessor>();
@@ -165,7 +166,11 @@ export class JobWorker implements WorkerControl {
         onSkipped: (record, error) => {
           this.recordsFailed += 1;
           const message = error instanceof Error ? error.message : String(error);
-          process.stderr.write(`weir: worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}\n`);
+          weirLog.warn(`worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}`, {
+            topic: record.topic,
+            partition: record.partition,
+            worker: this.init.workerId,
+          });
         },
       }),
     );

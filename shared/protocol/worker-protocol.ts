@@ -6,6 +6,7 @@
  *   see docs/data-plane.md.
  */
 
+import type { LoggingConfig } from '../logging/weir-log.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { TopicFormatSpecs } from '../serialization/format.js';
 import type { SchemaRegistryConfig } from '../serialization/schema-registry-config.js';
@@ -55,6 +56,8 @@ export interface WorkerInit {
   readonly openRetryBackoffMs: number;
   readonly onCorruptedRecreate: boolean;
   readonly ttlMaxEvictionsPerCheckpoint: number;
+  /** Weir's log lines in the worker thread (config `logging`); absent: info, text. */
+  readonly logging?: LoggingConfig;
   /** Key and value formats of the input and output topics (absent ⇒ JSON everywhere). */
   readonly formats?: {
     readonly input: Readonly<Record<string, TopicFormatSpecs>>;
