@@ -2,9 +2,9 @@
  * A query for a key whose partition this process does not own: the 503 names the group
  * member owning it when the backend can tell (`LogBackend.partitionOwner`), the
  * partition only when it cannot; the local log names no one (one process owns every
- * partition). The Kafka backend has no `partitionOwner` yet: librdkafka's mock cluster
- * answers neither DescribeGroups nor ListGroups, and the binding's describeGroups crashes
- * the process on a group-level error (docs/server.md).
+ * partition). On Kafka the group is described in a child process: librdkafka's mock
+ * cluster answers no DescribeGroups, and the binding's describeGroups crashes its process
+ * then; the job's process survives and names no owner (docs/server.md).
  */
 import t from 'tap';
 import Fastify from 'fastify';
@@ -12,6 +12,11 @@ import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import type { GroupMember, LogBackend, TopicPartition } from '../../shared/log/log-backend.js';
 import { registerQueryRoutes } from '../../runtime/server/query-routes.js';
 import { RunningJobView, type RunningJobParts } from '../../runtime/server/running-job.js';
+import type { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
+import type { GroupConsumer } from '../../shared/log/log-backend.js';
+import { startMockCluster } from '../kafka/mock-cluster.js';
+import { openBackend, TEST_CLIENT_PROPERTIES, unique } from '../kafka/helpers.js';
+import { waitFor } from './served-job.js';
 
 t.test('the local log names no owner', async (t) => {
   const backend = await LocalLogBackend.open(t.testdir());
@@ -81,4 +86,36 @@ t.test('503 NOT_OWNER names the owning member where the backend can tell', async
   const without = await askUnowned({});
   t.equal(without.status, 503, 'a backend without partitionOwner');
   t.same(without.body, nobody.body);
+});
+
+t.test('Kafka mock cluster (no DescribeGroups): a two-member group, no owner named, the process survives', async (t) => {
+  const cluster = await startMockCluster(3);
+  const topic = unique('owned');
+  const group = unique('group');
+  cluster.createTopic(topic, 4);
+  const backends: KafkaLogBackend[] = [];
+  const consumers: GroupConsumer[] = [];
+  t.teardown(async () => {
+    for (const c of consumers) await c.close();
+    for (const b of backends) await b.close();
+    await cluster.stop();
+  });
+  for (const clientId of ['member-a', 'member-b']) {
+    const backend = await openBackend(cluster, { clientProperties: { ...TEST_CLIENT_PROPERTIES, 'client.id': clientId } });
+    backends.push(backend);
+    const consumer = await backend.consumer(group);
+    consumers.push(consumer);
+    await consumer.subscribe([topic], { onAssign: async () => {}, onRevoke: async () => {}, onLost: async () => {} });
+  }
+  let polling = true;
+  const pollers = consumers.map(async (c) => {
+    while (polling) await c.poll(10, 100);
+  });
+  await waitFor(() => consumers.every((c) => c.assignment().length === 2), 'both members assigned');
+  // In this process the binding would crash it (SIGSEGV); the child answers nothing instead.
+  t.equal(await backends[0]!.partitionOwner(group, { topic, partition: 0 }), undefined, 'no owner named');
+  t.equal(await backends[1]!.partitionOwner(group, { topic, partition: 1 }), undefined);
+  polling = false;
+  await Promise.all(pollers);
+  t.ok(consumers.every((c) => c.assignment().length === 2), 'the members still run');
 });
