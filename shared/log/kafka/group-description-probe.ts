@@ -9,8 +9,22 @@
  */
 import { text } from 'node:stream/consumers';
 import Kafka from '@confluentinc/kafka-javascript';
-import type { GroupDescriptions, LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { DescribedMember } from './group-description.js';
+
+/** The part of the binding's GroupDescriptions read here (spelt out: builds without the client use stand-in types). */
+interface GroupDescriptions {
+  readonly groups: ReadonlyArray<{
+    readonly groupId: string;
+    readonly error?: { readonly message: string };
+    readonly members: ReadonlyArray<{
+      readonly memberId: string;
+      readonly clientId: string;
+      readonly clientHost: string;
+      readonly assignment?: { readonly topicPartitions?: ReadonlyArray<{ readonly topic: string; readonly partition: number }> };
+    }>;
+  }>;
+}
 
 const input = JSON.parse(await text(process.stdin)) as { config: Record<string, string | number | boolean>; group: string; timeoutMs: number };
 const admin = Kafka.AdminClient.create(input.config);
