@@ -2,14 +2,17 @@
  * Interactive queries (docs/server.md):
  * - `GET /stores/:store/keys/:key`: every state key of a message key;
  * - `GET /stores/:store/keys/:key/:stateKey`: one state key (404 when absent);
- * - `?from=&to=` (epoch ms) on a window store: the windows overlapping `[from, to)`.
+ * - `?from=&to=` (epoch ms) on a window store: the windows overlapping `[from, to)`;
+ * - `GET /stores/:store/keys/:key/windows?from=&to=`: a window store's windows of the key
+ *   overlapping `[from, to)`, each with its current result.
  *
  * Keys are given as JSON (`"user-1"` with its quotes, URL-encoded, or `42`) and matched as
  * the compact JSON bytes `weir produce` writes; a key that is not JSON is looked up as
  * plain text (a Kafka string key), then as that JSON string (`user-1` finds `"user-1"`). The key's partition comes from the backend's partitioner
  * (murmur2, as for appends); the worker owning it answers from its committed state. A
  * partition this process does not own, or one still recovering, is answered 503 naming
- * the partition: on the local log one process owns every partition once assigned.
+ * the partition, and the group member owning it where the backend can tell
+ * (`LogBackend.partitionOwner`; the local log's one process owns every partition).
  */
 import type { FastifyInstance } from 'fastify';
 import { QueryArgumentError, QueryNotAWindowStoreError, QueryStoreNotFoundError } from '../../shared/errors/server-errors.js';
