@@ -9,5 +9,5 @@ export { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './
 export { envNameToPath, isConfigOverrideName, ENV_PREFIX } from './env-overrides.js';
 export { redactConfig, isSecretPropertyName } from './secret-references.js';
 export { weirConfigSchema } from './schema.js';
-export type { WeirConfig, LogConfig, LocalLogConfig, KafkaLogConfig, StateConfig, ServerConfig } from './schema.js';
+export type { WeirConfig, LogConfig, LocalLogConfig, KafkaLogConfig, StateConfig, ServerConfig, LoggingConfig } from './schema.js';
 export { ConfigError, ConfigFileNotFoundError, type ConfigIssue } from '../shared/errors/config-errors.js';

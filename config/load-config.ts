@@ -169,6 +169,7 @@ export function parseConfig(
     errors,
     partitions: raw.partitions,
     server,
+    logging: { ...raw.logging },
     // Only when a format is configured: every topic is JSON otherwise.
     ...(hasFormats(raw.input) || hasFormats(raw.output)
       ? { formats: { input: topicFormatsOf(raw.input, baseDir), output: topicFormatsOf(raw.output, baseDir) } }

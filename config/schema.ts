@@ -2,6 +2,7 @@
  * The zod schema of a weir config file and the `WeirConfig` type it produces.
  * Objects are strict, so a misspelt key is an error instead of being ignored.
  */
+import type { LoggingConfig } from '../shared/logging/weir-log.js';
 import { z } from 'zod';
 import { ERROR_POLICIES, type ErrorPolicy } from '../shared/protocol/worker-protocol.js';
 import { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './defaults.js';
@@ -122,6 +123,12 @@ export const serverSchema = z.strictObject({
   backpressureWaitMs: z.int().min(0).default(CONFIG_DEFAULTS.serverBackpressureWaitMs),
 });
 
+/** `logging`: weir's own log lines on stderr (docs/config.md; `log` is the log backend). */
+export const loggingSchema = z.strictObject({
+  level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(CONFIG_DEFAULTS.loggingLevel),
+  format: z.enum(['text', 'json']).default(CONFIG_DEFAULTS.loggingFormat),
+});
+
 /** The validated `bench` section of a config file. */
 export type BenchSection = z.infer<typeof benchSchema>;
 
@@ -159,6 +166,7 @@ export const weirConfigSchema = z
     /** Read by `weir bench` only (see bench/engine/); not part of {@link WeirConfig}. */
     bench: benchSchema.optional(),
     server: serverSchema.default(() => serverSchema.parse({})),
+    logging: loggingSchema.default(() => loggingSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     // Anyone who can reach a non-loopback address could produce and read state.
@@ -225,6 +233,9 @@ export interface ServerConfig {
   readonly backpressureWaitMs: number;
 }
 
+/** Weir's own log lines on stderr (docs/config.md; the type lives with the logger). */
+export type { LoggingConfig };
+
 export interface StateConfig {
   /** Absolute state base directory (given relative to the config file). */
   readonly dir: string;
@@ -284,6 +295,8 @@ export interface WeirConfig {
   readonly partitions: number;
   /** The running job's HTTP server. */
   readonly server: ServerConfig;
+  /** Weir's own log lines; absent (configs built by hand): info, text. */
+  readonly logging?: LoggingConfig;
   /**
    * Key and value formats of every input and output topic (docs/serialization.md);
    * absent, or a topic missing, means JSON.

@@ -31,6 +31,7 @@ import { OutputStream } from './output-stream.js';
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 import type { RunningJobParts } from './server/running-job.js';
+import { weirLog, type LogContext } from '../shared/logging/weir-log.js';
 
 
 /** What `App.create` learnt from the log for every run. */
@@ -125,7 +126,7 @@ export class App {
     // A worker owns whole partitions: more workers than partitions would idle.
     const workers = Math.min(config.workers, partitions);
     if (workers < config.workers) {
-      process.stderr.write(`weir: workers = ${config.workers} but the input has ${partitions} partitions; running ${workers} workers\n`);
+      weirLog.info(`workers = ${config.workers} but the input has ${partitions} partitions; running ${workers} workers`);
     }
     return new App(config, backend, stateManager, { workers, topicPartitions });
   }
@@ -265,7 +266,7 @@ class RunningJob {
       checkpoint: () => this.checkpoint(),
       isFailed: () => this.failure !== undefined,
       fail: (error) => this.fail(error),
-      log: (message) => this.log(message),
+      log: (message, context) => this.log(message, context),
     });
 
     let stats: WorkerStats[] = [];
@@ -386,7 +387,7 @@ class RunningJob {
     for (const c of closed) if (c.outputs.length > 0) this.outputs.append(c.outputs);
     await this.outputs.flushed();
     this.throwIfFailed();
-    this.log(`weir: end of input: closed ${closed.reduce((n, c) => n + c.windows, 0)} open windows`);
+    this.log(`end of input: closed ${closed.reduce((n, c) => n + c.windows, 0)} open windows`);
   }
 
   /** Every assigned partition is recovered and has been routed up to its high watermark. */
@@ -429,13 +430,16 @@ class RunningJob {
       openRetryBackoffMs: this.config.state.openRetryBackoffMs,
       onCorruptedRecreate: this.config.state.onCorruptedRecreate,
       ttlMaxEvictionsPerCheckpoint: this.config.state.ttlMaxEvictionsPerCheckpoint,
+      ...(this.config.logging !== undefined ? { logging: this.config.logging } : {}),
       ...(this.config.formats !== undefined ? { formats: this.config.formats } : {}),
       ...(this.config.schemaRegistry !== undefined ? { schemaRegistry: this.config.schemaRegistry } : {}),
     }));
   }
 
-  private log(message: string): void {
-    (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
+  /** A log line of the job (`options.log` in tests; otherwise weir's log, `weir: <message>` as text). */
+  private log(message: string, context?: LogContext): void {
+    if (this.options.log !== undefined) this.options.log(`weir: ${message}`);
+    else weirLog.info(message, context);
   }
 
   private async shutdownAfterFailure(): Promise<void> {

@@ -3,6 +3,7 @@
  * App, wires SIGINT/SIGTERM to a graceful stop (final checkpoint), shows live throughput
  * and recovery progress on a TTY (periodic log lines otherwise) and returns the summary.
  */
+import { configureLogging, loggingConfig, weirLog, type LogContext } from '../shared/logging/weir-log.js';
 import cliProgress from 'cli-progress';
 import type { WeirConfig } from '../config/index.js';
 import { openLogBackend } from './open-log-backend.js';
@@ -25,8 +26,10 @@ export interface JobRunOptions {
 
 /** Run the configured job to completion (idle, signal) and return its summary. */
 export async function runJob(config: WeirConfig, options: JobRunOptions = {}): Promise<RunSummary> {
+  configureLogging(config.logging);
   const stream = options.stream ?? process.stderr;
-  const tty = stream.isTTY === true;
+  // The live bar is for people; JSON logs get progress lines instead.
+  const tty = stream.isTTY === true && loggingConfig().format !== 'json';
   const backend = await openLogBackend(config);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
@@ -79,12 +82,21 @@ class ProgressDisplay {
 
   constructor(private readonly stream: NodeJS.WriteStream, private readonly tty: boolean) {}
 
+  /**
+   * A progress line: `weir: <message>` on the stream, or a JSON log line under
+   * `logging.format: json` when the stream is stderr (a test's own stream keeps text).
+   */
+  private line(message: string, context?: LogContext): void {
+    if (loggingConfig().format === 'json' && this.stream === process.stderr) weirLog.info(message, context);
+    else this.stream.write(`weir: ${message}\n`);
+  }
+
   recovery(p: RecoveryProgress): void {
     const now = performance.now();
     if (!p.done && now - this.lastLine < (this.tty ? 500 : 10_000)) return;
     this.lastLine = now;
     const state = p.done ? 'recovered' : 'recovering';
-    this.stream.write(`weir: ${state} ${p.changelogTopic}[${p.partition}]: ${p.recovered} / ${p.total} records\n`);
+    this.line(`${state} ${p.changelogTopic}[${p.partition}]: ${p.recovered} / ${p.total} records`, { topic: p.changelogTopic, partition: p.partition });
   }
 
   throughput(records: number, seconds: number): void {
@@ -102,7 +114,7 @@ class ProgressDisplay {
       this.bar.update(0, { records, rate: Math.round(rate), elapsed: Math.round(seconds) });
     } else if (performance.now() - this.lastLine >= 10_000) {
       this.lastLine = performance.now();
-      this.stream.write(`weir: ${records} records processed, ${Math.round(rate)} records/s\n`);
+      this.line(`${records} records processed, ${Math.round(rate)} records/s`);
     }
   }
 

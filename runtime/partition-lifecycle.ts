@@ -19,6 +19,7 @@ import type { RecoveryRunner } from './recovery-runner.js';
 import { NEVER_COMMITTED } from '../shared/protocol/worker-protocol.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
+import type { LogContext } from '../shared/logging/weir-log.js';
 
 /** What the lifecycle needs of the running job. */
 export interface PartitionLifecycleContext {
@@ -34,7 +35,7 @@ export interface PartitionLifecycleContext {
   readonly checkpoint: () => Promise<void>;
   readonly isFailed: () => boolean;
   readonly fail: (error: Error) => void;
-  readonly log: (message: string) => void;
+  readonly log: (message: string, context?: LogContext) => void;
 }
 
 export class PartitionLifecycle implements RebalanceListener {
@@ -110,9 +111,10 @@ export class PartitionLifecycle implements RebalanceListener {
         if (action.kind === 'reset') {
           destroyLocalState = true;
           this.job.log(
-            `weir: DESTRUCTIVE STATE RECOVERY for ${tp.topic}[${tp.partition}]: committed offset ${offset} is below ` +
+            `DESTRUCTIVE STATE RECOVERY for ${tp.topic}[${tp.partition}]: committed offset ${offset} is below ` +
               `the low watermark; local state of partition ${p} is deleted and rebuilt from the changelog ` +
               `(boundary ${action.recoveryBoundary}), reading resumes at offset ${action.seekTo}`,
+            { topic: tp.topic, partition: tp.partition },
           );
           this.job.consumer.seek(tp, action.seekTo);
           offset = action.recoveryBoundary;

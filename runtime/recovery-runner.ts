@@ -15,6 +15,7 @@ import { transfer } from 'comlink';
 import type { StorePartitionInfo, WorkerControl } from '../shared/protocol/worker-protocol.js';
 import { InvalidStoreChangelogOffsetError } from '../shared/errors/runtime-errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { weirLog } from '../shared/logging/weir-log.js';
 
 /** Empty reads short of the end retried before the end is accepted, and the first pause between them. */
 const EMPTY_READ_RETRIES = 5;
@@ -142,6 +143,6 @@ export class RecoveryRunner {
   }
 
   private warn(message: string): void {
-    (this.options.onWarning ?? ((m: string) => process.stderr.write(`weir: ${m}\n`)))(message);
+    (this.options.onWarning ?? ((m: string) => weirLog.warn(m)))(message);
   }
 }

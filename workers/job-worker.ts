@@ -12,6 +12,7 @@ import type {
   PreparedPartition,
   PreparedWork,
   QueriedEntry,
+  QueriedWindow,
   StateQuery,
   StorePartitionInfo,
   WorkerControl,
@@ -25,11 +26,14 @@ import { OutputBatches } from './output-batches.js';
 import type { PipelineDefinition } from '../shared/pipeline/pipeline-definition.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
 import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
-import { queryStorePartition } from './state-query.js';
+import { queryStorePartition, queryWindowPartition } from './state-query.js';
+import { WindowAggregationRunner } from './windows/index.js';
+import type { WindowAggregation } from '../shared/pipeline/windows.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor } from './partition-processor.js';
 import { CheckpointAfterFailureError, RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
+import { weirLog } from '../shared/logging/weir-log.js';
 
 export class JobWorker implements WorkerControl {
   private readonly processors = new Map<number, PartitionProcessor>();
@@ -40,6 +44,8 @@ export class JobWorker implements WorkerControl {
   private recordsEmitted = 0;
   private recordsFailed = 0;
   private readonly outputs: OutputBatches;
+  /** Window aggregations by store name, for window queries. */
+  private readonly windowAggregations = new Map<string, WindowAggregationRunner>();
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
   readonly closed = new Promise<void>((resolve) => (this.closedResolve = resolve));
@@ -160,7 +166,11 @@ export class JobWorker implements WorkerControl {
         onSkipped: (record, error) => {
           this.recordsFailed += 1;
           const message = error instanceof Error ? error.message : String(error);
-          process.stderr.write(`weir: worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}\n`);
+          weirLog.warn(`worker ${this.init.workerId}: skipped ${record.topic}[${record.partition}] offset ${record.offset}: ${message}`, {
+            topic: record.topic,
+            partition: record.partition,
+            worker: this.init.workerId,
+          });
         },
       }),
     );
@@ -264,6 +274,27 @@ export class JobWorker implements WorkerControl {
     const partition = this.stores.get(query.store)?.partitions.get(query.partition);
     if (partition === undefined || partition.closed) return undefined;
     return queryStorePartition(partition, query, [...windowStoreNames(this.pipeline).values()].includes(query.store));
+  }
+
+  async queryWindows(query: StateQuery): Promise<QueriedWindow[] | 'not-a-window-store' | undefined> {
+    const aggregation = this.windowAggregation(query.store);
+    if (aggregation === undefined) return 'not-a-window-store';
+    const partition = this.stores.get(query.store)?.partitions.get(query.partition);
+    if (partition === undefined || partition.closed) return undefined;
+    return queryWindowPartition(partition, query, aggregation);
+  }
+
+  /** The aggregation of the window whose store is `store` (undefined: not a window store), built once. */
+  private windowAggregation(store: string): WindowAggregationRunner | undefined {
+    let runner = this.windowAggregations.get(store);
+    if (runner === undefined) {
+      for (const [name, storeName] of windowStoreNames(this.pipeline)) {
+        if (storeName !== store) continue;
+        runner = new WindowAggregationRunner(this.pipeline.windows![name]!.aggregate as WindowAggregation<never>);
+        this.windowAggregations.set(store, runner);
+      }
+    }
+    return runner;
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,7 @@ import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js
 import { PartitionCheckpoint, type PreparedCheckpoint } from './partition-checkpoint.js';
 import { OutputRecords } from './output-records.js';
 import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
+import { weirLog } from '../shared/logging/weir-log.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -98,7 +99,7 @@ export class PartitionProcessor {
   private warn(message: string): void {
     this.warnings++;
     if (this.warnings > MAX_WARNINGS) return;
-    const sink = this.options.onWarning ?? ((m: string) => process.stderr.write(`weir: ${m}\n`));
+    const sink = this.options.onWarning ?? ((m: string) => weirLog.warn(m, { partition: this.options.partition }));
     sink(this.warnings === MAX_WARNINGS ? `${message} (further warnings of partition ${this.options.partition} suppressed)` : message);
   }
 

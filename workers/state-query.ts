@@ -5,7 +5,8 @@
  * `weir state dump` prints them (workers/state/stored-keys.ts).
  */
 import { SEPARATOR, NEVER_EXPIRES, readLiveValue } from '../shared/codecs/index.js';
-import type { QueriedEntry, StateQuery } from '../shared/protocol/worker-protocol.js';
+import type { QueriedEntry, QueriedWindow, StateQuery } from '../shared/protocol/worker-protocol.js';
+import type { WindowAggregationRunner } from './windows/index.js';
 import { splitStoredKey, splitWindowKey } from './state/stored-keys.js';
 import { DEFAULT_CF, type StorePartition } from './state/index.js';
 
@@ -65,4 +66,25 @@ export async function queryStorePartition(partition: StorePartition, query: Stat
     add(stored, raw);
   }
   return entries;
+}
+
+/** A window state key `{start, end}` (window stores also hold count-window metadata keys). */
+function isWindow(stateKey: unknown): stateKey is { start: number; end: number } {
+  return typeof stateKey === 'object' && stateKey !== null && typeof (stateKey as { start?: unknown }).start === 'number' && typeof (stateKey as { end?: unknown }).end === 'number';
+}
+
+/**
+ * The windows of `query.key` in a window store partition overlapping `[query.from,
+ * query.to)`, in start order, each with its current result computed by `aggregation`
+ * from the committed window state.
+ */
+export async function queryWindowPartition(partition: StorePartition, query: StateQuery, aggregation: WindowAggregationRunner): Promise<QueriedWindow[]> {
+  const { stateKey: _one, ...all } = query;
+  const windows: QueriedWindow[] = [];
+  for (const entry of await queryStorePartition(partition, all, true)) {
+    if (!isWindow(entry.stateKey)) continue;
+    const { start, end } = entry.stateKey;
+    windows.push({ start, end, value: aggregation.aggregates(entry.value) });
+  }
+  return windows;
 }

@@ -7,8 +7,10 @@ import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
 import type { DataMessage, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 export type { WorkerTaskInput };
 import { JobWorker } from './job-worker.js';
+import { configureLogging } from '../shared/logging/weir-log.js';
 
 export default async function workerTask({ init, controlPort, dataPort }: WorkerTaskInput): Promise<void> {
+  configureLogging(init.logging);
   const worker = await JobWorker.start(init, (message: DataMessage, transfer?: ArrayBuffer[]) => dataPort.postMessage(message, transfer));
   dataPort.on('message', (message: DataMessage) => worker.receive(message));
   expose(worker, nodeEndpoint(controlPort));

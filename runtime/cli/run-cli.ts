@@ -4,6 +4,7 @@
  * cli-errors.ts names) prints one line `weir: <message>` on stderr and exits 1, with the
  * stack only when `WEIR_DEBUG=1`; any other error is a bug and prints its stack.
  */
+import { weirLog } from '../../shared/logging/weir-log.js';
 import { Command, Help } from 'commander';
 import { WeirError } from '../../shared/errors/weir-error.js';
 import type { RegisterCommand } from './cli-command.js';
@@ -46,12 +47,12 @@ export function reportError(error: unknown, env: NodeJS.ProcessEnv = process.env
   const debug = env['WEIR_DEBUG'] === '1';
   const named = error instanceof WeirError ? error : systemErrorOf(error);
   if (named !== undefined) {
-    process.stderr.write(`weir: ${named.message}\n`);
+    weirLog.error(named.message, { code: named.code });
     const stack = error instanceof Error ? error.stack : undefined;
     if (debug && stack !== undefined) process.stderr.write(`${stack}\n`);
   } else {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`weir: unexpected error: ${detail}\n`);
+    weirLog.error(`unexpected error: ${detail}`);
   }
   process.exitCode = 1;
 }

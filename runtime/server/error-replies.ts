@@ -10,7 +10,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { WeirError } from '../../shared/errors/weir-error.js';
 import { InputLineError } from '../cli/cli-errors.js';
 import { InvalidLogArgumentError, TopicPartitionCountMismatchError } from '../../shared/errors/log-errors.js';
-import { QueryArgumentError, QueryStoreNotFoundError } from '../../shared/errors/server-errors.js';
+import { QueryArgumentError, QueryNotAWindowStoreError, QueryStoreNotFoundError } from '../../shared/errors/server-errors.js';
 
 /** The JSON body of an error answer. */
 export interface ErrorBody {
@@ -25,6 +25,7 @@ export function weirErrorReply(error: WeirError): { status: number; body: ErrorB
     return { status: 400, body: { error: error.code, message: error.message, line: error.line, ...(error.field === undefined ? {} : { field: error.field }) } };
   }
   if (error instanceof QueryArgumentError) return { status: 400, body: { error: error.code, message: error.message, parameter: error.parameter } };
+  if (error instanceof QueryNotAWindowStoreError) return { status: 400, body: { error: error.code, message: error.message, store: error.store } };
   if (error instanceof InvalidLogArgumentError) return { status: 400, body: { error: error.code, message: error.message, field: error.field } };
   if (error instanceof QueryStoreNotFoundError) return { status: 404, body: { error: error.code, message: error.message } };
   if (error instanceof TopicPartitionCountMismatchError) return { status: 409, body: { error: error.code, message: error.message } };

@@ -9,6 +9,7 @@ import type { WeirConfig } from '../../config/index.js';
 import type { RecoveryProgress } from '../recovery-runner.js';
 import type { CheckpointResult } from '../checkpointer.js';
 import type { RunningJobView } from './running-job.js';
+import { StateSizes } from './state-size.js';
 
 /** Buckets of the checkpoint duration histogram, seconds: 5 ms … 60 s. */
 const CHECKPOINT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -140,6 +141,22 @@ export class JobMetrics {
       registers,
       collect() {
         this.set(view.readiness().ready ? 1 : 0);
+      },
+    });
+    const stateSizes = new StateSizes(config);
+    new Gauge({
+      name: 'weir_state_size_bytes',
+      help: 'Bytes on disk of each assigned store partition (its LevelDB directory), measured again at most once per checkpoint',
+      labelNames: ['store', 'partition'],
+      registers,
+      async collect() {
+        const parts = view.parts;
+        if (parts === undefined) return;
+        const partitions = parts.lifecycle.assignment.partitions();
+        const version = parts.checkpointer.totals.checkpoints + parts.lifecycle.recoveredRecords;
+        const sizes = await stateSizes.sizes(parts.stores, partitions, version);
+        this.reset();
+        for (const s of sizes) this.set({ store: s.store, partition: String(s.partition) }, s.bytes);
       },
     });
     this.checkpoints = new Counter({ name: 'weir_checkpoints_total', help: 'Checkpoints committed', registers });

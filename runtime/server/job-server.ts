@@ -66,7 +66,7 @@ function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetric
     const { text, contentType } = await metrics.scrape();
     return reply.header('content-type', contentType).send(text);
   });
-  registerQueryRoutes(server, job);
+  registerQueryRoutes(server, job, config.appId);
   registerProduceRoute(server, job, { backend, producer, defaultPartitions: config.partitions }, serverConfig);
   return server;
 }

@@ -71,3 +71,13 @@ export class QueryArgumentError extends WeirError {
     this.parameter = parameter;
   }
 }
+
+/** A window query (`/stores/:store/keys/:key/windows`) of a key-value store. */
+export class QueryNotAWindowStoreError extends WeirError {
+  readonly store: string;
+
+  constructor(store: string) {
+    super('QUERY_NOT_A_WINDOW_STORE', `store "${store}" is a key-value store, not a window store: ask /stores/${store}/keys/KEY for its state`);
+    this.store = store;
+  }
+}

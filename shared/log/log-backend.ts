@@ -202,7 +202,24 @@ export interface LogBackend {
   reader(): Promise<PartitionReader>;
   /** Partition a keyed record lands on when none is given (Kafka's murmur2 default partitioner). */
   partitionFor(key: Uint8Array | null, partitions: number): number;
+  /**
+   * The member of `group` that `partition` is assigned to, where the backend can tell
+   * (Kafka: the group's description from the coordinator); `undefined` when no member has
+   * it (a rebalance, an empty group) or the backend has no members to name (the local
+   * log: one process owns every partition). Optional: a backend without it names none.
+   */
+  partitionOwner?(group: string, partition: TopicPartition): Promise<GroupMember | undefined>;
   close(): Promise<void>;
+}
+
+/** A member of a consumer group, as the backend describes it. */
+export interface GroupMember {
+  /** The coordinator's member id. */
+  readonly memberId: string;
+  /** The member's `client.id`. */
+  readonly clientId: string;
+  /** The member's host as the coordinator saw it (e.g. `/10.0.0.7`). */
+  readonly host: string;
 }
 
 /** Map key for a topic-partition, used by `committed`/`committedOffsets` results. */

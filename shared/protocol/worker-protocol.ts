@@ -6,6 +6,7 @@
  *   see docs/data-plane.md.
  */
 
+import type { LoggingConfig } from '../logging/weir-log.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { TopicFormatSpecs } from '../serialization/format.js';
 import type { SchemaRegistryConfig } from '../serialization/schema-registry-config.js';
@@ -55,6 +56,8 @@ export interface WorkerInit {
   readonly openRetryBackoffMs: number;
   readonly onCorruptedRecreate: boolean;
   readonly ttlMaxEvictionsPerCheckpoint: number;
+  /** Weir's log lines in the worker thread (config `logging`); absent: info, text. */
+  readonly logging?: LoggingConfig;
   /** Key and value formats of the input and output topics (absent ⇒ JSON everywhere). */
   readonly formats?: {
     readonly input: Readonly<Record<string, TopicFormatSpecs>>;
@@ -150,6 +153,18 @@ export interface QueriedEntry {
   readonly expiresAt?: number;
 }
 
+/** One window a window query found (docs/server.md). */
+export interface QueriedWindow {
+  readonly start: number;
+  readonly end: number;
+  /**
+   * The window's result as its output record's value would carry it without `start` and
+   * `end`: the single aggregation's result, or `{column: result}` for several;
+   * `collect()` columns are left out (their values are stored apart).
+   */
+  readonly value: unknown;
+}
+
 /** Typed control calls a worker serves (through comlink). */
 export interface WorkerControl {
   /**
@@ -180,6 +195,13 @@ export interface WorkerControl {
    * `undefined` when it does not own the partition (any more).
    */
   query(query: StateQuery): Promise<QueriedEntry[] | undefined>;
+  /**
+   * The committed windows of a message key in a window store partition this worker owns,
+   * overlapping `[query.from, query.to)`, with each window's current result;
+   * `undefined` when it does not own the partition (any more), `'not-a-window-store'`
+   * when `query.store` is a key-value store.
+   */
+  queryWindows(query: StateQuery): Promise<QueriedWindow[] | 'not-a-window-store' | undefined>;
   /** Close everything; the worker task then ends. */
   close(): Promise<void>;
 }

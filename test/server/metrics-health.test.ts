@@ -3,12 +3,23 @@
  * values) and `GET /readyz` (not ready while the state recovers from the changelog,
  * ready after) on a running job on the local log.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { appendEvents, createJobFixture, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { clearState } from '../../runtime/state-inspection.js';
 import { startServedJob, waitFor } from './served-job.js';
+
+/** Bytes of every file under `dir`. */
+async function treeBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return bytes;
+}
 
 const quiet = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
 
@@ -58,6 +69,10 @@ t.test('metrics: records in and out, lag, checkpoints, changelog, workers, proce
   const busy = families.get('weir_worker_busy_ratio')?.metrics ?? [];
   t.equal(busy.length, 2, 'a busy ratio per worker');
   t.ok(busy.every((m) => Number(m.value) >= 0 && Number(m.value) <= 1), 'busy ratios between 0 and 1');
+  const sizes = families.get('weir_state_size_bytes')?.metrics ?? [];
+  t.same(sizes.map((m) => `${m.labels?.['store']}/${m.labels?.['partition']}`).sort(), ['counts/0', 'counts/1', 'counts/2', 'counts/3'], 'a state size per store partition');
+  t.ok(sizes.every((m) => Number(m.value) > 0), 'every store partition has bytes on disk');
+  t.ok(total(families, 'weir_state_size_bytes') <= (await treeBytes(config.state.dir)), 'no more than the state directory holds');
   t.ok(total(families, 'process_cpu_user_seconds_total') > 0, 'default process metrics');
   t.ok(total(families, 'nodejs_heap_size_used_bytes') > 0);
   t.equal(families.get('weir_records_in_total')?.metrics[0]?.labels?.['app_id'], 'test-count', 'every series names the job');

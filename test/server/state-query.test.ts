@@ -52,6 +52,9 @@ t.test('queries equal weir state dump; weir state get through the job and direct
   const unknownStore = await fetch(`${job.url}/stores/nope/keys/%22k1%22`);
   t.equal(unknownStore.status, 404);
   t.match(await unknownStore.json(), { error: 'QUERY_UNKNOWN_STORE', message: /store "nope" is not a store of this job \(stores: counts\)/ });
+  const notWindows = await fetch(`${job.url}/stores/counts/keys/%22k1%22/windows`);
+  t.equal(notWindows.status, 400);
+  t.match(await notWindows.json(), { error: 'QUERY_NOT_A_WINDOW_STORE', store: 'counts' });
   const badRange = await fetch(`${job.url}/stores/counts/keys/%22k1%22?from=soon`);
   t.equal(badRange.status, 400);
   t.match(await badRange.json(), { error: 'QUERY_BAD_ARGUMENT', parameter: 'from' });

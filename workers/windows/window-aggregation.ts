@@ -93,6 +93,24 @@ export class WindowAggregationRunner {
     return out;
   }
 
+  /**
+   * The window's current result from its stored state alone, for interactive queries:
+   * as {@link view}, but `collect()` columns (whose values are stored apart) are left out;
+   * `undefined` for a single `collect()`.
+   */
+  aggregates(state: unknown): unknown {
+    if (this.#single) {
+      const part = this.#parts[0]!.part;
+      return part.kind === 'collect' ? undefined : part.result(state);
+    }
+    const current = (state ?? {}) as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const { column, stateKey, part } of this.#parts) {
+      if (part.kind === 'aggregate') out[column!] = part.result(stateKey in current ? current[stateKey] : part.initialize());
+    }
+    return out;
+  }
+
   /** Result payload `{start, end, ...}`: column `value` for a single aggregation. */
   payload(start: number, end: number, state: unknown, collected: readonly unknown[]): Record<string, unknown> {
     const view = this.view(state, collected);

@@ -31,6 +31,7 @@ import { startProgress } from '../progress.js';
 import { spoolAndValidate } from '../spooled-input.js';
 import type { TopicFormat } from '../../../shared/serialization/topic-formats.js';
 import { configuredFormats, formatOptions, topicFormatsFor, type FormatFlags } from '../topic-format-options.js';
+import { configureLogging, weirLog } from '../../../shared/logging/weir-log.js';
 
 export const PRODUCE_BATCH_SIZE = 1000;
 
@@ -188,10 +189,10 @@ async function runningJobClient(config: WeirConfig): Promise<JobClient | undefin
 
 async function produce(options: ProduceOptions, input: Readable): Promise<number> {
   const warning = (message: string): void => {
-    process.stderr.write(`weir: warning: ${message}
-`);
+    weirLog.warn(`warning: ${message}`);
   };
   const config = await loadConfig(options.config);
+  configureLogging(config.logging);
   // The running job's produce endpoint takes JSON lines as the default JSON topics store
   // them; a topic with other formats is written directly (docs/server.md).
   const client = writesJson(config, options.topic, options) ? await runningJobClient(config) : undefined;

@@ -9,6 +9,7 @@ import { configOption, integerInRange, type RegisterCommand } from '../cli-comma
 import { formatSummary, runJob } from '../../job-runner.js';
 import { stopSignal } from '../stop-signal.js';
 import { CloseWindowsNeedsUntilIdleError } from '../cli-errors.js';
+import { weirLog } from '../../../shared/logging/weir-log.js';
 
 interface RunCommandOptions {
   readonly config: string;
@@ -49,7 +50,7 @@ Windows at the end of input and after a restart (docs/windows.md):
         untilIdle: options.untilIdle === true,
         closeWindows: options.closeWindows === true,
         ...(signal ? { signal } : {}),
-        onServerListening: (url) => process.stderr.write(`weir: serving on ${url} (docs/server.md)\n`),
+        onServerListening: (url) => weirLog.info(`serving on ${url} (docs/server.md)`),
       });
       process.stdout.write(options.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     });

@@ -10,6 +10,7 @@ import { InvalidLogArgumentError, LogClosedError, TopicPartitionCountMismatchErr
 import type {
   ConsumerOptions,
   GroupConsumer,
+  GroupMember,
   LogBackend,
   LogProducer,
   PartitionReader,
@@ -20,6 +21,7 @@ import type {
 } from '../log-backend.js';
 import { partitionForKey } from '../murmur2-partitioner.js';
 import { groupOffsetsClientConfig, metadataClientConfig } from './client-config.js';
+import { describeGroupMembers, type DescribedMember } from './group-description.js';
 import { KafkaContext, type KafkaLogger } from './kafka-context.js';
 import { KafkaGroupConsumer, readCommitted, type GroupMembers } from './kafka-group-consumer.js';
 import { KafkaPartitionReader } from './kafka-partition-reader.js';
@@ -53,6 +55,9 @@ export interface KafkaBackendOptions {
   readonly readTimeoutMs?: number;
 }
 
+/** How long a group description answers `partitionOwner` before it is asked again. */
+const GROUP_DESCRIPTION_TTL_MS = 2_000;
+
 export class KafkaLogBackend implements LogBackend {
   readonly kind = 'kafka' as const;
   private readonly admin: IAdminClient;
@@ -64,6 +69,8 @@ export class KafkaLogBackend implements LogBackend {
   private readonly members = new Map<string, KafkaConsumer[]>();
   private readonly closeables = new Set<{ close(): Promise<void> }>();
   private closed = false;
+  /** Recent group descriptions (partitionOwner), kept briefly: one child process per group and moment. */
+  private readonly groupDescriptions = new Map<string, { at: number; members: Promise<DescribedMember[] | undefined> }>();
 
   private constructor(
     private readonly context: KafkaContext,
@@ -225,6 +232,25 @@ export class KafkaLogBackend implements LogBackend {
   async reader(): Promise<PartitionReader> {
     this.assertOpen();
     return this.track(await KafkaPartitionReader.open(this.context, this.topics, this.options.readTimeoutMs ?? 30_000));
+  }
+
+  /**
+   * The member of `group` assigned `partition`, from the coordinator's group description
+   * (DescribeGroups: member id, client id, host, assignment), asked in a child process
+   * (group-description.ts: the binding's describeGroups can crash its process) and reused
+   * for {@link GROUP_DESCRIPTION_TTL_MS}; `undefined` when no member has it (a rebalance,
+   * an empty group) or the description failed (e.g. a cluster without DescribeGroups).
+   */
+  async partitionOwner(group: string, partition: TopicPartition): Promise<GroupMember | undefined> {
+    this.assertOpen();
+    let cached = this.groupDescriptions.get(group);
+    if (cached === undefined || performance.now() - cached.at > GROUP_DESCRIPTION_TTL_MS) {
+      cached = { at: performance.now(), members: describeGroupMembers(metadataClientConfig(this.context.config), group, this.context.requestTimeoutMs) };
+      this.groupDescriptions.set(group, cached);
+    }
+    const members = await cached.members;
+    const owner = members?.find((m) => m.partitions.some((tp) => tp.topic === partition.topic && tp.partition === partition.partition));
+    return owner === undefined ? undefined : { memberId: owner.memberId, clientId: owner.clientId, host: owner.host };
   }
 
   partitionFor(key: Uint8Array | null, partitions: number): number {

@@ -39,6 +39,7 @@
 import type {
   ConsumerOptions,
   GroupConsumer,
+  GroupMember,
   LogBackend,
   LogProducer,
   PartitionReader,
@@ -168,6 +169,11 @@ export class LocalLogBackend implements LogBackend {
     const partition = this.nextNullKeyPartition % partitions;
     this.nextNullKeyPartition = (this.nextNullKeyPartition + 1) % 0x7fffffff;
     return partition;
+  }
+
+  /** Always `undefined`: the local log's one process owns every partition, there is no other member to name. */
+  async partitionOwner(_group: string, _partition: TopicPartition): Promise<GroupMember | undefined> {
+    return undefined;
   }
 
   /**

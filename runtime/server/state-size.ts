@@ -1,0 +1,91 @@
+/**
+ * The `weir_state_size_bytes` gauge's numbers (docs/server.md): the bytes on disk of each
+ * assigned store partition's LevelDB directory (SST tables, the write-ahead log,
+ * manifest), summed from `stat`s of the job's own state directories, never a path taken
+ * from a request.
+ *
+ * Why the directory and not LevelDB's `approximateSize`: approximateSize counts only
+ * SST tables, so state still in the memtable and its write-ahead log (all of a small
+ * store, and the newest writes of any) reads as 0; and it would cost a round trip to the
+ * worker that holds the database, between its batches. The directory sum is exact for
+ * what is on disk and is taken by the coordinator with asynchronous `readdir`/`stat`,
+ * so neither the coordinator's loop nor a worker waits for it.
+ *
+ * The sizes change only when a checkpoint flushes or a recovery writes, so they are
+ * measured again at most once per checkpoint (or recovery progress, or change of the
+ * assigned partitions): a scrape after none of these reuses the last numbers.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WeirConfig } from '../../config/index.js';
+import { appStateDir, storePartitionDir } from '../../workers/state/state-layout.js';
+import { streamIdOf } from '../changelog-topics.js';
+
+/** One store partition's size. */
+export interface StatePartitionSize {
+  readonly store: string;
+  readonly partition: number;
+  readonly bytes: number;
+}
+
+/** Bytes of the regular files in `dir` (a LevelDB directory has no subdirectories); 0 when it is missing. */
+export async function directoryBytes(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let bytes = 0;
+  for (const name of names) {
+    // A file can vanish between readdir and stat (LevelDB deletes compacted tables).
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info?.isFile() === true) bytes += info.size;
+  }
+  return bytes;
+}
+
+/** Measures the store partitions of a job, again only after a new checkpoint (see above). */
+export class StateSizes {
+  private measuredAt = -1;
+  private last: readonly StatePartitionSize[] = [];
+  private pending: Promise<readonly StatePartitionSize[]> | undefined;
+  private readonly appDir: string;
+  private readonly streamId: string;
+
+  constructor(config: WeirConfig) {
+    this.appDir = appStateDir(config.state.dir, config.appId);
+    this.streamId = streamIdOf(config.input.topics);
+  }
+
+  /**
+   * The sizes of `stores` × `partitions`, measured again when `version` (what changes
+   * when state is written: checkpoints committed + changelog records recovered) or the
+   * set of partitions changed since the last measurement.
+   */
+  async sizes(stores: readonly string[], partitions: readonly number[], version: number): Promise<readonly StatePartitionSize[]> {
+    const same =
+      version === this.measuredAt &&
+      this.last.length === stores.length * partitions.length &&
+      this.last.every((s, i) => s.partition === partitions[i % partitions.length]);
+    if (same) return this.last;
+    // Concurrent scrapes share one measurement.
+    this.pending ??= (async () => {
+      try {
+        const sizes: StatePartitionSize[] = [];
+        for (const store of stores) {
+          for (const partition of partitions) {
+            sizes.push({ store, partition, bytes: await directoryBytes(storePartitionDir(this.appDir, store, this.streamId, partition)) });
+          }
+        }
+        this.last = sizes;
+        this.measuredAt = version;
+        return sizes;
+      } finally {
+        this.pending = undefined;
+      }
+    })();
+    return this.pending;
+  }
+}
