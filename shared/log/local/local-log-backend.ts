@@ -51,7 +51,8 @@ import type {
 import { partitionForKey } from '../murmur2-partitioner.js';
 import { InvalidLogArgumentError } from '../../errors/log-errors.js';
 import { LocalGroupConsumer } from './local-group-consumer.js';
-import { LocalLogStore, type TopicState } from './local-log-store.js';
+import { LocalLogStore } from './local-log-store.js';
+import type { TopicState } from './stored-topics.js';
 import { LocalPartitionReader } from './local-partition-reader.js';
 import { LocalProducer } from './local-producer.js';
 import { DEFAULT_DELETE_RETENTION_MS, DEFAULT_MIN_DIRTY_RECORDS, type CompactionStats } from './log-compactor.js';

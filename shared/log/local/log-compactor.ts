@@ -32,7 +32,7 @@
  * Offsets never change and the low watermark stays 0. `stop()` (from `close()`) ends a
  * pass between two steps; every step is complete on its own.
  */
-import type { TopicState } from './local-log-store.js';
+import type { TopicState } from './stored-topics.js';
 import type { LogDatabase } from './open-log-database.js';
 import {
   baseOffsetFromBatchKey,
