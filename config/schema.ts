@@ -8,7 +8,7 @@ import { ERROR_POLICIES, type ErrorPolicy } from '../shared/protocol/worker-prot
 import { CONFIG_DEFAULTS, MAX_PARTITIONS, MAX_WORKERS, defaultWorkers } from './defaults.js';
 import { isPathSafeName, PATH_SAFE_NAME_PATTERN, PATH_SAFE_NAME_RULE } from '../shared/path-safe-names.js';
 import { schemaRegistrySchema, sectionFormatFields } from './serialization-schema.js';
-import type { TopicFormatSpecs } from '../shared/serialization/format.js';
+import type { JobTopicFormats } from '../shared/serialization/format.js';
 import type { SchemaRegistryConfig } from '../shared/serialization/schema-registry-config.js';
 
 /** Kafka's legal topic names; also used for local-log topics so a job moves between backends. */
@@ -301,10 +301,7 @@ export interface WeirConfig {
    * Key and value formats of every input and output topic (docs/serialization.md);
    * absent, or a topic missing, means JSON.
    */
-  readonly formats?: {
-    readonly input: Readonly<Record<string, TopicFormatSpecs>>;
-    readonly output: Readonly<Record<string, TopicFormatSpecs>>;
-  };
+  readonly formats?: JobTopicFormats;
   /** Present when `schemaRegistry` is configured; `${ENV}` references resolved. */
   readonly schemaRegistry?: SchemaRegistryConfig;
 }

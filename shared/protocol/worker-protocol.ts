@@ -8,7 +8,7 @@
 
 import type { LoggingConfig } from '../logging/weir-log.js';
 import type { MessagePort } from 'node:worker_threads';
-import type { TopicFormatSpecs } from '../serialization/format.js';
+import type { JobTopicFormats } from '../serialization/format.js';
 import type { SchemaRegistryConfig } from '../serialization/schema-registry-config.js';
 
 /**
@@ -59,10 +59,7 @@ export interface WorkerInit {
   /** Weir's log lines in the worker thread (config `logging`); absent: info, text. */
   readonly logging?: LoggingConfig;
   /** Key and value formats of the input and output topics (absent ⇒ JSON everywhere). */
-  readonly formats?: {
-    readonly input: Readonly<Record<string, TopicFormatSpecs>>;
-    readonly output: Readonly<Record<string, TopicFormatSpecs>>;
-  };
+  readonly formats?: JobTopicFormats;
   readonly schemaRegistry?: SchemaRegistryConfig;
 }
 

@@ -33,6 +33,12 @@ export interface TopicFormatSpecs {
   readonly value: FormatSpec;
 }
 
+/** The formats of a job's input and output topics, by topic; a topic missing means JSON. */
+export interface JobTopicFormats {
+  readonly input: Readonly<Record<string, TopicFormatSpecs>>;
+  readonly output: Readonly<Record<string, TopicFormatSpecs>>;
+}
+
 /** The default of every topic: today's behaviour, JSON keys and values. */
 export const JSON_FORMAT: FormatSpec = { type: 'json' };
 export const JSON_TOPIC_FORMATS: TopicFormatSpecs = { key: JSON_FORMAT, value: JSON_FORMAT };
