@@ -70,22 +70,28 @@ export class StateSizes {
       this.last.length === stores.length * partitions.length &&
       this.last.every((s, i) => s.partition === partitions[i % partitions.length]);
     if (same) return this.last;
-    // Concurrent scrapes share one measurement.
-    this.pending ??= (async () => {
-      try {
-        const sizes: StatePartitionSize[] = [];
-        for (const store of stores) {
-          for (const partition of partitions) {
-            sizes.push({ store, partition, bytes: await directoryBytes(storePartitionDir(this.appDir, store, this.streamId, partition)) });
-          }
-        }
-        this.last = sizes;
-        this.measuredAt = version;
-        return sizes;
-      } finally {
-        this.pending = undefined;
-      }
-    })();
+    // Concurrent scrapes share one measurement. It is cleared once settled, never from
+    // inside: a measurement of no partitions finishes before it would be stored.
+    if (this.pending === undefined) {
+      const measuring = this.measure(stores, partitions, version);
+      this.pending = measuring;
+      const clear = (): void => {
+        if (this.pending === measuring) this.pending = undefined;
+      };
+      measuring.then(clear, clear);
+    }
     return this.pending;
+  }
+
+  private async measure(stores: readonly string[], partitions: readonly number[], version: number): Promise<readonly StatePartitionSize[]> {
+    const sizes: StatePartitionSize[] = [];
+    for (const store of stores) {
+      for (const partition of partitions) {
+        sizes.push({ store, partition, bytes: await directoryBytes(storePartitionDir(this.appDir, store, this.streamId, partition)) });
+      }
+    }
+    this.last = sizes;
+    this.measuredAt = version;
+    return sizes;
   }
 }
