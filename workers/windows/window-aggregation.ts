@@ -81,16 +81,7 @@ export class WindowAggregationRunner {
    * `{column: result}` for several.
    */
   view(state: unknown, collected: readonly unknown[]): unknown {
-    if (this.#single) {
-      const part = this.#parts[0]!.part;
-      return part.kind === 'collect' ? collected : part.result(state);
-    }
-    const current = (state ?? {}) as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const { column, stateKey, part } of this.#parts) {
-      out[column!] = part.kind === 'collect' ? collected : part.result(stateKey in current ? current[stateKey] : part.initialize());
-    }
-    return out;
+    return this.#result(state, collected);
   }
 
   /**
@@ -99,14 +90,24 @@ export class WindowAggregationRunner {
    * `undefined` for a single `collect()`.
    */
   aggregates(state: unknown): unknown {
+    return this.#result(state, undefined);
+  }
+
+  /** The result; without `collected`, `collect()` columns are left out (a single one gives `undefined`). */
+  #result(state: unknown, collected: readonly unknown[] | undefined): unknown {
     if (this.#single) {
       const part = this.#parts[0]!.part;
-      return part.kind === 'collect' ? undefined : part.result(state);
+      if (part.kind === 'collect') return collected;
+      return part.result(state);
     }
     const current = (state ?? {}) as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const { column, stateKey, part } of this.#parts) {
-      if (part.kind === 'aggregate') out[column!] = part.result(stateKey in current ? current[stateKey] : part.initialize());
+      if (part.kind === 'collect') {
+        if (collected !== undefined) out[column!] = collected;
+      } else {
+        out[column!] = part.result(stateKey in current ? current[stateKey] : part.initialize());
+      }
     }
     return out;
   }
