@@ -19,7 +19,7 @@ t.test('weir bench on the kafka backend: input to a fresh topic on the cluster, 
   const { config } = await createBenchJob(
     dir,
     [],
-    `{ backend: kafka, brokers: "${cluster.bootstrapServers}", clientProperties: { "session.timeout.ms": 2000, "heartbeat.interval.ms": 500 } }`,
+    `{ backend: kafka, brokers: "${cluster.bootstrapServers}", clientProperties: { "session.timeout.ms": 6000, "heartbeat.interval.ms": 500 } }`,
   );
   const result = await runWeir(['bench', '-c', config, '--records', '600', '--keys', '50', '--workers', '1', '--json']);
   t.equal(result.code, 0, result.stderr);
