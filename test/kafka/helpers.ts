@@ -10,10 +10,7 @@ import { readWholeTopic } from '../runtime/job-fixture.js';
 
 /**
  * Test client settings: a short session (Kafka's default is 45 s) so a killed member is noticed in
- * seconds. Not shorter: the mock coordinator waits the session timeout less one second after a
- * member leaves, and that gap between two runs of a job hides a race a 2 s session exposed (a job
- * re-run right after an exactly-once run's final commit once recovered without that commit's
- * changelog records; see the closing note of this change). Heartbeats come from librdkafka's thread.
+ * seconds. Heartbeats come from librdkafka's thread.
  */
 export const TEST_CLIENT_PROPERTIES = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } as const;
 

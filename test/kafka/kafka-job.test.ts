@@ -4,7 +4,7 @@
  * under both guarantees (exactly-once: the call sequence only; the mock ignores
  * transactional offsets), and the multi-process takeover test.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { hoppingWindow, sum, tumblingWindow, windowStoreName } from '../../share
 import { KafkaLogBackend } from '../../shared/log/kafka/kafka-log-backend.js';
 import type { AppendRecord } from '../../shared/log/log-backend.js';
 import { startMockCluster, type MockCluster } from './mock-cluster.js';
-import { kafkaJob, KAFKA_JOB_PARTITIONS as PARTITIONS, produceTo, TEST_CLIENT_PROPERTIES, type KafkaJob } from './helpers.js';
+import { kafkaJob, KAFKA_JOB_PARTITIONS as PARTITIONS, produceTo, readAll, TEST_CLIENT_PROPERTIES, type KafkaJob } from './helpers.js';
 import { failingPipeline, generateEvents, modelCounts, stateCounts } from '../runtime/job-fixture.js';
 import { dedupPipelineSource, generateDuplicates, storedSeenEntries } from '../runtime/fixtures/dedup-job.js';
 
@@ -127,10 +127,29 @@ export default { windows: { totals: tumblingWindow({ durationMs: 10000, aggregat
     t.ok((await dumpAll(config, store)).length > 0, 'open windows in state');
     const closing = await runJob(config, { untilIdle: true, closeWindows: true });
     t.equal(closing.outputRecords, 3, 'one final result per key');
-    await clearState(config);
-    const again = await runJob(config, { untilIdle: true, closeWindows: true });
-    t.equal(again.outputRecords, 0, 'rebuilt from the changelog: nothing left to close');
+    t.same(await windowsLeftInChangelog(t, job, store), [], 'the changelog ends with every window deleted');
+    if (guarantee === 'at-least-once') {
+      // Exactly-once cannot be re-run here: the mock ignores offsets sent in a transaction, so
+      // the closing run reads its input again and, when that record and the closing share a
+      // checkpoint, the closing's changelog records name a never-committed offset and a rebuild
+      // skips them (§5.4). On a real broker the offset commits with them; the local backend
+      // proves the exactly-once rebuild (test/windows/close-windows-job.test.ts).
+      await clearState(config);
+      const again = await runJob(config, { untilIdle: true, closeWindows: true });
+      t.equal(again.outputRecords, 0, 'rebuilt from the changelog: nothing left to close');
+    }
   });
+}
+
+/** Window keys (not the `__…__` bookkeeping keys) whose last changelog record is not a deletion. */
+async function windowsLeftInChangelog(t: Test, job: KafkaJob, store: string): Promise<string[]> {
+  const last = new Map<string, boolean>();
+  for (const record of await readAll(cluster, `changelog__${job.appId}--${job.input}--${store}`)) {
+    const key = Buffer.from(record.key ?? new Uint8Array()).toString('latin1');
+    if (!key.includes('|__')) last.set(`${record.partition}:${key}`, record.value !== null);
+  }
+  t.equal(last.size, 3, 'one window key per partition in the changelog');
+  return [...last].filter(([, live]) => live).map(([key]) => key);
 }
 
 t.test('per-write TTL on Kafka: stamped records, the clock and tombstones make the round trip; a rebuild equals the original', async (t) => {
