@@ -34,6 +34,10 @@ import { PartitionProcessor } from './partition-processor.js';
 import { CheckpointAfterFailureError, RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 import { weirLog } from '../shared/logging/weir-log.js';
+import { EventLoopSlices } from './event-loop-slices.js';
+
+/** Processing time after which the worker's event loop gets a turn. */
+export const PROCESSING_SLICE_MS = 1;
 
 export class JobWorker implements WorkerControl {
   private readonly processors = new Map<number, PartitionProcessor>();
@@ -46,6 +50,8 @@ export class JobWorker implements WorkerControl {
   private readonly outputs: OutputBatches;
   /** Window aggregations by store name, for window queries. */
   private readonly windowAggregations = new Map<string, WindowAggregationRunner>();
+  /** Turns for the event loop during long runs of processing (queries wait ≤ about one slice). */
+  private readonly slices = new EventLoopSlices(PROCESSING_SLICE_MS);
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
   readonly closed = new Promise<void>((resolve) => (this.closedResolve = resolve));
@@ -161,6 +167,7 @@ export class JobWorker implements WorkerControl {
         outputTopics: new Set(this.init.outputTopics),
         outputs: this.outputs,
         formats: this.formats,
+        yieldPoint: () => this.slices.due(),
         errorPolicy: this.init.errorPolicy,
         ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
         onSkipped: (record, error) => {
