@@ -7,10 +7,11 @@
 import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { EventLoopSlices } from '../../workers/event-loop-slices.js';
+import { ControlCallCounter, ControlCallWatch } from '../../shared/protocol/control-calls.js';
 
 t.test('no yield within a slice; after it, a yield that lets the loop run', async (t) => {
   let clock = 100;
-  const slices = new EventLoopSlices(1, () => clock);
+  const slices = new EventLoopSlices(1, undefined, () => clock);
   t.equal(slices.due(), undefined, 'a fresh slice: nothing to await');
   clock = 100.9;
   t.equal(slices.due(), undefined, 'still within the slice');
@@ -35,7 +36,7 @@ t.test('no yield within a slice; after it, a yield that lets the loop run', asyn
 
 t.test('records processed one slice at a time: one yield per slice', async (t) => {
   let clock = 0;
-  const slices = new EventLoopSlices(2, () => clock);
+  const slices = new EventLoopSlices(2, undefined, () => clock);
   let yields = 0;
   for (let record = 0; record < 100; record++) {
     clock += 0.1; // each record takes 0.1 ms
@@ -46,4 +47,37 @@ t.test('records processed one slice at a time: one yield per slice', async (t) =
     }
   }
   t.equal(yields, 4, '10 ms of processing in 2 ms slices: a yield after every 20 records (the last slice is not used up)');
+});
+
+t.test('with the count of control calls: no yield while none waits, one at once when a call arrives, slices until it is answered', async (t) => {
+  let clock = 0;
+  const counter = new ControlCallCounter();
+  const slices = new EventLoopSlices(1, new ControlCallWatch(counter.buffer), () => clock);
+  clock = 50;
+  t.equal(slices.due(), undefined, 'no call waits: processing runs on, however long');
+  let answer!: (value: string) => void;
+  let sent = false;
+  const call = counter.track(() => {
+    sent = true;
+    return new Promise<string>((resolve) => (answer = resolve));
+  });
+  t.ok(sent, 'the call is sent at once');
+  const first = slices.due();
+  t.ok(first instanceof Promise, 'a new call: a turn at once, within the slice');
+  await first;
+  clock = 50.5;
+  t.equal(slices.due(), undefined, 'the call still waits: the next turn after a slice');
+  clock = 51.1;
+  const second = slices.due();
+  t.ok(second instanceof Promise, 'a slice later, another turn');
+  await second;
+  answer('done');
+  t.equal(await call, 'done', 'the caller gets the answer');
+  clock = 60;
+  t.equal(slices.due(), undefined, 'answered: no more turns');
+  const failing = counter.track(() => Promise.reject(new Error('worker gone')));
+  await t.rejects(failing, /worker gone/, 'a failed call rejects as it did');
+  t.ok(slices.due() instanceof Promise, 'a call that fails counts as sent…');
+  clock = 70;
+  t.equal(slices.due(), undefined, '…and as answered');
 });
