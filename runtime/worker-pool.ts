@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import { wrap, type Remote } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
 import type { DataMessage, EncodedBatch, PreparedWork, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
+import { ControlCallCounter } from '../shared/protocol/control-calls.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
 import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
 
@@ -29,11 +30,12 @@ const taskFile = fileURLToPath(new URL('../workers/worker-entry.cjs', import.met
  * Control calls that fail once the worker thread is gone: a dead thread never answers a
  * comlink call, so every call races the thread's death.
  */
-function raceWithDeath(remote: Remote<WorkerControl>, death: Promise<never>): WorkerControl {
+function raceWithDeath(remote: Remote<WorkerControl>, death: Promise<never>, calls: ControlCallCounter): WorkerControl {
   return new Proxy({} as WorkerControl, {
     get(_target, method: string | symbol) {
       return (...args: unknown[]) => {
-        const call = (remote as unknown as Record<string | symbol, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+        // Counted so the worker yields to answer it mid-batch (shared/protocol/control-calls.ts).
+        const call = calls.track(() => (remote as unknown as Record<string | symbol, (...a: unknown[]) => Promise<unknown>>)[method]!(...args));
         return Promise.race([call, death]);
       };
     },
@@ -65,10 +67,12 @@ export class WorkerHandle {
     private readonly dataPort: MessagePort,
     private readonly onFailure: (error: WorkerFailedError) => void,
     private readonly onOutputs: (batches: readonly EncodedBatch[]) => void,
+    /** Control calls in flight, shared with the worker thread. */
+    readonly controlCalls: ControlCallCounter = new ControlCallCounter(),
   ) {
     this.death = new Promise<never>((_resolve, reject) => (this.markDead = reject));
     this.death.catch(() => undefined);
-    this.control = raceWithDeath(remote, this.death);
+    this.control = raceWithDeath(remote, this.death, controlCalls);
     dataPort.on('message', (message: DataMessage) => this.receive(message));
   }
 
@@ -241,7 +245,7 @@ export class WorkerPool {
       const remote = wrap<WorkerControl>(nodeEndpoint(control.port1));
       const handle = new WorkerHandle(init.workerId, remote, data.port1, onFailure, onOutputs);
       handles.push(handle);
-      const input: WorkerTaskInput = { init, controlPort: control.port2, dataPort: data.port2 };
+      const input: WorkerTaskInput = { init, controlPort: control.port2, dataPort: data.port2, controlCalls: handle.controlCalls.buffer };
       const task = pool.run(input, { transferList: [control.port2, data.port2] }).then(
         () => handle.died(new WorkerFailedError(init.workerId, undefined, undefined, undefined, 'worker thread has stopped')),
         (error: unknown) => {

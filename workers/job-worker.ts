@@ -34,6 +34,11 @@ import { PartitionProcessor } from './partition-processor.js';
 import { CheckpointAfterFailureError, RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 import { weirLog } from '../shared/logging/weir-log.js';
+import { EventLoopSlices } from './event-loop-slices.js';
+import { ControlCallWatch } from '../shared/protocol/control-calls.js';
+
+/** While a control call waits, processing time after which the worker's event loop gets a turn again. */
+export const PROCESSING_SLICE_MS = 1;
 
 export class JobWorker implements WorkerControl {
   private readonly processors = new Map<number, PartitionProcessor>();
@@ -46,6 +51,8 @@ export class JobWorker implements WorkerControl {
   private readonly outputs: OutputBatches;
   /** Window aggregations by store name, for window queries. */
   private readonly windowAggregations = new Map<string, WindowAggregationRunner>();
+  /** Turns for the event loop while control calls (queries) wait. */
+  private readonly slices: EventLoopSlices;
   private closedResolve!: () => void;
   /** Resolves when `close` has finished. */
   readonly closed = new Promise<void>((resolve) => (this.closedResolve = resolve));
@@ -56,11 +63,18 @@ export class JobWorker implements WorkerControl {
     private readonly stores: ReadonlyMap<string, KeyValueStore>,
     private readonly post: (message: DataMessage, transfer?: ArrayBuffer[]) => void,
     private readonly formats: TopicFormats,
+    controlCalls: SharedArrayBuffer | undefined,
   ) {
     this.outputs = new OutputBatches(init.topicPartitions);
+    this.slices = new EventLoopSlices(PROCESSING_SLICE_MS, controlCalls === undefined ? undefined : new ControlCallWatch(controlCalls));
   }
 
-  static async start(init: WorkerInit, post: (message: DataMessage, transfer?: ArrayBuffer[]) => void): Promise<JobWorker> {
+  /** @param controlCalls the coordinator's count of control calls in flight (shared/protocol/control-calls.ts). */
+  static async start(
+    init: WorkerInit,
+    post: (message: DataMessage, transfer?: ArrayBuffer[]) => void,
+    controlCalls?: SharedArrayBuffer,
+  ): Promise<JobWorker> {
     const pipeline = await loadPipeline(init.pipelinePath);
     const stores = new Map<string, KeyValueStore>();
     for (const name of storeNames(pipeline)) {
@@ -85,7 +99,7 @@ export class JobWorker implements WorkerControl {
       init.formats === undefined
         ? TopicFormats.json()
         : await TopicFormats.create({ read: init.formats.input, write: init.formats.output, schemaRegistry: init.schemaRegistry });
-    return new JobWorker(init, pipeline, stores, post, formats);
+    return new JobWorker(init, pipeline, stores, post, formats, controlCalls);
   }
 
   /** Queue one data message: a batch of one partition's records, or a checkpoint's prepare. */
@@ -161,6 +175,7 @@ export class JobWorker implements WorkerControl {
         outputTopics: new Set(this.init.outputTopics),
         outputs: this.outputs,
         formats: this.formats,
+        yieldPoint: () => this.slices.due(),
         errorPolicy: this.init.errorPolicy,
         ...(this.init.deadLetterTopic !== undefined ? { deadLetterTopic: this.init.deadLetterTopic } : {}),
         onSkipped: (record, error) => {

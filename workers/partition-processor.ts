@@ -53,6 +53,11 @@ export interface PartitionProcessorOptions {
   readonly onSkipped?: (record: InputRecord, error: unknown) => void;
   /** Where window warnings (late records) go; default stderr. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Asked before each record: a promise to await when the worker's event loop is due a
+   * turn (workers/event-loop-slices.ts), so control messages are answered mid-batch.
+   */
+  readonly yieldPoint?: () => Promise<void> | undefined;
 }
 
 /** A declared window as the processor runs it. */
@@ -150,7 +155,10 @@ export class PartitionProcessor {
     const { pipeline } = this.options;
     // Under skip and dead-letter a failed record must leave no state and no outputs behind.
     const guarded = this.options.errorPolicy !== 'stop';
+    const yieldPoint = this.options.yieldPoint;
     for (const record of records) {
+      const pause = yieldPoint?.();
+      if (pause !== undefined) await pause;
       const context = this.contextFor(record);
       if (guarded) this.setSavepoints();
       try {

@@ -9,9 +9,9 @@ export type { WorkerTaskInput };
 import { JobWorker } from './job-worker.js';
 import { configureLogging } from '../shared/logging/weir-log.js';
 
-export default async function workerTask({ init, controlPort, dataPort }: WorkerTaskInput): Promise<void> {
+export default async function workerTask({ init, controlPort, dataPort, controlCalls }: WorkerTaskInput): Promise<void> {
   configureLogging(init.logging);
-  const worker = await JobWorker.start(init, (message: DataMessage, transfer?: ArrayBuffer[]) => dataPort.postMessage(message, transfer));
+  const worker = await JobWorker.start(init, (message: DataMessage, transfer?: ArrayBuffer[]) => dataPort.postMessage(message, transfer), controlCalls);
   dataPort.on('message', (message: DataMessage) => worker.receive(message));
   expose(worker, nodeEndpoint(controlPort));
   await worker.closed;

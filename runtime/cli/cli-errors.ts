@@ -13,11 +13,14 @@ export class InputLineError extends WeirError {
   readonly line: number;
   /** Offending field (`value`, `headers.trace`), or undefined when the whole line is bad. */
   readonly field: string | undefined;
+  /** What is wrong, without the line and field (rebuilds the error across threads). */
+  readonly problem: string;
 
   constructor(line: number, field: string | undefined, problem: string) {
     super('CLI_INPUT_LINE', `input line ${line}: ${field === undefined ? '' : `${field}: `}${problem}; nothing was appended`);
     this.line = line;
     this.field = field;
+    this.problem = problem;
   }
 }
 

@@ -50,15 +50,26 @@ export function describeJsonSyntaxError(error: unknown): string {
 }
 
 function encodeJson(value: unknown): Uint8Array | null {
-  return value === null || value === undefined ? null : utf8.encode(JSON.stringify(value));
+  const text = jsonText(value);
+  return text === null ? null : utf8.encode(text);
+}
+
+/** A line that passed validation: its fields as parsed, before key and value are encoded. */
+export interface ValidInputLine {
+  /** The parsed key; `null` or `undefined` is a null key. */
+  readonly key: unknown;
+  /** The parsed value; `null` is a null value. */
+  readonly value: unknown;
+  readonly timestamp: number | undefined;
+  readonly headers: RecordHeader[] | undefined;
 }
 
 /**
- * Parses and validates line `lineNumber` (1-based) into a record for `topic`;
- * `undefined` for a blank line.
+ * Parses and validates line `lineNumber` (1-based), everything but the encoding of key
+ * and value in a topic's format; `undefined` for a blank line.
  * @throws InputLineError naming the line and the field.
  */
-export function parseInputLine(text: string, lineNumber: number, topic: string, formats?: TopicFormat): AppendRecord | undefined {
+export function validateInputLine(text: string, lineNumber: number): ValidInputLine | undefined {
   if (text.trim() === '') return undefined;
   let parsed: unknown;
   try {
@@ -96,14 +107,33 @@ export function parseInputLine(text: string, lineNumber: number, topic: string, 
       headers.push({ key: name, value: utf8.encode(value) });
     }
   }
+  return { key: line['key'], value: line['value'], timestamp: timestamp as number | undefined, headers };
+}
 
+/**
+ * Parses and validates line `lineNumber` (1-based) into a record for `topic`;
+ * `undefined` for a blank line.
+ * @throws InputLineError naming the line and the field.
+ */
+export function parseInputLine(text: string, lineNumber: number, topic: string, formats?: TopicFormat): AppendRecord | undefined {
+  const line = validateInputLine(text, lineNumber);
+  if (line === undefined) return undefined;
+  const { headers, timestamp } = line;
   return {
     topic,
-    key: encodeWith(formats?.key, line['key'], lineNumber, 'key'),
-    value: encodeWith(formats?.value, line['value'], lineNumber, 'value'),
+    key: encodeWith(formats?.key, line.key, lineNumber, 'key'),
+    value: encodeWith(formats?.value, line.value, lineNumber, 'value'),
     ...(headers === undefined ? {} : { headers }),
-    ...(timestamp === undefined ? {} : { timestamp: timestamp as number }),
+    ...(timestamp === undefined ? {} : { timestamp }),
   };
+}
+
+/**
+ * A validated line's key or value as the compact JSON text the JSON format writes (its
+ * UTF-8 is what `parseInputLine` encodes); `null` for a null key or value.
+ */
+export function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

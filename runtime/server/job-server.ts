@@ -16,6 +16,7 @@ import { bearerTokenChecker, OPEN_PATHS } from './bearer-auth.js';
 import { replyWithError, type ErrorBody } from './error-replies.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerProduceRoute } from './produce-route.js';
+import { ProduceParser } from './produce-parser.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { RunningJobView, type RunningJobParts } from './running-job.js';
 import { JobMetrics } from './job-metrics.js';
@@ -39,7 +40,14 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetrics, backend: LogBackend, producer: () => Promise<LogProducer>): FastifyInstance {
+function buildServer(
+  config: WeirConfig,
+  job: RunningJobView,
+  metrics: JobMetrics,
+  backend: LogBackend,
+  producer: () => Promise<LogProducer>,
+  parser: ProduceParser,
+): FastifyInstance {
   const { server: serverConfig } = config;
   const server = Fastify({ logger: false, bodyLimit: serverConfig.bodyLimit, return503OnClosing: true });
   server.removeAllContentTypeParsers();
@@ -67,7 +75,7 @@ function buildServer(config: WeirConfig, job: RunningJobView, metrics: JobMetric
     return reply.header('content-type', contentType).send(text);
   });
   registerQueryRoutes(server, job, config.appId);
-  registerProduceRoute(server, job, { backend, producer, defaultPartitions: config.partitions }, serverConfig);
+  registerProduceRoute(server, job, { backend, producer, defaultPartitions: config.partitions, parser }, serverConfig);
   return server;
 }
 
@@ -87,11 +95,13 @@ export async function startJobServer(config: WeirConfig, backend: LogBackend): P
   const closeProducer = async (): Promise<void> => {
     if (opened !== undefined) await (await opened.catch(() => undefined))?.close();
   };
-  const server = buildServer(config, job, metrics, backend, producer);
+  const parser = new ProduceParser();
+  const server = buildServer(config, job, metrics, backend, producer, parser);
   try {
     await server.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
     await server.close().catch(() => undefined);
+    await parser.close();
     throw new ServerListenError(config.server.host, config.server.port, error);
   }
   const address = server.server.address() as AddressInfo;
@@ -113,6 +123,7 @@ export async function startJobServer(config: WeirConfig, backend: LogBackend): P
       job.detach();
       await removeAddressFile(addressFile).catch(() => undefined);
       await server.close();
+      await parser.close();
       await closeProducer();
     },
   };

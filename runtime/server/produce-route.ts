@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../../config/index.js';
 import { MAX_PARTITIONS } from '../../config/index.js';
 import { QueryArgumentError } from '../../shared/errors/server-errors.js';
-import { appendAll, parseRecordsBody, type ProduceTarget } from './live-produce.js';
+import { appendEncoded, expectedPartitions, type ProduceTarget } from './live-produce.js';
 import type { RunningJobView } from './running-job.js';
 
 /** Produce requests handled at once; each holds its body in memory (≤ bodyLimit). */
@@ -54,12 +54,12 @@ export function registerProduceRoute(
     handling += 1;
     try {
       // Validate first: a bad request is answered at once, whatever the lag.
-      const { records, warnings } = await parseRecordsBody(body, topic);
+      const encoded = await target.parser.parse(body, await expectedPartitions(target, topic, partitions));
       if (!(await job.waitForLagBelow(topic, config.maxLagRecords, config.backpressureWaitMs))) {
         return busy(`the job is more than ${config.maxLagRecords} records behind on ${topic} (server.maxLagRecords); nothing was appended`);
       }
-      await appendAll(target, topic, records, partitions);
-      return { topic, produced: records.length, warnings } satisfies ProduceReply;
+      await appendEncoded(target, topic, body, encoded, partitions);
+      return { topic, produced: encoded.count, warnings: encoded.warnings } satisfies ProduceReply;
     } finally {
       handling -= 1;
     }

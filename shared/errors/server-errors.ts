@@ -81,3 +81,18 @@ export class QueryNotAWindowStoreError extends WeirError {
     this.store = store;
   }
 }
+
+/**
+ * The live-produce parser thread (runtime/server/produce-parser.ts) failed on a request
+ * body for a reason other than a bad line (the thread crashed, or the server is closing).
+ * Nothing of the request was appended.
+ */
+export class ProduceParserError extends WeirError {
+  /** The thread's stack, when the failure came from its code. */
+  readonly threadStack: string | undefined;
+
+  constructor(reason: string, threadStack?: string) {
+    super('SERVER_PRODUCE_PARSER_FAILED', `live produce could not parse the request body: ${reason}; nothing was appended`);
+    this.threadStack = threadStack;
+  }
+}

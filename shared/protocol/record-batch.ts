@@ -47,6 +47,26 @@ export interface BatchHeader {
 }
 
 /**
+ * Writes `text` as UTF-8 into `bytes` at `pos` and returns the end; `bytes` must have room
+ * for `3 × text.length` bytes (the most UTF-8 a UTF-16 string takes). Lone surrogates
+ * become U+FFFD, as `TextEncoder` writes them. ASCII is copied by a loop: for the short
+ * keys and values of records that is several times faster than a call to
+ * `TextEncoder.encodeInto`, which takes the rest.
+ */
+export function writeUtf8(bytes: Uint8Array, pos: number, text: string): number {
+  const length = text.length;
+  let i = 0;
+  for (; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) break;
+    bytes[pos++] = code;
+  }
+  if (i === length) return pos;
+  const { written } = encoder.encodeInto(i === 0 ? text : text.slice(i), bytes.subarray(pos));
+  return pos + written;
+}
+
+/**
  * Builds one record batch, growing its buffer as records are added. Offsets are given as
  * deltas from a base the appender assigns; `add` without a delta appends densely.
  */
@@ -71,16 +91,20 @@ export class RecordBatchBuilder {
     return this.pos;
   }
 
-  /** Appends a record; `offsetDelta` defaults to the record's index (dense). */
+  /**
+   * Appends a record; `offsetDelta` defaults to the record's index (dense). A string key
+   * or value is written as its UTF-8 (no intermediate bytes).
+   */
   add(
     timestamp: number,
-    key: Uint8Array | null,
-    value: Uint8Array | null,
+    key: Uint8Array | string | null,
+    value: Uint8Array | string | null,
     headers: readonly BatchHeader[] = NO_HEADERS,
     offsetDelta: number = this.records,
   ): void {
     if (offsetDelta !== this.records) this.dense = false;
-    let size = RECORD_FIXED_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+    // A string's UTF-8 takes at most 3 bytes per UTF-16 unit; the exact length is known once written.
+    let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
     let names: Uint8Array[] | undefined;
     if (headers.length > 0) {
       names = headers.map((h) => encoder.encode(h.key));
@@ -142,10 +166,15 @@ export class RecordBatchBuilder {
       : (bytes.buffer as ArrayBuffer).slice(0, bytes.byteLength);
   }
 
-  private writeBlob(pos: number, blob: Uint8Array | null): number {
+  private writeBlob(pos: number, blob: Uint8Array | string | null): number {
     if (blob === null) {
       this.view.setInt32(pos, -1, true);
       return pos + 4;
+    }
+    if (typeof blob === 'string') {
+      const end = writeUtf8(this.bytes, pos + 4, blob);
+      this.view.setInt32(pos, end - pos - 4, true);
+      return end;
     }
     this.view.setInt32(pos, blob.length, true);
     this.bytes.set(blob, pos + 4);
@@ -159,6 +188,12 @@ export class RecordBatchBuilder {
     this.bytes = grown;
     this.view = new DataView(grown.buffer);
   }
+}
+
+/** Most bytes a key or value takes in a batch (a string: 3 per UTF-16 unit). */
+function blobBound(blob: Uint8Array | string | null): number {
+  if (blob === null) return 0;
+  return typeof blob === 'string' ? 3 * blob.length : blob.length;
 }
 
 /** A builder position (see {@link RecordBatchBuilder.mark}). */

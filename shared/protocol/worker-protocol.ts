@@ -27,6 +27,8 @@ export interface WorkerTaskInput {
   readonly init: WorkerInit;
   readonly controlPort: MessagePort;
   readonly dataPort: MessagePort;
+  /** Control calls in flight, shared with the coordinator (control-calls.ts); absent: the worker yields by time alone. */
+  readonly controlCalls?: SharedArrayBuffer;
 }
 
 /** Everything a worker needs to start; plain data (structured-clonable). */
