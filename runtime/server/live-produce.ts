@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import type { AppendRecord, LogBackend, LogProducer } from '../../shared/log/log-backend.js';
 import { InvalidUtf8Lines, readInputLines } from '../cli/input-lines.js';
-import { TopicPartitionCountMismatchError } from '../../shared/errors/log-errors.js';
+import { ensureTopic } from '../cli/commands/produce.js';
 import { forEachRecord } from '../../shared/protocol/record-batch.js';
 import type { EncodedBody } from './produce-batches.js';
 import type { ProduceParser } from './produce-parser.js';
@@ -81,22 +81,6 @@ export async function expectedPartitions(target: ProduceTarget, topic: string, r
 }
 
 /**
- * Creates `topic` when missing (with `requested` partitions, else the default) and
- * returns its partition count, as `weir produce` does (`ensureTopic`).
- * @throws TopicPartitionCountMismatchError when it exists with another count than `requested`.
- */
-async function ensureTopicPartitions(target: ProduceTarget, topic: string, requested: number | undefined): Promise<number> {
-  const existing = await target.backend.describeTopic(topic);
-  if (existing === undefined) {
-    const partitions = requested ?? target.defaultPartitions;
-    await target.backend.createTopic(topic, partitions);
-    return partitions;
-  }
-  if (requested !== undefined && existing.partitions !== requested) throw new TopicPartitionCountMismatchError(topic, existing.partitions, requested);
-  return existing.partitions;
-}
-
-/**
  * Appends an encoded body to `topic` (created if missing; an existing topic must match an
  * explicit `partitions`) in one append call. Partitioned batches are appended as they are
  * (`appendBatches`: the coordinator touches no record); unpartitioned ones as records,
@@ -110,7 +94,7 @@ export async function appendEncoded(
   encoded: EncodedBody,
   partitions: number | undefined,
 ): Promise<void> {
-  const actual = await ensureTopicPartitions(target, topic, partitions);
+  const actual = await ensureTopic(target.backend, topic, partitions, target.defaultPartitions);
   if (encoded.count === 0) return;
   let current = encoded;
   if (current.partitions !== undefined && current.partitions !== actual) current = await target.parser.parse(body, actual);

@@ -41,14 +41,18 @@ interface ProduceOptions extends FormatFlags {
   readonly partitions?: number;
 }
 
-/** Creates `topic` if missing; an existing topic must match an explicit `--partitions`. */
-export async function ensureTopic(backend: LogBackend, topic: string, requested: number | undefined, fallback: number): Promise<void> {
+/** Creates `topic` if missing and returns its partition count; an existing topic must match an explicit `--partitions`. */
+export async function ensureTopic(backend: LogBackend, topic: string, requested: number | undefined, fallback: number): Promise<number> {
   const existing = await backend.describeTopic(topic);
   if (existing === undefined) {
-    await backend.createTopic(topic, requested ?? fallback);
-  } else if (requested !== undefined && existing.partitions !== requested) {
+    const partitions = requested ?? fallback;
+    await backend.createTopic(topic, partitions);
+    return partitions;
+  }
+  if (requested !== undefined && existing.partitions !== requested) {
     throw new TopicPartitionCountMismatchError(topic, existing.partitions, requested);
   }
+  return existing.partitions;
 }
 
 /** What {@link produceRecords} reports besides the count. */
