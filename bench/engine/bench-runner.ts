@@ -17,7 +17,7 @@ import { withRatios, type BenchReport, type MeasuredRun } from './bench-report.j
 import type { BenchPhase } from './child-protocol.js';
 import { runPhaseInChild } from './child-run.js';
 import { BenchInterruptedError } from './bench-errors.js';
-import { directoryBytes } from './disk-usage.js';
+import { directoryBytes } from '../../shared/directory-bytes.js';
 import { runWorkspace } from './run-workspace.js';
 import { topicFormatsFor } from '../../runtime/cli/topic-format-options.js';
 

@@ -15,8 +15,7 @@
  * measured again at most once per checkpoint (or recovery progress, or change of the
  * assigned partitions): a scrape after none of these reuses the last numbers.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { directoryBytes } from '../../shared/directory-bytes.js';
 import type { WeirConfig } from '../../config/index.js';
 import { appStateDir, storePartitionDir } from '../../workers/state/state-layout.js';
 import { streamIdOf } from '../changelog-topics.js';
@@ -26,24 +25,6 @@ export interface StatePartitionSize {
   readonly store: string;
   readonly partition: number;
   readonly bytes: number;
-}
-
-/** Bytes of the regular files in `dir` (a LevelDB directory has no subdirectories); 0 when it is missing. */
-export async function directoryBytes(dir: string): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
-  let bytes = 0;
-  for (const name of names) {
-    // A file can vanish between readdir and stat (LevelDB deletes compacted tables).
-    const info = await stat(join(dir, name)).catch(() => undefined);
-    if (info?.isFile() === true) bytes += info.size;
-  }
-  return bytes;
 }
 
 /** Measures the store partitions of a job, again only after a new checkpoint (see above). */
