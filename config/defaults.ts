@@ -76,9 +76,9 @@ export const CONFIG_DEFAULTS = {
   /** Partition count for topics the job creates (outputs, dead letters, `weir produce`). */
   partitions: 8,
   /** The running job's HTTP server (docs/server.md): on, loopback only, a free port. */
-  /** Weir's own log lines (docs/config.md `logging`): info and up, as the human `weir: …` text. */
+  /** Weir's own log lines (docs/config.md `logging`): info and up; the human `weir: …` text on a terminal, JSON lines elsewhere. */
   loggingLevel: 'info',
-  loggingFormat: 'text',
+  loggingFormat: 'auto',
   serverEnabled: true,
   serverHost: '127.0.0.1',
   /** 0: the OS picks a free port; the address file says which (docs/server.md). */

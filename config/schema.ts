@@ -126,7 +126,7 @@ export const serverSchema = z.strictObject({
 /** `logging`: weir's own log lines on stderr (docs/config.md; `log` is the log backend). */
 export const loggingSchema = z.strictObject({
   level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(CONFIG_DEFAULTS.loggingLevel),
-  format: z.enum(['text', 'json']).default(CONFIG_DEFAULTS.loggingFormat),
+  format: z.enum(['auto', 'text', 'json']).default(CONFIG_DEFAULTS.loggingFormat),
 });
 
 /** The validated `bench` section of a config file. */

@@ -31,7 +31,7 @@ import { OutputStream } from './output-stream.js';
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 import type { RunningJobParts } from './server/running-job.js';
-import { weirLog, type LogContext } from '../shared/logging/weir-log.js';
+import { decideLogFormat, loggingConfig, weirLog, type LogContext } from '../shared/logging/weir-log.js';
 
 
 /** What `App.create` learnt from the log for every run. */
@@ -430,7 +430,8 @@ class RunningJob {
       openRetryBackoffMs: this.config.state.openRetryBackoffMs,
       onCorruptedRecreate: this.config.state.onCorruptedRecreate,
       ttlMaxEvictionsPerCheckpoint: this.config.state.ttlMaxEvictionsPerCheckpoint,
-      ...(this.config.logging !== undefined ? { logging: this.config.logging } : {}),
+      // The coordinator's decided format: a worker thread's stderr is never a terminal.
+      logging: this.config.logging !== undefined ? decideLogFormat(this.config.logging) : loggingConfig(),
       ...(this.config.formats !== undefined ? { formats: this.config.formats } : {}),
       ...(this.config.schemaRegistry !== undefined ? { schemaRegistry: this.config.schemaRegistry } : {}),
     }));

@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runWeir, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
+import { runWeir, TEXT_LOGS_ENV, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import type { BenchReport } from '../../bench/engine/bench-report.js';
 import { createBenchJob } from './fixtures/bench-job.js';
 
@@ -112,7 +112,7 @@ t.test('SIGTERM stops the benchmark and removes its temporary runs', async (t) =
   const tmp = join(job.dir, 'tmp');
   await mkdir(tmp);
   const child = spawn(process.execPath, [WEIR_MAIN, 'bench', '-c', job.config, '--records', '2000000', '--workers', '1'], {
-    env: { ...process.env, TMPDIR: tmp },
+    env: { ...process.env, ...TEXT_LOGS_ENV, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -5,7 +5,7 @@
  * transactional offsets), and the multi-process takeover test.
  */
 import t, { type Test } from 'tap';
-import { WEIR_MAIN } from '../cli/fixtures/run-weir.js';
+import { TEXT_LOGS_ENV, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { WeirConfig } from '../../config/index.js';
@@ -181,7 +181,7 @@ async function dumpAll(config: WeirConfig, store: string): Promise<unknown[]> {
 function startWeir(job: KafkaJob, stateDir: string): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', job.configPath, '--workers', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WEIR_STATE__DIR: stateDir },
+    env: { ...process.env, ...TEXT_LOGS_ENV, WEIR_STATE__DIR: stateDir },
   });
   let text = '';
   child.stdout!.on('data', (c: Buffer) => (text += c.toString()));

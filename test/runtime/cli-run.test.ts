@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { runWeir, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
+import { runWeir, TEXT_LOGS_ENV, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { appendEvents, createJobFixture, generateEvents, modelCounts, stateCounts } from './job-fixture.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -69,7 +69,7 @@ t.test('SIGTERM stops a running job gracefully with a final checkpoint', async (
   const fixture = await createJobFixture(t.testdir(), { commitInterval: 9999 });
   const events = generateEvents(30_000, 500, 12);
   await appendEvents(fixture, events);
-  const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...TEXT_LOGS_ENV } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -105,7 +105,7 @@ t.test('SIGTERM at any moment from start-up on exits 0 with a summary; together 
   for (const delayMs of [0, 150, 700, 1_500]) {
     const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WEIR_DEBUG: '1' },
+      env: { ...process.env, ...TEXT_LOGS_ENV, WEIR_DEBUG: '1' },
     });
     let stdout = '';
     let stderr = '';

@@ -7,14 +7,14 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runWeir, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
+import { runWeir, TEXT_LOGS_ENV, WEIR_MAIN } from '../cli/fixtures/run-weir.js';
 import { appendEvents, createJobFixture, stateCounts } from '../runtime/job-fixture.js';
 import { waitFor } from './served-job.js';
 
 t.test('weir produce through a running weir run: same output, exact final state', async (t) => {
   const fixture = await createJobFixture(t.testdir(), { commitInterval: 0.5 });
   await appendEvents(fixture, []);
-  const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', fixture.configPath, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...TEXT_LOGS_ENV } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
