@@ -58,7 +58,7 @@ t.test('defaults apply to every optional field', async (t) => {
     errors: { policy: 'stop' },
     partitions: 8,
     server: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024 * 1024, maxLagRecords: 1_000_000, backpressureWaitMs: 5000 },
-    logging: { level: 'info', format: 'text' },
+    logging: { level: 'info', format: 'auto' },
   } satisfies WeirConfig);
   t.equal(CONFIG_DEFAULTS.commitInterval, 5);
 });
