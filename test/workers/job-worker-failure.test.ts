@@ -8,7 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobWorker } from '../../workers/job-worker.js';
 import { encodeBatchSet } from '../../shared/protocol/record-batch.js';
-import type { DataMessage, WorkerInit } from '../../shared/protocol/worker-protocol.js';
+import type { DataMessage } from '../../shared/protocol/worker-protocol.js';
+import { testWorkerInit } from './fixtures/worker-init.js';
 import { FAILING_PIPELINE } from '../runtime/job-fixture.js';
 
 const encoder = new TextEncoder();
@@ -17,23 +18,12 @@ t.test('after a failed record (stop policy) a prepare is refused with CHECKPOINT
   const dir = t.testdir();
   const pipelinePath = join(dir, 'pipeline.mjs');
   await writeFile(pipelinePath, FAILING_PIPELINE);
-  const init: WorkerInit = {
-    workerId: 0,
-    appId: 'app',
-    pipelinePath,
-    stateBaseDir: join(dir, 'state'),
-    streamId: 'events',
+  const init = testWorkerInit(dir, pipelinePath, {
     changelogTopics: { counts: 'changelog__app--events--counts' },
     changelogEnabled: true,
     outputTopics: ['counts'],
     topicPartitions: { counts: 1 },
-    streamOutputs: true,
-    errorPolicy: 'stop',
-    openMaxRetries: 0,
-    openRetryBackoffMs: 0,
-    onCorruptedRecreate: false,
-    ttlMaxEvictionsPerCheckpoint: 1000,
-  };
+  });
   const messages: DataMessage[] = [];
   let notify: () => void = () => undefined;
   const worker = await JobWorker.start(init, (message) => {

@@ -12,7 +12,8 @@ import { MessageChannel } from 'node:worker_threads';
 import { JobWorker } from '../../workers/job-worker.js';
 import { encodeBatchSet } from '../../shared/protocol/record-batch.js';
 import { ControlCallCounter } from '../../shared/protocol/control-calls.js';
-import type { DataMessage, QueriedEntry, StateQuery, WorkerInit } from '../../shared/protocol/worker-protocol.js';
+import type { DataMessage, QueriedEntry, StateQuery } from '../../shared/protocol/worker-protocol.js';
+import { testWorkerInit } from './fixtures/worker-init.js';
 
 const encoder = new TextEncoder();
 
@@ -39,23 +40,7 @@ t.test('a query sent mid-batch is answered before the batch is processed', async
   const dir = t.testdir();
   const pipelinePath = join(dir, 'pipeline.mjs');
   await writeFile(pipelinePath, SLOW_PIPELINE);
-  const init: WorkerInit = {
-    workerId: 0,
-    appId: 'app',
-    pipelinePath,
-    stateBaseDir: join(dir, 'state'),
-    streamId: 'events',
-    changelogTopics: {},
-    changelogEnabled: false,
-    outputTopics: [],
-    topicPartitions: {},
-    streamOutputs: true,
-    errorPolicy: 'stop',
-    openMaxRetries: 0,
-    openRetryBackoffMs: 0,
-    onCorruptedRecreate: false,
-    ttlMaxEvictionsPerCheckpoint: 1000,
-  };
+  const init = testWorkerInit(dir, pipelinePath);
   const events: string[] = [];
   let processed!: () => void;
   const done = new Promise<void>((resolve) => (processed = resolve));
