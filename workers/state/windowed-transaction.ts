@@ -71,6 +71,30 @@ function lowerBound(list: readonly StoredWindow[], start: number, end: number): 
 }
 
 /**
+ * A window write of a loaded prefix not yet handed to the transaction. Mutable: later
+ * writes of the same window in the checkpoint overwrite it in place.
+ */
+interface PendingWrite {
+  readonly owner: LoadedPrefix;
+  readonly start: number;
+  readonly end: number;
+  prefix: Uint8Array;
+  value: unknown;
+  deleted: boolean;
+  /** The pending write of the same start with another end (sliding and session windows). */
+  next: PendingWrite | undefined;
+}
+
+/** One loaded prefix: its windows and its pending writes. */
+interface LoadedPrefix {
+  readonly id: string;
+  /** The prefix's windows sorted by (start, end). Entries are never mutated (they are handed out). */
+  readonly list: StoredWindow[];
+  /** start → pending writes of windows with that start (a chain by `next`, usually one). */
+  readonly pending: Map<number, PendingWrite>;
+}
+
+/**
  * See the module comment.
  *
  * Window reads of a key are served from memory after the first one: the first
@@ -79,28 +103,48 @@ function lowerBound(list: readonly StoredWindow[], start: number, end: number): 
  * list current. So use one instance per transaction, and write windows only through it.
  */
 export class WindowedTransaction {
-  /** prefix id → the prefix's windows sorted by (start, end), once loaded. */
-  readonly #loaded = new Map<string, StoredWindow[]>();
+  /** prefix id → the prefix's windows and pending writes, once loaded. */
+  readonly #loaded = new Map<string, LoadedPrefix>();
   /**
-   * Window writes of loaded prefixes not yet handed to the transaction (window key id →
-   * write): a window updated by many records of a checkpoint is serialized once, at
-   * {@link writeBack}.
+   * Window writes of loaded prefixes not yet handed to the transaction, in the order of
+   * each window's first write since the last {@link writeBack} (the order the changelog
+   * lists them in): a window updated by many records of a checkpoint is serialized once.
+   * Found by prefix and start through {@link LoadedPrefix.pending}, so an update builds no
+   * string key.
    */
-  readonly #pending = new Map<string, { prefix: Uint8Array; start: number; end: number; value: unknown; deleted: boolean }>();
+  #order: PendingWrite[] = [];
+  /**
+   * The last prefix asked about (by identity) and its id: a record's window updates reuse
+   * one prefix array, so its latin1 id is computed once per record, not once per window.
+   * Prefix bytes are never mutated once handed in (they are record keys).
+   */
+  #memoPrefix: Uint8Array | undefined;
+  #memoPrefixId = '';
 
   constructor(readonly transaction: PartitionTransaction) {}
+
+  #idOf(prefix: Uint8Array): string {
+    if (prefix !== this.#memoPrefix) {
+      this.#memoPrefixId = byteKeyId(prefix);
+      this.#memoPrefix = prefix;
+    }
+    return this.#memoPrefixId;
+  }
 
   /**
    * Hands the pending window writes to the transaction. Call before preparing or
    * flushing the transaction yourself ({@link prepare} does it).
    */
   writeBack(): void {
-    for (const w of this.#pending.values()) {
+    const order = this.#order;
+    if (order.length === 0) return;
+    for (const w of order) {
       const key = pairUserKey(w.prefix, w.start, w.end);
-      if (w.deleted) this.transaction.delete(key, w.prefix);
-      else this.transaction.set(key, w.value, w.prefix);
+      if (w.deleted) this.transaction.delete(key, w.prefix, DEFAULT_CF, w.owner.id);
+      else this.transaction.set(key, w.value, w.prefix, DEFAULT_CF, w.owner.id);
     }
-    this.#pending.clear();
+    for (const w of order) w.owner.pending.clear();
+    this.#order = [];
   }
 
   /** {@link writeBack}, then prepares the transaction. */
@@ -124,40 +168,53 @@ export class WindowedTransaction {
 
   /** Writes or deletes a window: in memory for a loaded prefix, else straight to the transaction. */
   #write(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
-    const prefixId = byteKeyId(prefix);
-    const list = this.#loaded.get(prefixId);
-    if (list === undefined) {
+    const prefixId = this.#idOf(prefix);
+    const loaded = this.#loaded.get(prefixId);
+    if (loaded === undefined) {
       const key = pairUserKey(prefix, start, end);
-      if (deleted) this.transaction.delete(key, prefix);
-      else this.transaction.set(key, value, prefix);
+      if (deleted) this.transaction.delete(key, prefix, DEFAULT_CF, prefixId);
+      else this.transaction.set(key, value, prefix, DEFAULT_CF, prefixId);
       return;
     }
-    this.#pending.set(`${start}:${end}:${prefixId}`, { prefix, start, end, value, deleted });
+    const first = loaded.pending.get(start);
+    let pending = first;
+    while (pending !== undefined && pending.end !== end) pending = pending.next;
+    if (pending === undefined) {
+      pending = { owner: loaded, start, end, prefix, value, deleted, next: first };
+      loaded.pending.set(start, pending);
+      this.#order.push(pending);
+    } else {
+      pending.prefix = prefix;
+      pending.value = value;
+      pending.deleted = deleted;
+    }
+    const list = loaded.list;
     const at = lowerBound(list, start, end);
     const present = at < list.length && list[at]!.start === start && list[at]!.end === end;
     if (deleted) {
       if (present) list.splice(at, 1);
     } else if (present) {
       list[at] = { start, end, value, prefix };
+    } else if (at === list.length) {
+      list.push({ start, end, value, prefix }); // the common case: a new newest window
     } else {
       list.splice(at, 0, { start, end, value, prefix });
     }
   }
 
   async #windowsOf(prefix: Uint8Array): Promise<StoredWindow[]> {
-    const id = byteKeyId(prefix);
-    let list = this.#loaded.get(id);
-    if (list === undefined) {
-      const items = await this.transaction.getItems(0, Number.MAX_SAFE_INTEGER, prefix);
-      list = items.map(([key, value]) => {
-        const parsed = parseWindowKey(key);
-        return { start: parsed.start, end: parsed.end, value: decodeJson(value), prefix };
-      });
-      // A concurrent load of the same prefix may have finished first: keep that one.
-      const raced = this.#loaded.get(id);
-      if (raced !== undefined) return raced;
-      this.#loaded.set(id, list);
-    }
+    const id = this.#idOf(prefix);
+    const loaded = this.#loaded.get(id);
+    if (loaded !== undefined) return loaded.list;
+    const items = await this.transaction.getItems(0, Number.MAX_SAFE_INTEGER, prefix);
+    const list: StoredWindow[] = items.map(([key, value]) => {
+      const parsed = parseWindowKey(key);
+      return { start: parsed.start, end: parsed.end, value: decodeJson(value), prefix };
+    });
+    // A concurrent load of the same prefix may have finished first: keep that one.
+    const raced = this.#loaded.get(id);
+    if (raced !== undefined) return raced.list;
+    this.#loaded.set(id, { id, list, pending: new Map() });
     return list;
   }
 
@@ -166,8 +223,9 @@ export class WindowedTransaction {
   /** The value of window `[start, end)` of `prefix`, or `defaultValue`. */
   async getWindow(start: number, end: number, prefix: Uint8Array, defaultValue?: unknown): Promise<unknown> {
     checkDuration(start, end);
-    const list = this.#loaded.get(byteKeyId(prefix));
-    if (list === undefined) return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
+    const loaded = this.#loaded.get(this.#idOf(prefix));
+    if (loaded === undefined) return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
+    const list = loaded.list;
     const at = lowerBound(list, start, end);
     const found = list[at];
     return found !== undefined && found.start === start && found.end === end ? found.value : defaultValue;
@@ -192,10 +250,21 @@ export class WindowedTransaction {
     await this.advanceLatestTimestamp(timestamp, prefix);
   }
 
+  /**
+   * Sets the window's value without reading or moving the prefix's clock: for a caller
+   * that already moved it to at least this record's time in this transaction (with
+   * {@link updateWindow} or {@link advanceLatestTimestamp}), where advancing it again
+   * would only read it back.
+   */
+  setWindow(start: number, end: number, value: unknown, prefix: Uint8Array): void {
+    checkDuration(start, end);
+    this.#write(prefix, start, end, value, false);
+  }
+
   /** Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is already later. */
   async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array): Promise<void> {
     const latest = await this.getLatestTimestamp(prefix);
-    if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF);
+    if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF, this.#idOf(prefix));
   }
 
   /**
@@ -241,7 +310,7 @@ export class WindowedTransaction {
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
   async getLatestTimestamp(prefix: Uint8Array): Promise<number> {
-    return ((await this.transaction.getAsync(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF)) as number) ?? 0;
+    return ((await this.transaction.getAsync(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF, this.#idOf(prefix))) as number) ?? 0;
   }
 
   /** Start of the newest expired window of `prefix` (expiration index), 0 if none. */
@@ -271,12 +340,13 @@ export class WindowedTransaction {
    * when `collect`, collected values with ids below the newest expired start too.
    */
   async *expireWindows(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): AsyncGenerator<ExpiredWindow> {
-    const stored = (await this.transaction.getAsync(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const prefixId = this.#idOf(prefix);
+    const stored = (await this.transaction.getAsync(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF, prefixId)) as number | undefined;
     const lastExpired = stored ?? -1;
     const windows = await this.getWindows(lastExpired, maxStartTime, prefix);
     if (windows.length === 0) return;
     const newest = windows[windows.length - 1]!;
-    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF);
+    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF, prefixId);
     for (const window of windows) {
       const collected =
         options.collect === true

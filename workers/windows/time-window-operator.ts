@@ -17,6 +17,7 @@ import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResu
 import { windowRanges } from './window-ranges.js';
 import type { WindowedTransaction } from '../state/windowed-transaction.js';
 import { pairUserKey, TRIGGER_MARKS_CF } from '../state/window-keys.js';
+import { byteKeyId } from '../state/byte-key-id.js';
 
 type TimeDeclaration = Extract<WindowDeclaration<never>, { type: 'tumbling' | 'hopping' }>;
 
@@ -99,18 +100,22 @@ export class TimeWindowOperator implements WindowOperator {
 
     const updated: WindowResult[] = [];
     const triggered: WindowResult[] = [];
+    // Whether the key's clock already stands at `t` or later: after the first window
+    // update it does, and advancing it again would only read it back.
+    let clocked = false;
     if (ranges.length > 0) {
-      const stored = new Map<number, unknown>();
-      for (const w of await windows.getWindows(ranges[0]![0] - 1, ranges[ranges.length - 1]![0], prefix)) {
-        if (w.end === w.start + duration) stored.set(w.start, w.value);
-      }
+      // Stored windows sorted by (start, end), walked along the ascending ranges.
+      const stored = await windows.getWindows(ranges[0]![0] - 1, ranges[ranges.length - 1]![0], prefix);
+      let at = 0;
       for (const [start, end] of ranges) {
+        while (at < stored.length && (stored[at]!.start < start || (stored[at]!.start === start && stored[at]!.end < end))) at++;
+        const found = at < stored.length && stored[at]!.start === start && stored[at]!.end === end ? stored[at] : undefined;
         if (start <= maxExpiredStart) {
           reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
           continue;
         }
-        let current = stored.has(start) ? stored.get(start) : aggregation.initialize();
-        if (this.#before !== undefined && stored.has(start)) {
+        let current = found !== undefined ? found.value : aggregation.initialize();
+        if (this.#before !== undefined && found !== undefined) {
           const without = this.#marks ? await this.#collected(windows, prefix, start, end, counter) : [];
           if (this.#before(aggregation.view(current, without), value, record.key, t, record.headers) === true) {
             triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, current, without) });
@@ -128,12 +133,17 @@ export class TimeWindowOperator implements WindowOperator {
             continue;
           }
         }
-        await windows.updateWindow(start, end, next, t, prefix);
+        if (clocked) {
+          windows.setWindow(start, end, next, prefix);
+        } else {
+          await windows.updateWindow(start, end, next, t, prefix);
+          clocked = true;
+        }
         if (!aggregation.collects) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
       }
     }
     // Decision: event time moves with every record, also when triggers closed all its windows.
-    await windows.advanceLatestTimestamp(t, prefix);
+    if (!clocked) await windows.advanceLatestTimestamp(t, prefix);
 
     const expired: WindowResult[] = [];
     const expiring = this.#partitionClosing
@@ -156,7 +166,7 @@ export class TimeWindowOperator implements WindowOperator {
     for await (const w of expiring) {
       const collected = this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected;
       out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
-      newestStart.set(Buffer.from(w.prefix).toString('latin1'), { prefix: w.prefix, start: w.start });
+      newestStart.set(byteKeyId(w.prefix), { prefix: w.prefix, start: w.start });
     }
     // Decision: Quix Streams keeps collected values down to the newest expired start;
     // no open window needs ids below that start + step, so they go now.
