@@ -13,7 +13,7 @@
 import type { WindowDeclaration, WindowTrigger, LateRecord } from '../../shared/pipeline/windows.js';
 import { reportLate } from './late-records.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
-import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
+import type { ProcessOptions, WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
 import { windowRanges } from './window-ranges.js';
 import type { WindowedTransaction } from '../state/windowed-transaction.js';
 import { pairUserKey, TRIGGER_MARKS_CF } from '../state/window-keys.js';
@@ -75,10 +75,11 @@ export class TimeWindowOperator implements WindowOperator {
     }
   }
 
-  async process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput> {
+  async process(windows: WindowedTransaction, record: WindowInput, options: ProcessOptions = {}): Promise<WindowOutput> {
     const { prefix, value, timestamp: t } = record;
     const duration = this.#duration;
     const aggregation = this.#aggregation;
+    const reportUpdates = options.updates !== false && !aggregation.collects;
     const ranges = windowRanges(t, duration, this.#step);
 
     let now: number;
@@ -139,7 +140,7 @@ export class TimeWindowOperator implements WindowOperator {
           await windows.updateWindow(start, end, next, t, prefix);
           clocked = true;
         }
-        if (!aggregation.collects) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
+        if (reportUpdates) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
       }
     }
     // Decision: event time moves with every record, also when triggers closed all its windows.
