@@ -14,8 +14,7 @@ import type { WindowDeclaration, WindowTrigger, LateRecord } from '../../shared/
 import { reportLate } from './late-records.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
 import type { ProcessOptions, WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
-import { windowRanges } from './window-ranges.js';
-import type { WindowedTransaction } from '../state/windowed-transaction.js';
+import { checkWindowTimestamp, type ExpiredWindow, type WindowedTransaction } from '../state/windowed-transaction.js';
 import { pairUserKey, TRIGGER_MARKS_CF } from '../state/window-keys.js';
 import { byteKeyId } from '../state/byte-key-id.js';
 
@@ -33,6 +32,7 @@ export class TimeWindowOperator implements WindowOperator {
   readonly #onLate: ((late: LateRecord<never>) => boolean | void) | undefined;
   /** Collecting with triggers: collected values are filtered by trigger marks. */
   readonly #marks: boolean;
+
 
   constructor(
     readonly storeName: string,
@@ -80,7 +80,11 @@ export class TimeWindowOperator implements WindowOperator {
     const duration = this.#duration;
     const aggregation = this.#aggregation;
     const reportUpdates = options.updates !== false && !aggregation.collects;
-    const ranges = windowRanges(t, duration, this.#step);
+    const step = this.#step > 0 ? this.#step : duration;
+    // The starts of the windows containing t, newest first (as windowRanges computes them,
+    // without its tuples): windows [start, start + duration), none starting below 0.
+    const starts: number[] = [];
+    for (let start = t - (t % step); start > t - duration && start >= 0; start -= step) starts.push(start);
 
     let now: number;
     if (this.#partitionClosing) {
@@ -101,14 +105,19 @@ export class TimeWindowOperator implements WindowOperator {
 
     const updated: WindowResult[] = [];
     const triggered: WindowResult[] = [];
-    // Whether the key's clock already stands at `t` or later: after the first window
-    // update it does, and advancing it again would only read it back.
+    const triggers = this.#before !== undefined || this.#after !== undefined;
+    // With triggers, the first window update moves the key's clock (updateWindow), and
+    // later ones need not. Without, no store call comes between the window writes, so
+    // the clock moves once, after them: the same reads and writes of the transaction.
     let clocked = false;
-    if (ranges.length > 0) {
+    let checked = false;
+    if (starts.length > 0) {
       // Stored windows sorted by (start, end), walked along the ascending ranges.
-      const stored = await windows.getWindows(ranges[0]![0] - 1, ranges[ranges.length - 1]![0], prefix);
+      const stored = await windows.getWindows(starts[starts.length - 1]! - 1, starts[0]!, prefix);
       let at = 0;
-      for (const [start, end] of ranges) {
+      for (let i = starts.length - 1; i >= 0; i--) {
+        const start = starts[i]!;
+        const end = start + duration;
         while (at < stored.length && (stored[at]!.start < start || (stored[at]!.start === start && stored[at]!.end < end))) at++;
         const found = at < stored.length && stored[at]!.start === start && stored[at]!.end === end ? stored[at] : undefined;
         if (start <= maxExpiredStart) {
@@ -136,9 +145,13 @@ export class TimeWindowOperator implements WindowOperator {
         }
         if (clocked) {
           windows.setWindow(start, end, next, prefix);
-        } else {
+        } else if (triggers) {
           await windows.updateWindow(start, end, next, t, prefix);
           clocked = true;
+        } else {
+          if (!checked) checkWindowTimestamp(t); // as updateWindow would
+          checked = true;
+          windows.setWindow(start, end, next, prefix);
         }
         if (reportUpdates) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
       }
@@ -149,8 +162,8 @@ export class TimeWindowOperator implements WindowOperator {
     const expired: WindowResult[] = [];
     const expiring = this.#partitionClosing
       ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects && !this.#marks })
-      : windows.expireWindows(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
-    await this.#emitExpired(windows, expiring, expired);
+      : await windows.expireWindowsNow(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
+    if (!Array.isArray(expiring) || expiring.length > 0) await this.#emitExpired(windows, expiring, expired);
     expired.push(...triggered);
     return { updated, expired };
   }
@@ -158,10 +171,11 @@ export class TimeWindowOperator implements WindowOperator {
   /** Emits expiring windows into `out`, then drops collected values and trigger marks no open window needs. */
   async #emitExpired(
     windows: WindowedTransaction,
-    expiring: AsyncIterable<{ prefix: Uint8Array; start: number; end: number; value: unknown; collected: unknown[] }>,
+    expiring: AsyncIterable<ExpiredWindow> | readonly ExpiredWindow[],
     out: WindowResult[],
     dropCollectedBelow?: number,
   ): Promise<void> {
+    if (Array.isArray(expiring) && expiring.length === 0) return; // the common case: nothing expired
     const aggregation = this.#aggregation;
     const newestStart = new Map<string, { prefix: Uint8Array; start: number }>();
     for await (const w of expiring) {
