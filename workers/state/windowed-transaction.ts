@@ -12,7 +12,7 @@ import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWi
 import { byteKeyId } from './byte-key-id.js';
 import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
 import { DEFAULT_CF } from './column-families.js';
-import type { PartitionTransaction } from './partition-transaction.js';
+import { NOT_CACHED, type PartitionTransaction } from './partition-transaction.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from '../../shared/errors/window-errors.js';
 import {
   CLOSED_THROUGH_KEY,
@@ -383,8 +383,23 @@ export class WindowedTransaction {
   }
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
-  async getLatestTimestamp(prefix: Uint8Array): Promise<number> {
-    return ((await this.transaction.getAsync(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF, this.#idOf(prefix))) as number) ?? 0;
+  getLatestTimestamp(prefix: Uint8Array): Promise<number> {
+    return this.#read(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF).then((value) => (value as number) ?? 0);
+  }
+
+  /**
+   * `transaction.getAsync`, answered from the transaction's caches without its async
+   * frames when it can (preloaded keys: the clock and expiry index of a batch's keys).
+   */
+  #read(key: Uint8Array, prefix: Uint8Array, defaultValue: unknown, cf: string): Promise<unknown> {
+    const prefixId = this.#idOf(prefix);
+    let value: unknown;
+    try {
+      value = this.transaction.peek(key, prefix, defaultValue, cf, prefixId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return value === NOT_CACHED ? this.transaction.getAsync(key, prefix, defaultValue, cf, prefixId) : Promise.resolve(value);
   }
 
   /** Start of the newest expired window of `prefix` (expiration index), 0 if none. */
@@ -442,7 +457,7 @@ export class WindowedTransaction {
   async expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
     const out: ExpiredWindow[] = [];
     const prefixId = this.#idOf(prefix);
-    const stored = (await this.transaction.getAsync(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF, prefixId)) as number | undefined;
+    const stored = (await this.#read(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
     const windows = await this.getWindows(stored ?? -1, maxStartTime, prefix);
     if (windows.length === 0) return out;
     const newest = windows[windows.length - 1]!;

@@ -164,7 +164,7 @@ export class TimeWindowOperator implements WindowOperator {
       ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects && !this.#marks })
       : await windows.expireWindowsNow(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
     if (!Array.isArray(expiring) || expiring.length > 0) await this.#emitExpired(windows, expiring, expired);
-    expired.push(...triggered);
+    for (const result of triggered) expired.push(result);
     return { updated, expired };
   }
 
@@ -178,10 +178,15 @@ export class TimeWindowOperator implements WindowOperator {
     if (Array.isArray(expiring) && expiring.length === 0) return; // the common case: nothing expired
     const aggregation = this.#aggregation;
     const newestStart = new Map<string, { prefix: Uint8Array; start: number }>();
-    for await (const w of expiring) {
-      const collected = this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected;
+    const emit = (w: ExpiredWindow, collected: unknown[]): void => {
       out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
       newestStart.set(byteKeyId(w.prefix), { prefix: w.prefix, start: w.start });
+    };
+    if (Array.isArray(expiring)) {
+      // Already expired (expireWindowsNow): no async iteration.
+      for (const w of expiring as readonly ExpiredWindow[]) emit(w, this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected);
+    } else {
+      for await (const w of expiring) emit(w, this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected);
     }
     // Decision: Quix Streams keeps collected values down to the newest expired start;
     // no open window needs ids below that start + step, so they go now.
