@@ -202,7 +202,8 @@ export class PartitionProcessor {
       offset: record.offset,
     };
     for (const window of this.windows) {
-      const output = await window.operator.process(this.checkpoint.windowedTransaction(window.operator.storeName), input);
+      const updates = window.to !== undefined && window.emit !== 'final';
+      const output = await window.operator.process(this.checkpoint.windowedTransaction(window.operator.storeName), input, { updates });
       if (window.to === undefined) continue;
       for (const result of window.emit === 'final' ? output.expired : output.updated) this.output.windowResult(window.to, result);
     }

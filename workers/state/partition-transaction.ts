@@ -59,6 +59,9 @@ function encodeKey(key: unknown): Uint8Array {
 }
 const EMPTY_PREFIX_ID = '';
 
+/** {@link PartitionTransaction.peek}: the key is not in the transaction's caches. */
+export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
+
 /**
  * The unit of work on one store partition (Quix Streams' PartitionTransaction): an
  * update/delete cache with read-your-writes, a read cache filled by {@link preload},
@@ -314,6 +317,28 @@ export class PartitionTransaction implements KeyedStateTransaction {
     prefixId?: string,
   ): Promise<unknown> {
     const bytes = await this.getBytesAsync(key, prefix, cf, prefixId);
+    return bytes === undefined ? defaultValue : decodeJson(bytes);
+  }
+
+  /**
+   * Like {@link get} when this transaction can answer without the database (the key was
+   * written, read or preloaded in it); {@link NOT_CACHED} instead of throwing
+   * {@link StateKeyNotLoadedError} when it cannot. For a caller with an async fallback
+   * that mostly hits: no promise when it does.
+   */
+  peek(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF, prefixId: string = byteKeyId(prefix)): unknown {
+    this.#assertStatus('getBytes');
+    this.#resolve(key, prefix);
+    const keyId = this.#memoKeyId;
+    const cached = this.#cache.get(cf, prefixId, keyId);
+    let bytes: Uint8Array | undefined;
+    if (cached === DELETED) bytes = undefined;
+    else if (cached !== UNDEFINED) bytes = this.#ttl.liveWrite(keyId, cached);
+    else {
+      const read = this.#reads.get(cf)?.get(keyId);
+      if (read === undefined || read === LOADING) return NOT_CACHED;
+      bytes = this.#ttl.visibleRead(cf, read);
+    }
     return bytes === undefined ? defaultValue : decodeJson(bytes);
   }
 

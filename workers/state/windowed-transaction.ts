@@ -12,7 +12,7 @@ import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWi
 import { byteKeyId } from './byte-key-id.js';
 import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
 import { DEFAULT_CF } from './column-families.js';
-import type { PartitionTransaction } from './partition-transaction.js';
+import { NOT_CACHED, type PartitionTransaction } from './partition-transaction.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from '../../shared/errors/window-errors.js';
 import {
   CLOSED_THROUGH_KEY,
@@ -53,21 +53,91 @@ export interface ExpireOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** A window's event time must be a non-negative safe integer: {@link InvalidTimestampError} otherwise. */
+export function checkWindowTimestamp(timestamp: number): void {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidTimestampError(timestamp);
+}
+
 function checkDuration(start: number, end: number): void {
   if (!(end > start)) throw new InvalidWindowDurationError(start, end);
 }
 
-/** Index of the first window in `list` (sorted by start, end) not before `(start, end)`. */
-function lowerBound(list: readonly StoredWindow[], start: number, end: number): number {
+/**
+ * One window of a loaded prefix, and its pending write. Mutable, so a window updated by
+ * many records of a checkpoint costs no new object per update; readers get snapshots
+ * ({@link StoredWindow}), never slots.
+ */
+interface Slot {
+  readonly owner: LoadedPrefix;
+  readonly start: number;
+  readonly end: number;
+  /** The prefix bytes of the latest write (or of the load). */
+  prefix: Uint8Array;
+  value: unknown;
+  /** The pending write is a delete (the slot is then in {@link LoadedPrefix.removed}, not in `slots`). */
+  deleted: boolean;
+  /** Has a pending write (is in {@link WindowedTransaction.#order}). */
+  queued: boolean;
+  /** The next removed slot of the same start (sliding and session windows). */
+  nextRemoved: Slot | undefined;
+}
+
+/** One loaded prefix: its live windows, and the windows deleted since the last write-back. */
+interface LoadedPrefix {
+  readonly id: string;
+  /** Live windows sorted by (start, end). */
+  readonly slots: Slot[];
+  /**
+   * start → windows deleted since the last write-back (a chain by `nextRemoved`), so a
+   * window re-created in the same checkpoint keeps its one pending write.
+   */
+  readonly removed: Map<number, Slot>;
+}
+
+/** Index of the first slot in `slots` (sorted by start, end) not before `(start, end)`. */
+function lowerBound(slots: readonly Slot[], start: number, end: number): number {
   let lo = 0;
-  let hi = list.length;
+  let hi = slots.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const w = list[mid]!;
+    const w = slots[mid]!;
     if (w.start < start || (w.start === start && w.end < end)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** Takes the removed slot `(start, end)` out of `loaded.removed`, if there. */
+function takeRemoved(loaded: LoadedPrefix, start: number, end: number): Slot | undefined {
+  if (loaded.removed.size === 0) return undefined;
+  let previous: Slot | undefined;
+  let slot = loaded.removed.get(start);
+  while (slot !== undefined && slot.end !== end) {
+    previous = slot;
+    slot = slot.nextRemoved;
+  }
+  if (slot === undefined) return undefined;
+  if (previous !== undefined) previous.nextRemoved = slot.nextRemoved;
+  else if (slot.nextRemoved !== undefined) loaded.removed.set(start, slot.nextRemoved);
+  else loaded.removed.delete(start);
+  slot.nextRemoved = undefined;
+  return slot;
+}
+
+function addRemoved(loaded: LoadedPrefix, slot: Slot): void {
+  slot.nextRemoved = loaded.removed.get(slot.start);
+  loaded.removed.set(slot.start, slot);
+}
+
+const snapshot = (slot: Slot): StoredWindow => ({ start: slot.start, end: slot.end, value: slot.value, prefix: slot.prefix });
+
+/** Snapshots of the slots with `startFrom < start <= startTo`, ascending (descending when `backwards`). */
+function windowsIn(slots: readonly Slot[], startFrom: number, startTo: number, backwards: boolean): StoredWindow[] {
+  const found: StoredWindow[] = [];
+  for (let at = lowerBound(slots, Math.max(startFrom + 1, 0), 0); at < slots.length && slots[at]!.start <= startTo; at++) {
+    found.push(snapshot(slots[at]!));
+  }
+  return backwards ? found.reverse() : found;
 }
 
 /**
@@ -79,28 +149,51 @@ function lowerBound(list: readonly StoredWindow[], start: number, end: number): 
  * list current. So use one instance per transaction, and write windows only through it.
  */
 export class WindowedTransaction {
-  /** prefix id → the prefix's windows sorted by (start, end), once loaded. */
-  readonly #loaded = new Map<string, StoredWindow[]>();
+  /** prefix id → the prefix's windows, once loaded. */
+  readonly #loaded = new Map<string, LoadedPrefix>();
   /**
-   * Window writes of loaded prefixes not yet handed to the transaction (window key id →
-   * write): a window updated by many records of a checkpoint is serialized once, at
-   * {@link writeBack}.
+   * Windows of loaded prefixes with a write not yet handed to the transaction, in the
+   * order of each window's first write since the last {@link writeBack} (the order the
+   * changelog lists them in): a window updated by many records of a checkpoint is
+   * serialized once. An update finds its window by binary search in its prefix's slots,
+   * so it builds no string key.
    */
-  readonly #pending = new Map<string, { prefix: Uint8Array; start: number; end: number; value: unknown; deleted: boolean }>();
+  #order: Slot[] = [];
+  /**
+   * The last prefix asked about (by identity) and its id: a record's window updates reuse
+   * one prefix array, so its latin1 id is computed once per record, not once per window.
+   * Prefix bytes are never mutated once handed in (they are record keys).
+   */
+  #memoPrefix: Uint8Array | undefined;
+  #memoPrefixId = '';
 
   constructor(readonly transaction: PartitionTransaction) {}
+
+  #idOf(prefix: Uint8Array): string {
+    if (prefix !== this.#memoPrefix) {
+      this.#memoPrefixId = byteKeyId(prefix);
+      this.#memoPrefix = prefix;
+    }
+    return this.#memoPrefixId;
+  }
 
   /**
    * Hands the pending window writes to the transaction. Call before preparing or
    * flushing the transaction yourself ({@link prepare} does it).
    */
   writeBack(): void {
-    for (const w of this.#pending.values()) {
+    const order = this.#order;
+    if (order.length === 0) return;
+    for (const w of order) {
       const key = pairUserKey(w.prefix, w.start, w.end);
-      if (w.deleted) this.transaction.delete(key, w.prefix);
-      else this.transaction.set(key, w.value, w.prefix);
+      if (w.deleted) this.transaction.delete(key, w.prefix, DEFAULT_CF, w.owner.id);
+      else this.transaction.set(key, w.value, w.prefix, DEFAULT_CF, w.owner.id);
     }
-    this.#pending.clear();
+    for (const w of order) {
+      w.queued = false;
+      if (w.owner.removed.size > 0) w.owner.removed.clear();
+    }
+    this.#order = [];
   }
 
   /** {@link writeBack}, then prepares the transaction. */
@@ -122,43 +215,82 @@ export class WindowedTransaction {
     ]);
   }
 
-  /** Writes or deletes a window: in memory for a loaded prefix, else straight to the transaction. */
-  #write(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
-    const prefixId = byteKeyId(prefix);
-    const list = this.#loaded.get(prefixId);
-    if (list === undefined) {
-      const key = pairUserKey(prefix, start, end);
-      if (deleted) this.transaction.delete(key, prefix);
-      else this.transaction.set(key, value, prefix);
-      return;
-    }
-    this.#pending.set(`${start}:${end}:${prefixId}`, { prefix, start, end, value, deleted });
-    const at = lowerBound(list, start, end);
-    const present = at < list.length && list[at]!.start === start && list[at]!.end === end;
-    if (deleted) {
-      if (present) list.splice(at, 1);
-    } else if (present) {
-      list[at] = { start, end, value, prefix };
-    } else {
-      list.splice(at, 0, { start, end, value, prefix });
+  #queue(slot: Slot): void {
+    if (!slot.queued) {
+      slot.queued = true;
+      this.#order.push(slot);
     }
   }
 
-  async #windowsOf(prefix: Uint8Array): Promise<StoredWindow[]> {
-    const id = byteKeyId(prefix);
-    let list = this.#loaded.get(id);
-    if (list === undefined) {
-      const items = await this.transaction.getItems(0, Number.MAX_SAFE_INTEGER, prefix);
-      list = items.map(([key, value]) => {
-        const parsed = parseWindowKey(key);
-        return { start: parsed.start, end: parsed.end, value: decodeJson(value), prefix };
-      });
-      // A concurrent load of the same prefix may have finished first: keep that one.
-      const raced = this.#loaded.get(id);
-      if (raced !== undefined) return raced;
-      this.#loaded.set(id, list);
+  /** Writes or deletes a window: in memory for a loaded prefix, else straight to the transaction. */
+  #write(prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
+    const prefixId = this.#idOf(prefix);
+    const loaded = this.#loaded.get(prefixId);
+    if (loaded === undefined) {
+      const key = pairUserKey(prefix, start, end);
+      if (deleted) this.transaction.delete(key, prefix, DEFAULT_CF, prefixId);
+      else this.transaction.set(key, value, prefix, DEFAULT_CF, prefixId);
+      return;
     }
-    return list;
+    const slots = loaded.slots;
+    const at = lowerBound(slots, start, end);
+    const live = at < slots.length && slots[at]!.start === start && slots[at]!.end === end ? slots[at]! : undefined;
+    if (live !== undefined) {
+      live.prefix = prefix;
+      if (deleted) {
+        if (at === 0) slots.shift();
+        else slots.splice(at, 1);
+        live.value = undefined;
+        live.deleted = true;
+        addRemoved(loaded, live);
+      } else {
+        live.value = value;
+      }
+      this.#queue(live);
+      return;
+    }
+    // Not live: deleted in this checkpoint (pending delete), or never seen.
+    let slot = takeRemoved(loaded, start, end);
+    if (slot === undefined) {
+      slot = { owner: loaded, start, end, prefix, value: undefined, deleted: true, queued: false, nextRemoved: undefined };
+    } else {
+      slot.prefix = prefix;
+    }
+    if (deleted) {
+      addRemoved(loaded, slot); // a delete of a missing window still writes a tombstone
+    } else {
+      slot.value = value;
+      slot.deleted = false;
+      if (at === slots.length) slots.push(slot); // the common case: a new newest window
+      else slots.splice(at, 0, slot);
+    }
+    this.#queue(slot);
+  }
+
+  async #slotsOf(prefix: Uint8Array): Promise<Slot[]> {
+    const id = this.#idOf(prefix);
+    const loaded = this.#loaded.get(id);
+    if (loaded !== undefined) return loaded.slots;
+    const items = await this.transaction.getItems(0, Number.MAX_SAFE_INTEGER, prefix);
+    const owner: LoadedPrefix = { id, slots: [], removed: new Map() };
+    for (const [key, value] of items) {
+      const parsed = parseWindowKey(key);
+      owner.slots.push({
+        owner,
+        start: parsed.start,
+        end: parsed.end,
+        prefix,
+        value: decodeJson(value),
+        deleted: false,
+        queued: false,
+        nextRemoved: undefined,
+      });
+    }
+    // A concurrent load of the same prefix may have finished first: keep that one.
+    const raced = this.#loaded.get(id);
+    if (raced !== undefined) return raced.slots;
+    this.#loaded.set(id, owner);
+    return owner.slots;
   }
 
   // ---- windows -------------------------------------------------------------
@@ -166,10 +298,10 @@ export class WindowedTransaction {
   /** The value of window `[start, end)` of `prefix`, or `defaultValue`. */
   async getWindow(start: number, end: number, prefix: Uint8Array, defaultValue?: unknown): Promise<unknown> {
     checkDuration(start, end);
-    const list = this.#loaded.get(byteKeyId(prefix));
-    if (list === undefined) return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
-    const at = lowerBound(list, start, end);
-    const found = list[at];
+    const loaded = this.#loaded.get(this.#idOf(prefix));
+    if (loaded === undefined) return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
+    const at = lowerBound(loaded.slots, start, end);
+    const found = loaded.slots[at];
     return found !== undefined && found.start === start && found.end === end ? found.value : defaultValue;
   }
 
@@ -185,17 +317,28 @@ export class WindowedTransaction {
     prefix: Uint8Array,
     options: { readonly allowPoint?: boolean } = {},
   ): Promise<void> {
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidTimestampError(timestamp);
+    checkWindowTimestamp(timestamp);
     // Sliding windows have inclusive ends: a record at time 0 has the window [0, 0].
     if (!(options.allowPoint === true && start === end)) checkDuration(start, end);
     this.#write(prefix, start, end, value, false);
     await this.advanceLatestTimestamp(timestamp, prefix);
   }
 
+  /**
+   * Sets the window's value without reading or moving the prefix's clock: for a caller
+   * that already moved it to at least this record's time in this transaction (with
+   * {@link updateWindow} or {@link advanceLatestTimestamp}), where advancing it again
+   * would only read it back.
+   */
+  setWindow(start: number, end: number, value: unknown, prefix: Uint8Array): void {
+    checkDuration(start, end);
+    this.#write(prefix, start, end, value, false);
+  }
+
   /** Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is already later. */
   async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array): Promise<void> {
     const latest = await this.getLatestTimestamp(prefix);
-    if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF);
+    if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF, this.#idOf(prefix));
   }
 
   /**
@@ -240,8 +383,23 @@ export class WindowedTransaction {
   }
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
-  async getLatestTimestamp(prefix: Uint8Array): Promise<number> {
-    return ((await this.transaction.getAsync(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF)) as number) ?? 0;
+  getLatestTimestamp(prefix: Uint8Array): Promise<number> {
+    return this.#read(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF).then((value) => (value as number) ?? 0);
+  }
+
+  /**
+   * `transaction.getAsync`, answered from the transaction's caches without its async
+   * frames when it can (preloaded keys: the clock and expiry index of a batch's keys).
+   */
+  #read(key: Uint8Array, prefix: Uint8Array, defaultValue: unknown, cf: string): Promise<unknown> {
+    const prefixId = this.#idOf(prefix);
+    let value: unknown;
+    try {
+      value = this.transaction.peek(key, prefix, defaultValue, cf, prefixId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return value === NOT_CACHED ? this.transaction.getAsync(key, prefix, defaultValue, cf, prefixId) : Promise.resolve(value);
   }
 
   /** Start of the newest expired window of `prefix` (expiration index), 0 if none. */
@@ -253,13 +411,11 @@ export class WindowedTransaction {
    * Windows of `prefix` with `startFrom < start <= startTo`, cache merged over the
    * database (deleted ones excluded), by (start, end) ascending (descending when `backwards`).
    */
-  async getWindows(startFrom: number, startTo: number, prefix: Uint8Array, backwards = false): Promise<StoredWindow[]> {
-    const list = await this.#windowsOf(prefix);
-    const from = lowerBound(list, Math.max(startFrom + 1, 0), 0);
-    let to = from;
-    while (to < list.length && list[to]!.start <= startTo) to++;
-    const found = list.slice(from, to);
-    return backwards ? found.reverse() : found;
+  getWindows(startFrom: number, startTo: number, prefix: Uint8Array, backwards = false): Promise<StoredWindow[]> {
+    // Loaded (every read after a prefix's first): answered without an async frame.
+    const loaded = this.#loaded.get(this.#idOf(prefix));
+    if (loaded !== undefined) return Promise.resolve(windowsIn(loaded.slots, startFrom, startTo, backwards));
+    return this.#slotsOf(prefix).then((slots) => windowsIn(slots, startFrom, startTo, backwards));
   }
 
   /**
@@ -271,12 +427,13 @@ export class WindowedTransaction {
    * when `collect`, collected values with ids below the newest expired start too.
    */
   async *expireWindows(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): AsyncGenerator<ExpiredWindow> {
-    const stored = (await this.transaction.getAsync(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const prefixId = this.#idOf(prefix);
+    const stored = (await this.transaction.getAsync(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF, prefixId)) as number | undefined;
     const lastExpired = stored ?? -1;
     const windows = await this.getWindows(lastExpired, maxStartTime, prefix);
     if (windows.length === 0) return;
     const newest = windows[windows.length - 1]!;
-    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF);
+    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF, prefixId);
     for (const window of windows) {
       const collected =
         options.collect === true
@@ -288,6 +445,35 @@ export class WindowedTransaction {
       for (const window of windows) this.#delete(window.start, window.end, prefix);
       if (options.collect === true) await this.deleteFromCollection(newest.start, prefix);
     }
+  }
+
+  /**
+   * {@link expireWindows} run to completion, without a generator: the same reads and
+   * writes in the same order (the index moves, collected values are read window by
+   * window, then the windows and, when `collect`, the collected values below the newest
+   * expired start are deleted), returning the expired windows. For a caller that reads
+   * nothing between the windows that these deletes would change.
+   */
+  async expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
+    const out: ExpiredWindow[] = [];
+    const prefixId = this.#idOf(prefix);
+    const stored = (await this.#read(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const windows = await this.getWindows(stored ?? -1, maxStartTime, prefix);
+    if (windows.length === 0) return out;
+    const newest = windows[windows.length - 1]!;
+    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF, prefixId);
+    for (const window of windows) {
+      const collected =
+        options.collect === true
+          ? await this.getFromCollection(window.start, options.endInclusive === true ? window.end + 1 : window.end, prefix)
+          : [];
+      out.push({ ...window, collected });
+    }
+    if (options.delete !== false) {
+      for (const window of windows) this.#delete(window.start, window.end, prefix);
+      if (options.collect === true) await this.deleteFromCollection(newest.start, prefix);
+    }
+    return out;
   }
 
   /**

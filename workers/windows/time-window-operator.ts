@@ -13,10 +13,10 @@
 import type { WindowDeclaration, WindowTrigger, LateRecord } from '../../shared/pipeline/windows.js';
 import { reportLate } from './late-records.js';
 import { WindowAggregationRunner } from './window-aggregation.js';
-import type { WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
-import { windowRanges } from './window-ranges.js';
-import type { WindowedTransaction } from '../state/windowed-transaction.js';
+import type { ProcessOptions, WarningSink, WindowInput, WindowOperator, WindowOutput, WindowResult } from './window-operator.js';
+import { checkWindowTimestamp, type ExpiredWindow, type WindowedTransaction } from '../state/windowed-transaction.js';
 import { pairUserKey, TRIGGER_MARKS_CF } from '../state/window-keys.js';
+import { byteKeyId } from '../state/byte-key-id.js';
 
 type TimeDeclaration = Extract<WindowDeclaration<never>, { type: 'tumbling' | 'hopping' }>;
 
@@ -32,6 +32,7 @@ export class TimeWindowOperator implements WindowOperator {
   readonly #onLate: ((late: LateRecord<never>) => boolean | void) | undefined;
   /** Collecting with triggers: collected values are filtered by trigger marks. */
   readonly #marks: boolean;
+
 
   constructor(
     readonly storeName: string,
@@ -74,11 +75,16 @@ export class TimeWindowOperator implements WindowOperator {
     }
   }
 
-  async process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput> {
+  async process(windows: WindowedTransaction, record: WindowInput, options: ProcessOptions = {}): Promise<WindowOutput> {
     const { prefix, value, timestamp: t } = record;
     const duration = this.#duration;
     const aggregation = this.#aggregation;
-    const ranges = windowRanges(t, duration, this.#step);
+    const reportUpdates = options.updates !== false && !aggregation.collects;
+    const step = this.#step > 0 ? this.#step : duration;
+    // The starts of the windows containing t, newest first (as windowRanges computes them,
+    // without its tuples): windows [start, start + duration), none starting below 0.
+    const starts: number[] = [];
+    for (let start = t - (t % step); start > t - duration && start >= 0; start -= step) starts.push(start);
 
     let now: number;
     if (this.#partitionClosing) {
@@ -99,18 +105,27 @@ export class TimeWindowOperator implements WindowOperator {
 
     const updated: WindowResult[] = [];
     const triggered: WindowResult[] = [];
-    if (ranges.length > 0) {
-      const stored = new Map<number, unknown>();
-      for (const w of await windows.getWindows(ranges[0]![0] - 1, ranges[ranges.length - 1]![0], prefix)) {
-        if (w.end === w.start + duration) stored.set(w.start, w.value);
-      }
-      for (const [start, end] of ranges) {
+    const triggers = this.#before !== undefined || this.#after !== undefined;
+    // With triggers, the first window update moves the key's clock (updateWindow), and
+    // later ones need not. Without, no store call comes between the window writes, so
+    // the clock moves once, after them: the same reads and writes of the transaction.
+    let clocked = false;
+    let checked = false;
+    if (starts.length > 0) {
+      // Stored windows sorted by (start, end), walked along the ascending ranges.
+      const stored = await windows.getWindows(starts[starts.length - 1]! - 1, starts[0]!, prefix);
+      let at = 0;
+      for (let i = starts.length - 1; i >= 0; i--) {
+        const start = starts[i]!;
+        const end = start + duration;
+        while (at < stored.length && (stored[at]!.start < start || (stored[at]!.start === start && stored[at]!.end < end))) at++;
+        const found = at < stored.length && stored[at]!.start === start && stored[at]!.end === end ? stored[at] : undefined;
         if (start <= maxExpiredStart) {
           reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
           continue;
         }
-        let current = stored.has(start) ? stored.get(start) : aggregation.initialize();
-        if (this.#before !== undefined && stored.has(start)) {
+        let current = found !== undefined ? found.value : aggregation.initialize();
+        if (this.#before !== undefined && found !== undefined) {
           const without = this.#marks ? await this.#collected(windows, prefix, start, end, counter) : [];
           if (this.#before(aggregation.view(current, without), value, record.key, t, record.headers) === true) {
             triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, current, without) });
@@ -128,35 +143,50 @@ export class TimeWindowOperator implements WindowOperator {
             continue;
           }
         }
-        await windows.updateWindow(start, end, next, t, prefix);
-        if (!aggregation.collects) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
+        if (clocked) {
+          windows.setWindow(start, end, next, prefix);
+        } else if (triggers) {
+          await windows.updateWindow(start, end, next, t, prefix);
+          clocked = true;
+        } else {
+          if (!checked) checkWindowTimestamp(t); // as updateWindow would
+          checked = true;
+          windows.setWindow(start, end, next, prefix);
+        }
+        if (reportUpdates) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, []) });
       }
     }
     // Decision: event time moves with every record, also when triggers closed all its windows.
-    await windows.advanceLatestTimestamp(t, prefix);
+    if (!clocked) await windows.advanceLatestTimestamp(t, prefix);
 
     const expired: WindowResult[] = [];
     const expiring = this.#partitionClosing
       ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects && !this.#marks })
-      : windows.expireWindows(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
-    await this.#emitExpired(windows, expiring, expired);
-    expired.push(...triggered);
+      : await windows.expireWindowsNow(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
+    if (!Array.isArray(expiring) || expiring.length > 0) await this.#emitExpired(windows, expiring, expired);
+    for (const result of triggered) expired.push(result);
     return { updated, expired };
   }
 
   /** Emits expiring windows into `out`, then drops collected values and trigger marks no open window needs. */
   async #emitExpired(
     windows: WindowedTransaction,
-    expiring: AsyncIterable<{ prefix: Uint8Array; start: number; end: number; value: unknown; collected: unknown[] }>,
+    expiring: AsyncIterable<ExpiredWindow> | readonly ExpiredWindow[],
     out: WindowResult[],
     dropCollectedBelow?: number,
   ): Promise<void> {
+    if (Array.isArray(expiring) && expiring.length === 0) return; // the common case: nothing expired
     const aggregation = this.#aggregation;
     const newestStart = new Map<string, { prefix: Uint8Array; start: number }>();
-    for await (const w of expiring) {
-      const collected = this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected;
+    const emit = (w: ExpiredWindow, collected: unknown[]): void => {
       out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
-      newestStart.set(Buffer.from(w.prefix).toString('latin1'), { prefix: w.prefix, start: w.start });
+      newestStart.set(byteKeyId(w.prefix), { prefix: w.prefix, start: w.start });
+    };
+    if (Array.isArray(expiring)) {
+      // Already expired (expireWindowsNow): no async iteration.
+      for (const w of expiring as readonly ExpiredWindow[]) emit(w, this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected);
+    } else {
+      for await (const w of expiring) emit(w, this.#marks ? await this.#collected(windows, w.prefix, w.start, w.end) : w.collected);
     }
     // Decision: Quix Streams keeps collected values down to the newest expired start;
     // no open window needs ids below that start + step, so they go now.

@@ -29,11 +29,20 @@ export interface WindowOutput {
   readonly expired: WindowResult[];
 }
 
+/** Options of {@link WindowOperator.process}. */
+export interface ProcessOptions {
+  /**
+   * Whether the caller reads {@link WindowOutput.updated} (default true). An operator
+   * may leave it empty when not (an `emit: 'final'` window builds no result per update).
+   */
+  readonly updates?: boolean;
+}
+
 /** A window kind processing records against its store's transaction. */
 export interface WindowOperator {
   /** Store name (docs/semantics.md §7.8). */
   readonly storeName: string;
-  process(windows: WindowedTransaction, record: WindowInput): Promise<WindowOutput>;
+  process(windows: WindowedTransaction, record: WindowInput, options?: ProcessOptions): Promise<WindowOutput>;
   /**
    * End of input (`weir run --until-idle --close-windows`): closes every open window of
    * the store partition and returns them as final results, in key order. Each key's
