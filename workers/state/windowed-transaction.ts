@@ -427,24 +427,10 @@ export class WindowedTransaction {
    * when `collect`, collected values with ids below the newest expired start too.
    */
   async *expireWindows(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): AsyncGenerator<ExpiredWindow> {
-    const prefixId = this.#idOf(prefix);
-    const stored = (await this.transaction.getAsync(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF, prefixId)) as number | undefined;
-    const lastExpired = stored ?? -1;
-    const windows = await this.getWindows(lastExpired, maxStartTime, prefix);
+    const windows = await this.#startExpiry(maxStartTime, prefix);
     if (windows.length === 0) return;
-    const newest = windows[windows.length - 1]!;
-    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF, prefixId);
-    for (const window of windows) {
-      const collected =
-        options.collect === true
-          ? await this.getFromCollection(window.start, options.endInclusive === true ? window.end + 1 : window.end, prefix)
-          : [];
-      yield { ...window, collected };
-    }
-    if (options.delete !== false) {
-      for (const window of windows) this.#delete(window.start, window.end, prefix);
-      if (options.collect === true) await this.deleteFromCollection(newest.start, prefix);
-    }
+    for (const window of windows) yield await this.#withCollected(window, prefix, options);
+    await this.#finishExpiry(windows, prefix, options);
   }
 
   /**
@@ -455,25 +441,33 @@ export class WindowedTransaction {
    * nothing between the windows that these deletes would change.
    */
   async expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
+    const windows = await this.#startExpiry(maxStartTime, prefix);
     const out: ExpiredWindow[] = [];
-    const prefixId = this.#idOf(prefix);
+    if (windows.length === 0) return out;
+    for (const window of windows) out.push(await this.#withCollected(window, prefix, options));
+    await this.#finishExpiry(windows, prefix, options);
+    return out;
+  }
+
+  /** The windows of `prefix` expiring up to `maxStartTime` (after the last expiry), with the expiration index moved past them. */
+  async #startExpiry(maxStartTime: number, prefix: Uint8Array): Promise<StoredWindow[]> {
     const stored = (await this.#read(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
     const windows = await this.getWindows(stored ?? -1, maxStartTime, prefix);
-    if (windows.length === 0) return out;
-    const newest = windows[windows.length - 1]!;
-    this.transaction.set(EXPIRED_START_KEY, newest.start, prefix, EXPIRATION_INDEX_CF, prefixId);
-    for (const window of windows) {
-      const collected =
-        options.collect === true
-          ? await this.getFromCollection(window.start, options.endInclusive === true ? window.end + 1 : window.end, prefix)
-          : [];
-      out.push({ ...window, collected });
-    }
-    if (options.delete !== false) {
-      for (const window of windows) this.#delete(window.start, window.end, prefix);
-      if (options.collect === true) await this.deleteFromCollection(newest.start, prefix);
-    }
-    return out;
+    if (windows.length > 0) this.transaction.set(EXPIRED_START_KEY, windows[windows.length - 1]!.start, prefix, EXPIRATION_INDEX_CF, this.#idOf(prefix));
+    return windows;
+  }
+
+  async #withCollected(window: StoredWindow, prefix: Uint8Array, options: ExpireOptions): Promise<ExpiredWindow> {
+    const collected =
+      options.collect === true ? await this.getFromCollection(window.start, options.endInclusive === true ? window.end + 1 : window.end, prefix) : [];
+    return { ...window, collected };
+  }
+
+  /** Deletes the expired windows (unless `delete: false`) and, when collecting, the collected values below the newest. */
+  async #finishExpiry(windows: readonly StoredWindow[], prefix: Uint8Array, options: ExpireOptions): Promise<void> {
+    if (options.delete === false) return;
+    for (const window of windows) this.#delete(window.start, window.end, prefix);
+    if (options.collect === true) await this.deleteFromCollection(windows[windows.length - 1]!.start, prefix);
   }
 
   /**
