@@ -32,6 +32,7 @@ import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
 import type { RunningJobParts } from './server/running-job.js';
 import { decideLogFormat, loggingConfig, weirLog, type LogContext } from '../shared/logging/weir-log.js';
+import { CommitRejectedError } from '../shared/errors/log-errors.js';
 
 
 /** What `App.create` learnt from the log for every run. */
@@ -253,6 +254,10 @@ class RunningJob {
         for (const o of offsets) this.router.markCommitted(o);
       },
       onFailure: (error) => this.fail(error),
+      onRejected: (error) => {
+        this.log(`${error.message}; taking the partitions up again from their committed offsets`);
+        this.lifecycle.redoFromCommitted().catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+      },
     });
     this.lifecycle = new PartitionLifecycle(this.assignment, {
       config: this.config,
@@ -294,7 +299,7 @@ class RunningJob {
       await this.router.settle();
       this.throwIfFailed();
       if (reachedEnd && this.options.closeWindows === true) await this.closeWindowsAtEnd();
-      await this.checkpoint();
+      await this.finalCheckpoint();
       await this.consumer.close();
       stats = await Promise.all(this.pool.workers.map((w) => w.control.stats()));
       await this.pool.close();
@@ -406,6 +411,16 @@ class RunningJob {
     this.throwIfFailed();
     await this.checkpointer.checkpointNow();
     this.throwIfFailed();
+  }
+
+  /** The last checkpoint of a run; a commit the group refuses leaves its records to be read again (docs/semantics.md §8.4). */
+  private async finalCheckpoint(): Promise<void> {
+    try {
+      await this.checkpoint();
+    } catch (error) {
+      if (!(error instanceof CommitRejectedError)) throw error;
+      this.log(`${error.message}; the run ends without committing its last records`);
+    }
   }
 
   private pendingCheckpointBytes(): number {

@@ -15,6 +15,7 @@ import type {
   PreparedWork,
 } from '../shared/protocol/worker-protocol.js';
 import type { WorkerHandle } from './worker-pool.js';
+import { CommitRejectedError } from '../shared/errors/log-errors.js';
 import type { OutputStream } from './output-stream.js';
 
 export interface CheckpointResult {
@@ -38,6 +39,8 @@ export interface CheckpointerOptions {
   readonly onCommitted?: (offsets: readonly PartitionOffset[]) => void;
   /** A pipelined commit failed (the job stops). */
   readonly onFailure: (error: Error) => void;
+  /** The group refused a pipelined commit (docs/semantics.md §8.4); the job goes on. */
+  readonly onRejected?: (error: CommitRejectedError) => void;
 }
 
 /** What the checkpoints of one run did, for its summary. */
@@ -59,6 +62,11 @@ export class Checkpointer {
   /** Phase 2 of the last pipelined checkpoint, while it runs. */
   private pendingCommit: Promise<void> | undefined;
   private failed = false;
+  /**
+   * The group refused a commit (docs/semantics.md §8.4): the workers' transactions were
+   * dropped, and nothing may commit until the partitions have been released.
+   */
+  private rejected: CommitRejectedError | undefined;
   /**
    * Checkpoints start one at a time: the loop's pipelined one and a rebalance's full one
    * (called from inside a poll) must not both prepare before the first is flushed, or the
@@ -83,9 +91,27 @@ export class Checkpointer {
     await this.oneAtATime(async () => {
       await this.settle();
       if (this.failed) return;
+      if (this.rejected !== undefined) {
+        // Whatever the workers processed since the refused commit sits on dropped state.
+        await this.abort();
+        throw this.rejected;
+      }
       const started = performance.now();
-      await this.commitCounted(await this.prepare(), started);
+      try {
+        await this.commitCounted(await this.prepare(), started);
+      } catch (error) {
+        if (error instanceof CommitRejectedError) this.rejected = error;
+        throw error;
+      }
     });
+  }
+
+  /**
+   * Every partition has been released after a refused commit: their next owners read them
+   * again from the committed offsets, so checkpoints may commit again.
+   */
+  partitionsReleased(): void {
+    this.rejected = undefined;
   }
 
   /**
@@ -96,10 +122,15 @@ export class Checkpointer {
   async begin(): Promise<void> {
     await this.oneAtATime(async () => {
       await this.settle();
-      if (this.failed) return;
+      if (this.failed || this.rejected !== undefined) return;
       const started = performance.now();
       const prepared = await this.prepare();
       this.pendingCommit = this.commitCounted(prepared, started).catch((error: unknown) => {
+        if (error instanceof CommitRejectedError) {
+          this.rejected = error;
+          this.options.onRejected?.(error);
+          return;
+        }
         this.failed = true;
         this.options.onFailure(error instanceof Error ? error : new Error(String(error)));
       });

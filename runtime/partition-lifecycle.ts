@@ -19,6 +19,7 @@ import type { RecoveryRunner } from './recovery-runner.js';
 import { NEVER_COMMITTED } from '../shared/protocol/worker-protocol.js';
 import { resolveSourceOffset, type SourceOffsetAction } from './source-offset-policy.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
+import { CommitRejectedError } from '../shared/errors/log-errors.js';
 import type { LogContext } from '../shared/logging/weir-log.js';
 
 /** What the lifecycle needs of the running job. */
@@ -44,6 +45,17 @@ export class PartitionLifecycle implements RebalanceListener {
   /** Rebalance callbacks running (assign, revoke, lost): not settled meanwhile. */
   private rebalancing = 0;
   private replayed = 0;
+  /** Where reading started for partitions with no committed offset under `autoOffsetReset: latest` (a redo starts there again). */
+  private readonly startsAtEnd = new Map<string, number>();
+  /**
+   * Partitions were revoked or lost and the group has not assigned again yet (the eager
+   * protocol always follows with an assignment, maybe empty): the member is not idle then.
+   */
+  private awaitingAssignment = false;
+  /** Counts rebalance callbacks: a redo queued before one is not needed after it. */
+  private generation = 0;
+  /** Assign, revoke, lost and redo run one at a time. */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(
     /** Which worker owns which partition. */
@@ -56,9 +68,12 @@ export class PartitionLifecycle implements RebalanceListener {
     return this.replayed;
   }
 
-  /** Partitions were assigned at least once, no rebalance is under way and none is recovering. */
+  /**
+   * Partitions were assigned at least once, no rebalance is under way (none revoked without
+   * the next assignment having arrived) and none is recovering.
+   */
   get settled(): boolean {
-    return this.assignedOnce && this.rebalancing === 0 && this.recovering.size === 0;
+    return this.assignedOnce && !this.awaitingAssignment && this.rebalancing === 0 && this.recovering.size === 0;
   }
 
   /** Whether `partition` is recovering its state (queries of it would see part of it). */
@@ -73,8 +88,10 @@ export class PartitionLifecycle implements RebalanceListener {
 
   private async duringRebalance(work: () => Promise<void>): Promise<void> {
     this.rebalancing += 1;
+    const run = this.turn.then(work);
+    this.turn = run.catch(() => undefined);
     try {
-      await work();
+      await run;
     } finally {
       this.rebalancing -= 1;
     }
@@ -93,10 +110,34 @@ export class PartitionLifecycle implements RebalanceListener {
 
   /** New partitions: pick owners, open their stores, recover them in the background, then resume. */
   onAssign(tps: readonly TopicPartition[]): Promise<void> {
-    return this.duringRebalance(() => this.assign(tps));
+    this.generation++;
+    this.awaitingAssignment = false;
+    return this.duringRebalance(() => this.assign(tps, false));
   }
 
-  private async assign(tps: readonly TopicPartition[]): Promise<void> {
+  /**
+   * The group refused a commit (docs/semantics.md §8.4): give up every partition's work
+   * since the last commit and take the partitions up again as if newly assigned — stores
+   * reopened, the changelog replayed under the skip rule, the source read again from the
+   * committed offsets. Kafka Streams redoes its tasks the same way after a
+   * `TaskMigratedException`. Not waiting for the rebalance to revoke them keeps this
+   * correct whether or not one follows.
+   */
+  redoFromCommitted(): Promise<void> {
+    const generation = this.generation;
+    return this.duringRebalance(async () => {
+      // A rebalance since the refusal has revoked the partitions: their next owner reads them again.
+      if (generation !== this.generation) return;
+      const mine = new Set(this.assignment.partitions());
+      const tps = this.job.consumer.assignment().filter((tp) => mine.has(tp.partition));
+      await this.job.checkpointer.abandon();
+      await this.release(tps);
+      if (tps.length > 0) await this.assign(tps, true);
+    });
+  }
+
+  /** `rewind`: the consumer has read past the committed offsets (a redo): seek back to them. */
+  private async assign(tps: readonly TopicPartition[], rewind: boolean): Promise<void> {
     this.assignedOnce = true;
     const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
     this.assignment.add(partitions);
@@ -120,11 +161,16 @@ export class PartitionLifecycle implements RebalanceListener {
           offset = action.recoveryBoundary;
         }
         committedByTopic[tp.topic] = offset ?? NEVER_COMMITTED;
-        if (offset === undefined && this.job.config.input.autoOffsetReset === 'latest') {
+        if (offset === undefined && this.job.config.input.autoOffsetReset === 'latest' && !this.startsAtEnd.has(tpKey(tp))) {
           // Reading starts at the end: what was there before is not this run's to route.
-          this.job.router.markCommitted({ ...tp, offset: (await this.job.backend.watermarks(tp)).high });
+          const high = (await this.job.backend.watermarks(tp)).high;
+          this.startsAtEnd.set(tpKey(tp), high);
+          this.job.router.markCommitted({ ...tp, offset: high });
+        } else if (offset === undefined && this.startsAtEnd.has(tpKey(tp))) {
+          this.job.router.markCommitted({ ...tp, offset: this.startsAtEnd.get(tpKey(tp))! });
         }
         if (offset !== undefined) this.job.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
+        if (rewind && action.kind !== 'reset') await this.rewindTo(tp, offset);
       }
       this.job.router.pauseForRecovery(sourceTps);
       const abort = new AbortController();
@@ -136,6 +182,12 @@ export class PartitionLifecycle implements RebalanceListener {
         .finally(() => this.recovering.delete(p));
       this.recovering.set(p, { abort, done });
     }
+  }
+
+  /** Read `tp` again from its committed offset, or from where this member started reading it when none was committed. */
+  private async rewindTo(tp: TopicPartition, committed: number | undefined): Promise<void> {
+    const offset = committed ?? this.startsAtEnd.get(tpKey(tp)) ?? (await this.job.backend.watermarks(tp)).low;
+    this.job.consumer.seek(tp, offset);
   }
 
   /** docs/semantics.md §5.7: only stateful jobs care (stateless ones just follow the consumer's reset). */
@@ -162,17 +214,35 @@ export class PartitionLifecycle implements RebalanceListener {
 
   /** Partitions leaving: checkpoint what was processed, then close their stores. */
   onRevoke(tps: readonly TopicPartition[]): Promise<void> {
+    this.generation++;
+    this.awaitingAssignment = true;
     return this.duringRebalance(async () => {
-      if (!this.job.isFailed()) await this.job.checkpoint();
+      if (!this.job.isFailed()) await this.checkpointUnlessRejected();
       await this.release(tps);
     });
   }
 
   onLost(tps: readonly TopicPartition[]): Promise<void> {
+    this.generation++;
+    this.awaitingAssignment = true;
     return this.duringRebalance(async () => {
       await this.job.checkpointer.abandon();
       await this.release(tps);
     });
+  }
+
+  /**
+   * Checkpoint before partitions leave. A commit the group refuses (it is rebalancing) is not
+   * a failure: the work since the last commit is given up and read again by the partitions'
+   * next owner (docs/semantics.md §8.4).
+   */
+  private async checkpointUnlessRejected(): Promise<void> {
+    try {
+      await this.job.checkpoint();
+    } catch (error) {
+      if (!(error instanceof CommitRejectedError)) throw error;
+      this.job.log(`${error.message}; giving up the uncommitted work of the revoked partitions`);
+    }
   }
 
   private async release(tps: readonly TopicPartition[]): Promise<void> {
@@ -188,5 +258,6 @@ export class PartitionLifecycle implements RebalanceListener {
       this.assignment.remove([p]);
       this.job.router.forget(p);
     }
+    if (this.assignment.partitions().length === 0) this.job.checkpointer.partitionsReleased();
   }
 }

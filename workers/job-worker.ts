@@ -269,9 +269,18 @@ export class JobWorker implements WorkerControl {
     }
   }
 
-  async abort(): Promise<void> {
-    for (const processor of this.processors.values()) processor.reset();
-    this.outputs.clear();
+  /**
+   * Drops every transaction, after the batches already queued: a batch being processed
+   * when the call arrives (the worker answers control calls between slices of a batch)
+   * would otherwise lose the keys it preloaded into the transaction under way.
+   */
+  abort(): Promise<void> {
+    const done = this.queue.then(() => {
+      for (const processor of this.processors.values()) processor.reset();
+      this.outputs.clear();
+    });
+    this.queue = done;
+    return done;
   }
 
   async stats(): Promise<WorkerStats> {

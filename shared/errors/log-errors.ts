@@ -191,3 +191,26 @@ export class RecordBatchFormatError extends WeirError {
     super('RECORD_BATCH_FORMAT', detail);
   }
 }
+
+/**
+ * The group refused an offset commit because it is rebalancing or this member's
+ * generation has ended. Nothing of that checkpoint may be kept: its records are read
+ * again from the committed offsets by the partitions' next owner, which may be this
+ * member (docs/semantics.md §8.4).
+ */
+export class CommitRejectedError extends WeirError {
+  readonly group: string;
+  /** The broker's reason, e.g. `REBALANCE_IN_PROGRESS`. */
+  readonly reason: string;
+
+  constructor(group: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      'COMMIT_REJECTED',
+      `consumer group "${group}" rejected an offset commit (${reason}): the group rebalanced meanwhile, so the ` +
+        "checkpoint's records are read again from the committed offsets by their partitions' next owner",
+      options,
+    );
+    this.group = group;
+    this.reason = reason;
+  }
+}

@@ -17,9 +17,17 @@ export interface MockCluster {
   readonly bootstrapServers: string;
   /** Creates `name` with `partitions` partitions (what CreateTopics would do on a real cluster). */
   createTopic(name: string, partitions: number): void;
+  /**
+   * The next `errors.length` requests of API `apiKey` (from any client) fail with these
+   * Kafka error codes, in order — e.g. OffsetCommit (8) refused with REBALANCE_IN_PROGRESS (27).
+   */
+  pushRequestErrors(apiKey: number, errors: readonly number[]): void;
   /** Stops the cluster. */
   stop(): Promise<void>;
 }
+
+/** Kafka API keys tests inject errors into. */
+export const API_KEY = { OffsetCommit: 8 } as const;
 
 interface Librdkafka {
   confNew(): unknown;
@@ -30,6 +38,7 @@ interface Librdkafka {
   bootstraps(cluster: unknown): string;
   topicCreate(cluster: unknown, topic: string, partitions: number, replicationFactor: number): number;
   initialRebalanceDelay(cluster: unknown, delayMs: number): void;
+  pushRequestErrors(cluster: unknown, apiKey: number, count: number, errors: Int32Array): void;
 }
 
 let library: Librdkafka | undefined;
@@ -48,6 +57,7 @@ function librdkafka(): Librdkafka {
     bootstraps: lib.func('const char *rd_kafka_mock_cluster_bootstraps(void *mcluster)'),
     topicCreate: lib.func('int rd_kafka_mock_topic_create(void *mcluster, const char *topic, int partitions, int rf)'),
     initialRebalanceDelay: lib.func('void rd_kafka_mock_group_initial_rebalance_delay_ms(void *mcluster, int32_t delay_ms)'),
+    pushRequestErrors: lib.func('void rd_kafka_mock_push_request_errors_array(void *mcluster, int16_t api_key, size_t cnt, const int32_t *errors)'),
   };
   return library;
 }
@@ -85,6 +95,9 @@ export async function startMockCluster(brokers = 3): Promise<MockCluster> {
     createTopic(name, partitions) {
       const error = rd.topicCreate(cluster, name, partitions, Math.min(3, brokers));
       if (error !== 0) throw new Error(`mock cluster: create topic "${name}" failed with librdkafka error ${error}`);
+    },
+    pushRequestErrors(apiKey, errors) {
+      rd.pushRequestErrors(cluster, apiKey, errors.length, Int32Array.from(errors));
     },
     async stop() {
       if (stopped) return;

@@ -9,6 +9,7 @@ import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import type { AppendRecord, LogBackend, LogRecord } from '../../shared/log/log-backend.js';
 import { dumpState, type StateEntry } from '../../runtime/state-inspection.js';
 import { countPipelineSource } from '../../examples/count/count-pipeline-source.js';
+import { partitionForKey } from '../../shared/log/murmur2-partitioner.js';
 
 export const COUNT_PIPELINE = countPipelineSource();
 
@@ -147,6 +148,29 @@ export function modelCounts(records: readonly AppendRecord[]): Map<string, numbe
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+/**
+ * Where two count maps differ, summed per partition of the key (murmur2, as the producer
+ * places keyed records): a failure message that says which partitions over- or
+ * under-counted, and by how much, when the diff itself is too long to read in a CI log.
+ */
+export function countDifference(expected: ReadonlyMap<string, number>, actual: ReadonlyMap<string, number>, partitions: number): string {
+  const perPartition = new Map<number, { keys: number; delta: number }>();
+  for (const key of new Set([...expected.keys(), ...actual.keys()])) {
+    const delta = (actual.get(key) ?? 0) - (expected.get(key) ?? 0);
+    if (delta === 0) continue;
+    const partition = partitionForKey(encoder.encode(JSON.stringify(key)), partitions);
+    const entry = perPartition.get(partition) ?? { keys: 0, delta: 0 };
+    entry.keys += 1;
+    entry.delta += delta;
+    perPartition.set(partition, entry);
+  }
+  if (perPartition.size === 0) return 'no difference';
+  return [...perPartition]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, { keys, delta }]) => `partition ${partition}: ${keys} keys differ, ${delta > 0 ? '+' : ''}${delta} in total`)
+    .join('; ');
 }
 
 /** Counts as found in the job's state (`weir state dump` logic). */

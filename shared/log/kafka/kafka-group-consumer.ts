@@ -10,7 +10,7 @@
  * `close()` calls `onRevoke` for the whole assignment while still a member (so it may
  * commit), then leaves the group.
  */
-import { LogClosedError, PartitionNotAssignedError } from '../../errors/log-errors.js';
+import { CommitRejectedError, LogClosedError, PartitionNotAssignedError } from '../../errors/log-errors.js';
 import {
   tpKey,
   type GroupConsumer,
@@ -23,7 +23,18 @@ import {
 } from '../log-backend.js';
 import { groupConsumerConfig } from './client-config.js';
 import type { KafkaContext } from './kafka-context.js';
-import { callback, connect, disconnect, ErrorCode, RdKafka, type KafkaConsumer, type LibrdKafkaError, type Message } from './rdkafka.js';
+import {
+  callback,
+  COMMIT_REJECTED_BY_REBALANCE,
+  connect,
+  disconnect,
+  ErrorCode,
+  isLibrdKafkaError,
+  RdKafka,
+  type KafkaConsumer,
+  type LibrdKafkaError,
+  type Message,
+} from './rdkafka.js';
 import { toLogRecord } from './record-conversion.js';
 import { toEncodedRecords } from '../../protocol/record-batch.js';
 import type { TopicMetadata } from './topic-metadata.js';
@@ -243,19 +254,22 @@ export class KafkaGroupConsumer implements GroupConsumer {
     return readCommitted(this.context, this.consumer, this.group, partitions);
   }
 
+  /**
+   * Commits and waits for the broker's answer. `commitCb` would only say that librdkafka
+   * queued the commit, so a commit the group refused during a rebalance looked like a
+   * success and the member kept state whose records were then read again. The synchronous
+   * commit holds this thread for one round trip to the coordinator, once per checkpoint.
+   */
   async commit(offsets: readonly PartitionOffset[]): Promise<void> {
     this.assertOpen();
     if (offsets.length === 0) return;
     await this.awaitJoin();
     const toCommit = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
     try {
-      await callback<void>((cb) =>
-        (this.consumer as unknown as { commitCb(offsets: unknown, cb: (error: LibrdKafkaError | null) => void): void }).commitCb(
-          toCommit,
-          (error) => cb(error, undefined),
-        ),
-      );
+      this.consumer.commitSync(toCommit);
     } catch (error) {
+      const rejected = isLibrdKafkaError(error) ? COMMIT_REJECTED_BY_REBALANCE.get(error.code) : undefined;
+      if (rejected !== undefined) throw new CommitRejectedError(this.group, rejected);
       throw this.context.error(`commit offsets of group "${this.group}"`, error);
     }
   }

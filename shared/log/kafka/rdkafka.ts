@@ -27,7 +27,21 @@ export const ErrorCode = {
   UNKNOWN_TOPIC: -188,
   TOPIC_ALREADY_EXISTS: 36,
   UNKNOWN_TOPIC_OR_PART: 3,
+  ILLEGAL_GENERATION: 22,
+  UNKNOWN_MEMBER_ID: 25,
+  REBALANCE_IN_PROGRESS: 27,
+  FENCED_INSTANCE_ID: 82,
+  ASSIGNMENT_LOST: -142,
 } as const;
+
+/** The group refuses a commit because it rebalanced: the member's work since its last commit is not its own any more. */
+export const COMMIT_REJECTED_BY_REBALANCE: ReadonlyMap<number, string> = new Map([
+  [ErrorCode.ILLEGAL_GENERATION, 'ILLEGAL_GENERATION'],
+  [ErrorCode.UNKNOWN_MEMBER_ID, 'UNKNOWN_MEMBER_ID'],
+  [ErrorCode.REBALANCE_IN_PROGRESS, 'REBALANCE_IN_PROGRESS'],
+  [ErrorCode.FENCED_INSTANCE_ID, 'FENCED_INSTANCE_ID'],
+  [ErrorCode.ASSIGNMENT_LOST, 'ASSIGNMENT_LOST'],
+]);
 
 /** Anything with the `connect(options, cb)` / `disconnect(cb)` of a librdkafka client. */
 type Connectable = Producer | KafkaConsumer;
