@@ -220,7 +220,7 @@ t.test('two processes split the partitions; after SIGKILL of one the other takes
   // Exact counts under at-least-once hold when no live member is thrown out of the group: a
   // member removed while still processing (a zombie) may append one checkpoint's changelog
   // records before its commit is refused (§8.4). This test is about a killed member, so it
-  // states the 6 s session it relies on (a 2 s session passed 14 of 14 runs at load 4–8 once
+  // states the 6 s session it relies on (a 2 s session passed 14 of 14 runs at load 1–8 once
   // refused commits were detected).
   const job = await kafkaJob(cluster, t.testdir(), { clientProperties: { 'session.timeout.ms': 6000 } });
   const events = generateEvents(40_000, 2_000, 41);
