@@ -112,7 +112,7 @@ export class PartitionLifecycle implements RebalanceListener {
   onAssign(tps: readonly TopicPartition[]): Promise<void> {
     this.generation++;
     this.awaitingAssignment = false;
-    return this.duringRebalance(() => this.assign(tps, false));
+    return this.duringRebalance(() => this.assign(tps));
   }
 
   /**
@@ -132,12 +132,19 @@ export class PartitionLifecycle implements RebalanceListener {
       const tps = this.job.consumer.assignment().filter((tp) => mine.has(tp.partition));
       await this.job.checkpointer.abandon();
       await this.release(tps);
-      if (tps.length > 0) await this.assign(tps, true);
+      if (tps.length === 0) return;
+      // Reading is past the committed offsets: hold the partitions, seek them back, and only
+      // then forget them in the router, so nothing fetched before the seek is routed or
+      // rewound to after it.
+      this.job.router.pauseForRecovery(tps);
+      const committed = await this.job.consumer.committed(tps);
+      for (const tp of tps) await this.rewindTo(tp, committed.get(tpKey(tp)));
+      for (const p of new Set(tps.map((tp) => tp.partition))) this.job.router.forget(p);
+      await this.assign(tps);
     });
   }
 
-  /** `rewind`: the consumer has read past the committed offsets (a redo): seek back to them. */
-  private async assign(tps: readonly TopicPartition[], rewind: boolean): Promise<void> {
+  private async assign(tps: readonly TopicPartition[]): Promise<void> {
     this.assignedOnce = true;
     const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
     this.assignment.add(partitions);
@@ -170,7 +177,6 @@ export class PartitionLifecycle implements RebalanceListener {
           this.job.router.markCommitted({ ...tp, offset: this.startsAtEnd.get(tpKey(tp))! });
         }
         if (offset !== undefined) this.job.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
-        if (rewind && action.kind !== 'reset') await this.rewindTo(tp, offset);
       }
       this.job.router.pauseForRecovery(sourceTps);
       const abort = new AbortController();

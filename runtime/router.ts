@@ -49,8 +49,15 @@ export class Router {
     this.highWaterBytes = options.highWaterBytes ?? 4 * 1024 * 1024;
   }
 
-  /** A poll started before the previous sets were routed, so reading overlaps routing. */
-  private pending: Promise<PartitionBatchSet[]> | undefined;
+  /**
+   * A poll started before the previous sets were routed, so reading overlaps routing, with
+   * the value of {@link forgotten} when it started.
+   */
+  private pending: { readonly sets: Promise<PartitionBatchSet[]>; readonly startedAt: number } | undefined;
+  /** Counts `forget` calls. */
+  private forgotten = 0;
+  /** Per partition, the value of {@link forgotten} when it was last forgotten. */
+  private readonly forgottenAt = new Map<number, number>();
 
   /**
    * Route one poll's batch sets, each to its partition's worker as it is (the
@@ -59,14 +66,15 @@ export class Router {
    */
   async pollAndRoute(maxRecords: number, timeoutMs: number): Promise<number> {
     await this.relieveBackpressure();
-    const sets = await (this.pending ?? this.consumer.pollBatches(maxRecords, timeoutMs));
+    const startedAt = this.pending?.startedAt ?? this.forgotten;
+    const sets = await (this.pending?.sets ?? this.consumer.pollBatches(maxRecords, timeoutMs));
     this.pending = undefined;
     if (sets.length === 0) return 0;
-    this.pending = this.consumer.pollBatches(maxRecords, timeoutMs);
+    this.pending = { sets: this.consumer.pollBatches(maxRecords, timeoutMs), startedAt: this.forgotten };
     // A rejected prefetch is surfaced by the next pollAndRoute, not as an unhandled rejection.
-    this.pending.catch(() => undefined);
+    this.pending.sets.catch(() => undefined);
     let routed = 0;
-    for (const set of sets) routed += this.route(set);
+    for (const set of sets) routed += this.isStale(set, startedAt) ? 0 : this.route(set);
     this.applyBackpressure();
     return routed;
   }
@@ -76,9 +84,19 @@ export class Router {
     const pending = this.pending;
     this.pending = undefined;
     if (pending === undefined) return;
-    const sets = await pending.catch(() => [] as PartitionBatchSet[]);
+    const sets = await pending.sets.catch(() => [] as PartitionBatchSet[]);
     // Not routed: rewind so these records are read again (by this or a later run).
-    for (const set of sets) this.rewind(set);
+    for (const set of sets) if (!this.isStale(set, pending.startedAt)) this.rewind(set);
+  }
+
+  /**
+   * Fetched by a poll that started before its partition was forgotten (released, or taken up
+   * again after a refused commit): the partition's reading was reset since, so these records
+   * are read again from where it now starts. Routing them, or rewinding to them, would apply
+   * them twice or move reading past records not yet applied.
+   */
+  private isStale(set: PartitionBatchSet, pollStartedAt: number): boolean {
+    return (this.forgottenAt.get(set.partition) ?? -1) >= pollStartedAt + 1;
   }
 
   /** Next offset to be routed for a source partition (committed offset or 0 before any). */
@@ -111,6 +129,8 @@ export class Router {
   }
 
   forget(partition: number): void {
+    this.forgotten += 1;
+    this.forgottenAt.set(partition, this.forgotten);
     for (const key of [...this.positions.keys()]) if (key.endsWith(`[${partition}]`)) this.positions.delete(key);
   }
 

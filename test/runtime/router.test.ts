@@ -73,12 +73,29 @@ t.test('records fetched again after a rebalance are routed once', async (t) => {
 
 t.test('a partition forgotten at revocation starts again from what the new owner committed', async (t) => {
   const h = harness();
-  h.polls.push([setOf(0, 0, 9)], [setOf(0, 5, 14)], []);
+  // The second poll is the prefetch started before the partition was forgotten; the third
+  // starts after it, from the committed offset.
+  h.polls.push([setOf(0, 0, 9)], [setOf(0, 7, 16)], [setOf(0, 5, 14)], []);
   t.equal(await h.router.pollAndRoute(1000, 10), 10);
   h.router.forget(0);
   h.router.markCommitted({ topic: TOPIC, partition: 0, offset: 5 });
+  t.equal(await h.router.pollAndRoute(1000, 10), 0, 'a fetch started before the partition was forgotten is not routed');
   t.equal(await h.router.pollAndRoute(1000, 10), 10, 'from the committed offset on, all of it');
   t.same(h.routed, [...range(0, 9), ...range(5, 14)]);
+});
+
+t.test('with nothing committed, a fetch from before a reset cannot move the position past records read again', async (t) => {
+  // A partition taken up again after a refused commit (docs/semantics.md §8.4) has no
+  // committed offset and is read again from 0; a prefetch from before the reset delivering
+  // 40–49 must neither be routed nor set the position to 50, or 0–39 would be dropped.
+  const h = harness();
+  h.polls.push([setOf(0, 0, 39)], [setOf(0, 40, 49)], [setOf(0, 0, 49)], []);
+  t.equal(await h.router.pollAndRoute(1000, 10), 40);
+  h.router.forget(0);
+  t.equal(await h.router.pollAndRoute(1000, 10), 0, 'the stale prefetch is dropped');
+  t.same(h.seeks, [], 'and not rewound to');
+  t.equal(await h.router.pollAndRoute(1000, 10), 50, 'read again from 0: every record routed');
+  t.same(h.routed, [...range(0, 39), ...range(0, 49)]);
 });
 
 t.test('a set held back during recovery is rewound to the first record not yet routed', async (t) => {
