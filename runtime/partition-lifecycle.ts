@@ -168,13 +168,11 @@ export class PartitionLifecycle implements RebalanceListener {
           offset = action.recoveryBoundary;
         }
         committedByTopic[tp.topic] = offset ?? NEVER_COMMITTED;
-        if (offset === undefined && this.job.config.input.autoOffsetReset === 'latest' && !this.startsAtEnd.has(tpKey(tp))) {
-          // Reading starts at the end: what was there before is not this run's to route.
-          const high = (await this.job.backend.watermarks(tp)).high;
-          this.startsAtEnd.set(tpKey(tp), high);
-          this.job.router.markCommitted({ ...tp, offset: high });
-        } else if (offset === undefined && this.startsAtEnd.has(tpKey(tp))) {
-          this.job.router.markCommitted({ ...tp, offset: this.startsAtEnd.get(tpKey(tp))! });
+        if (offset === undefined && (this.job.config.input.autoOffsetReset === 'latest' || this.startsAtEnd.has(tpKey(tp)))) {
+          // Reading starts at the end (where it first started, on a redo): what was there before is not this run's to route.
+          const start = this.startsAtEnd.get(tpKey(tp)) ?? (await this.job.backend.watermarks(tp)).high;
+          this.startsAtEnd.set(tpKey(tp), start);
+          this.job.router.markCommitted({ ...tp, offset: start });
         }
         if (offset !== undefined) this.job.router.markCommitted({ ...tp, offset: action.kind === 'reset' ? action.seekTo : offset });
       }
