@@ -56,6 +56,13 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private readonly pendingOffsets = new Map<string, number>();
   /** Seeks librdkafka has not confirmed; `poll` waits for them. */
   private pendingSeeks: Promise<void>[] = [];
+  /**
+   * The last seek issued. Each seek runs on libuv's thread pool, so two seeks of one
+   * partition issued together (a paused partition's rewind, then a redo's seek back to the
+   * committed offset) could reach librdkafka in either order; chaining them keeps the order
+   * in which they were made.
+   */
+  private lastSeek: Promise<void> = Promise.resolve();
   /** Bumped per partition by `seek`/`pause`, so records fetched before it are dropped. */
   private readonly epochs = new Map<string, number>();
   private rebalances: Promise<void> = Promise.resolve();
@@ -242,11 +249,16 @@ export class KafkaGroupConsumer implements GroupConsumer {
       return;
     }
     const target = { topic: partition.topic, partition: partition.partition, offset };
-    this.pendingSeeks.push(
-      callback<void>((cb) => this.consumer.seek(target, 0, cb)).catch((error: unknown) => {
-        this.failure ??= this.context.error(`seek ${key} to ${offset}`, error);
-      }),
-    );
+    // Waits for librdkafka to confirm the seek: a timeout of 0 becomes 10 ms in the client,
+    // which a loaded machine exceeds, and an unconfirmed seek may not apply before the next fetch.
+    const seek = this.lastSeek
+      .then(() => callback<void>((cb) => this.consumer.seek(target, this.context.requestTimeoutMs, cb)))
+      .catch((error: unknown) => {
+        // A partition revoked meanwhile is read from its committed offset by its next owner.
+        if (this.active.has(key)) this.failure ??= this.context.error(`seek ${key} to ${offset}`, error);
+      });
+    this.lastSeek = seek;
+    this.pendingSeeks.push(seek);
   }
 
   async committed(partitions: readonly TopicPartition[]): Promise<Map<string, number | undefined>> {
