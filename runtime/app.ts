@@ -168,6 +168,8 @@ class RunningJob {
   private recovery!: RecoveryRunner;
   private failure: Error | undefined;
   private lifecycle!: PartitionLifecycle;
+  /** The loop has ended: the run is finishing, and partitions are no longer taken up again. */
+  private finishing = false;
 
   constructor(
     private readonly config: WeirConfig,
@@ -255,6 +257,8 @@ class RunningJob {
       },
       onFailure: (error) => this.fail(error),
       onRejected: (error) => {
+        // Finishing: the final checkpoint meets the refusal and reports it; the next run reads the records again.
+        if (this.finishing) return;
         this.log(`${error.message}; taking the partitions up again from their committed offsets`);
         this.lifecycle.redoFromCommitted().catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
       },
@@ -296,6 +300,7 @@ class RunningJob {
         onLost: (tps) => this.lifecycle.onLost(tps),
       });
       const reachedEnd = await this.loop(started);
+      this.finishing = true;
       await this.router.settle();
       this.throwIfFailed();
       if (reachedEnd && this.options.closeWindows === true) await this.closeWindowsAtEnd();
@@ -397,6 +402,9 @@ class RunningJob {
 
   /** Every assigned partition is recovered and has been routed up to its high watermark. */
   private async idle(): Promise<boolean> {
+    // A pipelined commit still running may yet be refused (docs/semantics.md §8.4), and then
+    // its records are read again: the answer decides whether the input was really done with.
+    await this.checkpointer.settle();
     // A Kafka member learns its partitions a few seconds after subscribing: not idle before.
     if (!this.lifecycle.settled) return false;
     for (const tp of this.consumer.assignment()) {

@@ -25,6 +25,12 @@ export interface RouterOptions {
   readonly outputsDrained?: () => Promise<void>;
 }
 
+/** A poll's batch sets and the value of the router's forget counter when they were fetched. */
+interface FetchedSets {
+  readonly sets: PartitionBatchSet[];
+  readonly fetchedAt: number;
+}
+
 export class Router {
   /** Next offset to route per source partition (tpKey → offset). */
   private readonly positions = new Map<string, number>();
@@ -50,14 +56,19 @@ export class Router {
   }
 
   /**
-   * A poll started before the previous sets were routed, so reading overlaps routing, with
-   * the value of {@link forgotten} when it started.
+   * A poll started before the previous sets were routed, so reading overlaps routing. Once
+   * it has returned, `fetchedAt` is the value of {@link forgotten} when it did.
    */
-  private pending: { readonly sets: Promise<PartitionBatchSet[]>; readonly startedAt: number } | undefined;
+  private pending: Promise<FetchedSets> | undefined;
   /** Counts `forget` calls. */
   private forgotten = 0;
   /** Per partition, the value of {@link forgotten} when it was last forgotten. */
   private readonly forgottenAt = new Map<number, number>();
+
+  /** One poll, stamped with when it returned. */
+  private poll(maxRecords: number, timeoutMs: number): Promise<FetchedSets> {
+    return this.consumer.pollBatches(maxRecords, timeoutMs).then((sets) => ({ sets, fetchedAt: this.forgotten }));
+  }
 
   /**
    * Route one poll's batch sets, each to its partition's worker as it is (the
@@ -66,15 +77,14 @@ export class Router {
    */
   async pollAndRoute(maxRecords: number, timeoutMs: number): Promise<number> {
     await this.relieveBackpressure();
-    const startedAt = this.pending?.startedAt ?? this.forgotten;
-    const sets = await (this.pending?.sets ?? this.consumer.pollBatches(maxRecords, timeoutMs));
+    const { sets, fetchedAt } = await (this.pending ?? this.poll(maxRecords, timeoutMs));
     this.pending = undefined;
     if (sets.length === 0) return 0;
-    this.pending = { sets: this.consumer.pollBatches(maxRecords, timeoutMs), startedAt: this.forgotten };
+    this.pending = this.poll(maxRecords, timeoutMs);
     // A rejected prefetch is surfaced by the next pollAndRoute, not as an unhandled rejection.
-    this.pending.sets.catch(() => undefined);
+    this.pending.catch(() => undefined);
     let routed = 0;
-    for (const set of sets) routed += this.isStale(set, startedAt) ? 0 : this.route(set);
+    for (const set of sets) routed += this.isStale(set, fetchedAt) ? 0 : this.route(set);
     this.applyBackpressure();
     return routed;
   }
@@ -84,19 +94,22 @@ export class Router {
     const pending = this.pending;
     this.pending = undefined;
     if (pending === undefined) return;
-    const sets = await pending.sets.catch(() => [] as PartitionBatchSet[]);
+    const { sets, fetchedAt } = await pending.catch((): FetchedSets => ({ sets: [], fetchedAt: this.forgotten }));
     // Not routed: rewind so these records are read again (by this or a later run).
-    for (const set of sets) if (!this.isStale(set, pending.startedAt)) this.rewind(set);
+    for (const set of sets) if (!this.isStale(set, fetchedAt)) this.rewind(set);
   }
 
   /**
-   * Fetched by a poll that started before its partition was forgotten (released, or taken up
-   * again after a refused commit): the partition's reading was reset since, so these records
+   * Fetched before its partition was forgotten (released, or taken up again after a refused
+   * commit) and routed only after: the partition's reading was reset since, so these records
    * are read again from where it now starts. Routing them, or rewinding to them, would apply
-   * them twice or move reading past records not yet applied.
+   * them twice or move reading past records not yet applied. A poll that returns after the
+   * forget is not stale even if it started before: the partition was paused before its
+   * reading was reset, and a consumer returns nothing of a paused partition, nor anything
+   * read before a seek, so whatever such a poll returns was read from the new start.
    */
-  private isStale(set: PartitionBatchSet, pollStartedAt: number): boolean {
-    return (this.forgottenAt.get(set.partition) ?? -1) >= pollStartedAt + 1;
+  private isStale(set: PartitionBatchSet, fetchedAt: number): boolean {
+    return (this.forgottenAt.get(set.partition) ?? -1) > fetchedAt;
   }
 
   /** Next offset to be routed for a source partition (committed offset or 0 before any). */

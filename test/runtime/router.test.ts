@@ -25,13 +25,14 @@ interface Harness {
   router: Router;
   /** Offsets posted to the workers, in order. */
   routed: number[];
-  polls: PartitionBatchSet[][];
+  /** What each poll returns, in order: sets, or a promise of them for a poll still in flight. */
+  polls: Array<PartitionBatchSet[] | Promise<PartitionBatchSet[]>>;
   seeks: Array<{ partition: number; offset: number }>;
 }
 
 function harness(): Harness {
   const routed: number[] = [];
-  const polls: PartitionBatchSet[][] = [];
+  const polls: Array<PartitionBatchSet[] | Promise<PartitionBatchSet[]>> = [];
   const seeks: Array<{ partition: number; offset: number }> = [];
   const assigned: TopicPartition[] = [{ topic: TOPIC, partition: 0 }];
   const consumer = {
@@ -96,6 +97,20 @@ t.test('with nothing committed, a fetch from before a reset cannot move the posi
   t.same(h.seeks, [], 'and not rewound to');
   t.equal(await h.router.pollAndRoute(1000, 10), 50, 'read again from 0: every record routed');
   t.same(h.routed, [...range(0, 39), ...range(0, 49)]);
+});
+
+t.test('a poll in flight when its partition is forgotten and returning after it is routed: it read from the new start', async (t) => {
+  // The partition was paused, sought back to 0 and forgotten while the prefetch waited for
+  // records (the local log's poll waits for appends): what it returns was read after the
+  // seek, and dropping it would lose records 0–49 for good.
+  const h = harness();
+  let answer: (sets: PartitionBatchSet[]) => void = () => undefined;
+  h.polls.push([setOf(0, 0, 49)], new Promise<PartitionBatchSet[]>((resolve) => (answer = resolve)), []);
+  t.equal(await h.router.pollAndRoute(1000, 10), 50);
+  h.router.forget(0);
+  answer([setOf(0, 0, 49)]);
+  t.equal(await h.router.pollAndRoute(1000, 10), 50, 'every record of the poll that returned after the forget');
+  t.same(h.routed, [...range(0, 49), ...range(0, 49)]);
 });
 
 t.test('a set held back during recovery is rewound to the first record not yet routed', async (t) => {
