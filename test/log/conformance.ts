@@ -456,6 +456,19 @@ const CASES: Record<LogConformanceCase, (c: CaseContext) => Promise<void>> = {
     consumer.seek({ topic, partition: 0 }, appended[25]!.offset);
     const later = await pollUntil(consumer, 5, pollPatienceMs, 100);
     t.same(later.map((r) => text(r.value)), ['v25', 'v26', 'v27', 'v28', 'v29'], 'seek again');
+    // A seek while a poll waits at the end: that poll may return what it read after the seek
+    // or nothing, and reading goes on from the sought offset either way, nothing skipped.
+    const waiting = consumer.poll(100, 2_000);
+    // One turn of the event loop: the poll is under way (waiting for records) when the seek comes.
+    await new Promise((resolve) => setImmediate(resolve));
+    consumer.seek({ topic, partition: 0 }, appended[12]!.offset);
+    const returned = await waiting;
+    const rest = await pollUntil(consumer, 18 - returned.length, pollPatienceMs, 100);
+    t.same(
+      [...returned, ...rest].map((r) => text(r.value)),
+      Array.from({ length: 18 }, (_, i) => `v${12 + i}`),
+      'a seek during a waiting poll: reading goes on from the sought offset',
+    );
     await consumer.close();
     await producer.close();
   },

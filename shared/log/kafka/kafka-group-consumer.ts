@@ -63,8 +63,10 @@ export class KafkaGroupConsumer implements GroupConsumer {
    * in which they were made.
    */
   private lastSeek: Promise<void> = Promise.resolve();
-  /** Bumped per partition by `seek`/`pause`, so records fetched before it are dropped. */
+  /** Bumped per partition by `seek`, so records fetched before it are dropped. */
   private readonly epochs = new Map<string, number>();
+  /** The offset each partition was last sought to. */
+  private readonly seekTargets = new Map<string, number>();
   private rebalances: Promise<void> = Promise.resolve();
   private polling: Promise<unknown> = Promise.resolve();
   private failure: Error | undefined;
@@ -194,15 +196,23 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   /**
-   * Records of partitions still active, unpaused and not sought since the fetch
-   * started. A paused partition's dropped records are fetched again on resume.
+   * Records of partitions still active, unpaused and not sought since the fetch started.
+   * A paused partition's dropped records are fetched again on resume. A partition sought
+   * while the fetch ran is sought again to the same offset: librdkafka may have read its
+   * records before the seek applied or after it (a fetch queued on the thread pool can run
+   * after the seek), so what was dropped is either stale or the start of the new reading.
    */
   private deliverable(messages: readonly Message[], epochs: ReadonlyMap<string, number>): LogRecord[] {
     const records: LogRecord[] = [];
     let rewind: Map<string, Message> | undefined;
+    let resought: Set<string> | undefined;
     for (const message of messages) {
       const key = `${message.topic}[${message.partition}]`;
-      if (!this.active.has(key) || this.epochs.get(key) !== epochs.get(key)) continue;
+      if (!this.active.has(key)) continue;
+      if (this.epochs.get(key) !== epochs.get(key)) {
+        (resought ??= new Set()).add(key);
+        continue;
+      }
       if (this.paused.has(key)) {
         rewind ??= new Map();
         if (!rewind.has(key)) rewind.set(key, message);
@@ -212,6 +222,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
     }
     if (rewind) {
       for (const message of rewind.values()) this.seek(message, message.offset);
+    }
+    for (const key of resought ?? []) {
+      const tp = this.owned.get(key);
+      const target = this.seekTargets.get(key);
+      if (tp !== undefined && target !== undefined) this.seek(tp, target);
     }
     return records;
   }
@@ -244,6 +259,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const key = tpKey(partition);
     if (!this.owned.has(key)) throw new PartitionNotAssignedError(this.group, partition.topic, partition.partition);
     this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+    this.seekTargets.set(key, offset);
     if (!this.active.has(key)) {
       this.pendingOffsets.set(key, offset);
       return;
@@ -358,6 +374,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     if (!this.closing) {
       for (const tp of partitions) {
         this.owned.delete(tpKey(tp));
+        this.seekTargets.delete(tpKey(tp));
         this.paused.delete(tpKey(tp));
         this.pendingOffsets.delete(tpKey(tp));
       }
