@@ -6,12 +6,13 @@
  * checkpoint's records again and commit them.
  */
 import t from 'tap';
-import { App } from '../../runtime/app.js';
+import { App, type RunSummary } from '../../runtime/app.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { clearState } from '../../runtime/state-inspection.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import { CommitRejectedError } from '../../shared/errors/log-errors.js';
-import type { GroupConsumer, LogBackend, PartitionBatchSet, PartitionOffset } from '../../shared/log/log-backend.js';
+import type { AppendRecord, GroupConsumer, LogBackend, PartitionBatchSet, PartitionOffset } from '../../shared/log/log-backend.js';
+import type { WeirConfig } from '../../config/index.js';
 import { appendEvents, createJobFixture, generateEvents, modelCounts, stateCounts } from './job-fixture.js';
 
 /**
@@ -23,7 +24,7 @@ function firstCommitRefusedAtTheEnd(
   backend: LogBackend,
   records: number,
   refusals: { count: number },
-  onEndOfInput: () => void = () => undefined,
+  onEndOfInput?: () => void,
 ): LogBackend {
   return new Proxy(backend, {
     get(target, property, receiver) {
@@ -41,7 +42,7 @@ function firstCommitRefusedAtTheEnd(
                 for (const set of sets) delivered += set.count;
                 if (sets.length === 0 && delivered >= records) {
                   inputRead();
-                  onEndOfInput();
+                  onEndOfInput?.();
                 }
                 return sets;
               };
@@ -65,27 +66,44 @@ function firstCommitRefusedAtTheEnd(
   });
 }
 
-t.test('the last pipelined commit of an --until-idle run is refused: its records are read again and committed', async (t) => {
-  // A commit interval far longer than the run: the only pipelined checkpoint is the one
-  // `commitEvery` starts once every record has been routed.
-  const events = generateEvents(3_000, 200, 7);
-  const fixture = await createJobFixture(t.testdir(), { partitions: 2, commitInterval: 600, commitEvery: events.length });
+interface RefusedRun {
+  readonly config: WeirConfig;
+  readonly events: readonly AppendRecord[];
+  readonly summary: RunSummary;
+  readonly refusals: number;
+  readonly log: string;
+}
+
+/**
+ * A count job over 3,000 events whose first commit is refused at the end of input. A commit
+ * interval far longer than the run: the only pipelined checkpoint is the one `commitEvery`
+ * starts once every record has been routed. `stopAtEnd`: the run is stopped (signal) as
+ * the input has been read, instead of running until idle.
+ */
+async function runWithRefusedCommit(dir: string, seed: number, stopAtEnd: boolean): Promise<RefusedRun> {
+  const events = generateEvents(3_000, 200, seed);
+  const fixture = await createJobFixture(dir, { partitions: 2, commitInterval: 600, commitEvery: events.length });
   await appendEvents(fixture, events, 2);
   const config = await fixture.config();
-
   const backend = await LocalLogBackend.open(fixture.logPath);
   const refusals = { count: 0 };
   const lines: string[] = [];
+  const stop = new AbortController();
   try {
-    const app = await App.create(config, firstCommitRefusedAtTheEnd(backend, events.length, refusals));
-    const summary = await app.run({ untilIdle: true, log: (line) => lines.push(line) });
-    t.equal(refusals.count, 1, 'the commit was refused');
-    t.match(lines.join('\n'), /rejected an offset commit \(REBALANCE_IN_PROGRESS\)/, 'the refusal is reported');
-    t.equal(summary.records, 2 * events.length, 'every record was processed again after the refusal');
+    const app = await App.create(config, firstCommitRefusedAtTheEnd(backend, events.length, refusals, stopAtEnd ? () => stop.abort() : undefined));
+    const summary = await app.run({ ...(stopAtEnd ? { signal: stop.signal } : { untilIdle: true }), log: (line) => lines.push(line) });
+    return { config, events, summary, refusals: refusals.count, log: lines.join('\n') };
   } finally {
     await backend.close();
   }
-  t.same(await stateCounts(config), modelCounts(events), 'every record counted once', { log: lines.join('\n') });
+}
+
+t.test('the last pipelined commit of an --until-idle run is refused: its records are read again and committed', async (t) => {
+  const { config, events, summary, refusals, log } = await runWithRefusedCommit(t.testdir(), 7, false);
+  t.equal(refusals, 1, 'the commit was refused');
+  t.match(log, /rejected an offset commit \(REBALANCE_IN_PROGRESS\)/, 'the refusal is reported');
+  t.equal(summary.records, 2 * events.length, 'every record was processed again after the refusal');
+  t.same(await stateCounts(config), modelCounts(events), 'every record counted once', { log });
 
   const rerun = await runJob(config, { untilIdle: true });
   t.equal(rerun.records, 0, 'every offset was committed');
@@ -95,26 +113,11 @@ t.test('the last pipelined commit of an --until-idle run is refused: its records
 });
 
 t.test('a run stopped while its last pipelined commit is refused ends cleanly; the next run reads those records again', async (t) => {
-  const events = generateEvents(3_000, 200, 8);
-  const fixture = await createJobFixture(t.testdir(), { partitions: 2, commitInterval: 600, commitEvery: events.length });
-  await appendEvents(fixture, events, 2);
-  const config = await fixture.config();
-
-  const backend = await LocalLogBackend.open(fixture.logPath);
-  const refusals = { count: 0 };
-  const lines: string[] = [];
-  const stop = new AbortController();
-  try {
-    const app = await App.create(config, firstCommitRefusedAtTheEnd(backend, events.length, refusals, () => stop.abort()));
-    const summary = await app.run({ signal: stop.signal, log: (line) => lines.push(line) });
-    t.equal(refusals.count, 1, 'the commit was refused');
-    t.equal(summary.records, events.length, 'the records were processed once and not taken up again');
-    const log = lines.join('\n');
-    t.match(log, /rejected an offset commit \(REBALANCE_IN_PROGRESS\).*the run ends without committing its last records/, 'the refusal is reported once, at the end');
-    t.notMatch(log, /taking the partitions up again/, 'a finishing run does not take its partitions up again');
-  } finally {
-    await backend.close();
-  }
+  const { config, events, summary, refusals, log } = await runWithRefusedCommit(t.testdir(), 8, true);
+  t.equal(refusals, 1, 'the commit was refused');
+  t.equal(summary.records, events.length, 'the records were processed once and not taken up again');
+  t.match(log, /rejected an offset commit \(REBALANCE_IN_PROGRESS\).*the run ends without committing its last records/, 'the refusal is reported once, at the end');
+  t.notMatch(log, /taking the partitions up again/, 'a finishing run does not take its partitions up again');
   t.same(await stateCounts(config), new Map(), 'nothing of the refused checkpoint reached state');
 
   const rerun = await runJob(config, { untilIdle: true });
