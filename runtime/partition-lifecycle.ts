@@ -140,15 +140,20 @@ export class PartitionLifecycle implements RebalanceListener {
       const committed = await this.job.consumer.committed(tps);
       for (const tp of tps) await this.rewindTo(tp, committed.get(tpKey(tp)));
       for (const p of new Set(tps.map((tp) => tp.partition))) this.job.router.forget(p);
-      await this.assign(tps);
+      await this.assign(tps, committed);
     });
   }
 
-  private async assign(tps: readonly TopicPartition[]): Promise<void> {
+  /**
+   * Take up `tps`. `alreadyRead`: their committed offsets as `GroupConsumer.committed`
+   * returned them, when the caller has just read them (a redo reads them to seek back);
+   * otherwise they are read here.
+   */
+  private async assign(tps: readonly TopicPartition[], alreadyRead?: Map<string, number | undefined>): Promise<void> {
     this.assignedOnce = true;
     const partitions = [...new Set(tps.map((tp) => tp.partition))].filter((p) => this.assignment.ownerOf(p) === undefined);
     this.assignment.add(partitions);
-    const committed = await this.job.consumer.committed(tps);
+    const committed = alreadyRead ?? (await this.job.consumer.committed(tps));
     for (const p of partitions) {
       const sourceTps = tps.filter((tp) => tp.partition === p);
       const committedByTopic: Record<string, number> = {};
