@@ -207,7 +207,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     let rewind: Map<string, Message> | undefined;
     let resought: Set<string> | undefined;
     for (const message of messages) {
-      const key = `${message.topic}[${message.partition}]`;
+      const key = tpKey(message);
       if (!this.active.has(key)) continue;
       if (this.epochs.get(key) !== epochs.get(key)) {
         (resought ??= new Set()).add(key);
