@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
-import type { LogBackend, LogProducer } from '../../shared/log/log-backend.js';
+import type { LogBackend } from '../../shared/log/log-backend.js';
 import { PRODUCE_BATCH_SIZE, produceRecords } from '../../runtime/cli/commands/produce.js';
 import { ProduceAppendError } from '../../runtime/cli/cli-errors.js';
 import { runWeir } from '../cli/fixtures/run-weir.js';
+import { replaceMethods } from '../runtime/job-fixture.js';
 
 t.setTimeout(300_000);
 
@@ -27,25 +28,16 @@ function inputOf(records: number, padding = 0): string {
 /** `backend` whose producers fail the append number `failAt` (1-based) with `error`. */
 function failingAppends(backend: LogBackend, failAt: number, error: Error): LogBackend {
   let appends = 0;
-  const wrapProducer = (producer: LogProducer): LogProducer =>
-    new Proxy(producer, {
-      get(target, property, receiver) {
-        if (property === 'append') {
-          return async (...args: Parameters<LogProducer['append']>) => {
-            appends += 1;
-            if (appends === failAt) throw error;
-            return target.append(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  return new Proxy(backend, {
-    get(target, property, receiver) {
-      if (property === 'producer') return async () => wrapProducer(await target.producer());
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  return replaceMethods(backend, {
+    producer: async () => {
+      const producer = await backend.producer();
+      return replaceMethods(producer, {
+        append: async (...args) => {
+          appends += 1;
+          if (appends === failAt) throw error;
+          return producer.append(...args);
+        },
+      });
     },
   });
 }

@@ -7,10 +7,10 @@ import t from 'tap';
 import { App } from '../../runtime/app.js';
 import { clearState } from '../../runtime/state-inspection.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
-import type { GroupConsumer, LogBackend, PartitionOffset } from '../../shared/log/log-backend.js';
+import type { LogBackend } from '../../shared/log/log-backend.js';
 import { dumpState } from '../../runtime/state-inspection.js';
 import type { WeirConfig } from '../../config/index.js';
-import { appendEvents, createJobFixture } from './job-fixture.js';
+import { appendEvents, createJobFixture, replaceMethods } from './job-fixture.js';
 
 const LATEST_PIPELINE = `
 export default {
@@ -23,20 +23,11 @@ export default {
 
 /** The backend, except that group commits fail. */
 function failingCommits(backend: LogBackend): LogBackend {
-  return new Proxy(backend, {
-    get(target, property, receiver) {
-      if (property !== 'consumer') return Reflect.get(target, property, receiver);
-      return async (group: string): Promise<GroupConsumer> => {
-        const consumer = await target.consumer(group);
-        return new Proxy(consumer, {
-          get(c, p, r) {
-            if (p === 'commit') return async (_offsets: readonly PartitionOffset[]) => Promise.reject(new Error('commit failed (injected)'));
-            const value = Reflect.get(c, p, r) as unknown;
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(c) : value;
-          },
-        });
-      };
-    },
+  return replaceMethods(backend, {
+    consumer: async (group, options) =>
+      replaceMethods(await backend.consumer(group, options), {
+        commit: async () => Promise.reject(new Error('commit failed (injected)')),
+      }),
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * A throwaway count job on the local log for end-to-end tests: a temp directory with a
- * config file, a JavaScript pipeline, input generation and a model of the right answer.
+ * config file, a JavaScript pipeline, input generation and a model of the right answer;
+ * and `replaceMethods`, to inject faults into the backend such a job runs on.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -228,4 +229,23 @@ export function outputsByKey(outputs: readonly LogRecord[]): Map<string, number[
     list.push(decodeJson(o.value) as number);
   }
   return seen;
+}
+
+/** The names of `T`'s methods. */
+export type MethodName<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
+
+/**
+ * `target` with the methods in `replacements` swapped for them: fault injection in a log
+ * backend, its consumers or its producers (a commit refused, an append failing). Every
+ * other property reads through to `target`, its methods bound to it. A replacement that
+ * calls the original calls it on `target`, which it closes over.
+ */
+export function replaceMethods<T extends object>(target: T, replacements: Partial<Pick<T, MethodName<T>>>): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      if (Object.hasOwn(replacements, property)) return Reflect.get(replacements, property) as unknown;
+      const value: unknown = Reflect.get(object, property, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(object) : value;
+    },
+  });
 }

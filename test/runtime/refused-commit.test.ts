@@ -11,9 +11,9 @@ import { runJob } from '../../runtime/job-runner.js';
 import { clearState } from '../../runtime/state-inspection.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import { CommitRejectedError } from '../../shared/errors/log-errors.js';
-import type { AppendRecord, GroupConsumer, LogBackend, PartitionBatchSet, PartitionOffset } from '../../shared/log/log-backend.js';
+import type { AppendRecord, LogBackend } from '../../shared/log/log-backend.js';
 import type { WeirConfig } from '../../config/index.js';
-import { appendEvents, createJobFixture, generateEvents, modelCounts, stateCounts } from './job-fixture.js';
+import { appendEvents, createJobFixture, generateEvents, modelCounts, replaceMethods, stateCounts } from './job-fixture.js';
 
 /**
  * The backend, except that the group's first commit is answered only once the input has
@@ -26,42 +26,31 @@ function firstCommitRefusedAtTheEnd(
   refusals: { count: number },
   onEndOfInput?: () => void,
 ): LogBackend {
-  return new Proxy(backend, {
-    get(target, property, receiver) {
-      if (property !== 'consumer') return Reflect.get(target, property, receiver);
-      return async (group: string): Promise<GroupConsumer> => {
-        const consumer = await target.consumer(group);
-        let delivered = 0;
-        let inputRead: () => void = () => undefined;
-        const endOfInput = new Promise<void>((resolve) => (inputRead = resolve));
-        return new Proxy(consumer, {
-          get(c, p, r) {
-            if (p === 'pollBatches') {
-              return async (max: number, timeoutMs: number): Promise<PartitionBatchSet[]> => {
-                const sets = await c.pollBatches(max, timeoutMs);
-                for (const set of sets) delivered += set.count;
-                if (sets.length === 0 && delivered >= records) {
-                  inputRead();
-                  onEndOfInput?.();
-                }
-                return sets;
-              };
-            }
-            if (p === 'commit') {
-              return async (offsets: readonly PartitionOffset[]): Promise<void> => {
-                if (refusals.count > 0) return c.commit(offsets);
-                await endOfInput;
-                // Answered after the loop has seen the empty poll and gone on to ask whether it is idle.
-                await new Promise((resolve) => setImmediate(resolve));
-                refusals.count++;
-                throw new CommitRejectedError(group, 'REBALANCE_IN_PROGRESS');
-              };
-            }
-            const value = Reflect.get(c, p, r) as unknown;
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(c) : value;
-          },
-        });
-      };
+  return replaceMethods(backend, {
+    consumer: async (group, options) => {
+      const consumer = await backend.consumer(group, options);
+      let delivered = 0;
+      let inputRead: () => void = () => undefined;
+      const endOfInput = new Promise<void>((resolve) => (inputRead = resolve));
+      return replaceMethods(consumer, {
+        pollBatches: async (max, timeoutMs) => {
+          const sets = await consumer.pollBatches(max, timeoutMs);
+          for (const set of sets) delivered += set.count;
+          if (sets.length === 0 && delivered >= records) {
+            inputRead();
+            onEndOfInput?.();
+          }
+          return sets;
+        },
+        commit: async (offsets) => {
+          if (refusals.count > 0) return consumer.commit(offsets);
+          await endOfInput;
+          // Answered after the loop has seen the empty poll and gone on to ask whether it is idle.
+          await new Promise((resolve) => setImmediate(resolve));
+          refusals.count++;
+          throw new CommitRejectedError(group, 'REBALANCE_IN_PROGRESS');
+        },
+      });
     },
   });
 }
