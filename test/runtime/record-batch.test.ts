@@ -65,6 +65,23 @@ t.test('batches round-trip through a batch set, with offset gaps and reads that 
   );
 });
 
+t.test('header names of any UTF-16 (non-ASCII, lone surrogates) are stored as TextEncoder writes them', async (t) => {
+  const utf8 = new TextEncoder();
+  const text = new TextDecoder();
+  fc.assert(
+    fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 30 }), { minLength: 1, maxLength: 4 }), (names) => {
+      const builder = new RecordBatchBuilder(16);
+      builder.add(1, null, null, names.map((key) => ({ key, value: null })));
+      const [record] = decodeBatchSet(buildBatchSet(0, [{ baseOffset: 0, batch: builder.finish() }]), 'events', 0);
+      t.same(
+        record!.headers.map((h) => h.key),
+        names.map((name) => text.decode(utf8.encode(name))),
+      );
+    }),
+    { numRuns: 200 },
+  );
+});
+
 t.test('a dense batch counts records from an offset without decoding', async (t) => {
   const builder = new RecordBatchBuilder();
   for (let i = 0; i < 10; i++) builder.add(i, null, Buffer.from(String(i)));
