@@ -9,7 +9,7 @@ import { App } from '../../runtime/app.js';
 import { runJob } from '../../runtime/job-runner.js';
 import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import type { LogBackend, TopicPartition } from '../../shared/log/log-backend.js';
-import { appendEvents, createJobFixture, generateEvents } from '../runtime/job-fixture.js';
+import { appendEvents, createJobFixture, generateEvents, replaceMethods } from '../runtime/job-fixture.js';
 
 t.setTimeout(600_000);
 
@@ -18,16 +18,10 @@ t.setTimeout(600_000);
  * backend reports one, as Kafka does after retention deleted the records below it.
  */
 function withLowWatermark(backend: LocalLogBackend, topic: string, low: number): LogBackend {
-  return new Proxy(backend, {
-    get(target, property) {
-      if (property === 'watermarks') {
-        return async (tp: TopicPartition) => {
-          const real = await target.watermarks(tp);
-          return tp.topic === topic ? { ...real, low: Math.max(real.low, low) } : real;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  return replaceMethods<LogBackend>(backend, {
+    async watermarks(tp: TopicPartition) {
+      const real = await backend.watermarks(tp);
+      return tp.topic === topic ? { ...real, low: Math.max(real.low, low) } : real;
     },
   });
 }
