@@ -11,16 +11,24 @@
  *    phase of the same size keeps the job busy; reports p50/p99/max latency in ms.
  * Prints one JSON document.
  *
+ * `--job-process` runs the job as `weir run` in a process of its own (found through its
+ * address file), as in production, so the bench's HTTP client does not share the job's
+ * event loop; by default the job runs in the bench's process (the numbers recorded
+ * before that option existed).
+ *
  *   node dist/bench/server.bench.js [--requests 20] [--lines 10000] [--concurrency 2]
- *       [--keys 10000] [--queries 2000] [--workers 2]
+ *       [--keys 10000] [--queries 2000] [--workers 2] [--job-process]
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type WeirConfig } from '../config/index.js';
 import { runJob } from '../runtime/job-runner.js';
+import { findRunningServer } from '../runtime/server/address-file.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
-import { COUNT_PIPELINE_TS, loadAverage, positiveInteger, round, tempDir } from './bench-support.js';
+import { childEnv, COUNT_PIPELINE_TS, DIST, loadAverage, positiveInteger, REPO_ROOT, round, tempDir } from './bench-support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,8 +38,10 @@ const { values: flags } = parseArgs({
     keys: { type: 'string', default: '10000' },
     queries: { type: 'string', default: '2000' },
     workers: { type: 'string', default: '2' },
+    'job-process': { type: 'boolean', default: false },
   },
 });
+const jobProcess = flags['job-process'];
 const requests = positiveInteger('requests', flags.requests);
 const lines = positiveInteger('lines', flags.lines);
 const concurrency = positiveInteger('concurrency', flags.concurrency);
@@ -78,6 +88,54 @@ async function processed(url: string): Promise<number> {
   return total;
 }
 
+interface RunningJob {
+  readonly url: string;
+  readonly stop: () => Promise<void>;
+}
+
+/** The job in this process, through `runJob` as `weir run` calls it. */
+async function startJobInProcess(config: WeirConfig): Promise<RunningJob> {
+  const controller = new AbortController();
+  let running!: Promise<unknown>;
+  const url = await new Promise<string>((resolve) => {
+    running = runJob(config, { signal: controller.signal, stream: quiet, onServerListening: resolve });
+  });
+  return {
+    url,
+    stop: async () => {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
+/** `weir run -c configPath` in a child process; its server found through the address file. */
+async function startJobProcess(config: WeirConfig, configPath: string): Promise<RunningJob> {
+  const child = spawn(process.execPath, [join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', configPath], {
+    env: childEnv(),
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = once(child, 'exit');
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`weir run exited with ${child.exitCode}:\n${stderr.slice(-4000)}`);
+    const address = await findRunningServer(config);
+    if (address !== undefined && address.pid === child.pid) {
+      return {
+        url: address.url,
+        stop: async () => {
+          child.kill('SIGTERM');
+          const [code] = (await exited) as [number | null];
+          if (code !== 0) throw new Error(`weir run exited with ${code}:\n${stderr.slice(-4000)}`);
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const dir = await tempDir('weir-server-bench-');
 try {
   const configPath = join(dir.path, 'weir.yaml');
@@ -100,13 +158,7 @@ try {
   const backend = await LocalLogBackend.open(join(dir.path, 'log'));
   await backend.createTopic('events', 8);
   await backend.close();
-  const second = new AbortController();
-  let url!: string;
-  let running!: Promise<unknown>;
-  const ready = new Promise<void>((resolve) => {
-    running = runJob(config, { signal: second.signal, stream: quiet, onServerListening: (u) => ((url = u), resolve()) });
-  });
-  await ready;
+  const { url, stop } = jobProcess ? await startJobProcess(config, configPath) : await startJobInProcess(config);
   while ((await fetch(`${url}/readyz`)).status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
 
   const total = requests * lines;
@@ -127,8 +179,7 @@ try {
   await load;
   latencies.sort((a, b) => a - b);
   const at = (q: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!, 2);
-  second.abort();
-  await running;
+  await stop();
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -137,6 +188,7 @@ try {
         linesPerRequest: lines,
         concurrency,
         workers,
+        job: jobProcess ? 'own process (weir run)' : 'in the bench process',
         produce: {
           records: total,
           acknowledgedRecordsPerSecond: round(total / produceSeconds),
