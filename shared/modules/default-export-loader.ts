@@ -1,19 +1,28 @@
 /**
  * Loads the default export of a user's module (pipelines, bench generators) with one
- * set of rules: TypeScript (`.ts`, `.mts`, `.cts`) through tsx so no build step is
- * needed, JavaScript natively, and a CommonJS module compiled by tsx (which arrives as
+ * set of rules: TypeScript (`.ts`, `.mts`, `.cts`) compiled at load so no build step is
+ * needed (typescript-module.ts; tsx for what a bundle cannot resolve), JavaScript
+ * natively, and a CommonJS module's compiled default (which arrives as
  * `{ default: { default: value } }`) unwrapped.
  */
 import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { BundleUnsupportedError, importTypeScript } from './typescript-module.js';
 
 const TYPESCRIPT = /\.[cm]?tsx?$/;
 
 async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
   if (TYPESCRIPT.test(path)) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    try {
+      return await importTypeScript(resolve(path));
+    } catch (error) {
+      if (!(error instanceof BundleUnsupportedError)) throw error;
+      // tsx resolves at run time what a bundle could not resolve up front.
+      const { tsImport } = await import('tsx/esm/api');
+      return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    }
   }
   return (await import(url)) as Record<string, unknown>;
 }
