@@ -13,21 +13,23 @@
  * one file once (~30–60 MB of resident memory each; the count job peaked 90–180 MB
  * higher with its TypeScript pipeline than with the same pipeline in JavaScript).
  *
- * What a bundle changes: `import.meta.url` in the bundled files is the entry file's URL
- * (so files next to the pipeline are found as before); a relative `import()` with a
+ * What a bundle changes: `import.meta.url` (and `dirname`, `filename`) in the bundled files
+ * is the entry file's (so files next to the pipeline are found as before); a relative `import()` with a
  * computed path cannot be bundled. `loadDefaultExport` falls back to tsx for a module
  * this cannot bundle (see {@link BundleUnsupportedError}).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import type { Plugin } from 'esbuild';
 
 /** The module cannot be bundled here (e.g. a package esbuild cannot resolve); tsx may still load it. */
 export class BundleUnsupportedError extends Error {}
+
+const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
 
 /** Marks every package import external, as the absolute file URL it resolves to from the importing file. */
 const packagesAsFileUrls: Plugin = {
@@ -39,6 +41,8 @@ const packagesAsFileUrls: Plugin = {
       }
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'weir-resolving' });
       if (resolved.errors.length > 0 || resolved.path === '') throw new BundleUnsupportedError(`cannot resolve package "${args.path}" from ${args.resolveDir}`);
+      // TypeScript behind a bare name (a tsconfig `paths` alias, a package shipping .ts) is compiled with the rest.
+      if (TYPESCRIPT_SOURCE.test(resolved.path)) return { path: resolved.path };
       return { path: pathToFileURL(resolved.path).href, external: true };
     });
   },
@@ -81,7 +85,11 @@ async function bundle(path: string, file: string): Promise<string> {
       target: `node${process.versions.node.split('.')[0]}`,
       sourcemap: 'inline',
       logLevel: 'silent',
-      define: { 'import.meta.url': JSON.stringify(pathToFileURL(path).href) },
+      define: {
+        'import.meta.url': JSON.stringify(pathToFileURL(path).href),
+        'import.meta.filename': JSON.stringify(path),
+        'import.meta.dirname': JSON.stringify(dirname(path)),
+      },
       plugins: [packagesAsFileUrls],
     });
     return result.outputFiles[0]!.text;

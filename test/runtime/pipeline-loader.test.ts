@@ -53,6 +53,16 @@ t.test('a TypeScript pipeline imports TypeScript files beside it, Node built-ins
   t.match(error.stack ?? '', /helper\.ts:3/, 'the stack trace points into the TypeScript source');
 });
 
+t.test('a tsconfig paths alias to a TypeScript file is compiled with the pipeline', async (t) => {
+  const dir = t.testdir({
+    'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@lib/*': ['./lib/*'] } } }),
+    lib: { 'names.ts': `export const store: string = 'aliased';\n` },
+    'p.ts': `import { store } from '@lib/names';\nexport default { stores: { [store]: {} }, process(): void {} };\n`,
+  });
+  const loaded = await loadPipeline(join(dir, 'p.ts'));
+  t.same(Object.keys(loaded.stores ?? {}), ['aliased']);
+});
+
 t.test('a CommonJS TypeScript pipeline (.cts) loads', async (t) => {
   const dir = t.testdir({ 'p.cts': `const stores: Record<string, object> = { c: {} };\nmodule.exports = { default: { stores, process(): void {} } };\n` });
   const loaded = await loadPipeline(join(dir, 'p.cts'));
