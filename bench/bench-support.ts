@@ -94,7 +94,7 @@ export async function seedLocalLog(
   try {
     await backend.createTopic(topic, partitions);
     const producer = await backend.producer();
-    await appendCountEvents(producer, topic, records, keys, { encodeValue });
+    await appendCountEvents(producer, topic, partitions, records, keys, { encodeValue });
     await producer.close();
   } finally {
     await backend.close();

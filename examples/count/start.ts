@@ -30,7 +30,7 @@ async function generate(backend: LogBackend, topic: string, partitions: number):
   await backend.createTopic(topic, partitions);
   const producer = await backend.producer();
   const started = performance.now();
-  await appendCountEvents(producer, topic, EVENTS, KEYS, {
+  await appendCountEvents(producer, topic, partitions, EVENTS, KEYS, {
     onBatch: (appended) => {
       if (process.stderr.isTTY) process.stderr.write(`\rweir: generating events ${appended}/${EVENTS}`);
     },
