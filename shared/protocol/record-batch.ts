@@ -107,7 +107,7 @@ export class RecordBatchBuilder {
     let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
     let names: Uint8Array[] | undefined;
     if (headers.length > 0) {
-      names = headers.map((h) => encoder.encode(h.key));
+      names = headers.map((h) => headerName(h.key));
       for (let i = 0; i < headers.length; i++) size += 2 + names[i]!.length + 4 + (headers[i]!.value?.length ?? 0);
     }
     this.reserve(size);
@@ -188,6 +188,30 @@ export class RecordBatchBuilder {
     this.bytes = grown;
     this.view = new DataView(grown.buffer);
   }
+}
+
+/**
+ * UTF-8 of header names: a job uses a handful (every changelog record carries the same
+ * two), so each is encoded once. Bounded; the bytes are only ever copied from.
+ */
+const HEADER_NAME_CACHE_LIMIT = 1024;
+const headerNames = new Map<string, Uint8Array>();
+
+function headerName(name: string): Uint8Array {
+  let bytes = headerNames.get(name);
+  if (bytes === undefined) {
+    if (headerNames.size >= HEADER_NAME_CACHE_LIMIT) headerNames.clear();
+    bytes = encoder.encode(name);
+    headerNames.set(name, bytes);
+  }
+  return bytes;
+}
+
+/** Most bytes a record takes in a batch (exact for byte keys and values): for sizing a builder up front. */
+export function recordBytesBound(key: Uint8Array | string | null, value: Uint8Array | string | null, headers: readonly BatchHeader[] = NO_HEADERS): number {
+  let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
+  for (const h of headers) size += 2 + headerName(h.key).length + 4 + (h.value?.length ?? 0);
+  return size;
 }
 
 /** Most bytes a key or value takes in a batch (a string: 3 per UTF-16 unit). */
