@@ -52,6 +52,7 @@ export interface ExpireOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A window's event time must be a non-negative safe integer: {@link InvalidTimestampError} otherwise. */
 export function checkWindowTimestamp(timestamp: number): void {
@@ -128,6 +129,9 @@ function addRemoved(loaded: LoadedPrefix, slot: Slot): void {
   slot.nextRemoved = loaded.removed.get(slot.start);
   loaded.removed.set(slot.start, slot);
 }
+
+// Not `{ ...window, collected }`: a spread is slow on this per-record path.
+const expiredWindow = (w: StoredWindow, collected: unknown[]): ExpiredWindow => ({ start: w.start, end: w.end, value: w.value, prefix: w.prefix, collected });
 
 const snapshot = (slot: Slot): StoredWindow => ({ start: slot.start, end: slot.end, value: slot.value, prefix: slot.prefix });
 
@@ -335,10 +339,15 @@ export class WindowedTransaction {
     this.#write(prefix, start, end, value, false);
   }
 
-  /** Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is already later. */
-  async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array): Promise<void> {
-    const latest = await this.getLatestTimestamp(prefix);
-    if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF, this.#idOf(prefix));
+  /**
+   * Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is
+   * already later. `latest`: the clock as the caller read it ({@link getLatestTimestamp})
+   * with nothing moving it since, so it need not be read again.
+   */
+  async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array, latest?: number): Promise<void> {
+    if (timestamp > (latest ?? (await this.getLatestTimestamp(prefix)))) {
+      this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF, this.#idOf(prefix));
+    }
   }
 
   /**
@@ -408,6 +417,28 @@ export class WindowedTransaction {
   }
 
   /**
+   * Loads the windows of `prefix` as the first {@link getWindows} of it does, so
+   * {@link loadedWindow} can answer; resolved at once when they are loaded.
+   */
+  loadWindows(prefix: Uint8Array): Promise<void> {
+    if (this.#loaded.has(this.#idOf(prefix))) return RESOLVED;
+    return this.#slotsOf(prefix).then(() => undefined);
+  }
+
+  /**
+   * The value of window `[start, end)` of a prefix loaded by {@link loadWindows} (or any
+   * {@link getWindows}), `undefined` when it has none; synchronous, and without the
+   * snapshots getWindows builds. Throws when the prefix is not loaded.
+   */
+  loadedWindow(start: number, end: number, prefix: Uint8Array): unknown {
+    const loaded = this.#loaded.get(this.#idOf(prefix));
+    if (loaded === undefined) throw new Error('loadedWindow: the windows of this prefix are not loaded (call loadWindows first)');
+    const at = lowerBound(loaded.slots, start, end);
+    const found = loaded.slots[at];
+    return found !== undefined && found.start === start && found.end === end ? found.value : undefined;
+  }
+
+  /**
    * Windows of `prefix` with `startFrom < start <= startTo`, cache merged over the
    * database (deleted ones excluded), by (start, end) ascending (descending when `backwards`).
    */
@@ -444,8 +475,12 @@ export class WindowedTransaction {
     const windows = await this.#startExpiry(maxStartTime, prefix);
     const out: ExpiredWindow[] = [];
     if (windows.length === 0) return out;
-    for (const window of windows) out.push(await this.#withCollected(window, prefix, options));
-    await this.#finishExpiry(windows, prefix, options);
+    for (const window of windows) {
+      const expired = this.#withCollected(window, prefix, options);
+      out.push(expired instanceof Promise ? await expired : expired); // no await when nothing is collected
+    }
+    const finished = this.#finishExpiry(windows, prefix, options);
+    if (finished !== undefined) await finished;
     return out;
   }
 
@@ -457,17 +492,21 @@ export class WindowedTransaction {
     return windows;
   }
 
-  async #withCollected(window: StoredWindow, prefix: Uint8Array, options: ExpireOptions): Promise<ExpiredWindow> {
-    const collected =
-      options.collect === true ? await this.getFromCollection(window.start, options.endInclusive === true ? window.end + 1 : window.end, prefix) : [];
-    return { ...window, collected };
+  /** The window with its collected values (none unless `collect`: then without a promise). */
+  #withCollected(window: StoredWindow, prefix: Uint8Array, options: ExpireOptions): ExpiredWindow | Promise<ExpiredWindow> {
+    if (options.collect !== true) return expiredWindow(window, []);
+    const end = options.endInclusive === true ? window.end + 1 : window.end;
+    return this.getFromCollection(window.start, end, prefix).then((collected) => expiredWindow(window, collected));
   }
 
-  /** Deletes the expired windows (unless `delete: false`) and, when collecting, the collected values below the newest. */
-  async #finishExpiry(windows: readonly StoredWindow[], prefix: Uint8Array, options: ExpireOptions): Promise<void> {
-    if (options.delete === false) return;
+  /**
+   * Deletes the expired windows (unless `delete: false`) and, when collecting, the
+   * collected values below the newest (only then a promise: the common case has no await).
+   */
+  #finishExpiry(windows: readonly StoredWindow[], prefix: Uint8Array, options: ExpireOptions): Promise<void> | undefined {
+    if (options.delete === false) return undefined;
     for (const window of windows) this.#delete(window.start, window.end, prefix);
-    if (options.collect === true) await this.deleteFromCollection(windows[windows.length - 1]!.start, prefix);
+    return options.collect === true ? this.deleteFromCollection(windows[windows.length - 1]!.start, prefix) : undefined;
   }
 
   /**

@@ -87,6 +87,8 @@ export class TimeWindowOperator implements WindowOperator {
     for (let start = t - (t % step); start > t - duration && start >= 0; start -= step) starts.push(start);
 
     let now: number;
+    /** The key's clock as read here (key closing), so moving it after the windows need not read it again. */
+    let latest: number | undefined;
     if (this.#partitionClosing) {
       // Decision (docs/semantics.md §7.3 quirk): the clock is the partition marker + grace, i.e. the
       // newest time seen when the marker last moved, so a window already expired by the
@@ -94,7 +96,8 @@ export class TimeWindowOperator implements WindowOperator {
       const marker = await windows.getPartitionExpiredEnd();
       now = marker === undefined ? t : Math.max(t, marker + this.#grace);
     } else {
-      now = Math.max(t, await windows.getLatestTimestamp(prefix));
+      latest = await windows.getLatestTimestamp(prefix);
+      now = Math.max(t, latest);
     }
     const maxExpiredEnd = now - this.#grace;
     const maxExpiredStart = maxExpiredEnd - duration;
@@ -112,20 +115,19 @@ export class TimeWindowOperator implements WindowOperator {
     let clocked = false;
     let checked = false;
     if (starts.length > 0) {
-      // Stored windows sorted by (start, end), walked along the ascending ranges.
-      const stored = await windows.getWindows(starts[starts.length - 1]! - 1, starts[0]!, prefix);
-      let at = 0;
+      // The key's windows in memory: each is then read without a snapshot.
+      await windows.loadWindows(prefix);
       for (let i = starts.length - 1; i >= 0; i--) {
         const start = starts[i]!;
         const end = start + duration;
-        while (at < stored.length && (stored[at]!.start < start || (stored[at]!.start === start && stored[at]!.end < end))) at++;
-        const found = at < stored.length && stored[at]!.start === start && stored[at]!.end === end ? stored[at] : undefined;
         if (start <= maxExpiredStart) {
           reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
           continue;
         }
-        let current = found !== undefined ? found.value : aggregation.initialize();
-        if (this.#before !== undefined && found !== undefined) {
+        const stored = windows.loadedWindow(start, end, prefix);
+        const found = stored !== undefined;
+        let current = found ? stored : aggregation.initialize();
+        if (this.#before !== undefined && found) {
           const without = this.#marks ? await this.#collected(windows, prefix, start, end, counter) : [];
           if (this.#before(aggregation.view(current, without), value, record.key, t, record.headers) === true) {
             triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, current, without) });
@@ -157,7 +159,7 @@ export class TimeWindowOperator implements WindowOperator {
       }
     }
     // Decision: event time moves with every record, also when triggers closed all its windows.
-    if (!clocked) await windows.advanceLatestTimestamp(t, prefix);
+    if (!clocked) await windows.advanceLatestTimestamp(t, prefix, latest);
 
     const expired: WindowResult[] = [];
     const expiring = this.#partitionClosing
