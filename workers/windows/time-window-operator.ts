@@ -165,9 +165,19 @@ export class TimeWindowOperator implements WindowOperator {
     const expiring = this.#partitionClosing
       ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects && !this.#marks })
       : await windows.expireWindowsNow(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
-    if (!Array.isArray(expiring) || expiring.length > 0) await this.#emitExpired(windows, expiring, expired);
+    if (Array.isArray(expiring) && !aggregation.collects) {
+      // Nothing collected, so no collected values or trigger marks to drop: the results alone, without async frames.
+      for (const w of expiring as readonly ExpiredWindow[]) expired.push(this.#result(w, w.collected));
+    } else if (!Array.isArray(expiring) || expiring.length > 0) {
+      await this.#emitExpired(windows, expiring, expired);
+    }
     for (const result of triggered) expired.push(result);
     return { updated, expired };
+  }
+
+  /** The final result of an expired window. */
+  #result(w: ExpiredWindow, collected: unknown[]): WindowResult {
+    return { prefix: w.prefix, start: w.start, end: w.end, payload: this.#aggregation.payload(w.start, w.end, w.value, collected) };
   }
 
   /** Emits expiring windows into `out`, then drops collected values and trigger marks no open window needs. */
@@ -181,7 +191,7 @@ export class TimeWindowOperator implements WindowOperator {
     const aggregation = this.#aggregation;
     const newestStart = new Map<string, { prefix: Uint8Array; start: number }>();
     const emit = (w: ExpiredWindow, collected: unknown[]): void => {
-      out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
+      out.push(this.#result(w, collected));
       newestStart.set(byteKeyId(w.prefix), { prefix: w.prefix, start: w.start });
     };
     if (Array.isArray(expiring)) {
