@@ -116,6 +116,8 @@ export class PartitionCheckpoint {
 
   /** Sets a savepoint in every open transaction and in those opened until `endSavepoints`. */
   setSavepoints(): void {
+    // Held window clocks go to their transactions first: a rollback must not undo them.
+    for (const windowed of this.windowedTransactions.values()) windowed.writeBackHeld();
     this.inSavepoint = true;
     for (const tx of this.transactions.values()) tx.setSavepoint();
   }

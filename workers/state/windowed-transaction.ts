@@ -145,6 +145,34 @@ function windowsIn(slots: readonly Slot[], startFrom: number, startTo: number, b
 }
 
 /**
+ * A prefix's clock (latest timestamp) or expiration index, held as a number once read or
+ * written through a {@link WindowedTransaction}: every record reads and moves both, and
+ * through the transaction each access encodes the stored key and (de)serializes JSON.
+ */
+interface HeldNumber {
+  readonly kind: HeldKind;
+  readonly prefix: Uint8Array;
+  readonly prefixId: string;
+  /** The value; `undefined` when the key has none. */
+  value: number | undefined;
+  /**
+   * Written to the transaction in this checkpoint, outside a savepoint: the key has its
+   * place in the changelog, which a later write of the same key keeps, so later values
+   * can wait for {@link WindowedTransaction.writeBack} (`pending`).
+   */
+  written: boolean;
+  /** `value` is newer than the transaction's (it is in the pending list). */
+  pending: boolean;
+}
+
+/** Which held key: its user key and column family, and the held numbers by prefix id. */
+interface HeldKind {
+  readonly key: Uint8Array;
+  readonly cf: string;
+  readonly byPrefix: Map<string, HeldNumber>;
+}
+
+/**
  * See the module comment.
  *
  * Window reads of a key are served from memory after the first one: the first
@@ -170,6 +198,15 @@ export class WindowedTransaction {
    */
   #memoPrefix: Uint8Array | undefined;
   #memoPrefixId = '';
+  /**
+   * Clocks and expiration indexes (see {@link HeldNumber}). A rollback must undo what a
+   * record wrote, so inside a savepoint they are written through and not held, and
+   * {@link writeBackHeld} must run before a savepoint is set.
+   */
+  readonly #clocks: HeldKind = { key: LATEST_TIMESTAMP_KEY, cf: LATEST_TIMESTAMPS_CF, byPrefix: new Map() };
+  readonly #expiries: HeldKind = { key: EXPIRED_START_KEY, cf: EXPIRATION_INDEX_CF, byPrefix: new Map() };
+  /** Held numbers newer than the transaction's, written by {@link writeBackHeld}. */
+  #pendingHeld: HeldNumber[] = [];
 
   constructor(readonly transaction: PartitionTransaction) {}
 
@@ -186,6 +223,7 @@ export class WindowedTransaction {
    * flushing the transaction yourself ({@link prepare} does it).
    */
   writeBack(): void {
+    this.writeBackHeld();
     const order = this.#order;
     if (order.length === 0) return;
     for (const w of order) {
@@ -198,6 +236,68 @@ export class WindowedTransaction {
       if (w.owner.removed.size > 0) w.owner.removed.clear();
     }
     this.#order = [];
+  }
+
+  /**
+   * Hands the held clocks and expiration indexes newer than the transaction's to it
+   * ({@link writeBack} does it too). Call before setting a savepoint on the transaction,
+   * so a rollback cannot undo them.
+   */
+  writeBackHeld(): void {
+    const pending = this.#pendingHeld;
+    if (pending.length === 0) return;
+    for (const held of pending) {
+      held.pending = false;
+      this.transaction.set(held.kind.key, held.value, held.prefix, held.kind.cf, held.prefixId);
+    }
+    this.#pendingHeld = [];
+  }
+
+  /**
+   * The held number of `prefix`, read from the transaction (and held) the first time:
+   * a value without a promise when it is held or cached, as on every record but a key's
+   * first. Inside a savepoint a read is not held (a rollback could make it stale).
+   */
+  #getHeld(kind: HeldKind, prefix: Uint8Array): number | undefined | Promise<number | undefined> {
+    const prefixId = this.#idOf(prefix);
+    const held = kind.byPrefix.get(prefixId);
+    if (held !== undefined) return held.value;
+    const hold = (value: unknown): number | undefined => {
+      const raced = kind.byPrefix.get(prefixId); // held by a write while the database was read
+      if (raced !== undefined) return raced.value;
+      const read = value as number | undefined;
+      if (!this.transaction.inSavepoint) kind.byPrefix.set(prefixId, { kind, prefix, prefixId, value: read, written: false, pending: false });
+      return read;
+    };
+    const value = this.transaction.peek(kind.key, prefix, undefined, kind.cf, prefixId);
+    return value === NOT_CACHED ? this.transaction.getAsync(kind.key, prefix, undefined, kind.cf, prefixId).then(hold) : hold(value);
+  }
+
+  /**
+   * Sets the held number of `prefix`: through the transaction on its first write in this
+   * checkpoint (the changelog order is that of the first writes) and inside savepoints,
+   * else held until {@link writeBackHeld}.
+   */
+  #setHeld(kind: HeldKind, prefix: Uint8Array, value: number): void {
+    const prefixId = this.#idOf(prefix);
+    if (this.transaction.inSavepoint) {
+      kind.byPrefix.delete(prefixId); // a rollback would leave it stale; the next read goes to the transaction
+      this.transaction.set(kind.key, value, prefix, kind.cf, prefixId);
+      return;
+    }
+    let held = kind.byPrefix.get(prefixId);
+    if (held === undefined) {
+      held = { kind, prefix, prefixId, value, written: false, pending: false };
+      kind.byPrefix.set(prefixId, held);
+    }
+    held.value = value;
+    if (!held.written) {
+      this.transaction.set(kind.key, value, prefix, kind.cf, prefixId);
+      held.written = true;
+    } else if (!held.pending) {
+      held.pending = true;
+      this.#pendingHeld.push(held);
+    }
   }
 
   /** {@link writeBack}, then prepares the transaction. */
@@ -345,9 +445,7 @@ export class WindowedTransaction {
    * with nothing moving it since, so it need not be read again.
    */
   async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array, latest?: number): Promise<void> {
-    if (timestamp > (latest ?? (await this.getLatestTimestamp(prefix)))) {
-      this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF, this.#idOf(prefix));
-    }
+    if (timestamp > (latest ?? (await this.getLatestTimestamp(prefix)))) this.#setHeld(this.#clocks, prefix, timestamp);
   }
 
   /**
@@ -392,28 +490,15 @@ export class WindowedTransaction {
   }
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
-  getLatestTimestamp(prefix: Uint8Array): Promise<number> {
-    return this.#read(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF).then((value) => (value as number) ?? 0);
-  }
-
-  /**
-   * `transaction.getAsync`, answered from the transaction's caches without its async
-   * frames when it can (preloaded keys: the clock and expiry index of a batch's keys).
-   */
-  #read(key: Uint8Array, prefix: Uint8Array, defaultValue: unknown, cf: string): Promise<unknown> {
-    const prefixId = this.#idOf(prefix);
-    let value: unknown;
-    try {
-      value = this.transaction.peek(key, prefix, defaultValue, cf, prefixId);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return value === NOT_CACHED ? this.transaction.getAsync(key, prefix, defaultValue, cf, prefixId) : Promise.resolve(value);
+  async getLatestTimestamp(prefix: Uint8Array): Promise<number> {
+    const held = this.#getHeld(this.#clocks, prefix);
+    return (held instanceof Promise ? await held : held) ?? 0;
   }
 
   /** Start of the newest expired window of `prefix` (expiration index), 0 if none. */
   async getLatestExpired(prefix: Uint8Array): Promise<number> {
-    return ((await this.transaction.getAsync(EXPIRED_START_KEY, prefix, 0, EXPIRATION_INDEX_CF)) as number) ?? 0;
+    const held = this.#getHeld(this.#expiries, prefix);
+    return (held instanceof Promise ? await held : held) ?? 0;
   }
 
   /**
@@ -486,9 +571,10 @@ export class WindowedTransaction {
 
   /** The windows of `prefix` expiring up to `maxStartTime` (after the last expiry), with the expiration index moved past them. */
   async #startExpiry(maxStartTime: number, prefix: Uint8Array): Promise<StoredWindow[]> {
-    const stored = (await this.#read(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const held = this.#getHeld(this.#expiries, prefix);
+    const stored = held instanceof Promise ? await held : held;
     const windows = await this.getWindows(stored ?? -1, maxStartTime, prefix);
-    if (windows.length > 0) this.transaction.set(EXPIRED_START_KEY, windows[windows.length - 1]!.start, prefix, EXPIRATION_INDEX_CF, this.#idOf(prefix));
+    if (windows.length > 0) this.#setHeld(this.#expiries, prefix, windows[windows.length - 1]!.start);
     return windows;
   }
 
@@ -536,7 +622,7 @@ export class WindowedTransaction {
       const parsed = parseWindowKey(key);
       expired.push({ start: parsed.start, end: parsed.end, value: decodeJson(value), prefix: parsed.prefix });
     }
-    this.transaction.set(EXPIRED_START_KEY, maxEndTime, EMPTY, EXPIRATION_INDEX_CF);
+    this.#setHeld(this.#expiries, EMPTY, maxEndTime);
     for (const window of expired) {
       const collected = options.collect === true ? await this.getFromCollection(window.start, window.end, window.prefix) : [];
       yield { ...window, collected };
@@ -551,7 +637,8 @@ export class WindowedTransaction {
 
   /** The partition-wide expiry marker (a window end), if any. */
   async getPartitionExpiredEnd(): Promise<number | undefined> {
-    return (await this.transaction.getAsync(EXPIRED_START_KEY, EMPTY, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const held = this.#getHeld(this.#expiries, EMPTY);
+    return held instanceof Promise ? await held : held;
   }
 
   /**
