@@ -444,8 +444,18 @@ export class WindowedTransaction {
    * already later. `latest`: the clock as the caller read it ({@link getLatestTimestamp})
    * with nothing moving it since, so it need not be read again.
    */
-  async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array, latest?: number): Promise<void> {
-    if (timestamp > (latest ?? (await this.getLatestTimestamp(prefix)))) this.#setHeld(this.#clocks, prefix, timestamp);
+  advanceLatestTimestamp(timestamp: number, prefix: Uint8Array, latest?: number): Promise<void> {
+    const advance = (current: number): void => {
+      if (timestamp > current) this.#setHeld(this.#clocks, prefix, timestamp);
+    };
+    if (latest === undefined) return this.getLatestTimestamp(prefix).then(advance);
+    // Known clock (every record of a time window): no async frame.
+    try {
+      advance(latest);
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -490,9 +500,15 @@ export class WindowedTransaction {
   }
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
-  async getLatestTimestamp(prefix: Uint8Array): Promise<number> {
-    const held = this.#getHeld(this.#clocks, prefix);
-    return (held instanceof Promise ? await held : held) ?? 0;
+  getLatestTimestamp(prefix: Uint8Array): Promise<number> {
+    let held: number | undefined | Promise<number | undefined>;
+    try {
+      held = this.#getHeld(this.#clocks, prefix);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Held or cached (all but a key's first read from the database): no async frame.
+    return held instanceof Promise ? held.then((value) => value ?? 0) : Promise.resolve(held ?? 0);
   }
 
   /** Start of the newest expired window of `prefix` (expiration index), 0 if none. */
@@ -556,7 +572,36 @@ export class WindowedTransaction {
    * expired start are deleted), returning the expired windows. For a caller that reads
    * nothing between the windows that these deletes would change.
    */
-  async expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
+  expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
+    // The common case (every record of a time window): index held or cached, windows
+    // loaded, nothing collected. The same steps without async frames or snapshots.
+    const loaded = options.collect === true ? undefined : this.#loaded.get(this.#idOf(prefix));
+    if (loaded !== undefined) {
+      try {
+        const stored = this.#getHeld(this.#expiries, prefix);
+        if (!(stored instanceof Promise)) return Promise.resolve(this.#expireLoaded(loaded, stored ?? -1, maxStartTime, prefix, options));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#expireWindowsNow(maxStartTime, prefix, options);
+  }
+
+  /** {@link expireWindowsNow} for a loaded prefix without collected values, its index read: `lastExpired < start <= maxStartTime`. */
+  #expireLoaded(loaded: LoadedPrefix, lastExpired: number, maxStartTime: number, prefix: Uint8Array, options: ExpireOptions): ExpiredWindow[] {
+    const slots = loaded.slots;
+    const out: ExpiredWindow[] = [];
+    for (let at = lowerBound(slots, Math.max(lastExpired + 1, 0), 0); at < slots.length && slots[at]!.start <= maxStartTime; at++) {
+      const slot = slots[at]!;
+      out.push({ start: slot.start, end: slot.end, value: slot.value, prefix: slot.prefix, collected: [] });
+    }
+    if (out.length === 0) return out;
+    this.#setHeld(this.#expiries, prefix, out[out.length - 1]!.start);
+    this.#finishExpiry(out, prefix, options); // no promise: nothing collected
+    return out;
+  }
+
+  async #expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions): Promise<ExpiredWindow[]> {
     const windows = await this.#startExpiry(maxStartTime, prefix);
     const out: ExpiredWindow[] = [];
     if (windows.length === 0) return out;
