@@ -311,7 +311,14 @@ export class WindowedTransaction {
    * call per column family, so a batch of records does not wait for one read per key.
    */
   async preload(prefixes: readonly Uint8Array[]): Promise<void> {
-    const unique = new Map(prefixes.map((p) => [byteKeyId(p), p]));
+    const unique = new Map<string, Uint8Array>();
+    for (const prefix of prefixes) {
+      const id = byteKeyId(prefix);
+      // Clock and index held: the prefix was read in this transaction, after its preload, so
+      // the transaction caches the rest (preloading again would only rebuild its keys).
+      if (!(this.#clocks.byPrefix.has(id) && this.#expiries.byPrefix.has(id))) unique.set(id, prefix);
+    }
+    if (unique.size === 0) return;
     const keysOf = (key: Uint8Array): Uint8Array[] => [...unique.values()].map((p) => joinPrefixedKey(p, key));
     await Promise.all([
       this.transaction.preload([...keysOf(LATEST_TIMESTAMP_KEY), ...keysOf(CLOSED_THROUGH_KEY)], LATEST_TIMESTAMPS_CF),
