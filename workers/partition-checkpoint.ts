@@ -8,7 +8,7 @@
  * flushed); `reset` forgets everything not yet written.
  */
 import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
-import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
+import { BATCH_HEADER_BYTES, RecordBatchBuilder, recordBytesBound } from '../shared/protocol/record-batch.js';
 import type { TimestampedStoreDeclaration } from '../shared/pipeline/pipeline-definition.js';
 import { UnknownStoreError } from '../shared/errors/runtime-errors.js';
 import type { KeyValueStore, PartitionTransaction } from './state/index.js';
@@ -116,6 +116,8 @@ export class PartitionCheckpoint {
 
   /** Sets a savepoint in every open transaction and in those opened until `endSavepoints`. */
   setSavepoints(): void {
+    // Held window clocks go to their transactions first: a rollback must not undo them.
+    for (const windowed of this.windowedTransactions.values()) windowed.writeBackHeld();
     this.inSavepoint = true;
     for (const tx of this.transactions.values()) tx.setSavepoint();
   }
@@ -147,7 +149,10 @@ export class PartitionCheckpoint {
       const records = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
       if (topic === undefined || records.length === 0) continue;
-      const builder = new RecordBatchBuilder(records.length * 64);
+      // Sized up front: growing by doubling would copy a large changelog several times.
+      let bytes = BATCH_HEADER_BYTES;
+      for (const r of records) bytes += recordBytesBound(r.key, r.value, r.headers);
+      const builder = new RecordBatchBuilder(bytes);
       for (const r of records) builder.add(now, r.key, r.value, r.headers);
       changelog.push({ store, topic, partition: this.options.partition, count: records.length, buffer: builder.finishTransferable() });
       changelogRecords += records.length;

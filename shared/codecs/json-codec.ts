@@ -26,7 +26,8 @@ export function encodeJson(value: unknown): Uint8Array {
       break;
   }
   if (value === null) return textBytes('null');
-  assertJsonCompatible(value, '$', new Set());
+  // Most values pass: check them without building paths, and explain only a refusal.
+  if (!isJsonCompatible(value, 0)) assertJsonCompatible(value, '$', new Set());
   let text: string;
   try {
     text = JSON.stringify(value);
@@ -87,6 +88,42 @@ export function decodeJson(bytes: Uint8Array): unknown {
   } catch (cause) {
     throw new StateSerializationError(`Cannot deserialize value: invalid JSON (${bytes.length} bytes)`, { cause });
   }
+}
+
+/** Nesting beyond which {@link isJsonCompatible} gives up (so a cycle ends), leaving the verdict to assertJsonCompatible. */
+const FAST_CHECK_MAX_DEPTH = 64;
+
+/**
+ * True when {@link assertJsonCompatible} would accept `value` (false may also mean
+ * "too deep to tell"): the same rules without the path strings, entry arrays and
+ * `seen` set it builds for its error messages.
+ */
+function isJsonCompatible(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= FAST_CHECK_MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isJsonCompatible(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(value).length > 0) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const child = record[key];
+    if (child !== undefined && !isJsonCompatible(child, depth + 1)) return false;
+  }
+  return true;
 }
 
 function assertJsonCompatible(value: unknown, path: string, seen: Set<object>): void {

@@ -100,8 +100,10 @@ export function mean<In = unknown>(extract: Extractor<In, number> = identity): A
     kind: 'aggregate',
     name: 'Mean',
     initialize: () => [0, 0],
-    aggregate: ([total, n], value) => [total + extract(value), n + 1],
-    result: ([total, n]) => (n === 0 ? null : total / n),
+    // Indexed, not destructured: array destructuring runs the iterator protocol, an
+    // allocation per call on a path taken for every window a record updates.
+    aggregate: (state, value) => [state[0] + extract(value), state[1] + 1],
+    result: (state) => (state[1] === 0 ? null : state[0] / state[1]),
     merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
   };
 }

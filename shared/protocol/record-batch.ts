@@ -106,8 +106,9 @@ export class RecordBatchBuilder {
     // A string's UTF-8 takes at most 3 bytes per UTF-16 unit; the exact length is known once written.
     let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
     // Header names are written straight from their strings (no array per name and record:
-    // every changelog record carries two headers, and these allocations were most of its cost).
-    for (let i = 0; i < headers.length; i++) size += 2 + 3 * headers[i]!.key.length + 4 + (headers[i]!.value?.length ?? 0);
+    // every changelog record carries two headers); their UTF-8 length comes from a small
+    // cache, so the bound is exact and a builder sized by recordBytesBound never grows.
+    for (let i = 0; i < headers.length; i++) size += 2 + headerNameBytes(headers[i]!.key) + 4 + (headers[i]!.value?.length ?? 0);
     this.reserve(size);
     const view = this.view;
     let pos = this.pos;
@@ -184,6 +185,30 @@ export class RecordBatchBuilder {
     this.bytes = grown;
     this.view = new DataView(grown.buffer);
   }
+}
+
+/**
+ * UTF-8 length of header names: a job uses a handful (every changelog record carries the
+ * same two), so each is measured once. Bounded.
+ */
+const HEADER_NAME_CACHE_LIMIT = 1024;
+const headerNameLengths = new Map<string, number>();
+
+function headerNameBytes(name: string): number {
+  let length = headerNameLengths.get(name);
+  if (length === undefined) {
+    if (headerNameLengths.size >= HEADER_NAME_CACHE_LIMIT) headerNameLengths.clear();
+    length = encoder.encode(name).length;
+    headerNameLengths.set(name, length);
+  }
+  return length;
+}
+
+/** Most bytes a record takes in a batch (exact for byte keys and values): for sizing a builder up front. */
+export function recordBytesBound(key: Uint8Array | string | null, value: Uint8Array | string | null, headers: readonly BatchHeader[] = NO_HEADERS): number {
+  let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
+  for (const h of headers) size += 2 + headerNameBytes(h.key) + 4 + (h.value?.length ?? 0);
+  return size;
 }
 
 /** Most bytes a key or value takes in a batch (a string: 3 per UTF-16 unit). */

@@ -288,3 +288,35 @@ t.test('partition-wide scans continuing a prepared, unflushed transaction see it
   t.same((await prefixes).map((p) => Buffer.from(p).toString('latin1')), ['"key"'], 'the prefix written by the predecessor');
   t.same(summary(await expired), [[[0, 10], 1, []]], 'its window expires');
 });
+
+t.test('a held clock: later moves reach the changelog at prepare in the first move\'s place, and a savepoint rollback undoes only its own', async (t) => {
+  const partition = await openWindowPartition(t, true);
+  const tx = partition.begin();
+  const w = new WindowedTransaction(tx);
+  const other = bytes('"other"');
+  await w.advanceLatestTimestamp(10, P); // first write: through the transaction, its changelog place
+  await w.advanceLatestTimestamp(5, other);
+  await w.advanceLatestTimestamp(20, P); // held until writeBack
+  t.equal(await w.getLatestTimestamp(P), 20);
+
+  // As PartitionCheckpoint.setSavepoints does: held values first, then the savepoint.
+  w.writeBackHeld();
+  tx.setSavepoint();
+  await w.advanceLatestTimestamp(30, P);
+  await w.advanceLatestTimestamp(40, other);
+  t.equal(await w.getLatestTimestamp(P), 30, 'read inside the savepoint');
+  tx.rollbackToSavepoint();
+  t.equal(await w.getLatestTimestamp(P), 20, 'the rolled-back move is gone, the held one before it stays');
+  t.equal(await w.getLatestTimestamp(other), 5);
+
+  await w.advanceLatestTimestamp(25, P);
+  await w.advanceLatestTimestamp(50, P);
+  const clocks = (await w.prepare(null))
+    .filter((r) => r.headers.some((h) => h.key === COLUMN_FAMILY_HEADER && Buffer.from(h.value!).toString() === LATEST_TIMESTAMPS_CF))
+    .map((r) => [Buffer.from(r.key).toString('latin1'), Buffer.from(r.value!).toString()]);
+  t.same(clocks, [
+    ['"key"|__latest_timestamp__', '50'],
+    ['"other"|__latest_timestamp__', '5'],
+  ]);
+  await tx.flush(0);
+});

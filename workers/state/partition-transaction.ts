@@ -403,6 +403,11 @@ export class PartitionTransaction implements KeyedStateTransaction {
     this.#ttl.setSavepoint();
   }
 
+  /** True while a savepoint is set: writes from now on may be rolled back. */
+  get inSavepoint(): boolean {
+    return this.#cache.hasSavepoint;
+  }
+
   /** Keep the writes since the savepoint. */
   releaseSavepoint(): void {
     this.#cache.releaseSavepoint();

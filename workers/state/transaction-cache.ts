@@ -54,6 +54,11 @@ export class TransactionCache {
     this.#journal = [];
   }
 
+  /** True between {@link setSavepoint} and its release or rollback. */
+  get hasSavepoint(): boolean {
+    return this.#journal !== undefined;
+  }
+
   /** Keep the changes since the savepoint and stop journaling. */
   releaseSavepoint(): void {
     this.#journal = undefined;

@@ -52,6 +52,7 @@ export interface ExpireOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A window's event time must be a non-negative safe integer: {@link InvalidTimestampError} otherwise. */
 export function checkWindowTimestamp(timestamp: number): void {
@@ -129,6 +130,9 @@ function addRemoved(loaded: LoadedPrefix, slot: Slot): void {
   loaded.removed.set(slot.start, slot);
 }
 
+// Not `{ ...window, collected }`: a spread is slow on this per-record path.
+const expiredWindow = (w: StoredWindow, collected: unknown[]): ExpiredWindow => ({ start: w.start, end: w.end, value: w.value, prefix: w.prefix, collected });
+
 const snapshot = (slot: Slot): StoredWindow => ({ start: slot.start, end: slot.end, value: slot.value, prefix: slot.prefix });
 
 /** Snapshots of the slots with `startFrom < start <= startTo`, ascending (descending when `backwards`). */
@@ -138,6 +142,34 @@ function windowsIn(slots: readonly Slot[], startFrom: number, startTo: number, b
     found.push(snapshot(slots[at]!));
   }
   return backwards ? found.reverse() : found;
+}
+
+/**
+ * A prefix's clock (latest timestamp) or expiration index, held as a number once read or
+ * written through a {@link WindowedTransaction}: every record reads and moves both, and
+ * through the transaction each access encodes the stored key and (de)serializes JSON.
+ */
+interface HeldNumber {
+  readonly kind: HeldKind;
+  readonly prefix: Uint8Array;
+  readonly prefixId: string;
+  /** The value; `undefined` when the key has none. */
+  value: number | undefined;
+  /**
+   * Written to the transaction in this checkpoint, outside a savepoint: the key has its
+   * place in the changelog, which a later write of the same key keeps, so later values
+   * can wait for {@link WindowedTransaction.writeBack} (`pending`).
+   */
+  written: boolean;
+  /** `value` is newer than the transaction's (it is in the pending list). */
+  pending: boolean;
+}
+
+/** Which held key: its user key and column family, and the held numbers by prefix id. */
+interface HeldKind {
+  readonly key: Uint8Array;
+  readonly cf: string;
+  readonly byPrefix: Map<string, HeldNumber>;
 }
 
 /**
@@ -166,6 +198,15 @@ export class WindowedTransaction {
    */
   #memoPrefix: Uint8Array | undefined;
   #memoPrefixId = '';
+  /**
+   * Clocks and expiration indexes (see {@link HeldNumber}). A rollback must undo what a
+   * record wrote, so inside a savepoint they are written through and not held, and
+   * {@link writeBackHeld} must run before a savepoint is set.
+   */
+  readonly #clocks: HeldKind = { key: LATEST_TIMESTAMP_KEY, cf: LATEST_TIMESTAMPS_CF, byPrefix: new Map() };
+  readonly #expiries: HeldKind = { key: EXPIRED_START_KEY, cf: EXPIRATION_INDEX_CF, byPrefix: new Map() };
+  /** Held numbers newer than the transaction's, written by {@link writeBackHeld}. */
+  #pendingHeld: HeldNumber[] = [];
 
   constructor(readonly transaction: PartitionTransaction) {}
 
@@ -182,6 +223,7 @@ export class WindowedTransaction {
    * flushing the transaction yourself ({@link prepare} does it).
    */
   writeBack(): void {
+    this.writeBackHeld();
     const order = this.#order;
     if (order.length === 0) return;
     for (const w of order) {
@@ -196,6 +238,68 @@ export class WindowedTransaction {
     this.#order = [];
   }
 
+  /**
+   * Hands the held clocks and expiration indexes newer than the transaction's to it
+   * ({@link writeBack} does it too). Call before setting a savepoint on the transaction,
+   * so a rollback cannot undo them.
+   */
+  writeBackHeld(): void {
+    const pending = this.#pendingHeld;
+    if (pending.length === 0) return;
+    for (const held of pending) {
+      held.pending = false;
+      this.transaction.set(held.kind.key, held.value, held.prefix, held.kind.cf, held.prefixId);
+    }
+    this.#pendingHeld = [];
+  }
+
+  /**
+   * The held number of `prefix`, read from the transaction (and held) the first time:
+   * a value without a promise when it is held or cached, as on every record but a key's
+   * first. Inside a savepoint a read is not held (a rollback could make it stale).
+   */
+  #getHeld(kind: HeldKind, prefix: Uint8Array): number | undefined | Promise<number | undefined> {
+    const prefixId = this.#idOf(prefix);
+    const held = kind.byPrefix.get(prefixId);
+    if (held !== undefined) return held.value;
+    const hold = (value: unknown): number | undefined => {
+      const raced = kind.byPrefix.get(prefixId); // held by a write while the database was read
+      if (raced !== undefined) return raced.value;
+      const read = value as number | undefined;
+      if (!this.transaction.inSavepoint) kind.byPrefix.set(prefixId, { kind, prefix, prefixId, value: read, written: false, pending: false });
+      return read;
+    };
+    const value = this.transaction.peek(kind.key, prefix, undefined, kind.cf, prefixId);
+    return value === NOT_CACHED ? this.transaction.getAsync(kind.key, prefix, undefined, kind.cf, prefixId).then(hold) : hold(value);
+  }
+
+  /**
+   * Sets the held number of `prefix`: through the transaction on its first write in this
+   * checkpoint (the changelog order is that of the first writes) and inside savepoints,
+   * else held until {@link writeBackHeld}.
+   */
+  #setHeld(kind: HeldKind, prefix: Uint8Array, value: number): void {
+    const prefixId = this.#idOf(prefix);
+    if (this.transaction.inSavepoint) {
+      kind.byPrefix.delete(prefixId); // a rollback would leave it stale; the next read goes to the transaction
+      this.transaction.set(kind.key, value, prefix, kind.cf, prefixId);
+      return;
+    }
+    let held = kind.byPrefix.get(prefixId);
+    if (held === undefined) {
+      held = { kind, prefix, prefixId, value, written: false, pending: false };
+      kind.byPrefix.set(prefixId, held);
+    }
+    held.value = value;
+    if (!held.written) {
+      this.transaction.set(kind.key, value, prefix, kind.cf, prefixId);
+      held.written = true;
+    } else if (!held.pending) {
+      held.pending = true;
+      this.#pendingHeld.push(held);
+    }
+  }
+
   /** {@link writeBack}, then prepares the transaction. */
   async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
     this.writeBack();
@@ -207,7 +311,14 @@ export class WindowedTransaction {
    * call per column family, so a batch of records does not wait for one read per key.
    */
   async preload(prefixes: readonly Uint8Array[]): Promise<void> {
-    const unique = new Map(prefixes.map((p) => [byteKeyId(p), p]));
+    const unique = new Map<string, Uint8Array>();
+    for (const prefix of prefixes) {
+      const id = byteKeyId(prefix);
+      // Clock and index held: the prefix was read in this transaction, after its preload, so
+      // the transaction caches the rest (preloading again would only rebuild its keys).
+      if (!(this.#clocks.byPrefix.has(id) && this.#expiries.byPrefix.has(id))) unique.set(id, prefix);
+    }
+    if (unique.size === 0) return;
     const keysOf = (key: Uint8Array): Uint8Array[] => [...unique.values()].map((p) => joinPrefixedKey(p, key));
     await Promise.all([
       this.transaction.preload([...keysOf(LATEST_TIMESTAMP_KEY), ...keysOf(CLOSED_THROUGH_KEY)], LATEST_TIMESTAMPS_CF),
@@ -335,10 +446,23 @@ export class WindowedTransaction {
     this.#write(prefix, start, end, value, false);
   }
 
-  /** Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is already later. */
-  async advanceLatestTimestamp(timestamp: number, prefix: Uint8Array): Promise<void> {
-    const latest = await this.getLatestTimestamp(prefix);
-    if (timestamp > latest) this.transaction.set(LATEST_TIMESTAMP_KEY, timestamp, prefix, LATEST_TIMESTAMPS_CF, this.#idOf(prefix));
+  /**
+   * Moves the prefix's latest timestamp (its event-time clock) to `timestamp` unless it is
+   * already later. `latest`: the clock as the caller read it ({@link getLatestTimestamp})
+   * with nothing moving it since, so it need not be read again.
+   */
+  advanceLatestTimestamp(timestamp: number, prefix: Uint8Array, latest?: number): Promise<void> {
+    const advance = (current: number): void => {
+      if (timestamp > current) this.#setHeld(this.#clocks, prefix, timestamp);
+    };
+    if (latest === undefined) return this.getLatestTimestamp(prefix).then(advance);
+    // Known clock (every record of a time window): no async frame.
+    try {
+      advance(latest);
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -384,27 +508,42 @@ export class WindowedTransaction {
 
   /** Latest event time seen for `prefix` by {@link updateWindow}, 0 if none. */
   getLatestTimestamp(prefix: Uint8Array): Promise<number> {
-    return this.#read(LATEST_TIMESTAMP_KEY, prefix, 0, LATEST_TIMESTAMPS_CF).then((value) => (value as number) ?? 0);
-  }
-
-  /**
-   * `transaction.getAsync`, answered from the transaction's caches without its async
-   * frames when it can (preloaded keys: the clock and expiry index of a batch's keys).
-   */
-  #read(key: Uint8Array, prefix: Uint8Array, defaultValue: unknown, cf: string): Promise<unknown> {
-    const prefixId = this.#idOf(prefix);
-    let value: unknown;
+    let held: number | undefined | Promise<number | undefined>;
     try {
-      value = this.transaction.peek(key, prefix, defaultValue, cf, prefixId);
+      held = this.#getHeld(this.#clocks, prefix);
     } catch (error) {
       return Promise.reject(error);
     }
-    return value === NOT_CACHED ? this.transaction.getAsync(key, prefix, defaultValue, cf, prefixId) : Promise.resolve(value);
+    // Held or cached (all but a key's first read from the database): no async frame.
+    return held instanceof Promise ? held.then((value) => value ?? 0) : Promise.resolve(held ?? 0);
   }
 
   /** Start of the newest expired window of `prefix` (expiration index), 0 if none. */
   async getLatestExpired(prefix: Uint8Array): Promise<number> {
-    return ((await this.transaction.getAsync(EXPIRED_START_KEY, prefix, 0, EXPIRATION_INDEX_CF)) as number) ?? 0;
+    const held = this.#getHeld(this.#expiries, prefix);
+    return (held instanceof Promise ? await held : held) ?? 0;
+  }
+
+  /**
+   * Loads the windows of `prefix` as the first {@link getWindows} of it does, so
+   * {@link loadedWindow} can answer; resolved at once when they are loaded.
+   */
+  loadWindows(prefix: Uint8Array): Promise<void> {
+    if (this.#loaded.has(this.#idOf(prefix))) return RESOLVED;
+    return this.#slotsOf(prefix).then(() => undefined);
+  }
+
+  /**
+   * The value of window `[start, end)` of a prefix loaded by {@link loadWindows} (or any
+   * {@link getWindows}), `undefined` when it has none; synchronous, and without the
+   * snapshots getWindows builds. Throws when the prefix is not loaded.
+   */
+  loadedWindow(start: number, end: number, prefix: Uint8Array): unknown {
+    const loaded = this.#loaded.get(this.#idOf(prefix));
+    if (loaded === undefined) throw new Error('loadedWindow: the windows of this prefix are not loaded (call loadWindows first)');
+    const at = lowerBound(loaded.slots, start, end);
+    const found = loaded.slots[at];
+    return found !== undefined && found.start === start && found.end === end ? found.value : undefined;
   }
 
   /**
@@ -440,34 +579,72 @@ export class WindowedTransaction {
    * expired start are deleted), returning the expired windows. For a caller that reads
    * nothing between the windows that these deletes would change.
    */
-  async expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
+  expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
+    // The common case (every record of a time window): index held or cached, windows
+    // loaded, nothing collected. The same steps without async frames or snapshots.
+    const loaded = options.collect === true ? undefined : this.#loaded.get(this.#idOf(prefix));
+    if (loaded !== undefined) {
+      try {
+        const stored = this.#getHeld(this.#expiries, prefix);
+        if (!(stored instanceof Promise)) return Promise.resolve(this.#expireLoaded(loaded, stored ?? -1, maxStartTime, prefix, options));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#expireWindowsNow(maxStartTime, prefix, options);
+  }
+
+  /** {@link expireWindowsNow} for a loaded prefix without collected values, its index read: `lastExpired < start <= maxStartTime`. */
+  #expireLoaded(loaded: LoadedPrefix, lastExpired: number, maxStartTime: number, prefix: Uint8Array, options: ExpireOptions): ExpiredWindow[] {
+    const slots = loaded.slots;
+    const out: ExpiredWindow[] = [];
+    for (let at = lowerBound(slots, Math.max(lastExpired + 1, 0), 0); at < slots.length && slots[at]!.start <= maxStartTime; at++) {
+      const slot = slots[at]!;
+      out.push({ start: slot.start, end: slot.end, value: slot.value, prefix: slot.prefix, collected: [] });
+    }
+    if (out.length === 0) return out;
+    this.#setHeld(this.#expiries, prefix, out[out.length - 1]!.start);
+    this.#finishExpiry(out, prefix, options); // no promise: nothing collected
+    return out;
+  }
+
+  async #expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions): Promise<ExpiredWindow[]> {
     const windows = await this.#startExpiry(maxStartTime, prefix);
     const out: ExpiredWindow[] = [];
     if (windows.length === 0) return out;
-    for (const window of windows) out.push(await this.#withCollected(window, prefix, options));
-    await this.#finishExpiry(windows, prefix, options);
+    for (const window of windows) {
+      const expired = this.#withCollected(window, prefix, options);
+      out.push(expired instanceof Promise ? await expired : expired); // no await when nothing is collected
+    }
+    const finished = this.#finishExpiry(windows, prefix, options);
+    if (finished !== undefined) await finished;
     return out;
   }
 
   /** The windows of `prefix` expiring up to `maxStartTime` (after the last expiry), with the expiration index moved past them. */
   async #startExpiry(maxStartTime: number, prefix: Uint8Array): Promise<StoredWindow[]> {
-    const stored = (await this.#read(EXPIRED_START_KEY, prefix, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const held = this.#getHeld(this.#expiries, prefix);
+    const stored = held instanceof Promise ? await held : held;
     const windows = await this.getWindows(stored ?? -1, maxStartTime, prefix);
-    if (windows.length > 0) this.transaction.set(EXPIRED_START_KEY, windows[windows.length - 1]!.start, prefix, EXPIRATION_INDEX_CF, this.#idOf(prefix));
+    if (windows.length > 0) this.#setHeld(this.#expiries, prefix, windows[windows.length - 1]!.start);
     return windows;
   }
 
-  async #withCollected(window: StoredWindow, prefix: Uint8Array, options: ExpireOptions): Promise<ExpiredWindow> {
-    const collected =
-      options.collect === true ? await this.getFromCollection(window.start, options.endInclusive === true ? window.end + 1 : window.end, prefix) : [];
-    return { ...window, collected };
+  /** The window with its collected values (none unless `collect`: then without a promise). */
+  #withCollected(window: StoredWindow, prefix: Uint8Array, options: ExpireOptions): ExpiredWindow | Promise<ExpiredWindow> {
+    if (options.collect !== true) return expiredWindow(window, []);
+    const end = options.endInclusive === true ? window.end + 1 : window.end;
+    return this.getFromCollection(window.start, end, prefix).then((collected) => expiredWindow(window, collected));
   }
 
-  /** Deletes the expired windows (unless `delete: false`) and, when collecting, the collected values below the newest. */
-  async #finishExpiry(windows: readonly StoredWindow[], prefix: Uint8Array, options: ExpireOptions): Promise<void> {
-    if (options.delete === false) return;
+  /**
+   * Deletes the expired windows (unless `delete: false`) and, when collecting, the
+   * collected values below the newest (only then a promise: the common case has no await).
+   */
+  #finishExpiry(windows: readonly StoredWindow[], prefix: Uint8Array, options: ExpireOptions): Promise<void> | undefined {
+    if (options.delete === false) return undefined;
     for (const window of windows) this.#delete(window.start, window.end, prefix);
-    if (options.collect === true) await this.deleteFromCollection(windows[windows.length - 1]!.start, prefix);
+    return options.collect === true ? this.deleteFromCollection(windows[windows.length - 1]!.start, prefix) : undefined;
   }
 
   /**
@@ -497,7 +674,7 @@ export class WindowedTransaction {
       const parsed = parseWindowKey(key);
       expired.push({ start: parsed.start, end: parsed.end, value: decodeJson(value), prefix: parsed.prefix });
     }
-    this.transaction.set(EXPIRED_START_KEY, maxEndTime, EMPTY, EXPIRATION_INDEX_CF);
+    this.#setHeld(this.#expiries, EMPTY, maxEndTime);
     for (const window of expired) {
       const collected = options.collect === true ? await this.getFromCollection(window.start, window.end, window.prefix) : [];
       yield { ...window, collected };
@@ -512,7 +689,8 @@ export class WindowedTransaction {
 
   /** The partition-wide expiry marker (a window end), if any. */
   async getPartitionExpiredEnd(): Promise<number | undefined> {
-    return (await this.transaction.getAsync(EXPIRED_START_KEY, EMPTY, undefined, EXPIRATION_INDEX_CF)) as number | undefined;
+    const held = this.#getHeld(this.#expiries, EMPTY);
+    return held instanceof Promise ? await held : held;
   }
 
   /**

@@ -87,6 +87,8 @@ export class TimeWindowOperator implements WindowOperator {
     for (let start = t - (t % step); start > t - duration && start >= 0; start -= step) starts.push(start);
 
     let now: number;
+    /** The key's clock as read here (key closing), so moving it after the windows need not read it again. */
+    let latest: number | undefined;
     if (this.#partitionClosing) {
       // Decision (docs/semantics.md §7.3 quirk): the clock is the partition marker + grace, i.e. the
       // newest time seen when the marker last moved, so a window already expired by the
@@ -94,7 +96,8 @@ export class TimeWindowOperator implements WindowOperator {
       const marker = await windows.getPartitionExpiredEnd();
       now = marker === undefined ? t : Math.max(t, marker + this.#grace);
     } else {
-      now = Math.max(t, await windows.getLatestTimestamp(prefix));
+      latest = await windows.getLatestTimestamp(prefix);
+      now = Math.max(t, latest);
     }
     const maxExpiredEnd = now - this.#grace;
     const maxExpiredStart = maxExpiredEnd - duration;
@@ -112,20 +115,19 @@ export class TimeWindowOperator implements WindowOperator {
     let clocked = false;
     let checked = false;
     if (starts.length > 0) {
-      // Stored windows sorted by (start, end), walked along the ascending ranges.
-      const stored = await windows.getWindows(starts[starts.length - 1]! - 1, starts[0]!, prefix);
-      let at = 0;
+      // The key's windows in memory: each is then read without a snapshot.
+      await windows.loadWindows(prefix);
       for (let i = starts.length - 1; i >= 0; i--) {
         const start = starts[i]!;
         const end = start + duration;
-        while (at < stored.length && (stored[at]!.start < start || (stored[at]!.start === start && stored[at]!.end < end))) at++;
-        const found = at < stored.length && stored[at]!.start === start && stored[at]!.end === end ? stored[at] : undefined;
         if (start <= maxExpiredStart) {
           reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
           continue;
         }
-        let current = found !== undefined ? found.value : aggregation.initialize();
-        if (this.#before !== undefined && found !== undefined) {
+        const stored = windows.loadedWindow(start, end, prefix);
+        const found = stored !== undefined;
+        let current = found ? stored : aggregation.initialize();
+        if (this.#before !== undefined && found) {
           const without = this.#marks ? await this.#collected(windows, prefix, start, end, counter) : [];
           if (this.#before(aggregation.view(current, without), value, record.key, t, record.headers) === true) {
             triggered.push({ prefix, start, end, payload: aggregation.payload(start, end, current, without) });
@@ -157,15 +159,25 @@ export class TimeWindowOperator implements WindowOperator {
       }
     }
     // Decision: event time moves with every record, also when triggers closed all its windows.
-    if (!clocked) await windows.advanceLatestTimestamp(t, prefix);
+    if (!clocked) await windows.advanceLatestTimestamp(t, prefix, latest);
 
     const expired: WindowResult[] = [];
     const expiring = this.#partitionClosing
       ? windows.expireAllWindows(maxExpiredEnd, (from, to) => this.#hasEndIn(from, to), { collect: aggregation.collects && !this.#marks })
       : await windows.expireWindowsNow(maxExpiredStart, prefix, { collect: aggregation.collects && !this.#marks });
-    if (!Array.isArray(expiring) || expiring.length > 0) await this.#emitExpired(windows, expiring, expired);
+    if (Array.isArray(expiring) && !aggregation.collects) {
+      // Nothing collected, so no collected values or trigger marks to drop: the results alone, without async frames.
+      for (const w of expiring as readonly ExpiredWindow[]) expired.push(this.#result(w, w.collected));
+    } else if (!Array.isArray(expiring) || expiring.length > 0) {
+      await this.#emitExpired(windows, expiring, expired);
+    }
     for (const result of triggered) expired.push(result);
     return { updated, expired };
+  }
+
+  /** The final result of an expired window. */
+  #result(w: ExpiredWindow, collected: unknown[]): WindowResult {
+    return { prefix: w.prefix, start: w.start, end: w.end, payload: this.#aggregation.payload(w.start, w.end, w.value, collected) };
   }
 
   /** Emits expiring windows into `out`, then drops collected values and trigger marks no open window needs. */
@@ -179,7 +191,7 @@ export class TimeWindowOperator implements WindowOperator {
     const aggregation = this.#aggregation;
     const newestStart = new Map<string, { prefix: Uint8Array; start: number }>();
     const emit = (w: ExpiredWindow, collected: unknown[]): void => {
-      out.push({ prefix: w.prefix, start: w.start, end: w.end, payload: aggregation.payload(w.start, w.end, w.value, collected) });
+      out.push(this.#result(w, collected));
       newestStart.set(byteKeyId(w.prefix), { prefix: w.prefix, start: w.start });
     };
     if (Array.isArray(expiring)) {
