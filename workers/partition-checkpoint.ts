@@ -110,6 +110,7 @@ export class PartitionCheckpoint {
     if (windowed === undefined) {
       windowed = new WindowedTransaction(this.transaction(store));
       this.windowedTransactions.set(store, windowed);
+      if (this.inSavepoint) windowed.setSavepoint();
     }
     return windowed;
   }
@@ -117,7 +118,7 @@ export class PartitionCheckpoint {
   /** Sets a savepoint in every open transaction and in those opened until `endSavepoints`. */
   setSavepoints(): void {
     // Held window clocks go to their transactions first: a rollback must not undo them.
-    for (const windowed of this.windowedTransactions.values()) windowed.writeBackHeld();
+    for (const windowed of this.windowedTransactions.values()) windowed.setSavepoint();
     this.inSavepoint = true;
     for (const tx of this.transactions.values()) tx.setSavepoint();
   }
@@ -128,6 +129,10 @@ export class PartitionCheckpoint {
     for (const tx of this.transactions.values()) {
       if (rollback) tx.rollbackToSavepoint();
       else tx.releaseSavepoint();
+    }
+    for (const windowed of this.windowedTransactions.values()) {
+      if (rollback) windowed.rollbackToSavepoint();
+      else windowed.releaseSavepoint();
     }
   }
 

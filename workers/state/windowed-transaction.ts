@@ -95,6 +95,42 @@ interface LoadedPrefix {
   readonly removed: Map<number, Slot>;
 }
 
+/** A slot's mutable fields, as a savepoint found them. */
+type SlotFields = readonly [slot: Slot, prefix: Uint8Array, value: unknown, deleted: boolean, queued: boolean, nextRemoved: Slot | undefined];
+
+/** A loaded prefix as it was before its first write inside a savepoint. */
+interface PrefixBackup {
+  readonly slots: Slot[];
+  readonly removed: Map<number, Slot>;
+  readonly fields: SlotFields[];
+}
+
+function backupOf(loaded: LoadedPrefix): PrefixBackup {
+  const fields: SlotFields[] = [];
+  const keep = (slot: Slot): void => {
+    fields.push([slot, slot.prefix, slot.value, slot.deleted, slot.queued, slot.nextRemoved]);
+  };
+  for (const slot of loaded.slots) keep(slot);
+  for (const first of loaded.removed.values()) {
+    for (let slot: Slot | undefined = first; slot !== undefined; slot = slot.nextRemoved) keep(slot);
+  }
+  return { slots: [...loaded.slots], removed: new Map(loaded.removed), fields };
+}
+
+function restore(loaded: LoadedPrefix, backup: PrefixBackup): void {
+  loaded.slots.length = 0;
+  for (const slot of backup.slots) loaded.slots.push(slot);
+  loaded.removed.clear();
+  for (const [start, slot] of backup.removed) loaded.removed.set(start, slot);
+  for (const [slot, prefix, value, deleted, queued, nextRemoved] of backup.fields) {
+    slot.prefix = prefix;
+    slot.value = value;
+    slot.deleted = deleted;
+    slot.queued = queued;
+    slot.nextRemoved = nextRemoved;
+  }
+}
+
 /** Index of the first slot in `slots` (sorted by start, end) not before `(start, end)`. */
 function lowerBound(slots: readonly Slot[], start: number, end: number): number {
   let lo = 0;
@@ -207,6 +243,11 @@ export class WindowedTransaction {
   readonly #expiries: HeldKind = { key: EXPIRED_START_KEY, cf: EXPIRATION_INDEX_CF, byPrefix: new Map() };
   /** Held numbers newer than the transaction's, written by {@link writeBackHeld}. */
   #pendingHeld: HeldNumber[] = [];
+  /**
+   * While a savepoint is set (see {@link setSavepoint}): the length of {@link #order} then,
+   * and each loaded prefix as it was before its first write since.
+   */
+  #savepoint: { readonly orderLength: number; readonly backups: Map<LoadedPrefix, PrefixBackup> } | undefined;
 
   constructor(readonly transaction: PartitionTransaction) {}
 
@@ -236,6 +277,30 @@ export class WindowedTransaction {
       if (w.owner.removed.size > 0) w.owner.removed.clear();
     }
     this.#order = [];
+  }
+
+  /**
+   * Sets a savepoint with the transaction's (the caller sets that one): a rollback undoes
+   * the window writes made since, which live in the loaded prefixes' slots until the
+   * write-back, not in the transaction. Held clocks go to the transaction first.
+   */
+  setSavepoint(): void {
+    this.writeBackHeld();
+    this.#savepoint = { orderLength: this.#order.length, backups: new Map() };
+  }
+
+  releaseSavepoint(): void {
+    this.#savepoint = undefined;
+  }
+
+  /** Undoes the window writes since {@link setSavepoint} (the transaction rolls back its own). */
+  rollbackToSavepoint(): void {
+    const savepoint = this.#savepoint;
+    if (savepoint === undefined) return;
+    this.#savepoint = undefined;
+    for (let i = savepoint.orderLength; i < this.#order.length; i++) this.#order[i]!.queued = false;
+    this.#order.length = savepoint.orderLength;
+    for (const [loaded, backup] of savepoint.backups) restore(loaded, backup);
   }
 
   /**
@@ -343,6 +408,8 @@ export class WindowedTransaction {
       else this.transaction.set(key, value, prefix, DEFAULT_CF, prefixId);
       return;
     }
+    const savepoint = this.#savepoint;
+    if (savepoint !== undefined && !savepoint.backups.has(loaded)) savepoint.backups.set(loaded, backupOf(loaded));
     const slots = loaded.slots;
     const at = lowerBound(slots, start, end);
     const live = at < slots.length && slots[at]!.start === start && slots[at]!.end === end ? slots[at]! : undefined;
