@@ -49,6 +49,12 @@ export class InputTopicNotFoundError extends WeirError {
   }
 }
 
+/**
+ * A TypeScript module cannot be bundled at load (e.g. a package esbuild cannot resolve
+ * up front); the loader then leaves it to tsx, so a user never sees this one.
+ */
+export class BundleUnsupportedError extends Error {}
+
 /** The pipeline module could not be loaded or is not a pipeline definition. */
 export class PipelineLoadError extends WeirError {
   constructor(readonly path: string, reason: string, options?: { cause?: unknown }) {

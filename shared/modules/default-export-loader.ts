@@ -8,7 +8,8 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BundleUnsupportedError, importTypeScript } from './typescript-module.js';
+import { importTypeScript } from './typescript-module.js';
+import { BundleUnsupportedError } from '../errors/runtime-errors.js';
 
 const TYPESCRIPT = /\.[cm]?tsx?$/;
 

@@ -25,9 +25,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import type { Plugin } from 'esbuild';
-
-/** The module cannot be bundled here (e.g. a package esbuild cannot resolve); tsx may still load it. */
-export class BundleUnsupportedError extends Error {}
+import { BundleUnsupportedError } from '../errors/runtime-errors.js';
 
 const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
 
