@@ -8,14 +8,12 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { importTypeScript } from './typescript-module.js';
+import { importTypeScript, TYPESCRIPT_SOURCE } from './typescript-module.js';
 import { BundleUnsupportedError } from '../errors/runtime-errors.js';
-
-const TYPESCRIPT = /\.[cm]?tsx?$/;
 
 async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
-  if (TYPESCRIPT.test(path)) {
+  if (TYPESCRIPT_SOURCE.test(path)) {
     try {
       return await importTypeScript(resolve(path));
     } catch (error) {

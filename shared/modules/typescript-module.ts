@@ -3,8 +3,9 @@
  * bundles the file and its relative imports into one ES module, written to a file of
  * this thread's own under the system's temporary directory (never beside the user's
  * files), imported, and deleted (Node keeps the loaded module). esbuild's service process
- * is stopped once no build is running, so none is left behind per thread either. Packages stay imports of their own, as the absolute file URLs they
- * resolve to from the importing file's directory; Node's built-in modules stay as they are.
+ * is stopped once no build is running, so none is left behind per thread either.
+ * Packages stay imports of their own, as the absolute file URLs they resolve to from the
+ * importing file's directory; Node's built-in modules stay as they are.
  * An inline source map points stack traces at the TypeScript lines.
  *
  * Why not tsx's `tsImport`: it registers module customization hooks, and Node 20 runs
@@ -13,9 +14,9 @@
  * one file once (~30–60 MB of resident memory each; the count job peaked 90–180 MB
  * higher with its TypeScript pipeline than with the same pipeline in JavaScript).
  *
- * What a bundle changes: `import.meta.url` (and `dirname`, `filename`) in the bundled files
- * is the entry file's (so files next to the pipeline are found as before); a relative `import()` with a
- * computed path cannot be bundled. `loadDefaultExport` falls back to tsx for a module
+ * What a bundle changes: `import.meta.url` (and `dirname`, `filename`) in the bundled
+ * files is the entry file's (so files next to the pipeline are found as before); a
+ * relative `import()` with a computed path cannot be bundled. `loadDefaultExport` falls back to tsx for a module
  * this cannot bundle (see {@link BundleUnsupportedError}).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +28,8 @@ import { threadId } from 'node:worker_threads';
 import type { Plugin } from 'esbuild';
 import { BundleUnsupportedError } from '../errors/runtime-errors.js';
 
-const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
+/** A TypeScript source file name (`.ts`, `.mts`, `.cts`, `.tsx`). */
+export const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
 
 /** Marks every package import external, as the absolute file URL it resolves to from the importing file. */
 const packagesAsFileUrls: Plugin = {

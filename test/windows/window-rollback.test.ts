@@ -41,35 +41,35 @@ export default definePipeline({
 async function results(dir: string, events: readonly ModelEvent[]): Promise<string[]> {
   const job = await createWindowJob(dir, { pipeline: PIPELINE });
   await appendReadings(job, events);
-  const config = { ...(await job.config()), workers: 1, errors: { ...(await job.config()).errors, policy: 'skip' as const } };
-  await runJob(config, { untilIdle: true });
+  const base = await job.config();
+  await runJob({ ...base, workers: 1, errors: { ...base.errors, policy: 'skip' } }, { untilIdle: true });
   return (await readTopic(job.logPath, 'averages')).map((r) => JSON.stringify([decodeJson(r.key), decodeJson(r.value)])).sort();
 }
 
-t.test('a record failing in the middle of its windows leaves none of them changed', async (t) => {
-  const base: ModelEvent[] = [
-    { key: 's', value: 10, timestamp: 10_000 },
-    { key: 's', value: 11, timestamp: 11_000 },
-  ];
-  const bad: ModelEvent = { key: 's', value: -1, timestamp: 12_000 };
-  const closer: ModelEvent = { key: 's', value: 12, timestamp: 30_000 };
-  const dir = t.testdir({ failing: {}, clean: {} });
-  const withBad = await results(join(dir, 'failing'), [...base, bad, closer]);
-  const without = await results(join(dir, 'clean'), [...base, closer]);
-  t.ok(without.length > 0, 'windows closed and emitted');
-  t.same(withBad, without, 'the failed record changed no window');
-});
+const BASE: readonly ModelEvent[] = [
+  { key: 's', value: 10, timestamp: 10_000 },
+  { key: 's', value: 11, timestamp: 11_000 },
+];
 
-t.test('a record failing after its clock closed windows leaves them open and unemitted', async (t) => {
-  const base: ModelEvent[] = [
-    { key: 's', value: 10, timestamp: 10_000 },
-    { key: 's', value: 11, timestamp: 11_000 },
-  ];
-  const bad: ModelEvent = { key: 's', value: -2, timestamp: 30_000 };
-  const closer: ModelEvent = { key: 's', value: 12, timestamp: 60_000 };
-  const dir = t.testdir({ failing: {}, clean: {} });
-  const withBad = await results(join(dir, 'failing'), [...base, bad, closer]);
-  const without = await results(join(dir, 'clean'), [...base, closer]);
-  t.ok(without.length > 0, 'windows closed and emitted');
-  t.same(withBad, without, 'the windows the failed record closed were closed once, by the next record');
-});
+for (const { name, bad, closer, same } of [
+  {
+    name: 'a record failing in the middle of its windows leaves none of them changed',
+    bad: { key: 's', value: -1, timestamp: 12_000 },
+    closer: { key: 's', value: 12, timestamp: 30_000 },
+    same: 'the failed record changed no window',
+  },
+  {
+    name: 'a record failing after its clock closed windows leaves them open and unemitted',
+    bad: { key: 's', value: -2, timestamp: 30_000 },
+    closer: { key: 's', value: 12, timestamp: 60_000 },
+    same: 'the windows the failed record closed were closed once, by the next record',
+  },
+]) {
+  t.test(name, async (t) => {
+    const dir = t.testdir({ failing: {}, clean: {} });
+    const withBad = await results(join(dir, 'failing'), [...BASE, bad, closer]);
+    const without = await results(join(dir, 'clean'), [...BASE, closer]);
+    t.ok(without.length > 0, 'windows closed and emitted');
+    t.same(withBad, without, same);
+  });
+}
