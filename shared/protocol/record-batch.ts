@@ -129,6 +129,21 @@ export class RecordBatchBuilder {
     this.lastDelta = offsetDelta;
   }
 
+  /**
+   * Appends a record copied byte for byte from another batch (`source[start, end)`, as
+   * {@link forEachRecordKey} reports its span) with a new offset delta: what the log
+   * compactor keeps, without decoding its fields.
+   */
+  addCopy(source: Uint8Array, start: number, end: number, offsetDelta: number): void {
+    if (offsetDelta !== this.records) this.dense = false;
+    this.reserve(end - start);
+    this.bytes.set(source.subarray(start, end), this.pos);
+    this.view.setUint32(this.pos, offsetDelta, true);
+    this.pos += end - start;
+    this.records++;
+    this.lastDelta = offsetDelta;
+  }
+
   /** A position to {@link truncate} back to (undoing the records added after it). */
   mark(): BuilderMark {
     return { pos: this.pos, records: this.records, lastDelta: this.lastDelta, dense: this.dense };
@@ -267,6 +282,7 @@ type RecordVisitor = (
   valueLength: number,
   headersAt: number,
   headerCount: number,
+  end: number,
 ) => boolean | void;
 
 /**
@@ -293,7 +309,7 @@ function walkRecords(batch: Uint8Array, view: DataView, visit: RecordVisitor): v
       const length = view.getInt32(pos, true);
       pos += 4 + (length > 0 ? length : 0);
     }
-    if (visit(offsetDelta, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) === false) return;
+    if (visit(offsetDelta, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount, pos) === false) return;
   }
 }
 
@@ -358,17 +374,19 @@ export function countFrom(batch: Uint8Array, baseOffset: number, fromOffset: num
 
 /**
  * Calls `visit` for every record of `batch` with its offset, where its key lies in the
- * batch (`keyAt`, `keyLength`, −1 for a null key), its timestamp and whether its value is
- * null, without decoding headers or building objects (the log compactor's scan).
+ * batch (`keyAt`, `keyLength`, −1 for a null key), its timestamp, whether its value is
+ * null and the record's whole span `[start, end)` in the batch, without decoding headers
+ * or building objects (the log compactor's scan and copy).
  */
 export function forEachRecordKey(
   batch: Uint8Array,
   baseOffset: number,
-  visit: (offset: number, keyAt: number, keyLength: number, timestamp: number, valueIsNull: boolean) => void,
+  visit: (offset: number, keyAt: number, keyLength: number, timestamp: number, valueIsNull: boolean, start: number, end: number) => void,
 ): void {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  walkRecords(batch, view, (offsetDelta, timestamp, keyAt, keyLength, _valueAt, valueLength) => {
-    visit(baseOffset + offsetDelta, keyAt, keyLength, timestamp, valueLength < 0);
+  walkRecords(batch, view, (offsetDelta, timestamp, keyAt, keyLength, _valueAt, valueLength, _headersAt, _headerCount, end) => {
+    // The fixed fields before the key: offset delta, timestamp, key length.
+    visit(baseOffset + offsetDelta, keyAt, keyLength, timestamp, valueLength < 0, keyAt - 16, end);
   });
 }
 

@@ -11,6 +11,7 @@ import {
   countFrom,
   decodeBatchSet,
   encodeBatchSet,
+  forEachRecordKey,
   RecordBatchBuilder,
 } from '../../shared/protocol/record-batch.js';
 import { RecordBatchFormatError } from '../../shared/errors/log-errors.js';
@@ -61,6 +62,30 @@ t.test('batches round-trip through a batch set, with offset gaps and reads that 
         t.equal(counted, decoded.length, 'countFrom agrees with decoding');
       },
     ),
+    { numRuns: 150 },
+  );
+});
+
+t.test('a record copied by its span (addCopy) equals the record added field by field, at its new offset', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(body, fc.boolean()), { minLength: 1, maxLength: 20 }), fc.nat(5), (records, shift) => {
+      const source = new RecordBatchBuilder(16);
+      records.forEach(([r], i) => source.add(r.timestamp, r.key, r.value, r.headers, i * 2));
+      const batch = source.finish();
+      // Keep the flagged records, re-based so the first kept one is at delta `shift`.
+      const copy = new RecordBatchBuilder(16);
+      const expected: ReturnType<typeof plain>[] = [];
+      let i = 0;
+      forEachRecordKey(batch, 10, (offset, _keyAt, _keyLength, _timestamp, _valueIsNull, start, end) => {
+        const [r, keep] = records[i++]!;
+        if (!keep) return;
+        copy.addCopy(batch, start, end, offset - 10 + shift);
+        expected.push(plain({ ...r, offset: 10 + offset - 10 + shift }));
+      });
+      if (expected.length === 0) return;
+      const decoded = decodeBatchSet(buildBatchSet(0, [{ baseOffset: 10, batch: copy.finish() }]), 'events', 0);
+      t.same(decoded.map(plain), expected);
+    }),
     { numRuns: 150 },
   );
 });
