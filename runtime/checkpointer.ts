@@ -211,7 +211,12 @@ export class Checkpointer {
       // One atomic unit: changelogs, outputs and offsets.
       results = await this.producer.appendBatchesAndCommit([...changelogAppends, ...outputs.map(toAppend)], this.options.group, offsets);
     } else {
-      results = changelogAppends.length > 0 ? await this.producer.appendBatches(changelogAppends) : [];
+      // In appends of about CHANGELOG_APPEND_BYTES: the local log writes what is queued as
+      // one unit, so a checkpoint's changelog in one append (megabytes) held every output
+      // streamed behind it for the whole write; piece by piece, outputs go in between.
+      // Under at-least-once nothing needs them in one unit (docs/semantics.md §8.1).
+      results = [];
+      for (const piece of appendPieces(changelogAppends)) results.push(...(await this.producer.appendBatches(piece)));
       await this.options.outputs.flushed();
       if (offsets.length > 0) await this.consumer.commit(offsets);
     }
@@ -247,6 +252,27 @@ function countByTopic(batches: readonly EncodedBatch[]): Record<string, number> 
   const counts: Record<string, number> = {};
   for (const b of batches) counts[b.topic] = (counts[b.topic] ?? 0) + b.count;
   return counts;
+}
+
+/** Bytes of changelog batches one at-least-once append carries (one batch may be larger). */
+export const CHANGELOG_APPEND_BYTES = 1024 * 1024;
+
+/** `appends` in order, grouped into pieces of about {@link CHANGELOG_APPEND_BYTES}. */
+function appendPieces(appends: readonly AppendBatch[]): AppendBatch[][] {
+  const pieces: AppendBatch[][] = [];
+  let piece: AppendBatch[] = [];
+  let bytes = 0;
+  for (const append of appends) {
+    if (piece.length > 0 && bytes + append.batch.byteLength > CHANGELOG_APPEND_BYTES) {
+      pieces.push(piece);
+      piece = [];
+      bytes = 0;
+    }
+    piece.push(append);
+    bytes += append.batch.byteLength;
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
 }
 
 function toAppend(batch: EncodedBatch): AppendBatch {
