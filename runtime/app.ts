@@ -391,13 +391,15 @@ class RunningJob {
       const due =
         routedSinceCheckpoint > 0 &&
         (now - lastCheckpoint >= commitIntervalMs || (commitEvery > 0 && routedSinceCheckpoint >= commitEvery) || overLimit);
-      if (due && this.beginning === undefined) {
+      if (due) {
+        // The previous checkpoint is waited for, its prepare and its commit: the workers
+        // are asked to prepare right away, so this one is cut after exactly the records
+        // routed so far (commitEvery), and past the bytes limit the loop does not read on.
+        if (this.beginning !== undefined) await this.beginning;
+        await this.checkpointer.settle();
         this.beginning = this.beginCheckpoint();
         lastCheckpoint = performance.now();
         routedSinceCheckpoint = 0;
-      } else if (due && overLimit) {
-        // Past the limit with a checkpoint still preparing: wait for it rather than read on.
-        await this.beginning;
       }
       if (this.options.onThroughput && now - lastReport >= 1000) {
         lastReport = now;

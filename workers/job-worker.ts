@@ -5,6 +5,7 @@
  */
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import type {
+  ChangelogBatch,
   ClosedWindows,
   DataMessage,
   DeliveredChangelogOffset,
@@ -31,6 +32,7 @@ import { WindowAggregationRunner } from './windows/index.js';
 import type { WindowAggregation } from '../shared/pipeline/windows.js';
 import { KeyValueStore } from './state/index.js';
 import { PartitionProcessor } from './partition-processor.js';
+import { encodeChangelog, type PreparedChangelog } from './partition-checkpoint.js';
 import { CheckpointAfterFailureError, RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 import { weirLog } from '../shared/logging/weir-log.js';
@@ -39,6 +41,20 @@ import { ControlCallWatch } from '../shared/protocol/control-calls.js';
 
 /** While a control call waits, processing time after which the worker's event loop gets a turn again. */
 export const PROCESSING_SLICE_MS = 1;
+/** Changelog encoding time after which a prepare lets the worker's event loop (and its batches) run. */
+const PREPARE_SLICE_MS = 2;
+
+/** A checkpoint cut by `prepare`, its changelog not yet encoded. */
+interface PreparedCut {
+  readonly partitions: readonly {
+    readonly partition: number;
+    readonly processed: Readonly<Record<string, number>>;
+    readonly changelog: readonly PreparedChangelog[];
+    readonly changelogRecords: number;
+  }[];
+  readonly outputs: EncodedBatch[];
+  readonly outputRecords: number;
+}
 
 export class JobWorker implements WorkerControl {
   private readonly processors = new Map<number, PartitionProcessor>();
@@ -106,7 +122,13 @@ export class JobWorker implements WorkerControl {
   receive(message: DataMessage): void {
     if (message.type === 'prepare') {
       const { id } = message;
-      this.queue = this.queue.then(() => this.prepareInOrder(id));
+      // The checkpoint is cut in data-port order; its changelog is encoded beside the queue.
+      const prepared = this.queue.then(() => this.prepare());
+      this.queue = prepared.then(
+        () => undefined,
+        () => undefined,
+      );
+      void this.answerPrepare(id, prepared);
       return;
     }
     if (message.type !== 'records') return;
@@ -208,13 +230,32 @@ export class JobWorker implements WorkerControl {
     for (const store of this.stores.values()) await store.revokePartition(partition);
   }
 
-  /** Prepares in data-port order and answers on the data port. */
-  private async prepareInOrder(id: number): Promise<void> {
+  /**
+   * Encodes a cut checkpoint's changelog and answers on the data port. Encoding is the
+   * bulk of a prepare (a few µs per changed key, a whole checkpoint's worth at once): it
+   * runs one store partition at a time, giving the event loop a turn between them, so
+   * batches routed meanwhile are processed instead of waiting for all of it. The prepared
+   * transactions no longer change, and 'prepared' needs no order against later batches'
+   * 'processed' (their outputs are streamed, or held for the next checkpoint).
+   */
+  private async answerPrepare(id: number, prepared: Promise<PreparedCut>): Promise<void> {
     try {
-      // A failed record may have written part of its state before throwing; under the stop
-      // policy none of the open transactions may reach a checkpoint (the run is failing).
-      if (this.failed) throw new CheckpointAfterFailureError(this.init.workerId);
-      const work = await this.prepare();
+      const cut = await prepared;
+      const timestamp = Date.now();
+      const partitions: PreparedPartition[] = [];
+      let sliceStart = performance.now();
+      for (const p of cut.partitions) {
+        const changelog: ChangelogBatch[] = [];
+        for (const store of p.changelog) {
+          if (performance.now() - sliceStart >= PREPARE_SLICE_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          changelog.push(encodeChangelog(store, timestamp));
+        }
+        partitions.push({ partition: p.partition, processed: p.processed, changelog, changelogRecords: p.changelogRecords });
+      }
+      const work: PreparedWork = { partitions, outputs: cut.outputs, outputRecords: cut.outputRecords };
       const buffers = [...work.partitions.flatMap((p) => p.changelog.map((b) => b.buffer)), ...work.outputs.map((b) => b.buffer)];
       this.post({ type: 'prepared', id, work }, buffers);
     } catch (error) {
@@ -227,8 +268,12 @@ export class JobWorker implements WorkerControl {
     }
   }
 
-  private async prepare(): Promise<PreparedWork> {
-    const partitions: PreparedPartition[] = [];
+  /** Cuts the checkpoint, in data-port order: every partition with work prepares its transactions. */
+  private async prepare(): Promise<PreparedCut> {
+    // A failed record may have written part of its state before throwing; under the stop
+    // policy none of the open transactions may reach a checkpoint (the run is failing).
+    if (this.failed) throw new CheckpointAfterFailureError(this.init.workerId);
+    const partitions: PreparedCut['partitions'][number][] = [];
     for (const processor of this.processors.values()) {
       if (!processor.hasWork) continue;
       const result = await processor.prepare();

@@ -11,7 +11,7 @@ import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
 import { BATCH_HEADER_BYTES, RecordBatchBuilder, recordBytesBound } from '../shared/protocol/record-batch.js';
 import type { TimestampedStoreDeclaration } from '../shared/pipeline/pipeline-definition.js';
 import { UnknownStoreError } from '../shared/errors/runtime-errors.js';
-import type { KeyValueStore, PartitionTransaction } from './state/index.js';
+import type { ChangelogRecord, KeyValueStore, PartitionTransaction } from './state/index.js';
 import { TimestampedTransaction } from './state/timestamped-transaction.js';
 import { WindowedTransaction } from './state/windowed-transaction.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
@@ -26,11 +26,34 @@ export interface PartitionCheckpointOptions {
   readonly timestampedStores?: Readonly<Record<string, TimestampedStoreDeclaration>>;
 }
 
-/** What `prepare` hands to the coordinator: changelog batches and the processed offsets. */
+/** One store's changelog records of a prepared checkpoint, not yet encoded. */
+export interface PreparedChangelog {
+  readonly store: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly ChangelogRecord[];
+}
+
+/**
+ * What `prepare` hands over: the changelog records per store (encoded by
+ * {@link encodeChangelog}, which may run later: the prepared transactions no longer
+ * change) and the processed offsets.
+ */
 export interface PreparedCheckpoint {
-  readonly changelog: ChangelogBatch[];
+  readonly changelog: PreparedChangelog[];
   readonly changelogRecords: number;
   readonly processed: Record<string, number>;
+}
+
+/** Encodes one store's prepared changelog records as one batch stamped `timestamp`. */
+export function encodeChangelog(prepared: PreparedChangelog, timestamp: number): ChangelogBatch {
+  const { records } = prepared;
+  // Sized up front: growing by doubling would copy a large changelog several times.
+  let bytes = BATCH_HEADER_BYTES;
+  for (const r of records) bytes += recordBytesBound(r.key, r.value, r.headers);
+  const builder = new RecordBatchBuilder(bytes);
+  for (const r of records) builder.add(timestamp, r.key, r.value, r.headers);
+  return { store: prepared.store, topic: prepared.topic, partition: prepared.partition, count: records.length, buffer: builder.finishTransferable() };
 }
 
 export class PartitionCheckpoint {
@@ -137,7 +160,7 @@ export class PartitionCheckpoint {
   }
 
   /**
-   * Prepare every open transaction; returns one changelog batch per store with changes
+   * Prepare every open transaction; returns the changelog records per store with changes
    * and the processed offsets. The next records go into fresh transactions continuing these.
    */
   async prepare(): Promise<PreparedCheckpoint> {
@@ -145,21 +168,15 @@ export class PartitionCheckpoint {
     // that still have to be flushed with ones holding uncommitted records.
     if (this.prepared.size > 0) throw new InternalInvariantError(`partition ${this.options.partition}: prepare before the previous checkpoint was flushed`);
     const processed = { ...this.processed };
-    const changelog: ChangelogBatch[] = [];
+    const changelog: PreparedChangelog[] = [];
     let changelogRecords = 0;
-    const now = Date.now();
     for (const [store, tx] of this.transactions) {
       this.windowedTransactions.get(store)?.writeBack();
       await this.timestampedTransactions.get(store)?.expire();
       const records = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
       if (topic === undefined || records.length === 0) continue;
-      // Sized up front: growing by doubling would copy a large changelog several times.
-      let bytes = BATCH_HEADER_BYTES;
-      for (const r of records) bytes += recordBytesBound(r.key, r.value, r.headers);
-      const builder = new RecordBatchBuilder(bytes);
-      for (const r of records) builder.add(now, r.key, r.value, r.headers);
-      changelog.push({ store, topic, partition: this.options.partition, count: records.length, buffer: builder.finishTransferable() });
+      changelog.push({ store, topic, partition: this.options.partition, records });
       changelogRecords += records.length;
     }
     this.prepared = this.transactions;

@@ -264,8 +264,9 @@ export class PartitionProcessor {
   }
 
   /**
-   * Prepare every open transaction; returns one changelog batch per store with changes
-   * and the processed offsets. Outputs are the worker's (see OutputBatches).
+   * Prepare every open transaction; returns the changelog records per store with changes
+   * (encoded later, see `encodeChangelog`) and the processed offsets. Outputs are the
+   * worker's (see OutputBatches).
    */
   prepare(): Promise<PreparedCheckpoint> {
     return this.checkpoint.prepare();

@@ -79,6 +79,8 @@ function prefixed(prefix: Buffer, key: Uint8Array): Buffer {
   return out;
 }
 const ITERATOR_CHUNK = 1000;
+/** Batch-building time after which a write lets the worker's event loop run (see `write`). */
+const WRITE_SLICE_MS = 2;
 const EMPTY = new Uint8Array(0);
 
 /** `!name!`: the key prefix of a column family. */
@@ -436,10 +438,21 @@ export class StorePartition implements TransactionStorage {
     this.#assertOpen('write');
     // A chained batch measured ~10 % faster than an array of operation objects.
     const batch = this.#db.batch();
+    // Building a checkpoint's batch takes a few µs per key on the worker's thread: the
+    // event loop gets a turn every WRITE_SLICE_MS, so batches routed meanwhile are
+    // processed (a prepared transaction's cache no longer changes while it is written).
+    let sliceStart = performance.now();
+    let operations = 0;
     for (const cf of cache.columnFamilies()) {
       const prefix = this.#columnFamily(cf).prefix;
       for (const bucket of cache.getUpdates(cf).values()) {
-        for (const update of bucket.values()) batch.put(prefixed(prefix, update.key), update.value);
+        for (const update of bucket.values()) {
+          batch.put(prefixed(prefix, update.key), update.value);
+          if ((++operations & 255) === 0 && performance.now() - sliceStart >= WRITE_SLICE_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+        }
       }
       for (const key of cache.getDeletes(cf).values()) batch.del(prefixed(prefix, key));
     }
