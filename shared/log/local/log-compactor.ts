@@ -52,13 +52,13 @@ export const DEFAULT_MIN_DIRTY_RECORDS = 10_000;
 /** Most distinct keys one pass maps; a larger dirty part takes several passes. */
 export const MAX_KEYS_PER_PASS = 1_000_000;
 /**
- * Stored batches one scan chunk or rewrite step reads at most. A step runs on the
- * thread that appends (the coordinator), synchronously, and its rewrite waits in the
- * log's write queue ahead of later appends: 4 MiB steps held outputs back for 60–160 ms.
+ * Stored batches one scan chunk or rewrite step reads at most. Smaller steps (256 KiB)
+ * were tried for the coordinator's event-loop gaps: no change to the latency tail, and
+ * 15 % less live-produce throughput (16× more iterators and rewrites in the write queue).
  */
-const STEP_ENTRIES = 32;
+const STEP_ENTRIES = 256;
 /** Bytes one scan chunk or rewrite step reads (about; LevelDB stops after exceeding it). */
-const STEP_BYTES = 256 * 1024;
+const STEP_BYTES = 4 * 1024 * 1024;
 /** A rewritten batch is closed once it holds this many records or bytes. */
 const TARGET_BATCH_RECORDS = 1_000;
 const TARGET_BATCH_BYTES = 1024 * 1024;
