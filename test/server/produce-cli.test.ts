@@ -26,6 +26,8 @@ t.test('weir produce through a running weir run: same output, exact final state'
   const addressFile = join(fixture.logPath, 'weir-server.json');
   await waitFor(() => access(addressFile).then(() => true, () => false), 'the address file');
   const { url } = JSON.parse(await readFile(addressFile, 'utf8')) as { url: string };
+  // The address file can be read before the child's stderr line has reached this process.
+  await waitFor(() => stderr.includes(`weir: serving on ${url}`), 'the serving line on stderr');
   t.match(stderr, `weir: serving on ${url}`);
 
   const model = new Map<string, number>();
