@@ -4,7 +4,9 @@
  * after every queued batch (docs/server.md, "Who answers"). With the coordinator's count
  * of control calls in flight (shared/protocol/control-calls.ts): a turn as soon as a call
  * arrives, then every `sliceMs` until it is answered, and none while nothing waits (the
- * common case costs one atomic load per record). Without it: a turn every `sliceMs`.
+ * common case costs one atomic load per record). Without it: a turn every `sliceMs`, as a
+ * checkpoint's changelog encoding and flush batch take them, so batches routed meanwhile
+ * are processed between their slices.
  *
  * Processing is synchronous between awaits, and consecutive batches whose state is already
  * cached follow one another in microtasks, which never let the loop run: without a yield a

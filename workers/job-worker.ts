@@ -44,16 +44,12 @@ export const PROCESSING_SLICE_MS = 1;
 /** Changelog encoding time after which a prepare lets the worker's event loop (and its batches) run. */
 const PREPARE_SLICE_MS = 2;
 
-/** A checkpoint cut by `prepare`, its changelog not yet encoded. */
-interface PreparedCut {
-  readonly partitions: readonly {
-    readonly partition: number;
-    readonly processed: Readonly<Record<string, number>>;
-    readonly changelog: readonly PreparedChangelog[];
-    readonly changelogRecords: number;
-  }[];
-  readonly outputs: EncodedBatch[];
-  readonly outputRecords: number;
+/** A partition's part of a cut checkpoint: its {@link PreparedPartition}, changelog not yet encoded. */
+type CutPartition = Omit<PreparedPartition, 'changelog'> & { readonly changelog: readonly PreparedChangelog[] };
+
+/** A checkpoint cut by `prepare`: the {@link PreparedWork} to be, changelogs not yet encoded. */
+interface PreparedCut extends Omit<PreparedWork, 'partitions'> {
+  readonly partitions: readonly CutPartition[];
 }
 
 export class JobWorker implements WorkerControl {
@@ -243,14 +239,11 @@ export class JobWorker implements WorkerControl {
       const cut = await prepared;
       const timestamp = Date.now();
       const partitions: PreparedPartition[] = [];
-      let sliceStart = performance.now();
+      const slices = new EventLoopSlices(PREPARE_SLICE_MS);
       for (const p of cut.partitions) {
         const changelog: ChangelogBatch[] = [];
         for (const store of p.changelog) {
-          if (performance.now() - sliceStart >= PREPARE_SLICE_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            sliceStart = performance.now();
-          }
+          await slices.due();
           changelog.push(encodeChangelog(store, timestamp));
         }
         partitions.push({ partition: p.partition, processed: p.processed, changelog, changelogRecords: p.changelogRecords });
@@ -273,7 +266,7 @@ export class JobWorker implements WorkerControl {
     // A failed record may have written part of its state before throwing; under the stop
     // policy none of the open transactions may reach a checkpoint (the run is failing).
     if (this.failed) throw new CheckpointAfterFailureError(this.init.workerId);
-    const partitions: PreparedCut['partitions'][number][] = [];
+    const partitions: CutPartition[] = [];
     for (const processor of this.processors.values()) {
       if (!processor.hasWork) continue;
       const result = await processor.prepare();
