@@ -32,7 +32,7 @@ t.test('SIGKILL at random moments, exactly-once: outputs equal the model, state 
   await appendReadings(crashed, events);
   await appendReadings(clean, events);
 
-  const runs = await killAtRandomMoments(crashed.configPath, { runs: 5, seed: 17, minMs: 1_000, spreadMs: 3_000 });
+  const runs = await killAtRandomMoments(crashed.configPath, { runs: 5, seed: 17, minMs: 500, spreadMs: 1_500 });
   for (const run of runs.filter((r) => !r.killed)) t.equal(run.code, 0, `a run ended cleanly: ${run.stderr}`);
   const kills = runs.filter((r) => r.killed).length;
   t.ok(kills >= 3, `the job was killed mid-run (${kills} times)`);

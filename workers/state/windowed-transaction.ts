@@ -79,6 +79,12 @@ interface Slot {
   deleted: boolean;
   /** Has a pending write (is in {@link WindowedTransaction.#order}). */
   queued: boolean;
+  /**
+   * Set by a write that created the window after its prefix was loaded, so neither the
+   * store nor this checkpoint's transaction holds its key; cleared by the write-back. A
+   * fresh window deleted before the write-back needs no tombstone: it is not written at all.
+   */
+  fresh: boolean;
   /** The next removed slot of the same start (sliding and session windows). */
   nextRemoved: Slot | undefined;
 }
@@ -96,7 +102,7 @@ interface LoadedPrefix {
 }
 
 /** A slot's mutable fields, as a savepoint found them. */
-type SlotFields = readonly [slot: Slot, prefix: Uint8Array, value: unknown, deleted: boolean, queued: boolean, nextRemoved: Slot | undefined];
+type SlotFields = readonly [slot: Slot, prefix: Uint8Array, value: unknown, deleted: boolean, queued: boolean, fresh: boolean, nextRemoved: Slot | undefined];
 
 /** A loaded prefix as it was before its first write inside a savepoint. */
 interface PrefixBackup {
@@ -108,7 +114,7 @@ interface PrefixBackup {
 function backupOf(loaded: LoadedPrefix): PrefixBackup {
   const fields: SlotFields[] = [];
   const keep = (slot: Slot): void => {
-    fields.push([slot, slot.prefix, slot.value, slot.deleted, slot.queued, slot.nextRemoved]);
+    fields.push([slot, slot.prefix, slot.value, slot.deleted, slot.queued, slot.fresh, slot.nextRemoved]);
   };
   for (const slot of loaded.slots) keep(slot);
   for (const first of loaded.removed.values()) {
@@ -122,11 +128,12 @@ function restore(loaded: LoadedPrefix, backup: PrefixBackup): void {
   for (const slot of backup.slots) loaded.slots.push(slot);
   loaded.removed.clear();
   for (const [start, slot] of backup.removed) loaded.removed.set(start, slot);
-  for (const [slot, prefix, value, deleted, queued, nextRemoved] of backup.fields) {
+  for (const [slot, prefix, value, deleted, queued, fresh, nextRemoved] of backup.fields) {
     slot.prefix = prefix;
     slot.value = value;
     slot.deleted = deleted;
     slot.queued = queued;
+    slot.fresh = fresh;
     slot.nextRemoved = nextRemoved;
   }
 }
@@ -268,12 +275,14 @@ export class WindowedTransaction {
     const order = this.#order;
     if (order.length === 0) return;
     for (const w of order) {
+      if (w.deleted && w.fresh) continue; // created and deleted since the load: nothing to undo
       const key = pairUserKey(w.prefix, w.start, w.end);
       if (w.deleted) this.transaction.delete(key, w.prefix, DEFAULT_CF, w.owner.id);
       else this.transaction.set(key, w.value, w.prefix, DEFAULT_CF, w.owner.id);
     }
     for (const w of order) {
       w.queued = false;
+      w.fresh = false;
       if (w.owner.removed.size > 0) w.owner.removed.clear();
     }
     this.#order = [];
@@ -430,7 +439,8 @@ export class WindowedTransaction {
     // Not live: deleted in this checkpoint (pending delete), or never seen.
     let slot = takeRemoved(loaded, start, end);
     if (slot === undefined) {
-      slot = { owner: loaded, start, end, prefix, value: undefined, deleted: true, queued: false, nextRemoved: undefined };
+      // Never seen since the load: absent from the store and the transaction.
+      slot = { owner: loaded, start, end, prefix, value: undefined, deleted: true, queued: false, fresh: !deleted, nextRemoved: undefined };
     } else {
       slot.prefix = prefix;
     }
@@ -461,6 +471,7 @@ export class WindowedTransaction {
         value: decodeJson(value),
         deleted: false,
         queued: false,
+        fresh: false,
         nextRemoved: undefined,
       });
     }
