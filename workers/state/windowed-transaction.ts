@@ -82,7 +82,8 @@ interface Slot {
   /**
    * Set by a write that created the window after its prefix was loaded, so neither the
    * store nor this checkpoint's transaction holds its key; cleared by the write-back. A
-   * fresh window deleted before the write-back needs no tombstone: it is not written at all.
+   * fresh window deleted before the write-back needs no tombstone: it is dropped (left in
+   * neither `slots` nor `removed`, and skipped in {@link WindowedTransaction.#order}).
    */
   fresh: boolean;
   /** The next removed slot of the same start (sliding and session windows). */
@@ -235,6 +236,12 @@ export class WindowedTransaction {
    */
   #order: Slot[] = [];
   /**
+   * Dropped slots (fresh, then deleted) still in {@link #order}: it is compacted when they
+   * are most of it, so a checkpoint of short-lived windows (hopping windows at full speed:
+   * one per record) does not hold every window it created until the write-back.
+   */
+  #dropped = 0;
+  /**
    * The last prefix asked about (by identity) and its id: a record's window updates reuse
    * one prefix array, so its latin1 id is computed once per record, not once per window.
    * Prefix bytes are never mutated once handed in (they are record keys).
@@ -286,6 +293,14 @@ export class WindowedTransaction {
       if (w.owner.removed.size > 0) w.owner.removed.clear();
     }
     this.#order = [];
+    this.#dropped = 0;
+  }
+
+  /** Counts a dropped slot and compacts {@link #order} when they are most of it (never inside a savepoint, which holds its length). */
+  #drop(): void {
+    if (++this.#dropped < 1024 || this.#dropped * 2 < this.#order.length || this.#savepoint !== undefined) return;
+    this.#order = this.#order.filter((slot) => !(slot.fresh && slot.deleted));
+    this.#dropped = 0;
   }
 
   /**
@@ -429,6 +444,11 @@ export class WindowedTransaction {
         else slots.splice(at, 1);
         live.value = undefined;
         live.deleted = true;
+        if (live.fresh) {
+          // Nothing to write: a re-creation starts a fresh window of its own.
+          if (live.queued) this.#drop();
+          return;
+        }
         addRemoved(loaded, live);
       } else {
         live.value = value;
