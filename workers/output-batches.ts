@@ -46,7 +46,8 @@ export class OutputBatches {
     return this.pendingRecords;
   }
 
-  add(topic: string, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[], timestamp: number): void {
+  /** Adds a record; a string value is written as its UTF-8. */
+  add(topic: string, key: Uint8Array | null, value: Uint8Array | string | null, headers: readonly RecordHeader[], timestamp: number): void {
     const outputs = this.topicOutputs(topic);
     let partition: number;
     if (key !== null) {

@@ -7,6 +7,7 @@
 import type { RecordHeader } from '../shared/log/log-backend.js';
 import type { InputRecord, OutputRecord } from '../shared/pipeline/pipeline-definition.js';
 import type { TopicFormats } from '../shared/serialization/topic-formats.js';
+import type { Format } from '../shared/serialization/format.js';
 import { InvalidOutputTimestampError } from '../shared/errors/runtime-errors.js';
 import { isSaneTimestamp } from '../shared/timestamps.js';
 import { formatNamesOf, rawValueOf } from './record-decoding.js';
@@ -15,6 +16,11 @@ import type { WindowResult } from './windows/window-operator.js';
 
 const encoder = new TextEncoder();
 const NO_HEADERS: RecordHeader[] = [];
+
+/** A value as the output batches take it: text for text formats (written as UTF-8 into the batch), bytes otherwise. */
+function serializedForBatch(format: Format, value: unknown): Uint8Array | string {
+  return format.serializeText !== undefined ? format.serializeText(value) : format.serialize(value);
+}
 
 export class OutputRecords {
   constructor(
@@ -39,13 +45,13 @@ export class OutputRecords {
           ? input.rawKey
           : formats.key.serialize(output.key);
     // JSON writes a null value as `null` (as before formats); other formats write a tombstone.
-    const value = output.value === null && formats.value.name !== 'json' ? null : formats.value.serialize(output.value);
+    const value = output.value === null && formats.value.name !== 'json' ? null : serializedForBatch(formats.value, output.value);
     this.outputs.add(topic, key, value, headers, output.timestamp ?? input.timestamp);
   }
 
   /** A window result: keyed by the window's key prefix, stamped with the window start. */
   windowResult(topic: string, result: WindowResult): void {
-    this.outputs.add(topic, result.prefix, this.formats.format(topic, 'value').serialize(result.payload), NO_HEADERS, result.start);
+    this.outputs.add(topic, result.prefix, serializedForBatch(this.formats.format(topic, 'value'), result.payload), NO_HEADERS, result.start);
   }
 
   /**

@@ -13,28 +13,35 @@ import { StateSerializationError } from '../errors/state-errors.js';
  * as `1`, where Python would write `1.0`.
  */
 export function encodeJson(value: unknown): Uint8Array {
+  return textBytes(jsonText(value));
+}
+
+/**
+ * The compact JSON text {@link encodeJson} writes the UTF-8 of, with the same checks: for
+ * a writer that takes text (a record batch writes it as UTF-8 itself, without an
+ * intermediate byte array).
+ */
+export function jsonText(value: unknown): string {
   // Fast paths for the common scalar values.
   switch (typeof value) {
     case 'string':
-      return textBytes(JSON.stringify(value));
+      return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value)) throw new StateSerializationError(`Cannot serialize non-finite number ${value} to JSON`);
-      return textBytes(String(value));
+      return String(value);
     case 'boolean':
-      return textBytes(value ? 'true' : 'false');
+      return value ? 'true' : 'false';
     default:
       break;
   }
-  if (value === null) return textBytes('null');
+  if (value === null) return 'null';
   // Most values pass: check them without building paths, and explain only a refusal.
   if (!isJsonCompatible(value, 0)) assertJsonCompatible(value, '$', new Set());
-  let text: string;
   try {
-    text = JSON.stringify(value);
+    return JSON.stringify(value);
   } catch (cause) {
     throw new StateSerializationError(`Cannot serialize value to JSON: ${(cause as Error).message}`, { cause });
   }
-  return textBytes(text);
 }
 
 /**
@@ -58,14 +65,15 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
 const nativeLatin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
 
-function latin1Text(bytes: Uint8Array): string {
+/** The bytes as Latin-1 text (each byte one character): for ASCII, its text without a decoder. */
+export function latin1Text(bytes: Uint8Array): string {
   return typeof nativeLatin1Slice === 'function'
     ? nativeLatin1Slice.call(bytes, 0, bytes.length)
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** Small all-ASCII inputs (the common state value) take a faster decode path. */
-function isShortAscii(bytes: Uint8Array): boolean {
+export function isShortAscii(bytes: Uint8Array): boolean {
   if (bytes.length > 64) return false;
   for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
   return true;

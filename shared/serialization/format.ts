@@ -63,6 +63,12 @@ export interface Format {
   deserialize(bytes: Uint8Array): unknown;
   /** Writes one non-null key or value. @throws SerializationError */
   serialize(value: unknown): Uint8Array;
+  /**
+   * What `serialize` writes, as the text whose UTF-8 it is, for formats whose bytes are
+   * text (JSON): a record batch writes it without an intermediate byte array.
+   * @throws SerializationError
+   */
+  serializeText?(value: unknown): string;
   /** Fetches what `deserialize` of these bytes needs (writer schemas); undefined when nothing is missing. */
   prepare?(bytes: Uint8Array): Promise<void> | undefined;
   /**

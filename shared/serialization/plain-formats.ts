@@ -3,7 +3,7 @@
  * `double`, byte-compatible with Kafka's (and Quix Streams') serializers of the same names.
  */
 import { DeserializationError, SerializationError } from '../errors/serialization-errors.js';
-import { encodeJson } from '../codecs/json-codec.js';
+import { encodeJson, isShortAscii, jsonText, latin1Text } from '../codecs/json-codec.js';
 import type { Format, FormatName, FormatTarget } from './format.js';
 
 const lenientUtf8 = new TextDecoder();
@@ -12,7 +12,8 @@ const utf8 = new TextEncoder();
 
 /** JSON bytes as a value; bytes that are not JSON as their UTF-8 text (weir's behaviour before formats). */
 export function decodeJsonOrText(bytes: Uint8Array): unknown {
-  const text = lenientUtf8.decode(bytes);
+  // Short ASCII (most record values) is its own text: no decoder call, whose setup costs more.
+  const text = isShortAscii(bytes) ? latin1Text(bytes) : lenientUtf8.decode(bytes);
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -64,6 +65,13 @@ export class JsonFormat extends PlainFormat {
   serialize(value: unknown): Uint8Array {
     try {
       return encodeJson(value);
+    } catch (error) {
+      return this.refuse((error as Error).message, error);
+    }
+  }
+  serializeText(value: unknown): string {
+    try {
+      return jsonText(value);
     } catch (error) {
       return this.refuse((error as Error).message, error);
     }
