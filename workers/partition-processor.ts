@@ -29,8 +29,9 @@ import {
 } from '../shared/errors/runtime-errors.js';
 import { isSaneTimestamp } from '../shared/timestamps.js';
 import type { EmitMode } from '../shared/pipeline/windows.js';
-import { createWindowOperator, type WindowOperator } from './windows/index.js';
-import type { TimestampedState } from '../shared/pipeline/pipeline-definition.js';
+import { createWindowOperator, RecordWindowInput, type WindowInput, type WindowOperator, type WindowOutput } from './windows/index.js';
+import type { ProcessOptions } from './windows/window-operator.js';
+import { NO_PROCESSING, type TimestampedState } from '../shared/pipeline/pipeline-definition.js';
 import { PartitionCheckpoint, type PreparedCheckpoint } from './partition-checkpoint.js';
 import { OutputRecords } from './output-records.js';
 import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
@@ -65,6 +66,8 @@ interface ActiveWindow {
   readonly operator: WindowOperator;
   readonly emit: EmitMode;
   readonly to: string | undefined;
+  /** Whether its updates are read: only with a destination and `emit: 'current'`. */
+  readonly options: ProcessOptions;
 }
 
 /** Late-record warnings per processor before they are summarized (a late burst must not flood stderr). */
@@ -97,7 +100,8 @@ export class PartitionProcessor {
       if (declaration.to !== undefined && !options.outputTopics.has(declaration.to)) {
         throw new UnknownOutputTopicError(declaration.to, [...options.outputTopics]);
       }
-      return { operator: createWindowOperator(name, declaration, warn), emit: declaration.emit ?? 'final', to: declaration.to };
+      const emit = declaration.emit ?? 'final';
+      return { operator: createWindowOperator(name, declaration, warn), emit, to: declaration.to, options: { updates: declaration.to !== undefined && emit !== 'final' } };
     });
   }
 
@@ -156,16 +160,20 @@ export class PartitionProcessor {
     // Under skip and dead-letter a failed record must leave no state and no outputs behind.
     const guarded = this.options.errorPolicy !== 'stop';
     const yieldPoint = this.options.yieldPoint;
+    // A windows-only pipeline: no processing context to build per record.
+    const processes = pipeline.process !== NO_PROCESSING;
     for (const record of records) {
       const pause = yieldPoint?.();
       if (pause !== undefined) await pause;
-      const context = this.contextFor(record);
       if (guarded) this.setSavepoints();
       try {
         if (eager !== undefined) eager(record);
-        const result = pipeline.process(record, context);
+        const result = processes ? pipeline.process(record, this.contextFor(record)) : undefined;
         if (result !== undefined) await result;
-        if (this.windows.length > 0 && record.rawKey !== null) await this.feedWindows(record);
+        if (this.windows.length > 0 && record.rawKey !== null) {
+          const fed = this.feedWindows(record);
+          if (fed !== undefined) await fed;
+        }
         if (guarded) this.endSavepoints(false);
       } catch (error) {
         if (guarded) this.endSavepoints(true);
@@ -186,27 +194,36 @@ export class PartitionProcessor {
     else this.options.outputs.releaseSavepoint();
   }
 
-  /** Runs the record through every declared window and queues their results. */
-  private async feedWindows(record: InputRecord): Promise<void> {
+  /**
+   * Runs the record through every declared window and queues their results; a promise
+   * only when some window's operator needs one.
+   */
+  private feedWindows(record: InputRecord): Promise<void> | undefined {
     // Window bounds are the timestamp plus durations, stored as 64-bit keys: a timestamp
     // past year 9999 has no room for them (a Kafka topic can hold one).
     if (!isSaneTimestamp(record.timestamp)) throw new RecordTimestampOutOfRangeError(record.timestamp);
-    const input = {
-      prefix: record.rawKey!,
-      key: record.key,
-      value: record.value,
-      timestamp: record.timestamp,
-      headers: record.headers,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-    };
-    for (const window of this.windows) {
-      const updates = window.to !== undefined && window.emit !== 'final';
-      const output = await window.operator.process(this.checkpoint.windowedTransaction(window.operator.storeName), input, { updates });
-      if (window.to === undefined) continue;
-      for (const result of window.emit === 'final' ? output.expired : output.updated) this.output.windowResult(window.to, result);
+    const input = new RecordWindowInput(record.rawKey!, record);
+    for (let i = 0; i < this.windows.length; i++) {
+      const output = this.feedWindow(this.windows[i]!, input);
+      if (output instanceof Promise) return this.feedWindowsFrom(i, output, input);
+      this.emitWindowOutput(this.windows[i]!, output);
     }
+    return undefined;
+  }
+
+  /** {@link feedWindows} once window `i` answered with a promise: the rest in order, awaited. */
+  private async feedWindowsFrom(i: number, pending: Promise<WindowOutput>, input: WindowInput): Promise<void> {
+    this.emitWindowOutput(this.windows[i]!, await pending);
+    for (let j = i + 1; j < this.windows.length; j++) this.emitWindowOutput(this.windows[j]!, await this.feedWindow(this.windows[j]!, input));
+  }
+
+  private feedWindow(window: ActiveWindow, input: WindowInput): WindowOutput | Promise<WindowOutput> {
+    return window.operator.process(this.checkpoint.windowedTransaction(window.operator.storeName), input, window.options);
+  }
+
+  private emitWindowOutput(window: ActiveWindow, output: WindowOutput): void {
+    if (window.to === undefined) return;
+    for (const result of window.emit === 'final' ? output.expired : output.updated) this.output.windowResult(window.to, result);
   }
 
   private async preload(records: readonly InputRecord[]): Promise<void> {

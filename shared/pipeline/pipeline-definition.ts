@@ -119,7 +119,8 @@ export interface PipelineDefinition {
 /** What {@link definePipeline} accepts: like {@link PipelineDefinition}, `process` optional when windows do the work. */
 export type PipelineInput = Omit<PipelineDefinition, 'process'> & Partial<Pick<PipelineDefinition, 'process'>>;
 
-const noProcessing = (): void => undefined;
+/** The `process` of a pipeline that declares none (windows do its work); the worker then skips the call. */
+export const NO_PROCESSING = (): void => undefined;
 
 /**
  * A store name becomes the directory `<state.dir>/<appId>/<store>/…` and part of the
@@ -154,7 +155,7 @@ export function definePipeline(definition: PipelineInput): PipelineDefinition {
     checkStoreName(store, 'window', name);
     if (stores.has(store)) throw new InvalidWindowDefinitionError(name, 'name', `its store "${store}" is also declared in stores`);
   }
-  return { ...definition, process: definition.process ?? noProcessing };
+  return { ...definition, process: definition.process ?? NO_PROCESSING };
 }
 
 /** Names of the stores of the declared windows, by window name. */

@@ -348,18 +348,45 @@ export class WindowedTransaction {
    * first. Inside a savepoint a read is not held (a rollback could make it stale).
    */
   #getHeld(kind: HeldKind, prefix: Uint8Array): number | undefined | Promise<number | undefined> {
+    const known = this.#peekHeld(kind, prefix);
+    if (known !== NOT_CACHED) return known;
+    const prefixId = this.#idOf(prefix);
+    return this.transaction.getAsync(kind.key, prefix, undefined, kind.cf, prefixId).then((value) => this.#hold(kind, prefix, prefixId, value));
+  }
+
+  /** {@link #getHeld} when it needs no read (held or cached); NOT_CACHED when it would. */
+  #peekHeld(kind: HeldKind, prefix: Uint8Array): number | undefined | typeof NOT_CACHED {
     const prefixId = this.#idOf(prefix);
     const held = kind.byPrefix.get(prefixId);
     if (held !== undefined) return held.value;
-    const hold = (value: unknown): number | undefined => {
-      const raced = kind.byPrefix.get(prefixId); // held by a write while the database was read
-      if (raced !== undefined) return raced.value;
-      const read = value as number | undefined;
-      if (!this.transaction.inSavepoint) kind.byPrefix.set(prefixId, { kind, prefix, prefixId, value: read, written: false, pending: false });
-      return read;
-    };
     const value = this.transaction.peek(kind.key, prefix, undefined, kind.cf, prefixId);
-    return value === NOT_CACHED ? this.transaction.getAsync(kind.key, prefix, undefined, kind.cf, prefixId).then(hold) : hold(value);
+    return value === NOT_CACHED ? value : this.#hold(kind, prefix, prefixId, value);
+  }
+
+  /** Holds a number just read from the transaction (unless a write held one meanwhile, or a savepoint is set). */
+  #hold(kind: HeldKind, prefix: Uint8Array, prefixId: string, value: unknown): number | undefined {
+    const raced = kind.byPrefix.get(prefixId); // held by a write while the database was read
+    if (raced !== undefined) return raced.value;
+    const read = value as number | undefined;
+    if (!this.transaction.inSavepoint) kind.byPrefix.set(prefixId, { kind, prefix, prefixId, value: read, written: false, pending: false });
+    return read;
+  }
+
+  /**
+   * For a caller that works without promises when it can: whether the windows, clock and
+   * expiration index of `prefix` are in memory (loaded, held or cached), so
+   * {@link loadedWindow}, {@link latestTimestampNow}, {@link advanceLatestTimestampNow} and
+   * {@link expireLoadedNow} answer without the database.
+   */
+  isInMemory(prefix: Uint8Array): boolean {
+    return this.#loaded.has(this.#idOf(prefix)) && this.#peekHeld(this.#clocks, prefix) !== NOT_CACHED && this.#peekHeld(this.#expiries, prefix) !== NOT_CACHED;
+  }
+
+  /** {@link getLatestTimestamp} of a prefix {@link isInMemory} says is in memory. */
+  latestTimestampNow(prefix: Uint8Array): number {
+    const known = this.#peekHeld(this.#clocks, prefix);
+    if (known === NOT_CACHED) throw new Error('latestTimestampNow: the clock of this prefix is not in memory (check isInMemory first)');
+    return known ?? 0;
   }
 
   /**
@@ -550,17 +577,19 @@ export class WindowedTransaction {
    * with nothing moving it since, so it need not be read again.
    */
   advanceLatestTimestamp(timestamp: number, prefix: Uint8Array, latest?: number): Promise<void> {
-    const advance = (current: number): void => {
-      if (timestamp > current) this.#setHeld(this.#clocks, prefix, timestamp);
-    };
-    if (latest === undefined) return this.getLatestTimestamp(prefix).then(advance);
+    if (latest === undefined) return this.getLatestTimestamp(prefix).then((current) => this.advanceLatestTimestampNow(timestamp, prefix, current));
     // Known clock (every record of a time window): no async frame.
     try {
-      advance(latest);
+      this.advanceLatestTimestampNow(timestamp, prefix, latest);
       return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** {@link advanceLatestTimestamp} with the clock `latest` as the caller read it: synchronous. */
+  advanceLatestTimestampNow(timestamp: number, prefix: Uint8Array, latest: number): void {
+    if (timestamp > latest) this.#setHeld(this.#clocks, prefix, timestamp);
   }
 
   /**
@@ -680,16 +709,26 @@ export class WindowedTransaction {
   expireWindowsNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): Promise<ExpiredWindow[]> {
     // The common case (every record of a time window): index held or cached, windows
     // loaded, nothing collected. The same steps without async frames or snapshots.
-    const loaded = options.collect === true ? undefined : this.#loaded.get(this.#idOf(prefix));
-    if (loaded !== undefined) {
-      try {
-        const stored = this.#getHeld(this.#expiries, prefix);
-        if (!(stored instanceof Promise)) return Promise.resolve(this.#expireLoaded(loaded, stored ?? -1, maxStartTime, prefix, options));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    try {
+      const expired = this.expireLoadedNow(maxStartTime, prefix, options);
+      if (expired !== undefined) return Promise.resolve(expired);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#expireWindowsNow(maxStartTime, prefix, options);
+  }
+
+  /**
+   * {@link expireWindowsNow} when it needs neither the database nor collected values (the
+   * prefix {@link isInMemory}, `collect` not set): synchronous; `undefined` (and nothing
+   * done) otherwise.
+   */
+  expireLoadedNow(maxStartTime: number, prefix: Uint8Array, options: ExpireOptions = {}): ExpiredWindow[] | undefined {
+    const loaded = options.collect === true ? undefined : this.#loaded.get(this.#idOf(prefix));
+    if (loaded === undefined) return undefined;
+    const stored = this.#peekHeld(this.#expiries, prefix);
+    if (stored === NOT_CACHED) return undefined;
+    return this.#expireLoaded(loaded, stored ?? -1, maxStartTime, prefix, options);
   }
 
   /** {@link expireWindowsNow} for a loaded prefix without collected values, its index read: `lastExpired < start <= maxStartTime`. */

@@ -20,6 +20,8 @@ import { byteKeyId } from '../state/byte-key-id.js';
 
 type TimeDeclaration = Extract<WindowDeclaration<never>, { type: 'tumbling' | 'hopping' }>;
 
+const NOTHING_COLLECTED: readonly unknown[] = Object.freeze([]);
+
 /** See the module comment. */
 export class TimeWindowOperator implements WindowOperator {
   readonly #duration: number;
@@ -32,6 +34,8 @@ export class TimeWindowOperator implements WindowOperator {
   readonly #onLate: ((late: LateRecord<never>) => boolean | void) | undefined;
   /** Collecting with triggers: collected values are filtered by trigger marks. */
   readonly #marks: boolean;
+  /** Key closing, no triggers, nothing collected: a record whose key is in memory needs no promise. */
+  readonly #synchronous: boolean;
 
 
   constructor(
@@ -48,6 +52,7 @@ export class TimeWindowOperator implements WindowOperator {
     this.#after = declaration.afterUpdate as WindowTrigger<unknown> | undefined;
     this.#onLate = declaration.onLate?.bind(declaration);
     this.#marks = this.#aggregation.collects && (this.#before !== undefined || this.#after !== undefined);
+    this.#synchronous = !this.#partitionClosing && this.#before === undefined && this.#after === undefined && !this.#aggregation.collects;
   }
 
   /** True if some window end `k·step + duration` lies in `(from, to]`. */
@@ -75,7 +80,53 @@ export class TimeWindowOperator implements WindowOperator {
     }
   }
 
-  async process(windows: WindowedTransaction, record: WindowInput, options: ProcessOptions = {}): Promise<WindowOutput> {
+  /** Without a promise when the record's key is in memory and nothing async is declared ({@link #processNow}). */
+  process(windows: WindowedTransaction, record: WindowInput, options: ProcessOptions = {}): WindowOutput | Promise<WindowOutput> {
+    if (this.#synchronous && windows.isInMemory(record.prefix)) return this.#processNow(windows, record, options);
+    return this.#process(windows, record, options);
+  }
+
+  /**
+   * {@link #process} for the common case, as its same reads and writes in the same order,
+   * without async frames: key closing, no triggers, nothing collected ({@link #synchronous}),
+   * and the key's windows, clock and expiration index in memory (every record of a key but
+   * its first in a checkpoint).
+   */
+  #processNow(windows: WindowedTransaction, record: WindowInput, options: ProcessOptions): WindowOutput {
+    const { prefix, value, timestamp: t } = record;
+    const duration = this.#duration;
+    const aggregation = this.#aggregation;
+    const reportUpdates = options.updates !== false;
+    const step = this.#step > 0 ? this.#step : duration;
+    const latest = windows.latestTimestampNow(prefix);
+    const maxExpiredEnd = Math.max(t, latest) - this.#grace;
+    const maxExpiredStart = maxExpiredEnd - duration;
+    // The windows containing t, oldest first: [start, start + duration), none starting below 0.
+    const newest = t - (t % step);
+    let oldest = newest;
+    while (oldest - step > t - duration && oldest - step >= 0) oldest -= step;
+    const updated: WindowResult[] = [];
+    let checked = false;
+    for (let start = oldest; start <= newest; start += step) {
+      const end = start + duration;
+      if (start <= maxExpiredStart) {
+        reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
+        continue;
+      }
+      const stored = windows.loadedWindow(start, end, prefix);
+      const next = aggregation.aggregate(stored !== undefined ? stored : aggregation.initialize(), value, t);
+      if (!checked) checkWindowTimestamp(t); // as updateWindow would
+      checked = true;
+      windows.setWindow(start, end, next, prefix);
+      if (reportUpdates) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, NOTHING_COLLECTED) });
+    }
+    windows.advanceLatestTimestampNow(t, prefix, latest);
+    const expired: WindowResult[] = [];
+    for (const w of windows.expireLoadedNow(maxExpiredStart, prefix)!) expired.push(this.#result(w, w.collected));
+    return { updated, expired };
+  }
+
+  async #process(windows: WindowedTransaction, record: WindowInput, options: ProcessOptions): Promise<WindowOutput> {
     const { prefix, value, timestamp: t } = record;
     const duration = this.#duration;
     const aggregation = this.#aggregation;

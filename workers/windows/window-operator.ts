@@ -1,5 +1,6 @@
 /** What every window operator consumes and produces. */
 import type { WindowedTransaction } from '../state/windowed-transaction.js';
+import type { InputRecord } from '../../shared/pipeline/pipeline-definition.js';
 
 /** One input record as a window sees it. */
 export interface WindowInput {
@@ -23,6 +24,46 @@ export interface WindowResult {
   readonly payload: Record<string, unknown>;
 }
 
+/**
+ * An input record as its windows see it: its fields read from the record when asked, so
+ * the key and headers (read only by triggers and late-record callbacks) are decoded only
+ * for them.
+ */
+export class RecordWindowInput implements WindowInput {
+  constructor(
+    readonly prefix: Uint8Array,
+    private readonly record: InputRecord,
+  ) {}
+
+  get key(): unknown {
+    return this.record.key;
+  }
+
+  get value(): unknown {
+    return this.record.value;
+  }
+
+  get timestamp(): number {
+    return this.record.timestamp;
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    return this.record.headers;
+  }
+
+  get topic(): string {
+    return this.record.topic;
+  }
+
+  get partition(): number {
+    return this.record.partition;
+  }
+
+  get offset(): number {
+    return this.record.offset;
+  }
+}
+
 /** Windows updated by a record (still open) and windows it closed. */
 export interface WindowOutput {
   readonly updated: WindowResult[];
@@ -42,7 +83,8 @@ export interface ProcessOptions {
 export interface WindowOperator {
   /** Store name (docs/semantics.md §7.8). */
   readonly storeName: string;
-  process(windows: WindowedTransaction, record: WindowInput, options?: ProcessOptions): Promise<WindowOutput>;
+  /** Synchronous when the operator needs nothing from the database for this record. */
+  process(windows: WindowedTransaction, record: WindowInput, options?: ProcessOptions): WindowOutput | Promise<WindowOutput>;
   /**
    * End of input (`weir run --until-idle --close-windows`): closes every open window of
    * the store partition and returns them as final results, in key order. Each key's
