@@ -195,6 +195,18 @@ t.test('the clock moves within a checkpoint: a later record reads an expired wri
   t.equal(new StateView(tx, PREFIX, 1000).exists('k'), false);
 });
 
+t.test('(decided) a record rolled back to its savepoint still moved the clock; its TTL writes are undone', async (t) => {
+  const partition = await openPartition(t);
+  const tx = partition.begin();
+  new StateView(tx, PREFIX, 1000).set('k', 'v', { ttlMs: 50 });
+  tx.setSavepoint();
+  const failing = new StateView(tx, PREFIX, 1060); // a record that fails under skip / dead-letter
+  failing.set('other', 'w', { ttlMs: 10_000 });
+  tx.rollbackToSavepoint();
+  t.equal(await new StateView(tx, PREFIX, 1010).getAsync('other'), undefined, 'its write is gone');
+  t.equal(new StateView(tx, PREFIX, 1010).get('k'), undefined, 'its time was seen: k expired at 1050');
+});
+
 t.test('the sweep deletes expired keys in expiry order, at most the budget per checkpoint, with tombstones', async (t) => {
   const c = await openCheckpoints(t, { ttlMaxEvictionsPerCheckpoint: 2 });
   await c.run(1000, (s) => {
