@@ -260,3 +260,37 @@ t.test('thousands of windows created and deleted in one checkpoint: only the sur
   const changelog = (current as [string, unknown, string[]][]).find((e) => e[0] === 'changelog')![2];
   t.equal(changelog.filter((line) => line.split(' ')[1] !== 'null').length, 31, 'the 30 surviving windows and the clock');
 });
+
+t.test('per-record savepoints (skip policy): dropped windows compacted at release; a rollback keeps a fresh window', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-windowed-savepoints-'));
+  const partition = await StorePartition.open(join(dir, 'db'), { hasChangelog: true });
+  t.teardown(async () => {
+    await partition.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const tx = partition.begin();
+  const w = new WindowedTransaction(tx);
+  const prefix = Buffer.from('"a"', 'latin1');
+  await w.getWindows(-1, 20, prefix); // loaded: later writes are pending
+  const record = (write: () => void, rollback = false): void => {
+    w.setSavepoint();
+    tx.setSavepoint();
+    write();
+    if (rollback) {
+      w.rollbackToSavepoint();
+      tx.rollbackToSavepoint();
+    } else {
+      w.releaseSavepoint();
+      tx.releaseSavepoint();
+    }
+  };
+  for (let i = 0; i < 3000; i++) {
+    record(() => w.setWindow(i, i + 1, i, prefix));
+    if (i % 100 !== 0) record(() => w.deleteWindow(i, i + 1, prefix));
+  }
+  record(() => w.deleteWindow(0, 1, prefix), true); // a failed record: [0, 1) stays
+  t.same((await w.getWindows(-1, 3000, prefix)).map((x) => x.start), Array.from({ length: 30 }, (_, i) => i * 100));
+  const windows = changelogText(await w.prepare({ in: 1 })).filter((line) => line.includes(`__column_family__=${Buffer.from('default').toString('hex')}`));
+  t.equal(windows.length, 30, 'the 30 surviving windows');
+  t.notOk(windows.some((line) => line.split(' ')[1] === 'null'), 'no tombstone');
+});

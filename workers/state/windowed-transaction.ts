@@ -296,9 +296,19 @@ export class WindowedTransaction {
     this.#dropped = 0;
   }
 
-  /** Counts a dropped slot and compacts {@link #order} when they are most of it (never inside a savepoint, which holds its length). */
+  /** Counts a dropped slot and compacts {@link #order} when they are most of it. */
   #drop(): void {
-    if (++this.#dropped < 1024 || this.#dropped * 2 < this.#order.length || this.#savepoint !== undefined) return;
+    this.#dropped++;
+    this.#compactOrder();
+  }
+
+  /**
+   * Drops the dropped slots from {@link #order} once they are most of it; never inside a
+   * savepoint, which holds its length (a record under the skip or dead-letter policy runs in
+   * one: its release compacts instead).
+   */
+  #compactOrder(): void {
+    if (this.#dropped < 1024 || this.#dropped * 2 < this.#order.length || this.#savepoint !== undefined) return;
     this.#order = this.#order.filter((slot) => !(slot.fresh && slot.deleted));
     this.#dropped = 0;
   }
@@ -315,6 +325,7 @@ export class WindowedTransaction {
 
   releaseSavepoint(): void {
     this.#savepoint = undefined;
+    this.#compactOrder();
   }
 
   /** Undoes the window writes since {@link setSavepoint} (the transaction rolls back its own). */
