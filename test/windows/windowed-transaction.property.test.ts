@@ -26,6 +26,7 @@ const PREFIXES = ['', '"a"', '"b"', '"c"'];
 type Op =
   | { op: 'update'; p: number; start: number; len: number; value: number | number[]; ts: number }
   | { op: 'set'; p: number; start: number; len: number; value: number }
+  | { op: 'updateRange'; p: number; start: number; count: number; step: number; len: number }
   | { op: 'delete'; p: number; start: number; len: number }
   | { op: 'get'; p: number; start: number; len: number }
   | { op: 'range'; p: number; from: number; to: number; backwards: boolean }
@@ -42,6 +43,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('update' as const), p, start, len, value: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 2 })), ts: fc.integer({ min: 0, max: 30 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('set' as const), p, start, len, value: fc.integer({ min: 0, max: 9 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), p, start, len }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('updateRange' as const), p, start, count: fc.integer({ min: 1, max: 4 }), step: fc.integer({ min: 1, max: 3 }), len }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), p, start, len }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('range' as const), p, from: fc.integer({ min: -1, max: 12 }), to: fc.integer({ min: 0, max: 14 }), backwards: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('expire' as const), p, maxStart: fc.integer({ min: 0, max: 14 }), del: fc.boolean(), collect: fc.boolean(), now: fc.boolean() }) },
@@ -133,6 +138,20 @@ async function observe(ops: readonly Op[]): Promise<{ current: unknown[]; refere
             if (w instanceof WindowedTransaction) w.setWindow(o.start, o.start + o.len, o.value, prefix(o.p));
             else await w.updateWindow(o.start, o.start + o.len, o.value, 100, prefix(o.p));
             break;
+          case 'updateRange': {
+            // updateLoadedWindows = getWindow + setWindow window by window; the reference has
+            // only updateWindow, so both move the clock first (as for 'set').
+            const bump = (value: unknown): number => (typeof value === 'number' ? value + 1 : 1);
+            const last = o.start + (o.count - 1) * o.step;
+            await w.advanceLatestTimestamp(100, prefix(o.p));
+            seen.push(['range', i, (await w.getWindows(-1, 30, prefix(o.p))).map((x) => [x.start, x.end, x.value])]); // loads the prefix
+            if (w instanceof WindowedTransaction) {
+              w.updateLoadedWindows(prefix(o.p), o.start, last, o.step, o.len, bump);
+            } else {
+              for (let s = o.start; s <= last; s += o.step) await w.updateWindow(s, s + o.len, bump(await w.getWindow(s, s + o.len, prefix(o.p))), 100, prefix(o.p));
+            }
+            break;
+          }
           case 'delete':
             w.deleteWindow(o.start, o.start + o.len, prefix(o.p));
             break;

@@ -470,10 +470,19 @@ export class WindowedTransaction {
       else this.transaction.set(key, value, prefix, DEFAULT_CF, prefixId);
       return;
     }
+    this.#backUp(loaded);
+    this.#writeLoaded(loaded, lowerBound(loaded.slots, start, end), prefix, start, end, value, deleted);
+  }
+
+  /** Keeps `loaded` as it is for the savepoint, before its first write inside one. */
+  #backUp(loaded: LoadedPrefix): void {
     const savepoint = this.#savepoint;
     if (savepoint !== undefined && !savepoint.backups.has(loaded)) savepoint.backups.set(loaded, backupOf(loaded));
+  }
+
+  /** {@link #write} to a loaded prefix, `at` being `lowerBound(loaded.slots, start, end)`. */
+  #writeLoaded(loaded: LoadedPrefix, at: number, prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
     const slots = loaded.slots;
-    const at = lowerBound(slots, start, end);
     const live = at < slots.length && slots[at]!.start === start && slots[at]!.end === end ? slots[at]! : undefined;
     if (live !== undefined) {
       live.prefix = prefix;
@@ -580,6 +589,39 @@ export class WindowedTransaction {
   setWindow(start: number, end: number, value: unknown, prefix: Uint8Array): void {
     checkDuration(start, end);
     this.#write(prefix, start, end, value, false);
+  }
+
+  /**
+   * For a prefix {@link isInMemory} says is in memory: sets the windows `[start, start +
+   * duration)` for `start` from `firstStart` to `lastStart` by `step`, in that order, each to
+   * `update(its value or undefined, start, end)`, as {@link loadedWindow} and
+   * {@link setWindow} would window by window, in one pass over the prefix's windows. An
+   * `update` that throws leaves its window and the later ones as they were.
+   */
+  updateLoadedWindows(
+    prefix: Uint8Array,
+    firstStart: number,
+    lastStart: number,
+    step: number,
+    duration: number,
+    update: (value: unknown, start: number, end: number) => unknown,
+  ): void {
+    const loaded = this.#loaded.get(this.#idOf(prefix));
+    if (loaded === undefined) throw new Error('updateLoadedWindows: the windows of this prefix are not loaded (call loadWindows first)');
+    if (firstStart > lastStart) return;
+    checkDuration(firstStart, firstStart + duration);
+    if (!(step > 0)) throw new InvalidWindowDurationError(firstStart, firstStart + step);
+    this.#backUp(loaded);
+    const slots = loaded.slots;
+    let at = lowerBound(slots, firstStart, firstStart + duration);
+    for (let start = firstStart; start <= lastStart; start += step) {
+      const end = start + duration;
+      // Slots are sorted by (start, end) and the windows come in ascending order: scan on.
+      while (at < slots.length && (slots[at]!.start < start || (slots[at]!.start === start && slots[at]!.end < end))) at++;
+      const found = at < slots.length && slots[at]!.start === start && slots[at]!.end === end ? slots[at]!.value : undefined;
+      this.#writeLoaded(loaded, at, prefix, start, end, update(found, start, end), false);
+      at++; // the window just written is at `at`
+    }
   }
 
   /**

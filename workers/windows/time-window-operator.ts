@@ -106,19 +106,18 @@ export class TimeWindowOperator implements WindowOperator {
     let oldest = newest;
     while (oldest - step > t - duration && oldest - step >= 0) oldest -= step;
     const updated: WindowResult[] = [];
-    let checked = false;
-    for (let start = oldest; start <= newest; start += step) {
-      const end = start + duration;
-      if (start <= maxExpiredStart) {
-        reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
-        continue;
-      }
-      const stored = windows.loadedWindow(start, end, prefix);
-      const next = aggregation.aggregate(stored !== undefined ? stored : aggregation.initialize(), value, t);
-      if (!checked) checkWindowTimestamp(t); // as updateWindow would
-      checked = true;
-      windows.setWindow(start, end, next, prefix);
-      if (reportUpdates) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, NOTHING_COLLECTED) });
+    // Late windows are the oldest: reported first, as the window-by-window loop of #process does.
+    let first = oldest;
+    for (; first <= newest && first <= maxExpiredStart; first += step) {
+      reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, first, first + duration);
+    }
+    if (first <= newest) {
+      checkWindowTimestamp(t); // as updateWindow would
+      windows.updateLoadedWindows(prefix, first, newest, step, duration, (stored, start, end) => {
+        const next = aggregation.aggregate(stored !== undefined ? stored : aggregation.initialize(), value, t);
+        if (reportUpdates) updated.push({ prefix, start, end, payload: aggregation.payload(start, end, next, NOTHING_COLLECTED) });
+        return next;
+      });
     }
     windows.advanceLatestTimestampNow(t, prefix, latest);
     const expired: WindowResult[] = [];
