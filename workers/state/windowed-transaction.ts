@@ -139,17 +139,25 @@ function restore(loaded: LoadedPrefix, backup: PrefixBackup): void {
   }
 }
 
+/** Whether `slot` sorts before window `(start, end)` (slots are sorted by start, then end). */
+const sortsBefore = (slot: Slot, start: number, end: number): boolean => slot.start < start || (slot.start === start && slot.end < end);
+
 /** Index of the first slot in `slots` (sorted by start, end) not before `(start, end)`. */
 function lowerBound(slots: readonly Slot[], start: number, end: number): number {
   let lo = 0;
   let hi = slots.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const w = slots[mid]!;
-    if (w.start < start || (w.start === start && w.end < end)) lo = mid + 1;
+    if (sortsBefore(slots[mid]!, start, end)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** The slot of window `(start, end)` if it is at `at` (its {@link lowerBound}), else undefined. */
+function slotAt(slots: readonly Slot[], at: number, start: number, end: number): Slot | undefined {
+  const slot = slots[at];
+  return slot !== undefined && slot.start === start && slot.end === end ? slot : undefined;
 }
 
 /** Takes the removed slot `(start, end)` out of `loaded.removed`, if there. */
@@ -483,7 +491,7 @@ export class WindowedTransaction {
   /** {@link #write} to a loaded prefix, `at` being `lowerBound(loaded.slots, start, end)`. */
   #writeLoaded(loaded: LoadedPrefix, at: number, prefix: Uint8Array, start: number, end: number, value: unknown, deleted: boolean): void {
     const slots = loaded.slots;
-    const live = at < slots.length && slots[at]!.start === start && slots[at]!.end === end ? slots[at]! : undefined;
+    const live = slotAt(slots, at, start, end);
     if (live !== undefined) {
       live.prefix = prefix;
       if (deleted) {
@@ -556,9 +564,8 @@ export class WindowedTransaction {
     checkDuration(start, end);
     const loaded = this.#loaded.get(this.#idOf(prefix));
     if (loaded === undefined) return this.transaction.getAsync(pairUserKey(prefix, start, end), prefix, defaultValue);
-    const at = lowerBound(loaded.slots, start, end);
-    const found = loaded.slots[at];
-    return found !== undefined && found.start === start && found.end === end ? found.value : defaultValue;
+    const found = slotAt(loaded.slots, lowerBound(loaded.slots, start, end), start, end);
+    return found !== undefined ? found.value : defaultValue;
   }
 
   /**
@@ -617,9 +624,8 @@ export class WindowedTransaction {
     for (let start = firstStart; start <= lastStart; start += step) {
       const end = start + duration;
       // Slots are sorted by (start, end) and the windows come in ascending order: scan on.
-      while (at < slots.length && (slots[at]!.start < start || (slots[at]!.start === start && slots[at]!.end < end))) at++;
-      const found = at < slots.length && slots[at]!.start === start && slots[at]!.end === end ? slots[at]!.value : undefined;
-      this.#writeLoaded(loaded, at, prefix, start, end, update(found, start, end), false);
+      while (at < slots.length && sortsBefore(slots[at]!, start, end)) at++;
+      this.#writeLoaded(loaded, at, prefix, start, end, update(slotAt(slots, at, start, end)?.value, start, end), false);
       at++; // the window just written is at `at`
     }
   }
@@ -721,9 +727,7 @@ export class WindowedTransaction {
   loadedWindow(start: number, end: number, prefix: Uint8Array): unknown {
     const loaded = this.#loaded.get(this.#idOf(prefix));
     if (loaded === undefined) throw new Error('loadedWindow: the windows of this prefix are not loaded (call loadWindows first)');
-    const at = lowerBound(loaded.slots, start, end);
-    const found = loaded.slots[at];
-    return found !== undefined && found.start === start && found.end === end ? found.value : undefined;
+    return slotAt(loaded.slots, lowerBound(loaded.slots, start, end), start, end)?.value;
   }
 
   /**

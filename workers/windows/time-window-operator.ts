@@ -55,6 +55,29 @@ export class TimeWindowOperator implements WindowOperator {
     this.#synchronous = !this.#partitionClosing && this.#before === undefined && this.#after === undefined && !this.#aggregation.collects;
   }
 
+  /**
+   * The windows containing `t` are `[start, start + duration)` for `start` from
+   * {@link #oldestStart} to this by `step` (as windowRanges computes them, without its
+   * tuples), none starting below 0.
+   */
+  #newestStart(t: number): number {
+    return t - (t % this.#rangeStep);
+  }
+
+  /** The step between window starts; a declared step of 0 means tumbling. */
+  get #rangeStep(): number {
+    return this.#step > 0 ? this.#step : this.#duration;
+  }
+
+  /** See {@link #newestStart}; above it when no window contains `t`. */
+  #oldestStart(t: number): number {
+    const step = this.#rangeStep;
+    let oldest = this.#newestStart(t);
+    if (!(oldest > t - this.#duration && oldest >= 0)) return oldest + step;
+    while (oldest - step > t - this.#duration && oldest - step >= 0) oldest -= step;
+    return oldest;
+  }
+
   /** True if some window end `k·step + duration` lies in `(from, to]`. */
   #hasEndIn(from: number, to: number): boolean {
     const k = Math.floor((to - this.#duration) / this.#step);
@@ -97,14 +120,12 @@ export class TimeWindowOperator implements WindowOperator {
     const duration = this.#duration;
     const aggregation = this.#aggregation;
     const reportUpdates = options.updates !== false;
-    const step = this.#step > 0 ? this.#step : duration;
+    const step = this.#rangeStep;
     const latest = windows.latestTimestampNow(prefix);
     const maxExpiredEnd = Math.max(t, latest) - this.#grace;
     const maxExpiredStart = maxExpiredEnd - duration;
-    // The windows containing t, oldest first: [start, start + duration), none starting below 0.
-    const newest = t - (t % step);
-    let oldest = newest;
-    while (oldest - step > t - duration && oldest - step >= 0) oldest -= step;
+    const newest = this.#newestStart(t);
+    const oldest = this.#oldestStart(t);
     const updated: WindowResult[] = [];
     // Late windows are the oldest: reported first, as the window-by-window loop of #process does.
     let first = oldest;
@@ -130,11 +151,9 @@ export class TimeWindowOperator implements WindowOperator {
     const duration = this.#duration;
     const aggregation = this.#aggregation;
     const reportUpdates = options.updates !== false && !aggregation.collects;
-    const step = this.#step > 0 ? this.#step : duration;
-    // The starts of the windows containing t, newest first (as windowRanges computes them,
-    // without its tuples): windows [start, start + duration), none starting below 0.
-    const starts: number[] = [];
-    for (let start = t - (t % step); start > t - duration && start >= 0; start -= step) starts.push(start);
+    const step = this.#rangeStep;
+    const newest = this.#newestStart(t);
+    const oldest = this.#oldestStart(t);
 
     let now: number;
     /** The key's clock as read here (key closing), so moving it after the windows need not read it again. */
@@ -164,11 +183,10 @@ export class TimeWindowOperator implements WindowOperator {
     // the clock moves once, after them: the same reads and writes of the transaction.
     let clocked = false;
     let checked = false;
-    if (starts.length > 0) {
+    if (oldest <= newest) {
       // The key's windows in memory: each is then read without a snapshot.
       await windows.loadWindows(prefix);
-      for (let i = starts.length - 1; i >= 0; i--) {
-        const start = starts[i]!;
+      for (let start = oldest; start <= newest; start += step) {
         const end = start + duration;
         if (start <= maxExpiredStart) {
           reportLate(this.#onLate, this.warn, this.storeName, record, maxExpiredEnd - t, start, end);
