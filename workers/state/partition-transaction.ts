@@ -9,7 +9,7 @@ import { BE64_MAX } from '../../shared/codecs/be64.js';
 import { appendInteger } from '../../shared/codecs/integer-keys.js';
 import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
 import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
-import { byteKeyId } from './byte-key-id.js';
+import { byteKeyId, keyFromId } from './byte-key-id.js';
 import { changelogRecordsOf, type ChangelogRecord, type ProcessedOffsets } from './changelog-record.js';
 import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
@@ -57,7 +57,6 @@ function encodeKey(key: unknown): Uint8Array {
   }
   return encoded;
 }
-const EMPTY_PREFIX_ID = '';
 
 /** {@link PartitionTransaction.peek}: the key is not in the transaction's caches. */
 export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
@@ -76,8 +75,6 @@ export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
  *
  * Keys: a `Uint8Array` is used verbatim, anything else as compact JSON; the stored key
  * is `prefix|key`. Values: compact JSON, or raw bytes with the `...Bytes` methods.
- * The optional trailing `prefixId` (= `byteKeyId(prefix)`) lets a caller that reuses
- * one prefix (like {@link StateView}) skip recomputing it.
  *
  * Per-write TTL (docs/semantics.md §6.2): {@link setExpiring} writes a default-family value that
  * disappears once the TTL clock (the highest record timestamp passed to
@@ -178,10 +175,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
     this.#assertStatus('continueFrom');
     for (const cf of previous.#cache.columnFamilies()) {
       const reads = this.#readCache(cf);
-      for (const bucket of previous.#cache.getUpdates(cf).values()) {
-        for (const [id, update] of bucket) reads.set(id, update.value);
-      }
-      for (const id of previous.#cache.getDeletes(cf).keys()) reads.set(id, null);
+      for (const [id, update] of previous.#cache.updates(cf)) reads.set(id, update.value);
+      for (const id of previous.#cache.deletes(cf)) reads.set(id, null);
     }
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
     this.#ttl.observe(previous.#ttl.clockMs);
@@ -218,7 +213,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     const missingIds: string[] = [];
     for (const key of keys) {
       const id = byteKeyId(key);
-      if (reads.has(id)) continue;
+      if (reads.has(id) || this.#cache.get(cf, id) !== UNDEFINED) continue; // read, or written here
       reads.set(id, LOADING); // also dedupes repeated keys of this call
       missing.push(key);
       missingIds.push(id);
@@ -237,8 +232,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
   // ---- raw lookups by stored key --------------------------------------------
 
   /** Sync lookup: write cache, then read cache, else {@link StateKeyNotLoadedError}. */
-  #lookup(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
-    const cached = this.#cache.get(cf, prefixId, keyId);
+  #lookup(cf: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
+    const cached = this.#cache.get(cf, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
@@ -246,8 +241,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
     return this.#ttl.visibleRead(cf, read);
   }
 
-  async #lookupAsync(cf: string, prefixId: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
-    const cached = this.#cache.get(cf, prefixId, keyId);
+  async #lookupAsync(cf: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
+    const cached = this.#cache.get(cf, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const reads = this.#readCache(cf);
@@ -275,27 +270,17 @@ export class PartitionTransaction implements KeyedStateTransaction {
   // ---- keyed reads ---------------------------------------------------------
 
   /** Raw stored bytes of `key` under `prefix`, or `undefined` (missing or deleted). Sync; see class docs. */
-  getBytes(
-    key: unknown,
-    prefix: Uint8Array,
-    cf: string = DEFAULT_CF,
-    prefixId: string = byteKeyId(prefix),
-  ): Uint8Array | undefined {
+  getBytes(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Uint8Array | undefined {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
-    return this.#lookup(cf, prefixId, this.#memoKeyId, this.#memoStoredKey);
+    return this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey);
   }
 
   /** Like {@link getBytes}, falling back to the database. */
-  async getBytesAsync(
-    key: unknown,
-    prefix: Uint8Array,
-    cf: string = DEFAULT_CF,
-    prefixId: string = byteKeyId(prefix),
-  ): Promise<Uint8Array | undefined> {
+  async getBytesAsync(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Promise<Uint8Array | undefined> {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
-    return this.#lookupAsync(cf, prefixId, this.#memoKeyId, this.#memoStoredKey);
+    return this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey);
   }
 
   /**
@@ -303,8 +288,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * `null` reads as `null`. Undecodable bytes → {@link StateSerializationError} (the
    * transaction stays usable). Sync; see class docs.
    */
-  get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF, prefixId?: string): unknown {
-    const bytes = this.getBytes(key, prefix, cf, prefixId);
+  get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF): unknown {
+    const bytes = this.getBytes(key, prefix, cf);
     return bytes === undefined ? defaultValue : decodeJson(bytes);
   }
 
@@ -314,9 +299,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
     prefix: Uint8Array,
     defaultValue?: unknown,
     cf: string = DEFAULT_CF,
-    prefixId?: string,
   ): Promise<unknown> {
-    const bytes = await this.getBytesAsync(key, prefix, cf, prefixId);
+    const bytes = await this.getBytesAsync(key, prefix, cf);
     return bytes === undefined ? defaultValue : decodeJson(bytes);
   }
 
@@ -326,11 +310,11 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * {@link StateKeyNotLoadedError} when it cannot. For a caller with an async fallback
    * that mostly hits: no promise when it does.
    */
-  peek(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF, prefixId: string = byteKeyId(prefix)): unknown {
+  peek(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF): unknown {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
     const keyId = this.#memoKeyId;
-    const cached = this.#cache.get(cf, prefixId, keyId);
+    const cached = this.#cache.get(cf, keyId);
     let bytes: Uint8Array | undefined;
     if (cached === DELETED) bytes = undefined;
     else if (cached !== UNDEFINED) bytes = this.#ttl.liveWrite(keyId, cached);
@@ -343,15 +327,15 @@ export class PartitionTransaction implements KeyedStateTransaction {
   }
 
   /** True if `key` is set (in this transaction or stored) and not deleted here. Sync; see class docs. */
-  exists(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): boolean {
+  exists(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): boolean {
     this.#assertStatus('exists');
-    return this.getBytes(key, prefix, cf, prefixId) !== undefined;
+    return this.getBytes(key, prefix, cf) !== undefined;
   }
 
   /** Like {@link exists}, falling back to the database. */
-  async existsAsync(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): Promise<boolean> {
+  async existsAsync(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Promise<boolean> {
     this.#assertStatus('exists');
-    return (await this.getBytesAsync(key, prefix, cf, prefixId)) !== undefined;
+    return (await this.getBytesAsync(key, prefix, cf)) !== undefined;
   }
 
   // ---- keyed writes --------------------------------------------------------
@@ -360,18 +344,18 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * Sets `key` to `JSON(value)`; it never expires (replacing a TTL written before). A
    * serialization failure marks the transaction FAILED.
    */
-  set(key: unknown, value: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
+  set(key: unknown, value: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): void {
     this.#mutate('set', () => {
       this.#resolve(key, prefix);
-      this.#write(cf, prefixId, encodeJson(value), undefined);
+      this.#write(cf, encodeJson(value), undefined);
     });
   }
 
   /** Sets `key` to raw bytes; a non-`Uint8Array` value → {@link StateSerializationError}, transaction FAILED. */
-  setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
+  setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf: string = DEFAULT_CF): void {
     this.#mutate('setBytes', () => {
       this.#resolve(key, prefix);
-      this.#write(cf, prefixId, checkedBytes(value), undefined);
+      this.#write(cf, checkedBytes(value), undefined);
     });
   }
 
@@ -380,18 +364,18 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * of `expiresAtMs` on it reads as missing, and a later checkpoint deletes it. An
    * expiry that is not a non-negative safe integer marks the transaction FAILED.
    */
-  setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number, prefixId?: string): void {
+  setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number): void {
     this.#mutate('set', () => {
       this.#resolve(key, prefix);
-      this.#write(DEFAULT_CF, prefixId, encodeJson(value), checkedExpiry(key, expiresAtMs));
+      this.#write(DEFAULT_CF, encodeJson(value), checkedExpiry(key, expiresAtMs));
     });
   }
 
   /** {@link setExpiring} with raw bytes. */
-  setBytesExpiring(key: unknown, value: Uint8Array, prefix: Uint8Array, expiresAtMs: number, prefixId?: string): void {
+  setBytesExpiring(key: unknown, value: Uint8Array, prefix: Uint8Array, expiresAtMs: number): void {
     this.#mutate('setBytes', () => {
       this.#resolve(key, prefix);
-      this.#write(DEFAULT_CF, prefixId, checkedBytes(value), checkedExpiry(key, expiresAtMs));
+      this.#write(DEFAULT_CF, checkedBytes(value), checkedExpiry(key, expiresAtMs));
     });
   }
 
@@ -421,17 +405,29 @@ export class PartitionTransaction implements KeyedStateTransaction {
   }
 
   /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
-  #write(cf: string, prefixId: string | undefined, bytes: Uint8Array, expiresAtMs: number | undefined): void {
+  #write(cf: string, bytes: Uint8Array, expiresAtMs: number | undefined): void {
     const keyId = this.#memoKeyId;
-    this.#cache.set(cf, prefixId ?? byteKeyId(this.#memoPrefix!), keyId, this.#memoStoredKey, bytes);
+    this.#cache.set(cf, this.#memoPrefix!.length, keyId, bytes);
+    this.#forgetRead(cf, keyId);
     this.#ttl.noteWrite(cf, keyId, expiresAtMs);
   }
 
+  /**
+   * Drops the read of a key this transaction has written: the write cache answers for it
+   * from now on, and a transaction holds every key it touches until its checkpoint, so one
+   * entry per key instead of two is the job's memory. Kept inside a savepoint, where a
+   * rollback brings the read back into use.
+   */
+  #forgetRead(cf: string, keyId: string): void {
+    if (!this.#cache.hasSavepoint) this.#reads.get(cf)?.delete(keyId);
+  }
+
   /** Deletes `key` (a missing key is fine). A key serialization failure marks the transaction FAILED. */
-  delete(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF, prefixId?: string): void {
+  delete(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): void {
     this.#mutate('delete', () => {
       this.#resolve(key, prefix);
-      this.#cache.delete(cf, prefixId ?? byteKeyId(prefix), this.#memoKeyId, this.#memoStoredKey);
+      this.#cache.delete(cf, this.#memoKeyId);
+      this.#forgetRead(cf, this.#memoKeyId);
       this.#ttl.noteDelete(cf, this.#memoKeyId);
     });
   }
@@ -450,20 +446,17 @@ export class PartitionTransaction implements KeyedStateTransaction {
     const lowerId = options.lower === undefined ? undefined : byteKeyId(options.lower);
     const upperId = options.upper === undefined ? undefined : byteKeyId(options.upper);
     await this.#predecessorSettled();
-    const deletes = this.#cache.getDeletes(cf);
+    const deletes = this.#cache.deletes(cf);
     const merged = new Map<string, [Uint8Array, Uint8Array]>();
     for (const entry of await this.#partition.getItems({ lower: options.lower, upper: options.upper, cf })) {
       const id = byteKeyId(entry[0]);
       if (!deletes.has(id)) merged.set(id, entry);
     }
-    const buckets =
-      options.prefix === undefined ? this.#cache.getUpdates(cf).values() : [this.#cache.getPrefixUpdates(cf, byteKeyId(options.prefix))];
-    for (const bucket of buckets) {
-      for (const [id, update] of bucket) {
-        if (lowerId !== undefined && id < lowerId) continue;
-        if (upperId !== undefined && id >= upperId) continue;
-        merged.set(id, [update.key, update.value]);
-      }
+    const updates = options.prefix === undefined ? this.#cache.updates(cf) : this.#cache.prefixUpdates(cf, byteKeyId(options.prefix));
+    for (const [id, update] of updates) {
+      if (lowerId !== undefined && id < lowerId) continue;
+      if (upperId !== undefined && id >= upperId) continue;
+      merged.set(id, [keyFromId(id), update.value]);
     }
     // latin1 ids compare exactly like the key bytes.
     const ids = [...merged.keys()].sort();
@@ -512,7 +505,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   #persistCounter(): void {
     if (this.#counter === undefined) return;
     const value = Buffer.from(this.#counter.toString(), 'latin1'); // JSON(int), full 64-bit range
-    this.#cache.set(GLOBAL_COUNTER_CF, EMPTY_PREFIX_ID, GLOBAL_COUNTER_KEY_ID, GLOBAL_COUNTER_KEY, value);
+    this.#cache.set(GLOBAL_COUNTER_CF, 0, GLOBAL_COUNTER_KEY_ID, value);
   }
 
   // ---- checkpoint ----------------------------------------------------------

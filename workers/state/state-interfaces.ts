@@ -49,23 +49,23 @@ export interface TransactionStorage {
 /**
  * The keyed reads and writes of a transaction, as a `StateView` uses them (implemented by
  * `PartitionTransaction`, which documents each). Keys: a `Uint8Array` verbatim, anything
- * else compact JSON, stored as `prefix|key`; `prefixId` = `byteKeyId(prefix)`, precomputed.
+ * else compact JSON, stored as `prefix|key`.
  */
 export interface KeyedStateTransaction {
   /** Advances the TTL clock to a record's timestamp (never backwards). */
   observeTimestamp(timestampMs: number): void;
   /** Loads stored keys (`prefix|key`) of `cf` so the synchronous reads can answer. */
   preload(keys: readonly Uint8Array[], cf?: string): Promise<void>;
-  get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf?: string, prefixId?: string): unknown;
-  getAsync(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf?: string, prefixId?: string): Promise<unknown>;
-  getBytes(key: unknown, prefix: Uint8Array, cf?: string, prefixId?: string): Uint8Array | undefined;
-  getBytesAsync(key: unknown, prefix: Uint8Array, cf?: string, prefixId?: string): Promise<Uint8Array | undefined>;
-  exists(key: unknown, prefix: Uint8Array, cf?: string, prefixId?: string): boolean;
-  existsAsync(key: unknown, prefix: Uint8Array, cf?: string, prefixId?: string): Promise<boolean>;
-  set(key: unknown, value: unknown, prefix: Uint8Array, cf?: string, prefixId?: string): void;
-  setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf?: string, prefixId?: string): void;
+  get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf?: string): unknown;
+  getAsync(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf?: string): Promise<unknown>;
+  getBytes(key: unknown, prefix: Uint8Array, cf?: string): Uint8Array | undefined;
+  getBytesAsync(key: unknown, prefix: Uint8Array, cf?: string): Promise<Uint8Array | undefined>;
+  exists(key: unknown, prefix: Uint8Array, cf?: string): boolean;
+  existsAsync(key: unknown, prefix: Uint8Array, cf?: string): Promise<boolean>;
+  set(key: unknown, value: unknown, prefix: Uint8Array, cf?: string): void;
+  setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf?: string): void;
   /** Default-family write that expires at `expiresAtMs` (epoch ms). */
-  setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number, prefixId?: string): void;
-  setBytesExpiring(key: unknown, value: Uint8Array, prefix: Uint8Array, expiresAtMs: number, prefixId?: string): void;
-  delete(key: unknown, prefix: Uint8Array, cf?: string, prefixId?: string): void;
+  setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number): void;
+  setBytesExpiring(key: unknown, value: Uint8Array, prefix: Uint8Array, expiresAtMs: number): void;
+  delete(key: unknown, prefix: Uint8Array, cf?: string): void;
 }

@@ -1,5 +1,4 @@
 import { encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
-import { byteKeyId } from './byte-key-id.js';
 import { InvalidTtlError, TtlTimestampMissingError } from '../../shared/errors/state-errors.js';
 import type { KeyedStateTransaction } from './state-interfaces.js';
 import { DEFAULT_CF } from './column-families.js';
@@ -28,14 +27,12 @@ export interface StateWriteOptions {
  * TTL clock to it and can write with a TTL ({@link StateWriteOptions.ttlMs}).
  */
 export class StateView {
-  readonly #prefixId: string;
 
   constructor(
     readonly transaction: KeyedStateTransaction,
     readonly prefix: Uint8Array,
     readonly timestampMs?: number,
   ) {
-    this.#prefixId = byteKeyId(prefix);
     if (timestampMs !== undefined) transaction.observeTimestamp(timestampMs);
   }
 
@@ -53,34 +50,34 @@ export class StateView {
   get<T = unknown>(key: unknown): T | undefined;
   get<T>(key: unknown, defaultValue: T): T;
   get(key: unknown, defaultValue?: unknown): unknown {
-    return this.transaction.get(key, this.prefix, defaultValue, DEFAULT_CF, this.#prefixId);
+    return this.transaction.get(key, this.prefix, defaultValue, DEFAULT_CF);
   }
 
   /** Like {@link get}, reading the database when the key was not preloaded. */
   async getAsync<T = unknown>(key: unknown, defaultValue?: T): Promise<T | undefined> {
-    return (await this.transaction.getAsync(key, this.prefix, defaultValue, DEFAULT_CF, this.#prefixId)) as T | undefined;
+    return (await this.transaction.getAsync(key, this.prefix, defaultValue, DEFAULT_CF)) as T | undefined;
   }
 
   /** Raw stored bytes, or `undefined`. */
   getBytes(key: unknown): Uint8Array | undefined {
-    return this.transaction.getBytes(key, this.prefix, DEFAULT_CF, this.#prefixId);
+    return this.transaction.getBytes(key, this.prefix, DEFAULT_CF);
   }
 
   /** Like {@link getBytes}, reading the database when the key was not preloaded. */
   getBytesAsync(key: unknown): Promise<Uint8Array | undefined> {
-    return this.transaction.getBytesAsync(key, this.prefix, DEFAULT_CF, this.#prefixId);
+    return this.transaction.getBytesAsync(key, this.prefix, DEFAULT_CF);
   }
 
   /** Sets `key` to `JSON(value)`, with an optional TTL. */
   set(key: unknown, value: unknown, options?: StateWriteOptions): void {
-    if (options?.ttlMs === undefined) this.transaction.set(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
-    else this.transaction.setExpiring(key, value, this.prefix, this.#expiry(key, options.ttlMs), this.#prefixId);
+    if (options?.ttlMs === undefined) this.transaction.set(key, value, this.prefix, DEFAULT_CF);
+    else this.transaction.setExpiring(key, value, this.prefix, this.#expiry(key, options.ttlMs));
   }
 
   /** Sets `key` to raw bytes, with an optional TTL. */
   setBytes(key: unknown, value: Uint8Array, options?: StateWriteOptions): void {
-    if (options?.ttlMs === undefined) this.transaction.setBytes(key, value, this.prefix, DEFAULT_CF, this.#prefixId);
-    else this.transaction.setBytesExpiring(key, value, this.prefix, this.#expiry(key, options.ttlMs), this.#prefixId);
+    if (options?.ttlMs === undefined) this.transaction.setBytes(key, value, this.prefix, DEFAULT_CF);
+    else this.transaction.setBytesExpiring(key, value, this.prefix, this.#expiry(key, options.ttlMs));
   }
 
   /** `timestamp + ceil(ttlMs)`; checked here so a bad TTL does not fail the transaction. */
@@ -94,16 +91,16 @@ export class StateView {
 
   /** Deletes `key`; a missing key is fine. */
   delete(key: unknown): void {
-    this.transaction.delete(key, this.prefix, DEFAULT_CF, this.#prefixId);
+    this.transaction.delete(key, this.prefix, DEFAULT_CF);
   }
 
   /** True if `key` is set and not deleted. */
   exists(key: unknown): boolean {
-    return this.transaction.exists(key, this.prefix, DEFAULT_CF, this.#prefixId);
+    return this.transaction.exists(key, this.prefix, DEFAULT_CF);
   }
 
   /** Like {@link exists}, reading the database when the key was not preloaded. */
   existsAsync(key: unknown): Promise<boolean> {
-    return this.transaction.existsAsync(key, this.prefix, DEFAULT_CF, this.#prefixId);
+    return this.transaction.existsAsync(key, this.prefix, DEFAULT_CF);
   }
 }

@@ -79,6 +79,14 @@ function prefixed(prefix: Buffer, key: Uint8Array): Buffer {
   out.set(key, prefix.length);
   return out;
 }
+
+/** `prefix + the key bytes of id` (a {@link byteKeyId}) as one new buffer. */
+function prefixedId(prefix: Buffer, id: string): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + id.length);
+  prefix.copy(out, 0);
+  out.write(id, prefix.length, 'latin1');
+  return out;
+}
 const ITERATOR_CHUNK = 1000;
 /** Batch-building time after which a write lets the worker's event loop run (see `write`). */
 const WRITE_SLICE_MS = 2;
@@ -446,14 +454,12 @@ export class StorePartition implements TransactionStorage {
     let operations = 0;
     for (const cf of cache.columnFamilies()) {
       const prefix = this.#columnFamily(cf).prefix;
-      for (const bucket of cache.getUpdates(cf).values()) {
-        for (const update of bucket.values()) {
-          batch.put(prefixed(prefix, update.key), update.value);
-          // The clock is read every 256 operations, not per key.
-          if ((++operations & 255) === 0) await slices.due();
-        }
+      for (const [id, update] of cache.updates(cf)) {
+        batch.put(prefixedId(prefix, id), update.value);
+        // The clock is read every 256 operations, not per key.
+        if ((++operations & 255) === 0) await slices.due();
       }
-      for (const key of cache.getDeletes(cf).values()) batch.del(prefixed(prefix, key));
+      for (const id of cache.deletes(cf)) batch.del(prefixedId(prefix, id));
     }
     if (changelogOffset !== undefined) {
       batch.put(prefixed(this.#columnFamily(METADATA_CF).prefix, CHANGELOG_OFFSET_KEY), encodeBE64(changelogOffset));

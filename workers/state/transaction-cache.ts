@@ -1,11 +1,14 @@
 /**
- * The update/delete cache of one transaction (docs/semantics.md §3.1, §2.10): updates bucketed by
- * column family and prefix (so range reads merge only the relevant bucket), deletes
- * per column family. Last write wins; a set removes a pending delete and a delete
- * removes a pending update (leaving its prefix bucket, possibly empty).
+ * The update/delete cache of one transaction (docs/semantics.md §3.1, §2.10): updates and
+ * deletes per column family. Last write wins; a set removes a pending delete and a delete
+ * removes a pending update.
  *
- * Keys are addressed by their "id", the latin1 string of the stored key bytes
- * (see {@link byteKeyId}); the bytes themselves are kept for writing.
+ * Keys are addressed by their "id", the latin1 string of the stored key bytes (see
+ * `byteKeyId`); the bytes are made again from the id when they are written (`keyFromId`),
+ * and a prefix is known by its length, so the cache holds one string and one value per key. A transaction caches every key it
+ * writes until its checkpoint, so what it holds per key is most of a job's memory: one map
+ * per family, not one per prefix (most prefixes, a message key's state, hold one state
+ * key), and the index by prefix that range reads need is built by the first such read.
  */
 
 /** Marker: the key was deleted in this transaction; do not consult the database. */
@@ -16,28 +19,32 @@ export const UNDEFINED: unique symbol = Symbol('UNDEFINED');
 /** Result of a cache lookup. */
 export type CacheLookup = Uint8Array | typeof DELETED | typeof UNDEFINED;
 
-/** One cached update: stored key bytes and value bytes. */
+/** One cached update: how many bytes of its key are the prefix, and the value bytes. */
 export interface CachedUpdate {
-  readonly key: Uint8Array;
+  readonly prefixLength: number;
   readonly value: Uint8Array;
 }
 
 /** Updates and deletes of one column family. */
 interface ColumnFamilyCache {
-  /** prefix id → key id → update, in insertion order. */
-  readonly updates: Map<string, Map<string, CachedUpdate>>;
-  /** key id → stored key bytes, in insertion order. */
-  readonly deletes: Map<string, Uint8Array>;
+  /** key id → update, in insertion order. */
+  readonly updates: Map<string, CachedUpdate>;
+  /** ids of deleted keys, in insertion order. */
+  readonly deletes: Set<string>;
+  /** prefix id → ids of its updated keys; built by the first prefix read, then kept. */
+  byPrefix: Map<string, Set<string>> | undefined;
 }
 
 /** What a key looked like in the cache before a change made after a savepoint. */
 interface UndoEntry {
   readonly cf: string;
-  readonly prefixId: string;
   readonly keyId: string;
   readonly update: CachedUpdate | undefined;
-  readonly deleted: Uint8Array | undefined;
+  readonly deleted: boolean;
 }
+
+const NO_UPDATES: ReadonlyMap<string, CachedUpdate> = new Map();
+const NO_DELETES: ReadonlySet<string> = new Set();
 
 /** See the module comment. */
 export class TransactionCache {
@@ -70,70 +77,54 @@ export class TransactionCache {
     this.#journal = undefined;
     if (journal === undefined) return;
     for (let i = journal.length - 1; i >= 0; i--) {
-      const { cf, prefixId, keyId, update, deleted } = journal[i]!;
+      const { cf, keyId, update, deleted } = journal[i]!;
       const family = this.#family(cf);
-      let bucket = family.updates.get(prefixId);
-      if (update !== undefined) {
-        if (bucket === undefined) family.updates.set(prefixId, (bucket = new Map()));
-        bucket.set(keyId, update);
-      } else {
-        bucket?.delete(keyId);
-      }
-      if (deleted !== undefined) family.deletes.set(keyId, deleted);
+      if (update !== undefined) putUpdate(family, keyId, update);
+      else removeUpdate(family, keyId);
+      if (deleted) family.deletes.add(keyId);
       else family.deletes.delete(keyId);
     }
   }
 
-  #remember(cf: string, prefixId: string, keyId: string): void {
+  #remember(cf: string, keyId: string): void {
     const family = this.#families.get(cf);
-    this.#journal!.push({
-      cf,
-      prefixId,
-      keyId,
-      update: family?.updates.get(prefixId)?.get(keyId),
-      deleted: family?.deletes.get(keyId),
-    });
+    this.#journal!.push({ cf, keyId, update: family?.updates.get(keyId), deleted: family?.deletes.has(keyId) ?? false });
   }
 
   #family(cf: string): ColumnFamilyCache {
     let family = this.#families.get(cf);
     if (family === undefined) {
-      family = { updates: new Map(), deletes: new Map() };
+      family = { updates: new Map(), deletes: new Set(), byPrefix: undefined };
       this.#families.set(cf, family);
     }
     return family;
   }
 
-  /** Records `key = value` in `cf` under the prefix bucket `prefixId`. */
-  set(cf: string, prefixId: string, keyId: string, key: Uint8Array, value: Uint8Array): void {
-    if (this.#journal !== undefined) this.#remember(cf, prefixId, keyId);
+  /** Records `key = value` in `cf`; the key's first `prefixLength` bytes are its prefix. */
+  set(cf: string, prefixLength: number, keyId: string, value: Uint8Array): void {
+    if (this.#journal !== undefined) this.#remember(cf, keyId);
     const family = this.#family(cf);
-    let bucket = family.updates.get(prefixId);
-    if (bucket === undefined) {
-      bucket = new Map();
-      family.updates.set(prefixId, bucket);
-    }
-    bucket.set(keyId, { key, value });
+    putUpdate(family, keyId, { prefixLength, value });
     family.deletes.delete(keyId);
     this.#empty = false;
   }
 
-  /** Records the deletion of `key` in `cf`. */
-  delete(cf: string, prefixId: string, keyId: string, key: Uint8Array): void {
-    if (this.#journal !== undefined) this.#remember(cf, prefixId, keyId);
+  /** Records the deletion of the key `keyId` in `cf`. */
+  delete(cf: string, keyId: string): void {
+    if (this.#journal !== undefined) this.#remember(cf, keyId);
     const family = this.#family(cf);
-    family.updates.get(prefixId)?.delete(keyId);
-    family.deletes.set(keyId, key);
+    removeUpdate(family, keyId);
+    family.deletes.add(keyId);
     this.#empty = false;
   }
 
   /** The cached value, {@link DELETED} or {@link UNDEFINED}. */
-  get(cf: string, prefixId: string, keyId: string): CacheLookup {
+  get(cf: string, keyId: string): CacheLookup {
     const family = this.#families.get(cf);
     if (family === undefined) return UNDEFINED;
-    if (family.deletes.has(keyId)) return DELETED;
-    const update = family.updates.get(prefixId)?.get(keyId);
-    return update === undefined ? UNDEFINED : update.value;
+    const update = family.updates.get(keyId);
+    if (update !== undefined) return update.value;
+    return family.deletes.has(keyId) ? DELETED : UNDEFINED;
   }
 
   /** True until the first set or delete. */
@@ -150,18 +141,49 @@ export class TransactionCache {
     return names;
   }
 
-  /** The update buckets of `cf`: prefix id → key id → update (live view; do not mutate). */
-  getUpdates(cf: string): ReadonlyMap<string, ReadonlyMap<string, CachedUpdate>> {
-    return this.#families.get(cf)?.updates ?? new Map();
+  /** The updates of `cf`: key id → update, in insertion order (live view; do not mutate). */
+  updates(cf: string): ReadonlyMap<string, CachedUpdate> {
+    return this.#families.get(cf)?.updates ?? NO_UPDATES;
   }
 
-  /** The update bucket of one prefix in `cf` (live view; do not mutate). */
-  getPrefixUpdates(cf: string, prefixId: string): ReadonlyMap<string, CachedUpdate> {
-    return this.#families.get(cf)?.updates.get(prefixId) ?? new Map();
+  /** The updates of `cf` whose key has the prefix `prefixId`, as `[key id, update]`. */
+  *prefixUpdates(cf: string, prefixId: string): IterableIterator<[string, CachedUpdate]> {
+    const family = this.#families.get(cf);
+    if (family === undefined) return;
+    if (family.byPrefix === undefined) {
+      family.byPrefix = new Map();
+      for (const [keyId, update] of family.updates) indexUpdate(family.byPrefix, keyId, update.prefixLength);
+    }
+    for (const keyId of family.byPrefix.get(prefixId) ?? []) yield [keyId, family.updates.get(keyId)!];
   }
 
-  /** The deleted keys of `cf`: key id → stored key bytes (live view; do not mutate). */
-  getDeletes(cf: string): ReadonlyMap<string, Uint8Array> {
-    return this.#families.get(cf)?.deletes ?? new Map();
+  /** The ids of the keys deleted in `cf` (live view; do not mutate). */
+  deletes(cf: string): ReadonlySet<string> {
+    return this.#families.get(cf)?.deletes ?? NO_DELETES;
   }
+}
+
+function putUpdate(family: ColumnFamilyCache, keyId: string, update: CachedUpdate): void {
+  if (family.byPrefix !== undefined) {
+    const previous = family.updates.get(keyId);
+    if (previous !== undefined && previous.prefixLength !== update.prefixLength) {
+      family.byPrefix.get(keyId.slice(0, previous.prefixLength))?.delete(keyId);
+    }
+    indexUpdate(family.byPrefix, keyId, update.prefixLength);
+  }
+  family.updates.set(keyId, update);
+}
+
+function removeUpdate(family: ColumnFamilyCache, keyId: string): void {
+  const update = family.updates.get(keyId);
+  if (update === undefined) return;
+  family.updates.delete(keyId);
+  family.byPrefix?.get(keyId.slice(0, update.prefixLength))?.delete(keyId);
+}
+
+function indexUpdate(byPrefix: Map<string, Set<string>>, keyId: string, prefixLength: number): void {
+  const prefixId = keyId.slice(0, prefixLength);
+  let ids = byPrefix.get(prefixId);
+  if (ids === undefined) byPrefix.set(prefixId, (ids = new Set()));
+  ids.add(keyId);
 }

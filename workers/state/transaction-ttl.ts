@@ -13,14 +13,13 @@
  */
 import { encodeBE64 } from '../../shared/codecs/be64.js';
 import { decodeExpiryIndexKey, encodeExpiryIndexKey, NEVER_EXPIRES, readLiveValue, readStamp, stampValue } from '../../shared/codecs/ttl-stamp.js';
-import { byteKeyId } from './byte-key-id.js';
+import { byteKeyId, keyFromId } from './byte-key-id.js';
 import { DEFAULT_CF, TTL_CLOCK_CF, TTL_HIGH_WATER_KEY, TTL_INDEX_CF } from './column-families.js';
 import type { TransactionStorage } from './state-interfaces.js';
 import type { TransactionCache } from './transaction-cache.js';
 
 const TTL_HIGH_WATER_KEY_ID = byteKeyId(TTL_HIGH_WATER_KEY);
 const EMPTY_VALUE = new Uint8Array(0);
-const EMPTY_PREFIX_ID = '';
 
 /** The TTL state of one transaction. See the module comment. */
 export class TransactionTtl {
@@ -124,19 +123,18 @@ export class TransactionTtl {
     const clock = this.#checkpointClock();
     const switching = !storage.ttlEnabled;
     await storage.enableTtl();
-    for (const [prefixId, bucket] of cache.getUpdates(DEFAULT_CF)) {
-      for (const [keyId, update] of bucket) {
-        const expiresAt = this.#expiries.get(keyId) ?? NEVER_EXPIRES;
-        cache.set(DEFAULT_CF, prefixId, keyId, update.key, stampValue(expiresAt, update.value));
-        if (expiresAt === NEVER_EXPIRES) continue;
-        const indexKey = encodeExpiryIndexKey(expiresAt, update.key);
-        cache.set(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey, EMPTY_VALUE);
-      }
+    // Re-setting a key it iterates keeps the map's order and visits no key twice.
+    for (const [keyId, update] of cache.updates(DEFAULT_CF)) {
+      const expiresAt = this.#expiries.get(keyId) ?? NEVER_EXPIRES;
+      cache.set(DEFAULT_CF, update.prefixLength, keyId, stampValue(expiresAt, update.value));
+      if (expiresAt === NEVER_EXPIRES) continue;
+      const indexKey = encodeExpiryIndexKey(expiresAt, keyFromId(keyId));
+      cache.set(TTL_INDEX_CF, 0, byteKeyId(indexKey), EMPTY_VALUE);
     }
     this.#expiries.clear();
     await sweepExpired(cache, storage, clock);
     if (switching || clock > this.#clockAtBeginMs) {
-      cache.set(TTL_CLOCK_CF, EMPTY_PREFIX_ID, TTL_HIGH_WATER_KEY_ID, TTL_HIGH_WATER_KEY, encodeBE64(clock));
+      cache.set(TTL_CLOCK_CF, 0, TTL_HIGH_WATER_KEY_ID, encodeBE64(clock));
     }
   }
 
@@ -161,7 +159,7 @@ export async function sweepExpired(cache: TransactionCache, storage: Transaction
   for await (const [indexKey] of storage.iterItems({ cf: TTL_INDEX_CF, upper: encodeBE64(clock + 1) })) {
     const entry = decodeExpiryIndexKey(indexKey);
     if (entry === undefined) {
-      cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
+      cache.delete(TTL_INDEX_CF, byteKeyId(indexKey));
       continue;
     }
     touched ??= defaultKeysTouched(cache);
@@ -178,15 +176,15 @@ export async function sweepExpired(cache: TransactionCache, storage: Transaction
     const { indexKey, storedKey, expiresAt } = candidates[i]!;
     const value = stored[i];
     if (value !== undefined && readStamp(value) === expiresAt) {
-      cache.delete(DEFAULT_CF, EMPTY_PREFIX_ID, byteKeyId(storedKey), storedKey);
+      cache.delete(DEFAULT_CF, byteKeyId(storedKey));
     }
-    cache.delete(TTL_INDEX_CF, EMPTY_PREFIX_ID, byteKeyId(indexKey), indexKey);
+    cache.delete(TTL_INDEX_CF, byteKeyId(indexKey));
   }
 }
 
 /** Ids of the default-family keys `cache` writes or deletes. */
 function defaultKeysTouched(cache: TransactionCache): Set<string> {
-  const ids = new Set<string>(cache.getDeletes(DEFAULT_CF).keys());
-  for (const bucket of cache.getUpdates(DEFAULT_CF).values()) for (const id of bucket.keys()) ids.add(id);
+  const ids = new Set<string>(cache.deletes(DEFAULT_CF));
+  for (const id of cache.updates(DEFAULT_CF).keys()) ids.add(id);
   return ids;
 }

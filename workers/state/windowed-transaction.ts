@@ -204,7 +204,6 @@ function windowsIn(slots: readonly Slot[], startFrom: number, startTo: number, b
 interface HeldNumber {
   readonly kind: HeldKind;
   readonly prefix: Uint8Array;
-  readonly prefixId: string;
   /** The value; `undefined` when the key has none. */
   value: number | undefined;
   /**
@@ -292,8 +291,8 @@ export class WindowedTransaction {
     for (const w of order) {
       if (w.deleted && w.fresh) continue; // created and deleted since the load: nothing to undo
       const key = pairUserKey(w.prefix, w.start, w.end);
-      if (w.deleted) this.transaction.delete(key, w.prefix, DEFAULT_CF, w.owner.id);
-      else this.transaction.set(key, w.value, w.prefix, DEFAULT_CF, w.owner.id);
+      if (w.deleted) this.transaction.delete(key, w.prefix, DEFAULT_CF);
+      else this.transaction.set(key, w.value, w.prefix, DEFAULT_CF);
     }
     for (const w of order) {
       w.queued = false;
@@ -356,7 +355,7 @@ export class WindowedTransaction {
     if (pending.length === 0) return;
     for (const held of pending) {
       held.pending = false;
-      this.transaction.set(held.kind.key, held.value, held.prefix, held.kind.cf, held.prefixId);
+      this.transaction.set(held.kind.key, held.value, held.prefix, held.kind.cf);
     }
     this.#pendingHeld = [];
   }
@@ -370,7 +369,7 @@ export class WindowedTransaction {
     const known = this.#peekHeld(kind, prefix);
     if (known !== NOT_CACHED) return known;
     const prefixId = this.#idOf(prefix);
-    return this.transaction.getAsync(kind.key, prefix, undefined, kind.cf, prefixId).then((value) => this.#hold(kind, prefix, prefixId, value));
+    return this.transaction.getAsync(kind.key, prefix, undefined, kind.cf).then((value) => this.#hold(kind, prefix, prefixId, value));
   }
 
   /** {@link #getHeld} when it needs no read (held or cached); NOT_CACHED when it would. */
@@ -378,7 +377,7 @@ export class WindowedTransaction {
     const prefixId = this.#idOf(prefix);
     const held = kind.byPrefix.get(prefixId);
     if (held !== undefined) return held.value;
-    const value = this.transaction.peek(kind.key, prefix, undefined, kind.cf, prefixId);
+    const value = this.transaction.peek(kind.key, prefix, undefined, kind.cf);
     return value === NOT_CACHED ? value : this.#hold(kind, prefix, prefixId, value);
   }
 
@@ -387,7 +386,7 @@ export class WindowedTransaction {
     const raced = kind.byPrefix.get(prefixId); // held by a write while the database was read
     if (raced !== undefined) return raced.value;
     const read = value as number | undefined;
-    if (!this.transaction.inSavepoint) kind.byPrefix.set(prefixId, { kind, prefix, prefixId, value: read, written: false, pending: false });
+    if (!this.transaction.inSavepoint) kind.byPrefix.set(prefixId, { kind, prefix, value: read, written: false, pending: false });
     return read;
   }
 
@@ -417,17 +416,17 @@ export class WindowedTransaction {
     const prefixId = this.#idOf(prefix);
     if (this.transaction.inSavepoint) {
       kind.byPrefix.delete(prefixId); // a rollback would leave it stale; the next read goes to the transaction
-      this.transaction.set(kind.key, value, prefix, kind.cf, prefixId);
+      this.transaction.set(kind.key, value, prefix, kind.cf);
       return;
     }
     let held = kind.byPrefix.get(prefixId);
     if (held === undefined) {
-      held = { kind, prefix, prefixId, value, written: false, pending: false };
+      held = { kind, prefix, value, written: false, pending: false };
       kind.byPrefix.set(prefixId, held);
     }
     held.value = value;
     if (!held.written) {
-      this.transaction.set(kind.key, value, prefix, kind.cf, prefixId);
+      this.transaction.set(kind.key, value, prefix, kind.cf);
       held.written = true;
     } else if (!held.pending) {
       held.pending = true;
@@ -474,8 +473,8 @@ export class WindowedTransaction {
     const loaded = this.#loaded.get(prefixId);
     if (loaded === undefined) {
       const key = pairUserKey(prefix, start, end);
-      if (deleted) this.transaction.delete(key, prefix, DEFAULT_CF, prefixId);
-      else this.transaction.set(key, value, prefix, DEFAULT_CF, prefixId);
+      if (deleted) this.transaction.delete(key, prefix, DEFAULT_CF);
+      else this.transaction.set(key, value, prefix, DEFAULT_CF);
       return;
     }
     this.#backUp(loaded);
