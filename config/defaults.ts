@@ -36,8 +36,13 @@ export const CONFIG_DEFAULTS = {
   shutdownTimeout: 30,
   /** Batch-set bytes in flight per worker before its partitions are paused. */
   limitWorkerInFlightBytes: 4 * 1024 * 1024,
-  /** Output bytes waiting to be appended before reading waits. */
-  limitPendingOutputBytes: 32 * 1024 * 1024,
+  /**
+   * Output bytes waiting to be appended before reading waits. 8 MiB keeps the log's writer
+   * busy (an append takes what is queued as one write) while bounding what waits: with 32
+   * MiB, 5 M records through `npm start` held ~65 MB of output batches once the log's
+   * compactions slowed its writes, and ran no faster (docs/data-plane.md, rule 7).
+   */
+  limitPendingOutputBytes: 8 * 1024 * 1024,
   /** Bytes the workers may hold for one checkpoint (held outputs) before it starts early. */
   limitCheckpointBytes: 64 * 1024 * 1024,
   /**

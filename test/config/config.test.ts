@@ -46,7 +46,7 @@ t.test('defaults apply to every optional field', async (t) => {
     shutdownTimeout: 30,
     limits: {
       workerInFlightBytes: 4 * 1024 * 1024,
-      pendingOutputBytes: 32 * 1024 * 1024,
+      pendingOutputBytes: 8 * 1024 * 1024,
       checkpointBytes: 64 * 1024 * 1024,
       workerMaxOldGenerationMb: 1024,
       workerMaxYoungGenerationMb: 16,

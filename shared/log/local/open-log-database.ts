@@ -13,6 +13,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ClassicLevel } from 'classic-level';
 import { LogLockedError, NotALogDirectoryError } from '../../errors/log-errors.js';
 
+/**
+ * Table files the log keeps open (LevelDB's default: 1,000). LevelDB maps an open table
+ * file into memory and every page read through it (a reader's records, a compaction's
+ * inputs) stays resident, counted in the process's RSS, until the file is closed; with a
+ * thousand open files that is every table the log has read, so a job's peak RSS grew with
+ * the length of its input (5 M records: ~150 MB of mapped tables). 64 files of ~2 MB bound
+ * it near 110 MB and still hold every table a job's readers and compactions use at once
+ * (docs/data-plane.md, "Memory").
+ */
+const LOG_MAX_OPEN_FILES = 64;
+
 /** The database type the local log uses: binary keys and values. */
 export type LogDatabase = ClassicLevel<Buffer, Buffer>;
 
@@ -35,6 +46,7 @@ export async function openLogDatabase(path: string, retry: OpenRetry): Promise<L
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
       createIfMissing,
+      maxOpenFiles: LOG_MAX_OPEN_FILES,
     });
     try {
       await db.open();
