@@ -54,11 +54,14 @@ export const CONFIG_DEFAULTS = {
    */
   limitWorkerMaxOldGenerationMb: 1024,
   /**
-   * Young-generation size of each worker thread, MB (V8's default is 48 on 64-bit: two
-   * 16 MB semi-spaces and a new large-object space). Records are short-lived garbage, so a
-   * smaller young generation costs a few more scavenges, not throughput.
+   * Young-generation size of each worker thread, MB: V8's own default on 64-bit (two 16 MB
+   * semi-spaces and a new large-object space). A window's aggregate lives as long as the
+   * window and is replaced by every record that updates it, so with 16 MB these states
+   * survived two scavenges, were promoted and left as old-generation garbage (the hopping
+   * window's worker spent 22 % in GC); 48 MB ran it 10–15 % faster for 10–15 MB more peak
+   * RSS (BENCHMARKS.md, "Hopping window: worker young generation").
    */
-  limitWorkerMaxYoungGenerationMb: 16,
+  limitWorkerMaxYoungGenerationMb: 48,
   /** Commit after N processed offsets; 0 = disabled (docs/semantics.md §11.1 `commit_every`). */
   commitEvery: 0,
   /**
