@@ -54,14 +54,17 @@ export const CONFIG_DEFAULTS = {
    */
   limitWorkerMaxOldGenerationMb: 1024,
   /**
-   * Young-generation size of each worker thread, MB: V8's own default on 64-bit (two 16 MB
-   * semi-spaces and a new large-object space). A window's aggregate lives as long as the
-   * window and is replaced by every record that updates it, so with 16 MB these states
-   * survived two scavenges, were promoted and left as old-generation garbage (the hopping
-   * window's worker spent 22 % in GC); 48 MB ran it 10–15 % faster for 10–15 MB more peak
-   * RSS (BENCHMARKS.md, "Hopping window: worker young generation").
+   * Young-generation size of each worker thread, MB, when `limits.workerMaxYoungGenerationMb`
+   * is not set: 16 for a pipeline without windows, whose per-record objects die young (V8's
+   * 48 MB made the count job 7–10 % faster but peaked 50–100 MB higher at 1 M–5 M records),
+   * and 48 (V8's own default on 64-bit) for one with windows. A window's aggregate lives as
+   * long as the window and every record that updates it replaces it: with 16 MB these states
+   * survived two scavenges and died in the old generation (the hopping window's worker spent
+   * 22 % in GC; 48 MB ran it 10–15 % faster). BENCHMARKS.md, "Hopping window: worker young
+   * generation".
    */
-  limitWorkerMaxYoungGenerationMb: 48,
+  limitWorkerMaxYoungGenerationMb: 16,
+  limitWindowedWorkerMaxYoungGenerationMb: 48,
   /** Commit after N processed offsets; 0 = disabled (docs/semantics.md §11.1 `commit_every`). */
   commitEvery: 0,
   /**

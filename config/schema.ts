@@ -103,7 +103,8 @@ export const limitsSchema = z.strictObject({
   pendingOutputBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitPendingOutputBytes),
   checkpointBytes: z.int().min(64 * 1024).default(CONFIG_DEFAULTS.limitCheckpointBytes),
   workerMaxOldGenerationMb: z.int().min(16).default(CONFIG_DEFAULTS.limitWorkerMaxOldGenerationMb),
-  workerMaxYoungGenerationMb: z.int().min(1).default(CONFIG_DEFAULTS.limitWorkerMaxYoungGenerationMb),
+  /** Absent: chosen by the pipeline (CONFIG_DEFAULTS.limitWorkerMaxYoungGenerationMb / limitWindowedWorkerMaxYoungGenerationMb). */
+  workerMaxYoungGenerationMb: z.int().min(1).optional(),
 });
 
 /** Loopback host names and addresses: a server there needs no token. */
@@ -268,8 +269,8 @@ export interface WeirConfig {
     readonly checkpointBytes: number;
     /** Old-generation heap limit of each worker thread, MB (piscina/worker `resourceLimits`). */
     readonly workerMaxOldGenerationMb: number;
-    /** Young-generation size of each worker thread, MB. */
-    readonly workerMaxYoungGenerationMb: number;
+    /** Young-generation size of each worker thread, MB; absent: 16, or 48 for a pipeline with windows. */
+    readonly workerMaxYoungGenerationMb?: number;
   };
   /** Commit after this many processed offsets; 0 ⇒ only by interval. */
   readonly commitEvery: number;

@@ -10,11 +10,11 @@
  * changelogs and the others keep processing.
  */
 import { performance } from 'node:perf_hooks';
-import type { WeirConfig } from '../config/index.js';
+import { CONFIG_DEFAULTS, type WeirConfig } from '../config/index.js';
 import type { GroupConsumer, LogBackend, LogProducer, PartitionReader } from '../shared/log/log-backend.js';
 import type { WorkerInit, WorkerStats } from '../shared/protocol/worker-protocol.js';
 import { loadPipeline } from '../shared/pipeline/pipeline-loader.js';
-import { storeNames } from '../shared/pipeline/pipeline-definition.js';
+import { storeNames, windowStoreNames } from '../shared/pipeline/pipeline-definition.js';
 import {
   InputTopicNotFoundError,
   StopTimeoutError,
@@ -41,6 +41,8 @@ interface JobTopology {
   readonly workers: number;
   /** Partition count of every output and dead-letter topic. */
   readonly topicPartitions: Readonly<Record<string, number>>;
+  /** The pipeline has windows (the workers' default young generation depends on it). */
+  readonly windowed?: boolean;
 }
 
 export interface RunOptions {
@@ -129,7 +131,7 @@ export class App {
     if (workers < config.workers) {
       weirLog.info(`workers = ${config.workers} but the input has ${partitions} partitions; running ${workers} workers`);
     }
-    return new App(config, backend, stateManager, { workers, topicPartitions });
+    return new App(config, backend, stateManager, { workers, topicPartitions, windowed: windowStoreNames(pipeline).size > 0 });
   }
 
   get state(): StateManager {
@@ -234,7 +236,9 @@ class RunningJob {
       (batches) => this.outputs.append(batches),
       {
         maxOldGenerationMb: this.config.limits.workerMaxOldGenerationMb,
-        maxYoungGenerationMb: this.config.limits.workerMaxYoungGenerationMb,
+        maxYoungGenerationMb:
+          this.config.limits.workerMaxYoungGenerationMb ??
+          (this.topology.windowed === true ? CONFIG_DEFAULTS.limitWindowedWorkerMaxYoungGenerationMb : CONFIG_DEFAULTS.limitWorkerMaxYoungGenerationMb),
       },
     );
     this.producer = await this.backend.producer();

@@ -49,7 +49,6 @@ t.test('defaults apply to every optional field', async (t) => {
       pendingOutputBytes: 8 * 1024 * 1024,
       checkpointBytes: 64 * 1024 * 1024,
       workerMaxOldGenerationMb: 1024,
-      workerMaxYoungGenerationMb: 48,
     },
     workers: availableParallelism(),
     input: { topics: ['orders'], autoOffsetReset: 'earliest', sourceOffsetOutOfRange: 'earliest' },
