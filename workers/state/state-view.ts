@@ -27,7 +27,6 @@ export interface StateWriteOptions {
  * TTL clock to it and can write with a TTL ({@link StateWriteOptions.ttlMs}).
  */
 export class StateView {
-
   constructor(
     readonly transaction: KeyedStateTransaction,
     readonly prefix: Uint8Array,
