@@ -334,7 +334,7 @@ t.test('24. cache rules', async (t) => {
   cache.set('default', 1, 'p|k', bytes('v2'));
   t.equal(cache.deletes('default').size, 0, 'delete then set → deletes empty');
   t.same(
-    [...cache.prefixUpdates('default', 'p')].map(([id, u]) => [id, text(u.value)]),
+    [...cache.prefixUpdates('default', 'p')].map(([id, u]) => [id, text(u.value as Uint8Array)]),
     [['p|k', 'v2']],
     'the prefix index sees a set made after it was built',
   );
@@ -545,4 +545,73 @@ t.test('flush without prepare persists the changes; encodeJson is the value form
   tx.set('k', { n: 1 }, PREFIX);
   await tx.flush();
   t.same(await partition.get(joinPrefixedKey(PREFIX, encodeUserKey('k'))), encodeJson({ n: 1 }));
+});
+
+t.test('JSON scalars are cached as themselves and encoded at the checkpoint', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const tx = partition.begin();
+  tx.set('n', 41, PREFIX);
+  tx.set('n', 42, PREFIX);
+  tx.set('zero', -0, PREFIX);
+  tx.set('s', 'text "quoted" ✓', PREFIX);
+  tx.set('b', false, PREFIX);
+  tx.set('o', { n: 1 }, PREFIX);
+  t.equal(tx.get('n', PREFIX), 42, 'the last write wins');
+  t.ok(Object.is(tx.get('zero', PREFIX), 0), '-0 reads back as 0, as its JSON does');
+  t.equal(tx.get('s', PREFIX), 'text "quoted" ✓');
+  t.equal(tx.get('b', PREFIX), false);
+  t.same(tx.getBytes('n', PREFIX), encodeJson(42), 'getBytes gives the JSON bytes of a cached scalar');
+  t.throws(() => tx.set('bad', Number.NaN, PREFIX), StateSerializationError, 'a non-finite number fails its write');
+  t.equal(tx.status, 'FAILED');
+
+  const ok = partition.begin();
+  for (const [key, value] of [['n', 42], ['s', 'x'], ['b', true]] as const) ok.set(key, value, PREFIX);
+  const records = await ok.prepare(null);
+  const byKey = new Map(records.map((r) => [text(r.key), r.value]));
+  t.same(byKey.get(text(joinPrefixedKey(PREFIX, encodeUserKey('n')))), encodeJson(42), 'the changelog carries JSON bytes');
+  t.same(byKey.get(text(joinPrefixedKey(PREFIX, encodeUserKey('s')))), encodeJson('x'));
+  await ok.flush(0);
+  t.same(await partition.get(joinPrefixedKey(PREFIX, encodeUserKey('b'))), encodeJson(true), 'the flush writes JSON bytes');
+  t.equal(await partition.begin().getAsync('n', PREFIX), 42);
+});
+
+t.test('a savepoint rolls back to a value updated in place before it', async (t) => {
+  const cache = new TransactionCache();
+  cache.set('default', 1, 'p|k', 1);
+  cache.set('default', 1, 'p|k', 2); // in place: no savepoint
+  cache.setSavepoint();
+  cache.set('default', 1, 'p|k', 3);
+  t.equal(cache.get('default', 'p|k'), 3);
+  cache.rollbackToSavepoint();
+  t.equal(cache.get('default', 'p|k'), 2, 'the value before the savepoint');
+  cache.set('default', 1, 'p|k', 4);
+  cache.encodeScalars();
+  t.same(cache.get('default', 'p|k'), encodeJson(4), 'encoded at the checkpoint');
+});
+
+t.test('property: any JSON value reads back as its JSON round trip, before and after the flush', async (t) => {
+  const dir = t.testdir();
+  let round = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.jsonValue()), { minLength: 1, maxLength: 12 }), async (writes) => {
+      const partition = await StorePartition.open(`${dir}/json-${round++}`, {});
+      try {
+        const expected = new Map<string, unknown>();
+        const tx = partition.begin();
+        for (const [key, value] of writes) {
+          tx.set(key, value, PREFIX);
+          expected.set(key, JSON.parse(JSON.stringify(value)));
+        }
+        for (const [key, value] of expected) if (JSON.stringify(tx.get(key, PREFIX)) !== JSON.stringify(value)) return false;
+        await tx.flush();
+        const after = partition.begin();
+        for (const [key, value] of expected) if (JSON.stringify(await after.getAsync(key, PREFIX)) !== JSON.stringify(value)) return false;
+        return true;
+      } finally {
+        await partition.close();
+      }
+    }),
+    { numRuns: 40 },
+  );
+  t.pass('round trip holds');
 });

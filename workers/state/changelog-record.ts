@@ -1,7 +1,7 @@
 import type { RecordHeader } from '../../shared/log/log-backend.js';
 import { COLUMN_FAMILY_HEADER, DEFAULT_CF, LOCAL_ONLY_CFS, PROCESSED_OFFSETS_HEADER, TTL_STAMPED_HEADER } from './column-families.js';
 import { keyFromId } from './byte-key-id.js';
-import type { TransactionCache } from './transaction-cache.js';
+import { cachedBytes, type TransactionCache } from './transaction-cache.js';
 
 /** A changelog record produced by `prepare` for the caller to send (docs/semantics.md §3.4). */
 export interface ChangelogRecord {
@@ -47,7 +47,7 @@ export function changelogRecordsOf(cache: TransactionCache, processedOffsets: Pr
       { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
     ];
     if (cf === DEFAULT_CF && ttlStamped) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
-    for (const [id, update] of cache.updates(cf)) records.push({ key: keyFromId(id), value: update.value, headers });
+    for (const [id, update] of cache.updates(cf)) records.push({ key: keyFromId(id), value: cachedBytes(update.value), headers });
     for (const id of cache.deletes(cf)) records.push({ key: keyFromId(id), value: null, headers });
   }
   return records;

@@ -15,7 +15,7 @@ export type { StateDatabase, DatabaseFactory } from './state-database.js';
 export { PartitionTransaction, NOT_CACHED } from './partition-transaction.js';
 export type { TransactionStatus, TransactionRangeOptions } from './partition-transaction.js';
 export { TransactionCache, DELETED, UNDEFINED } from './transaction-cache.js';
-export type { CacheLookup, CachedUpdate } from './transaction-cache.js';
+export type { CacheLookup, CachedUpdate, CachedValue } from './transaction-cache.js';
 export { StateView } from './state-view.js';
 export type { StateWriteOptions } from './state-view.js';
 export type { TransactionStorage, KeyedStateTransaction } from './state-interfaces.js';

@@ -14,7 +14,7 @@ import { changelogRecordsOf, type ChangelogRecord, type ProcessedOffsets } from 
 import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
 import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
-import { DELETED, TransactionCache, UNDEFINED } from './transaction-cache.js';
+import { cachedBytes, DELETED, TransactionCache, UNDEFINED, type CachedValue } from './transaction-cache.js';
 import { TransactionTtl } from './transaction-ttl.js';
 
 /** Status of a transaction (docs/semantics.md §3.2). */
@@ -175,7 +175,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     this.#assertStatus('continueFrom');
     for (const cf of previous.#cache.columnFamilies()) {
       const reads = this.#readCache(cf);
-      for (const [id, update] of previous.#cache.updates(cf)) reads.set(id, update.value);
+      for (const [id, update] of previous.#cache.updates(cf)) reads.set(id, cachedBytes(update.value));
       for (const id of previous.#cache.deletes(cf)) reads.set(id, null);
     }
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
@@ -232,7 +232,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   // ---- raw lookups by stored key --------------------------------------------
 
   /** Sync lookup: write cache, then read cache, else {@link StateKeyNotLoadedError}. */
-  #lookup(cf: string, keyId: string, storedKey: Uint8Array): Uint8Array | undefined {
+  #lookup(cf: string, keyId: string, storedKey: Uint8Array): CachedValue | undefined {
     const cached = this.#cache.get(cf, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
@@ -241,7 +241,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     return this.#ttl.visibleRead(cf, read);
   }
 
-  async #lookupAsync(cf: string, keyId: string, storedKey: Uint8Array): Promise<Uint8Array | undefined> {
+  async #lookupAsync(cf: string, keyId: string, storedKey: Uint8Array): Promise<CachedValue | undefined> {
     const cached = this.#cache.get(cf, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
@@ -273,14 +273,14 @@ export class PartitionTransaction implements KeyedStateTransaction {
   getBytes(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Uint8Array | undefined {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
-    return this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey);
+    return bytesOrUndefined(this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey));
   }
 
   /** Like {@link getBytes}, falling back to the database. */
   async getBytesAsync(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Promise<Uint8Array | undefined> {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
-    return this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey);
+    return bytesOrUndefined(await this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey));
   }
 
   /**
@@ -289,8 +289,10 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * transaction stays usable). Sync; see class docs.
    */
   get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF): unknown {
-    const bytes = this.getBytes(key, prefix, cf);
-    return bytes === undefined ? defaultValue : decodeJson(bytes);
+    this.#assertStatus('getBytes');
+    this.#resolve(key, prefix);
+    const value = this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey);
+    return value === undefined ? defaultValue : decoded(value);
   }
 
   /** Like {@link get}, falling back to the database. */
@@ -300,8 +302,10 @@ export class PartitionTransaction implements KeyedStateTransaction {
     defaultValue?: unknown,
     cf: string = DEFAULT_CF,
   ): Promise<unknown> {
-    const bytes = await this.getBytesAsync(key, prefix, cf);
-    return bytes === undefined ? defaultValue : decodeJson(bytes);
+    this.#assertStatus('getBytes');
+    this.#resolve(key, prefix);
+    const value = await this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey);
+    return value === undefined ? defaultValue : decoded(value);
   }
 
   /**
@@ -315,15 +319,15 @@ export class PartitionTransaction implements KeyedStateTransaction {
     this.#resolve(key, prefix);
     const keyId = this.#memoKeyId;
     const cached = this.#cache.get(cf, keyId);
-    let bytes: Uint8Array | undefined;
-    if (cached === DELETED) bytes = undefined;
-    else if (cached !== UNDEFINED) bytes = this.#ttl.liveWrite(keyId, cached);
+    let value: CachedValue | undefined;
+    if (cached === DELETED) value = undefined;
+    else if (cached !== UNDEFINED) value = this.#ttl.liveWrite(keyId, cached);
     else {
       const read = this.#reads.get(cf)?.get(keyId);
       if (read === undefined || read === LOADING) return NOT_CACHED;
-      bytes = this.#ttl.visibleRead(cf, read);
+      value = this.#ttl.visibleRead(cf, read);
     }
-    return bytes === undefined ? defaultValue : decodeJson(bytes);
+    return value === undefined ? defaultValue : decoded(value);
   }
 
   /** True if `key` is set (in this transaction or stored) and not deleted here. Sync; see class docs. */
@@ -347,7 +351,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   set(key: unknown, value: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): void {
     this.#mutate('set', () => {
       this.#resolve(key, prefix);
-      this.#write(cf, encodeJson(value), undefined);
+      this.#write(cf, cacheableJson(value), undefined);
     });
   }
 
@@ -367,7 +371,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number): void {
     this.#mutate('set', () => {
       this.#resolve(key, prefix);
-      this.#write(DEFAULT_CF, encodeJson(value), checkedExpiry(key, expiresAtMs));
+      this.#write(DEFAULT_CF, cacheableJson(value), checkedExpiry(key, expiresAtMs));
     });
   }
 
@@ -405,9 +409,9 @@ export class PartitionTransaction implements KeyedStateTransaction {
   }
 
   /** Caches a write of the resolved key; `expiresAtMs` undefined = never expires. */
-  #write(cf: string, bytes: Uint8Array, expiresAtMs: number | undefined): void {
+  #write(cf: string, value: CachedValue, expiresAtMs: number | undefined): void {
     const keyId = this.#memoKeyId;
-    this.#cache.set(cf, this.#memoPrefix!.length, keyId, bytes);
+    this.#cache.set(cf, this.#memoPrefix!.length, keyId, value);
     this.#forgetRead(cf, keyId);
     this.#ttl.noteWrite(cf, keyId, expiresAtMs);
   }
@@ -456,7 +460,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     for (const [id, update] of updates) {
       if (lowerId !== undefined && id < lowerId) continue;
       if (upperId !== undefined && id >= upperId) continue;
-      merged.set(id, [keyFromId(id), update.value]);
+      merged.set(id, [keyFromId(id), cachedBytes(update.value)]);
     }
     // latin1 ids compare exactly like the key bytes.
     const ids = [...merged.keys()].sort();
@@ -520,6 +524,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
   async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
     this.#assertStatus('prepare');
     try {
+      this.#cache.encodeScalars();
       this.#persistCounter();
       await this.#applyTtl();
       const records = this.#partition.hasChangelog ? changelogRecordsOf(this.#cache, processedOffsets, this.#partition.ttlEnabled) : [];
@@ -548,6 +553,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     this.#assertStatus('flush', true);
     try {
       if (this.#status === 'STARTED') {
+        this.#cache.encodeScalars();
         this.#persistCounter();
         await this.#applyTtl();
       }
@@ -566,6 +572,35 @@ export class PartitionTransaction implements KeyedStateTransaction {
       throw error;
     }
   }
+}
+
+/**
+ * `value` as the write cache keeps it: a string, boolean or finite number as itself (its
+ * JSON is made at the checkpoint, and it reads back as itself, as it would from its
+ * JSON; -0 becomes 0, as its JSON `0` reads), anything else as its JSON bytes now, so a
+ * value that cannot be serialized fails the write that gave it.
+ */
+function cacheableJson(value: unknown): CachedValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (Number.isFinite(value)) return value === 0 ? 0 : value;
+      break;
+    default:
+      break;
+  }
+  return encodeJson(value);
+}
+
+/** A cached or stored value as the user sees it: bytes decoded, a cached scalar as itself. */
+function decoded(value: CachedValue): unknown {
+  return typeof value === 'object' ? decodeJson(value) : value;
+}
+
+function bytesOrUndefined(value: CachedValue | undefined): Uint8Array | undefined {
+  return value === undefined ? undefined : cachedBytes(value);
 }
 
 function checkedBytes(value: Uint8Array): Uint8Array {

@@ -31,7 +31,7 @@ import {
 import { PartitionTransaction } from './partition-transaction.js';
 import { classicLevelFactory, destroyDatabaseDirectory, type StateDatabase } from './state-database.js';
 import type { RangeOptions, TransactionStorage } from './state-interfaces.js';
-import type { TransactionCache } from './transaction-cache.js';
+import { cachedBytes, type TransactionCache } from './transaction-cache.js';
 import { EventLoopSlices } from '../event-loop-slices.js';
 
 export type { RangeOptions } from './state-interfaces.js';
@@ -455,7 +455,7 @@ export class StorePartition implements TransactionStorage {
     for (const cf of cache.columnFamilies()) {
       const prefix = this.#columnFamily(cf).prefix;
       for (const [id, update] of cache.updates(cf)) {
-        batch.put(prefixedId(prefix, id), update.value);
+        batch.put(prefixedId(prefix, id), cachedBytes(update.value));
         // The clock is read every 256 operations, not per key.
         if ((++operations & 255) === 0) await slices.due();
       }

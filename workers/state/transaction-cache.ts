@@ -9,26 +9,47 @@
  * writes until its checkpoint, so what it holds per key is most of a job's memory: one map
  * per family, not one per prefix (most prefixes, a message key's state, hold one state
  * key), and the index by prefix that range reads need is built by the first such read.
+ *
+ * A value is its stored bytes, or a JSON scalar that `PartitionTransaction.set` keeps as
+ * itself until the checkpoint encodes it ({@link TransactionCache.encodeScalars}): a key
+ * written on every record (a count, a sum) then costs no allocation per write, and outside
+ * a savepoint a key written again updates its entry in place. What survives the worker's
+ * young generation until the checkpoint is most of its garbage-collection work.
  */
+import { encodeJson } from '../../shared/codecs/json-codec.js';
 
 /** Marker: the key was deleted in this transaction; do not consult the database. */
 export const DELETED: unique symbol = Symbol('DELETED');
 /** Marker: the key is not in the cache; consult the database. */
 export const UNDEFINED: unique symbol = Symbol('UNDEFINED');
 
-/** Result of a cache lookup. */
-export type CacheLookup = Uint8Array | typeof DELETED | typeof UNDEFINED;
+/** A cached value: its stored bytes, or a JSON scalar not encoded yet (see the module comment). */
+export type CachedValue = Uint8Array | number | string | boolean;
 
-/** One cached update: how many bytes of its key are the prefix, and the value bytes. */
+/** Result of a cache lookup. */
+export type CacheLookup = CachedValue | typeof DELETED | typeof UNDEFINED;
+
+/** One cached update: how many bytes of its key are the prefix, and the value. */
 export interface CachedUpdate {
   readonly prefixLength: number;
-  readonly value: Uint8Array;
+  readonly value: CachedValue;
+}
+
+/** The stored bytes of a cached value (a scalar's JSON; bytes as they are). */
+export function cachedBytes(value: CachedValue): Uint8Array {
+  return typeof value === 'object' ? value : encodeJson(value);
+}
+
+/** The cache's own entry: updated in place when no savepoint can need its old value. */
+interface CacheEntry {
+  readonly prefixLength: number;
+  value: CachedValue;
 }
 
 /** Updates and deletes of one column family. */
 interface ColumnFamilyCache {
   /** key id → update, in insertion order. */
-  readonly updates: Map<string, CachedUpdate>;
+  readonly updates: Map<string, CacheEntry>;
   /** ids of deleted keys, in insertion order. */
   readonly deletes: Set<string>;
   /** prefix id → ids of its updated keys; built by the first prefix read, then kept. */
@@ -39,7 +60,7 @@ interface ColumnFamilyCache {
 interface UndoEntry {
   readonly cf: string;
   readonly keyId: string;
-  readonly update: CachedUpdate | undefined;
+  readonly update: CacheEntry | undefined;
   readonly deleted: boolean;
 }
 
@@ -101,9 +122,17 @@ export class TransactionCache {
   }
 
   /** Records `key = value` in `cf`; the key's first `prefixLength` bytes are its prefix. */
-  set(cf: string, prefixLength: number, keyId: string, value: Uint8Array): void {
-    if (this.#journal !== undefined) this.#remember(cf, keyId);
+  set(cf: string, prefixLength: number, keyId: string, value: CachedValue): void {
     const family = this.#family(cf);
+    if (this.#journal !== undefined) this.#remember(cf, keyId);
+    else {
+      const entry = family.updates.get(keyId);
+      // A key with an update has no pending delete; only a journal refers to old entries.
+      if (entry !== undefined && entry.prefixLength === prefixLength) {
+        entry.value = value;
+        return;
+      }
+    }
     putUpdate(family, keyId, { prefixLength, value });
     family.deletes.delete(keyId);
     this.#empty = false;
@@ -125,6 +154,17 @@ export class TransactionCache {
     const update = family.updates.get(keyId);
     if (update !== undefined) return update.value;
     return family.deletes.has(keyId) ? DELETED : UNDEFINED;
+  }
+
+  /**
+   * Replaces every scalar value with its JSON bytes: at the checkpoint, before the
+   * changelog, the TTL stamps and the flush read them (each reads through
+   * {@link cachedBytes}, which then finds bytes and makes none).
+   */
+  encodeScalars(): void {
+    for (const family of this.#families.values()) {
+      for (const entry of family.updates.values()) if (typeof entry.value !== 'object') entry.value = encodeJson(entry.value);
+    }
   }
 
   /** True until the first set or delete. */
@@ -163,7 +203,7 @@ export class TransactionCache {
   }
 }
 
-function putUpdate(family: ColumnFamilyCache, keyId: string, update: CachedUpdate): void {
+function putUpdate(family: ColumnFamilyCache, keyId: string, update: CacheEntry): void {
   if (family.byPrefix !== undefined) {
     const previous = family.updates.get(keyId);
     if (previous !== undefined && previous.prefixLength !== update.prefixLength) {

@@ -16,7 +16,7 @@ import { decodeExpiryIndexKey, encodeExpiryIndexKey, NEVER_EXPIRES, readLiveValu
 import { byteKeyId, keyFromId } from './byte-key-id.js';
 import { DEFAULT_CF, TTL_CLOCK_CF, TTL_HIGH_WATER_KEY, TTL_INDEX_CF } from './column-families.js';
 import type { TransactionStorage } from './state-interfaces.js';
-import type { TransactionCache } from './transaction-cache.js';
+import { cachedBytes, type TransactionCache } from './transaction-cache.js';
 
 const TTL_HIGH_WATER_KEY_ID = byteKeyId(TTL_HIGH_WATER_KEY);
 const EMPTY_VALUE = new Uint8Array(0);
@@ -52,7 +52,7 @@ export class TransactionTtl {
   // ---- reads -----------------------------------------------------------------
 
   /** A value written in this transaction, unless it was written with a TTL the clock has reached. */
-  liveWrite(keyId: string, value: Uint8Array): Uint8Array | undefined {
+  liveWrite<T>(keyId: string, value: T): T | undefined {
     if (this.#expiries.size === 0) return value;
     const expiresAt = this.#expiries.get(keyId);
     return expiresAt !== undefined && expiresAt <= this.#clockMs ? undefined : value;
@@ -126,7 +126,7 @@ export class TransactionTtl {
     // Re-setting a key it iterates keeps the map's order and visits no key twice.
     for (const [keyId, update] of cache.updates(DEFAULT_CF)) {
       const expiresAt = this.#expiries.get(keyId) ?? NEVER_EXPIRES;
-      cache.set(DEFAULT_CF, update.prefixLength, keyId, stampValue(expiresAt, update.value));
+      cache.set(DEFAULT_CF, update.prefixLength, keyId, stampValue(expiresAt, cachedBytes(update.value)));
       if (expiresAt === NEVER_EXPIRES) continue;
       const indexKey = encodeExpiryIndexKey(expiresAt, keyFromId(keyId));
       cache.set(TTL_INDEX_CF, 0, byteKeyId(indexKey), EMPTY_VALUE);
