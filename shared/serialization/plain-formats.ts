@@ -3,7 +3,7 @@
  * `double`, byte-compatible with Kafka's (and Quix Streams') serializers of the same names.
  */
 import { DeserializationError, SerializationError } from '../errors/serialization-errors.js';
-import { encodeJson, isShortAscii, jsonText, latin1Text } from '../codecs/json-codec.js';
+import { encodeJson, isShortAscii, jsonText, latin1Text, plainJsonString } from '../codecs/json-codec.js';
 import type { Format, FormatName, FormatTarget } from './format.js';
 
 const lenientUtf8 = new TextDecoder();
@@ -12,6 +12,8 @@ const utf8 = new TextEncoder();
 
 /** JSON bytes as a value; bytes that are not JSON as their UTF-8 text (weir's behaviour before formats). */
 export function decodeJsonOrText(bytes: Uint8Array): unknown {
+  const plain = plainJsonString(bytes);
+  if (plain !== undefined) return plain;
   // Short ASCII (most record values) is its own text: no decoder call, whose setup costs more.
   const text = isShortAscii(bytes) ? latin1Text(bytes) : lenientUtf8.decode(bytes);
   try {

@@ -18,6 +18,7 @@ import {
   parseTimestampedKey,
   parseWindowKey,
 } from '../../shared/codecs/index.js';
+import { decodeJsonOrText } from '../../shared/serialization/plain-formats.js';
 import { StateSerializationError } from '../../shared/errors/state-errors.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -146,4 +147,40 @@ t.test('integer pairs, append-integer, window and timestamped keys', async (t) =
       return Buffer.from(parsed.prefix).equals(Buffer.from(prefix)) && parsed.timestamp === ts && parsed.counter === c;
     }),
   );
+});
+
+t.test('JSON strings read by hand (printable ASCII, no escapes) decode as JSON.parse does', (t) => {
+  // Strings near the hand-read path's edges: quotes, backslashes, control and non-ASCII characters.
+  const tricky = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '~', '"', '\\', '\n', '\u007f', 'é', '✓', '\u0000'), maxLength: 300 });
+  fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 300 }), tricky), (s) => decodeJson(encodeJson(s)) === s));
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+      let expected: unknown;
+      try {
+        expected = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+      } catch {
+        expected = 'ERROR';
+      }
+      let actual: unknown;
+      try {
+        actual = decodeJson(bytes);
+      } catch {
+        actual = 'ERROR';
+      }
+      // A record key or value that is not JSON reads as its text.
+      const text = new TextDecoder().decode(bytes);
+      let lenient: unknown;
+      try {
+        lenient = JSON.parse(text);
+      } catch {
+        lenient = text;
+      }
+      return JSON.stringify(actual) === JSON.stringify(expected) && JSON.stringify(decodeJsonOrText(bytes)) === JSON.stringify(lenient);
+    }),
+    { numRuns: 2000 },
+  );
+  t.equal(decodeJson(Buffer.from('"user-42"')), 'user-42');
+  t.equal(decodeJson(Buffer.from('"a\\"b"')), 'a"b', 'an escaped quote is parsed');
+  t.equal(decodeJson(Buffer.from('""')), '', 'the empty string');
+  t.end();
 });

@@ -213,7 +213,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
     const missingIds: string[] = [];
     for (const key of keys) {
       const id = byteKeyId(key);
-      if (reads.has(id) || this.#cache.get(cf, id) !== UNDEFINED) continue; // read, or written here
+      // Written here (a transaction's keys are mostly written ones), or read.
+      if (this.#cache.get(cf, id) !== UNDEFINED || reads.has(id)) continue;
       reads.set(id, LOADING); // also dedupes repeated keys of this call
       missing.push(key);
       missingIds.push(id);
