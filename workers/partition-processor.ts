@@ -34,7 +34,7 @@ import type { ProcessOptions } from './windows/window-operator.js';
 import { NO_PROCESSING, type TimestampedState } from '../shared/pipeline/pipeline-definition.js';
 import { PartitionCheckpoint, type PreparedCheckpoint } from './partition-checkpoint.js';
 import { OutputRecords } from './output-records.js';
-import { RecordProcessingError } from '../shared/errors/runtime-errors.js';
+import { InternalInvariantError, RecordProcessingError } from '../shared/errors/runtime-errors.js';
 import { weirLog } from '../shared/logging/weir-log.js';
 
 const EMPTY = new Uint8Array(0);
@@ -82,6 +82,13 @@ export class PartitionProcessor {
   private warnings = 0;
 
   private readonly formats: TopicFormats;
+  /**
+   * The record being processed, which {@link context} acts for: one context serves every
+   * record (the loop awaits each record's processing before the next), instead of four
+   * objects made per record.
+   */
+  private current: InputRecord | undefined;
+  private readonly context: ProcessingContext = this.processingContext();
 
   constructor(private readonly options: PartitionProcessorOptions) {
     this.formats = options.formats ?? TopicFormats.json();
@@ -162,13 +169,16 @@ export class PartitionProcessor {
     const yieldPoint = this.options.yieldPoint;
     // A windows-only pipeline: no processing context to build per record.
     const processes = pipeline.process !== NO_PROCESSING;
-    for (const record of records) {
+    // An index loop: `for…of` across the awaits below made an iterator result per record.
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       const pause = yieldPoint?.();
       if (pause !== undefined) await pause;
       if (guarded) this.setSavepoints();
       try {
         if (eager !== undefined) eager(record);
-        const result = processes ? pipeline.process(record, this.contextFor(record)) : undefined;
+        this.current = record;
+        const result = processes ? pipeline.process(record, this.context) : undefined;
         if (result !== undefined) await result;
         if (this.windows.length > 0 && record.rawKey !== null) {
           const fed = this.feedWindows(record);
@@ -181,6 +191,7 @@ export class PartitionProcessor {
       }
       this.checkpoint.markProcessed(record.topic, record.offset);
     }
+    this.current = undefined; // the batch's bytes are not kept alive by the context
   }
 
   private setSavepoints(): void {
@@ -233,26 +244,35 @@ export class PartitionProcessor {
       const preload = declaration.preload;
       if (preload === undefined) continue;
       const keys: Uint8Array[] = [];
-      for (const record of records) {
-        const stateKeys = typeof preload === 'function' ? preload(record) : preload;
-        const prefix = record.rawKey ?? EMPTY;
-        for (const k of stateKeys) keys.push(joinPrefixedKey(prefix, encodeUserKey(k)));
+      if (typeof preload === 'function') {
+        for (const record of records) for (const k of preload(record)) keys.push(joinPrefixedKey(record.rawKey ?? EMPTY, encodeUserKey(k)));
+      } else {
+        // A fixed list (the common case) is encoded once per batch, not per record.
+        const fixed = preload.map((k) => encodeUserKey(k));
+        for (const record of records) for (const k of fixed) keys.push(joinPrefixedKey(record.rawKey ?? EMPTY, k));
       }
       if (keys.length > 0) loads.push(this.checkpoint.transaction(store).preload(keys));
     }
     await Promise.all(loads);
   }
 
-  private contextFor(record: InputRecord): ProcessingContext {
-    const prefix = record.rawKey ?? EMPTY;
+  /** The record the context acts for (the one being processed). */
+  private record(): InputRecord {
+    if (this.current === undefined) throw new InternalInvariantError('a processing context was used outside the processing of a record');
+    return this.current;
+  }
+
+  private processingContext(): ProcessingContext {
     return {
       state: (store?: string): KeyValueState => {
         const name = store ?? this.defaultStore;
         if (name === undefined) throw new UnknownStoreError(store ?? '(none given)', [...this.options.stores.keys()]);
-        return new StateView(this.checkpoint.transaction(name), prefix, record.timestamp) as unknown as KeyValueState;
+        const record = this.record();
+        return new StateView(this.checkpoint.transaction(name), record.rawKey ?? EMPTY, record.timestamp) as unknown as KeyValueState;
       },
       timestamped: (store: string): TimestampedState => {
         const timestamped = this.checkpoint.timestampedTransaction(store);
+        const prefix = this.record().rawKey ?? EMPTY;
         return {
           set: (timestamp, value) => timestamped.setForTimestamp(timestamp, value, prefix),
           getLatest: async <T extends JsonValue>(timestamp: number) => (await timestamped.getLatest(timestamp, prefix)) as T | undefined,
@@ -261,7 +281,7 @@ export class PartitionProcessor {
       },
       emit: (topic: string, output: OutputRecord): void => {
         if (!this.options.outputTopics.has(topic)) throw new UnknownOutputTopicError(topic, [...this.options.outputTopics]);
-        this.output.emit(topic, output, record);
+        this.output.emit(topic, output, this.record());
       },
     };
   }

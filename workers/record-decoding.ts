@@ -10,7 +10,7 @@
  * error policy, read or not.
  */
 import type { LogRecord, RecordHeader } from '../shared/log/log-backend.js';
-import { forEachRecordInSet } from '../shared/protocol/record-batch.js';
+import { forEachRecordSpanInSet, recordHeadersAt } from '../shared/protocol/record-batch.js';
 import type { InputRecord, JsonValue } from '../shared/pipeline/pipeline-definition.js';
 import { DeserializationError, RecordDeserializationError, type RecordField } from '../shared/errors/serialization-errors.js';
 import type { Format } from '../shared/serialization/format.js';
@@ -25,21 +25,50 @@ export function decodeJsonBytes(bytes: Uint8Array | null): JsonValue | undefined
   return bytes === null ? undefined : (decodeJsonOrText(bytes) as JsonValue);
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 class DecodedRecord implements InputRecord {
   #key: JsonValue | undefined | typeof UNSET = UNSET;
   #value: JsonValue | undefined | typeof UNSET = UNSET;
   #headers: Record<string, string> | undefined;
+  /** The value's bytes, made a view of the batch at first use (most jobs never read a value). */
+  #rawValue: Uint8Array | null | undefined;
+  #rawHeaders: readonly RecordHeader[] | undefined;
 
+  /** `batch` and the positions: where the value and headers lie (see `forEachRecordSpanInSet`). */
   constructor(
     readonly topic: string,
     readonly partition: number,
     readonly offset: number,
     readonly timestamp: number,
     readonly rawKey: Uint8Array | null,
-    private readonly rawValue: Uint8Array | null,
-    private readonly rawHeaders: readonly RecordHeader[],
+    private readonly batch: Uint8Array,
+    private readonly valueAt: number,
+    private readonly valueLength: number,
+    private readonly headersAt: number,
+    private readonly headerCount: number,
     private readonly formats: TopicFormat,
   ) {}
+
+  /** A record whose value and headers are already apart (tests, `toInputRecord`). */
+  static of(record: LogRecord, formats: TopicFormat): DecodedRecord {
+    const decoded = new DecodedRecord(record.topic, record.partition, record.offset, record.timestamp, record.key, NO_BYTES, 0, -1, 0, 0, formats);
+    decoded.#rawValue = record.value;
+    decoded.#rawHeaders = record.headers;
+    return decoded;
+  }
+
+  private get rawValue(): Uint8Array | null {
+    if (this.#rawValue === undefined) {
+      this.#rawValue = this.valueLength < 0 ? null : this.batch.subarray(this.valueAt, this.valueAt + this.valueLength);
+    }
+    return this.#rawValue;
+  }
+
+  private get rawHeaders(): readonly RecordHeader[] {
+    if (this.#rawHeaders === undefined) this.#rawHeaders = recordHeadersAt(this.batch, this.headersAt, this.headerCount);
+    return this.#rawHeaders;
+  }
 
   get key(): JsonValue | undefined {
     if (this.#key === UNSET) this.#key = this.read(this.rawKey, this.formats.key, 'key');
@@ -93,13 +122,16 @@ function jsonFormatsOf(topic: string): TopicFormat {
 
 /** Test support: one log record as the pipeline sees it (the worker decodes whole batch sets with {@link inputRecordsOf}). */
 export function toInputRecord(record: LogRecord, formats: TopicFormat = jsonFormatsOf(record.topic)): InputRecord {
-  return new DecodedRecord(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers, formats);
+  return DecodedRecord.of(record, formats);
 }
 
 /** The records of a batch set of `topic`/`partition` as `InputRecord`s (views into the set). */
 export function inputRecordsOf(set: ArrayBuffer, topic: string, partition: number, formats: TopicFormat = jsonFormatsOf(topic)): InputRecord[] {
   const records: InputRecord[] = [];
-  forEachRecordInSet(set, (r) => records.push(new DecodedRecord(topic, partition, r.offset, r.timestamp, r.key, r.value, r.headers, formats)));
+  forEachRecordSpanInSet(set, (batch, offset, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) => {
+    const rawKey = keyLength < 0 ? null : batch.subarray(keyAt, keyAt + keyLength);
+    records.push(new DecodedRecord(topic, partition, offset, timestamp, rawKey, batch, valueAt, valueLength, headersAt, headerCount, formats));
+  });
   return records;
 }
 

@@ -330,6 +330,42 @@ function decodeHeaders(batch: Uint8Array, view: DataView, at: number, count: num
 }
 
 /**
+ * Where one record's fields lie in its batch, as {@link forEachRecordSpanInSet} reports
+ * it: a negative length is a null key or value; `headerCount` headers start at `headersAt`
+ * (read them with {@link recordHeadersAt}).
+ */
+export type RecordSpanVisitor = (
+  batch: Uint8Array,
+  offset: number,
+  timestamp: number,
+  keyAt: number,
+  keyLength: number,
+  valueAt: number,
+  valueLength: number,
+  headersAt: number,
+  headerCount: number,
+) => void;
+
+/** The `count` headers of a record of `batch` starting at `at` (values are views into the batch). */
+export function recordHeadersAt(batch: Uint8Array, at: number, count: number): readonly RecordHeader[] {
+  return count === 0 ? NO_HEADERS : decodeHeaders(batch, new DataView(batch.buffer, batch.byteOffset, batch.byteLength), at, count);
+}
+
+/** {@link forEachRecord} without building the record: where its fields lie. */
+function forEachRecordSpan(batch: Uint8Array, baseOffset: number, fromOffset: number, toOffset: number, visit: RecordSpanVisitor): void {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  // Records are variable-length, so even a dense batch is walked to the first wanted
+  // record; skipped records are stepped over, not decoded.
+  walkRecords(batch, view, (offsetDelta, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) => {
+    const offset = baseOffset + offsetDelta;
+    if (offset < fromOffset) return true;
+    if (offset >= toOffset) return false;
+    visit(batch, offset, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount);
+    return true;
+  });
+}
+
+/**
  * Calls `visit` for every record of `batch` at or after `fromOffset`. Keys, values and
  * header values are views into the batch (no copy). The record object is fresh per call.
  */
@@ -340,22 +376,15 @@ export function forEachRecord(
   visit: (record: BatchRecord) => void,
   toOffset = Number.POSITIVE_INFINITY,
 ): void {
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  // Records are variable-length, so even a dense batch is walked to the first wanted
-  // record; skipped records are stepped over, not decoded.
-  walkRecords(batch, view, (offsetDelta, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) => {
-    const offset = baseOffset + offsetDelta;
-    if (offset < fromOffset) return true;
-    if (offset >= toOffset) return false;
+  forEachRecordSpan(batch, baseOffset, fromOffset, toOffset, (b, offset, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) =>
     visit({
       offset,
       timestamp,
-      key: keyLength < 0 ? null : batch.subarray(keyAt, keyAt + keyLength),
-      value: valueLength < 0 ? null : batch.subarray(valueAt, valueAt + valueLength),
-      headers: headerCount === 0 ? NO_HEADERS : decodeHeaders(batch, view, headersAt, headerCount),
-    });
-    return true;
-  });
+      key: keyLength < 0 ? null : b.subarray(keyAt, keyAt + keyLength),
+      value: valueLength < 0 ? null : b.subarray(valueAt, valueAt + valueLength),
+      headers: recordHeadersAt(b, headersAt, headerCount),
+    }),
+  );
 }
 
 /**
@@ -448,6 +477,16 @@ export function batchesOf(set: ArrayBuffer | Uint8Array): { fromOffset: number; 
 export function forEachRecordInSet(set: ArrayBuffer | Uint8Array, visit: (record: BatchRecord) => void): void {
   const { fromOffset, toOffset, batches } = batchesOf(set);
   for (const b of batches) forEachRecord(b.batch, b.baseOffset, fromOffset, visit, toOffset);
+}
+
+/**
+ * Calls `visit` for every record of a batch set at or after its `fromOffset` with where
+ * its fields lie, building no object per record: for a reader that makes views only of
+ * the fields it reads (the worker's input records, whose values most jobs never read).
+ */
+export function forEachRecordSpanInSet(set: ArrayBuffer | Uint8Array, visit: RecordSpanVisitor): void {
+  const { fromOffset, toOffset, batches } = batchesOf(set);
+  for (const b of batches) forEachRecordSpan(b.batch, b.baseOffset, fromOffset, toOffset, visit);
 }
 
 /** A batch set's records as `LogRecord`s of `topic`/`partition` (views into the set). */
