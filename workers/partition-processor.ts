@@ -191,7 +191,6 @@ export class PartitionProcessor {
       }
       this.checkpoint.markProcessed(record.topic, record.offset);
     }
-    this.current = undefined; // the batch's bytes are not kept alive by the context
   }
 
   private setSavepoints(): void {
@@ -258,7 +257,7 @@ export class PartitionProcessor {
 
   /** The record the context acts for (the one being processed). */
   private record(): InputRecord {
-    if (this.current === undefined) throw new InternalInvariantError('a processing context was used outside the processing of a record');
+    if (this.current === undefined) throw new InternalInvariantError('the processing context was used before its first record');
     return this.current;
   }
 

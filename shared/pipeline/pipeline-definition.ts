@@ -76,6 +76,11 @@ export interface TimestampedStoreDeclaration {
   readonly keepDuplicates?: boolean;
 }
 
+/**
+ * What `process` can do for the record it was given. The context acts for the record being
+ * processed: use it inside `process` (after its awaits too), not once `process` has returned
+ * or its promise has settled (weir hands the same context to the next record).
+ */
 export interface ProcessingContext {
   /** State of a declared store for the current record's key; `store` may be omitted when one store is declared. */
   state(store?: string): KeyValueState;
