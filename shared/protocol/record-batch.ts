@@ -270,20 +270,13 @@ export interface BatchRecord {
 }
 
 /**
- * Where one record's fields lie in its batch, as {@link walkRecords} reports it: a
- * negative length is a null key or value; the headers start at `headersAt`.
+ * Where one record's fields lie in its batch: a negative length is a null key or value;
+ * `headerCount` headers start at `headersAt`.
  */
-type RecordVisitor = (
-  offsetDelta: number,
-  timestamp: number,
-  keyAt: number,
-  keyLength: number,
-  valueAt: number,
-  valueLength: number,
-  headersAt: number,
-  headerCount: number,
-  end: number,
-) => boolean | void;
+type FieldPositions = [keyAt: number, keyLength: number, valueAt: number, valueLength: number, headersAt: number, headerCount: number];
+
+/** A record as {@link walkRecords} reports it: its fields' positions, then where it ends. */
+type RecordVisitor = (offsetDelta: number, timestamp: number, ...fieldsAndEnd: [...FieldPositions, end: number]) => boolean | void;
 
 /**
  * Walks the records of `batch` in order: the one place that reads a record's layout.
@@ -330,21 +323,10 @@ function decodeHeaders(batch: Uint8Array, view: DataView, at: number, count: num
 }
 
 /**
- * Where one record's fields lie in its batch, as {@link forEachRecordSpanInSet} reports
- * it: a negative length is a null key or value; `headerCount` headers start at `headersAt`
- * (read them with {@link recordHeadersAt}).
+ * A record as {@link forEachRecordSpanInSet} reports it: its batch, offset, timestamp and
+ * where its fields lie (read the headers with {@link recordHeadersAt}).
  */
-export type RecordSpanVisitor = (
-  batch: Uint8Array,
-  offset: number,
-  timestamp: number,
-  keyAt: number,
-  keyLength: number,
-  valueAt: number,
-  valueLength: number,
-  headersAt: number,
-  headerCount: number,
-) => void;
+export type RecordSpanVisitor = (batch: Uint8Array, offset: number, timestamp: number, ...fields: FieldPositions) => void;
 
 /** The `count` headers of a record of `batch` starting at `at` (values are views into the batch). */
 export function recordHeadersAt(batch: Uint8Array, at: number, count: number): readonly RecordHeader[] {
