@@ -28,7 +28,7 @@ export class OutputRecords {
     private readonly formats: TopicFormats,
   ) {}
 
-  /** A record the pipeline emitted while processing `input` (key, timestamp default to the input's). */
+  /** A record the pipeline emitted while processing `input` (its timestamp defaults to the input's). */
   emit(topic: string, output: OutputRecord, input: InputRecord): void {
     if (output.timestamp !== undefined && !isSaneTimestamp(output.timestamp)) {
       throw new InvalidOutputTimestampError(topic, output.timestamp);
