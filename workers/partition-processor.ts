@@ -167,7 +167,7 @@ export class PartitionProcessor {
     // Under skip and dead-letter a failed record must leave no state and no outputs behind.
     const guarded = this.options.errorPolicy !== 'stop';
     const yieldPoint = this.options.yieldPoint;
-    // A windows-only pipeline: no processing context to build per record.
+    // A windows-only pipeline: nothing to call per record but the windows.
     const processes = pipeline.process !== NO_PROCESSING;
     // An index loop: `for…of` across the awaits below made an iterator result per record.
     for (let i = 0; i < records.length; i++) {

@@ -65,11 +65,11 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
 const nativeLatin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
 
-/** The bytes as Latin-1 text (each byte one character): for ASCII, its text without a decoder. */
-export function latin1Text(bytes: Uint8Array): string {
+/** The bytes (from `start` to `end`) as Latin-1 text (each byte one character): for ASCII, its text without a decoder. */
+export function latin1Text(bytes: Uint8Array, start = 0, end = bytes.length): string {
   return typeof nativeLatin1Slice === 'function'
-    ? nativeLatin1Slice.call(bytes, 0, bytes.length)
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    ? nativeLatin1Slice.call(bytes, start, end)
+    : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 /** Longest JSON string {@link plainJsonString} reads by hand. */
@@ -87,9 +87,7 @@ export function plainJsonString(bytes: Uint8Array): string | undefined {
     const c = bytes[i]!;
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return undefined; // control, non-ASCII, quote, backslash
   }
-  return typeof nativeLatin1Slice === 'function'
-    ? nativeLatin1Slice.call(bytes, 1, last)
-    : Buffer.from(bytes.buffer, bytes.byteOffset + 1, last - 1).toString('latin1');
+  return latin1Text(bytes, 1, last);
 }
 
 /** Small all-ASCII inputs (the common state value) take a faster decode path. */

@@ -358,13 +358,15 @@ export function forEachRecord(
   visit: (record: BatchRecord) => void,
   toOffset = Number.POSITIVE_INFINITY,
 ): void {
+  // One view for the batch's headers (changelog records, recovery's hot path, carry some).
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   forEachRecordSpan(batch, baseOffset, fromOffset, toOffset, (b, offset, timestamp, keyAt, keyLength, valueAt, valueLength, headersAt, headerCount) =>
     visit({
       offset,
       timestamp,
       key: keyLength < 0 ? null : b.subarray(keyAt, keyAt + keyLength),
       value: valueLength < 0 ? null : b.subarray(valueAt, valueAt + valueLength),
-      headers: recordHeadersAt(b, headersAt, headerCount),
+      headers: headerCount === 0 ? NO_HEADERS : decodeHeaders(b, view, headersAt, headerCount),
     }),
   );
 }

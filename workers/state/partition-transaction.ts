@@ -272,16 +272,26 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   /** Raw stored bytes of `key` under `prefix`, or `undefined` (missing or deleted). Sync; see class docs. */
   getBytes(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Uint8Array | undefined {
-    this.#assertStatus('getBytes');
-    this.#resolve(key, prefix);
-    return bytesOrUndefined(this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey));
+    return bytesOrUndefined(this.#lookupKey(key, prefix, cf));
   }
 
   /** Like {@link getBytes}, falling back to the database. */
   async getBytesAsync(key: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): Promise<Uint8Array | undefined> {
+    return bytesOrUndefined(await this.#lookupKeyAsync(key, prefix, cf));
+  }
+
+  /** The value of `key` under `prefix` as the caches hold it (a scalar or bytes); see {@link #lookup}. */
+  #lookupKey(key: unknown, prefix: Uint8Array, cf: string): CachedValue | undefined {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
-    return bytesOrUndefined(await this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey));
+    return this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey);
+  }
+
+  /** {@link #lookupKey}, falling back to the database. */
+  #lookupKeyAsync(key: unknown, prefix: Uint8Array, cf: string): Promise<CachedValue | undefined> {
+    this.#assertStatus('getBytes');
+    this.#resolve(key, prefix);
+    return this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey);
   }
 
   /**
@@ -290,9 +300,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * transaction stays usable). Sync; see class docs.
    */
   get(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF): unknown {
-    this.#assertStatus('getBytes');
-    this.#resolve(key, prefix);
-    const value = this.#lookup(cf, this.#memoKeyId, this.#memoStoredKey);
+    const value = this.#lookupKey(key, prefix, cf);
     return value === undefined ? defaultValue : decoded(value);
   }
 
@@ -303,9 +311,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     defaultValue?: unknown,
     cf: string = DEFAULT_CF,
   ): Promise<unknown> {
-    this.#assertStatus('getBytes');
-    this.#resolve(key, prefix);
-    const value = await this.#lookupAsync(cf, this.#memoKeyId, this.#memoStoredKey);
+    const value = await this.#lookupKeyAsync(key, prefix, cf);
     return value === undefined ? defaultValue : decoded(value);
   }
 

@@ -163,7 +163,7 @@ export class TransactionCache {
    */
   encodeScalars(): void {
     for (const family of this.#families.values()) {
-      for (const entry of family.updates.values()) if (typeof entry.value !== 'object') entry.value = encodeJson(entry.value);
+      for (const entry of family.updates.values()) entry.value = cachedBytes(entry.value);
     }
   }
 
