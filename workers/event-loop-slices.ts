@@ -1,9 +1,11 @@
 /**
  * Gives a worker thread's event loop a turn during long runs of processing, so a message
  * on its control port (an interactive query, a stats call) is answered promptly instead of
- * after every queued batch (docs/server.md, "Who answers"). With the coordinator's count
- * of control calls in flight (shared/protocol/control-calls.ts): a turn as soon as a call
- * arrives, then every `sliceMs` until it is answered, and none while nothing waits (the
+ * after every queued batch (docs/server.md, "Who answers"). With the shared count of
+ * control calls (shared/protocol/control-calls.ts): a turn as soon as a call arrives, a
+ * turn after every record while the call is in the worker's hands (its store read takes a
+ * few turns: at one per slice a query waited a millisecond of processing per step), a turn
+ * every `sliceMs` while its reply is on the way back, and none while nothing waits (the
  * common case costs one atomic load per record). Without it: a turn every `sliceMs`, as a
  * checkpoint's changelog encoding and flush batch take them, so batches routed meanwhile
  * are processed between their slices.
@@ -40,7 +42,7 @@ export class EventLoopSlices {
     if (this.calls !== undefined) {
       const calls = this.calls.look();
       if (calls === 'none') return undefined;
-      if (calls === 'new') return this.turn();
+      if (calls === 'new' || calls === 'in-hand') return this.turn();
     }
     if (this.now() - this.sliceStart < this.sliceMs) return undefined;
     return this.turn();

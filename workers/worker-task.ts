@@ -4,6 +4,7 @@
  */
 import { expose } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
+import { countingReplies } from '../shared/protocol/control-calls.js';
 import type { DataMessage, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 export type { WorkerTaskInput };
 import { JobWorker } from './job-worker.js';
@@ -13,7 +14,8 @@ export default async function workerTask({ init, controlPort, dataPort, controlC
   configureLogging(init.logging);
   const worker = await JobWorker.start(init, (message: DataMessage, transfer?: ArrayBuffer[]) => dataPort.postMessage(message, transfer), controlCalls);
   dataPort.on('message', (message: DataMessage) => worker.receive(message));
-  expose(worker, nodeEndpoint(controlPort));
+  const endpoint = nodeEndpoint(controlPort);
+  expose(worker, controlCalls === undefined ? endpoint : countingReplies(endpoint, controlCalls));
   await worker.closed;
   dataPort.close();
   // Let comlink's reply to `close` leave the port before closing it.

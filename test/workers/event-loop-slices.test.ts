@@ -7,7 +7,7 @@
 import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { EventLoopSlices } from '../../workers/event-loop-slices.js';
-import { ControlCallCounter, ControlCallWatch } from '../../shared/protocol/control-calls.js';
+import { ControlCallCounter, ControlCallWatch, countingReplies } from '../../shared/protocol/control-calls.js';
 
 t.test('no yield within a slice; after it, a yield that lets the loop run', async (t) => {
   let clock = 100;
@@ -49,10 +49,12 @@ t.test('records processed one slice at a time: one yield per slice', async (t) =
   t.equal(yields, 4, '10 ms of processing in 2 ms slices: a yield after every 20 records (the last slice is not used up)');
 });
 
-t.test('with the count of control calls: no yield while none waits, one at once when a call arrives, slices until it is answered', async (t) => {
+t.test('with the count of control calls: no yield while none waits, one at once when a call arrives, one per record until it is replied to, slices until it is answered', async (t) => {
   let clock = 0;
   const counter = new ControlCallCounter();
   const slices = new EventLoopSlices(1, new ControlCallWatch(counter.buffer), () => clock);
+  const posted: unknown[] = [];
+  const replies = countingReplies({ postMessage: (message: unknown) => void posted.push(message), addEventListener: () => undefined, removeEventListener: () => undefined }, counter.buffer);
   clock = 50;
   t.equal(slices.due(), undefined, 'no call waits: processing runs on, however long');
   let answer!: (value: string) => void;
@@ -65,8 +67,14 @@ t.test('with the count of control calls: no yield while none waits, one at once 
   const first = slices.due();
   t.ok(first instanceof Promise, 'a new call: a turn at once, within the slice');
   await first;
+  clock = 50.01;
+  const inHand = slices.due();
+  t.ok(inHand instanceof Promise, 'not replied to yet: another turn after the next record, within the slice');
+  await inHand;
+  replies.postMessage({ id: 1 });
+  t.same(posted, [{ id: 1 }], 'the reply goes out on the endpoint');
   clock = 50.5;
-  t.equal(slices.due(), undefined, 'the call still waits: the next turn after a slice');
+  t.equal(slices.due(), undefined, 'replied, the answer not yet taken: the next turn after a slice');
   clock = 51.1;
   const second = slices.due();
   t.ok(second instanceof Promise, 'a slice later, another turn');
