@@ -356,18 +356,12 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * serialization failure marks the transaction FAILED.
    */
   set(key: unknown, value: unknown, prefix: Uint8Array, cf: string = DEFAULT_CF): void {
-    this.#mutate('set', () => {
-      this.#resolve(key, prefix);
-      this.#write(cf, cacheableJson(value), undefined);
-    });
+    this.#writeKey('set', key, prefix, cf, value, cacheableJson, undefined);
   }
 
   /** Sets `key` to raw bytes; a non-`Uint8Array` value → {@link StateSerializationError}, transaction FAILED. */
   setBytes(key: unknown, value: Uint8Array, prefix: Uint8Array, cf: string = DEFAULT_CF): void {
-    this.#mutate('setBytes', () => {
-      this.#resolve(key, prefix);
-      this.#write(cf, checkedBytes(value), undefined);
-    });
+    this.#writeKey('setBytes', key, prefix, cf, value, checkedBytes, undefined);
   }
 
   /**
@@ -376,18 +370,29 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * expiry that is not a non-negative safe integer marks the transaction FAILED.
    */
   setExpiring(key: unknown, value: unknown, prefix: Uint8Array, expiresAtMs: number): void {
-    this.#mutate('set', () => {
-      this.#resolve(key, prefix);
-      this.#write(DEFAULT_CF, cacheableJson(value), checkedExpiry(key, expiresAtMs));
-    });
+    this.#writeKey('set', key, prefix, DEFAULT_CF, value, cacheableJson, expiresAtMs);
   }
 
   /** {@link setExpiring} with raw bytes. */
   setBytesExpiring(key: unknown, value: Uint8Array, prefix: Uint8Array, expiresAtMs: number): void {
-    this.#mutate('setBytes', () => {
+    this.#writeKey('setBytes', key, prefix, DEFAULT_CF, value, checkedBytes, expiresAtMs);
+  }
+
+  /**
+   * The keyed writes' one path, as {@link #mutate} without its closure: `set` runs once or
+   * more per record, and a closure per call was the largest allocation the state layer
+   * made on the count job's hot path. The value is checked after the key resolves, and the
+   * expiry after the value, as callers have always seen the errors.
+   */
+  #writeKey<V>(operation: string, key: unknown, prefix: Uint8Array, cf: string, value: V, encode: (value: V) => CachedValue, expiresAtMs: number | undefined): void {
+    this.#assertStatus(operation);
+    try {
       this.#resolve(key, prefix);
-      this.#write(DEFAULT_CF, checkedBytes(value), checkedExpiry(key, expiresAtMs));
-    });
+      this.#write(cf, encode(value), expiresAtMs === undefined ? undefined : checkedExpiry(key, expiresAtMs));
+    } catch (error) {
+      this.#status = 'FAILED';
+      throw error;
+    }
   }
 
   // ---- savepoints -----------------------------------------------------------
