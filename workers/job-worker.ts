@@ -335,7 +335,8 @@ export class JobWorker implements WorkerControl {
   async query(query: StateQuery): Promise<QueriedEntry[] | undefined> {
     const partition = this.stores.get(query.store)?.partitions.get(query.partition);
     if (partition === undefined || partition.closed) return undefined;
-    return queryStorePartition(partition, query, [...windowStoreNames(this.pipeline).values()].includes(query.store));
+    const windowStore = [...windowStoreNames(this.pipeline).values()].includes(query.store);
+    return this.slices.answering(() => queryStorePartition(partition, query, windowStore));
   }
 
   async queryWindows(query: StateQuery): Promise<QueriedWindow[] | 'not-a-window-store' | undefined> {
@@ -343,7 +344,7 @@ export class JobWorker implements WorkerControl {
     if (aggregation === undefined) return 'not-a-window-store';
     const partition = this.stores.get(query.store)?.partitions.get(query.partition);
     if (partition === undefined || partition.closed) return undefined;
-    return queryWindowPartition(partition, query, aggregation);
+    return this.slices.answering(() => queryWindowPartition(partition, query, aggregation));
   }
 
   /** The aggregation of the window whose store is `store` (undefined: not a window store), built once. */

@@ -4,7 +4,6 @@
  */
 import { expose } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
-import { countingReplies } from '../shared/protocol/control-calls.js';
 import type { DataMessage, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 export type { WorkerTaskInput };
 import { JobWorker } from './job-worker.js';
@@ -14,8 +13,7 @@ export default async function workerTask({ init, controlPort, dataPort, controlC
   configureLogging(init.logging);
   const worker = await JobWorker.start(init, (message: DataMessage, transfer?: ArrayBuffer[]) => dataPort.postMessage(message, transfer), controlCalls);
   dataPort.on('message', (message: DataMessage) => worker.receive(message));
-  const endpoint = nodeEndpoint(controlPort);
-  expose(worker, controlCalls === undefined ? endpoint : countingReplies(endpoint, controlCalls));
+  expose(worker, nodeEndpoint(controlPort));
   await worker.closed;
   dataPort.close();
   // Let comlink's reply to `close` leave the port before closing it.

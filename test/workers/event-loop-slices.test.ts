@@ -7,7 +7,7 @@
 import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { EventLoopSlices } from '../../workers/event-loop-slices.js';
-import { ControlCallCounter, ControlCallWatch, countingReplies } from '../../shared/protocol/control-calls.js';
+import { ControlCallCounter, ControlCallWatch } from '../../shared/protocol/control-calls.js';
 
 t.test('no yield within a slice; after it, a yield that lets the loop run', async (t) => {
   let clock = 100;
@@ -49,12 +49,10 @@ t.test('records processed one slice at a time: one yield per slice', async (t) =
   t.equal(yields, 4, '10 ms of processing in 2 ms slices: a yield after every 20 records (the last slice is not used up)');
 });
 
-t.test('with the count of control calls: no yield while none waits, one at once when a call arrives, one per record until it is replied to, slices until it is answered', async (t) => {
+t.test('with the count of control calls: no yield while none waits, one at once when a call arrives, slices until it is answered', async (t) => {
   let clock = 0;
   const counter = new ControlCallCounter();
   const slices = new EventLoopSlices(1, new ControlCallWatch(counter.buffer), () => clock);
-  const posted: unknown[] = [];
-  const replies = countingReplies({ postMessage: (message: unknown) => void posted.push(message), addEventListener: () => undefined, removeEventListener: () => undefined }, counter.buffer);
   clock = 50;
   t.equal(slices.due(), undefined, 'no call waits: processing runs on, however long');
   let answer!: (value: string) => void;
@@ -67,14 +65,8 @@ t.test('with the count of control calls: no yield while none waits, one at once 
   const first = slices.due();
   t.ok(first instanceof Promise, 'a new call: a turn at once, within the slice');
   await first;
-  clock = 50.01;
-  const inHand = slices.due();
-  t.ok(inHand instanceof Promise, 'not replied to yet: another turn after the next record, within the slice');
-  await inHand;
-  replies.postMessage({ id: 1 });
-  t.same(posted, [{ id: 1 }], 'the reply goes out on the endpoint');
   clock = 50.5;
-  t.equal(slices.due(), undefined, 'replied, the answer not yet taken: the next turn after a slice');
+  t.equal(slices.due(), undefined, 'the call still waits: the next turn after a slice');
   clock = 51.1;
   const second = slices.due();
   t.ok(second instanceof Promise, 'a slice later, another turn');
@@ -88,4 +80,25 @@ t.test('with the count of control calls: no yield while none waits, one at once 
   t.ok(slices.due() instanceof Promise, 'a call that fails counts as sent…');
   clock = 70;
   t.equal(slices.due(), undefined, '…and as answered');
+});
+
+t.test('while a query is answered: a turn after every record, within the slice; back to slices once it settles', async (t) => {
+  let clock = 0;
+  const counter = new ControlCallCounter();
+  const slices = new EventLoopSlices(1, new ControlCallWatch(counter.buffer), () => clock);
+  let finish!: (entries: string[]) => void;
+  const answer = slices.answering(() => new Promise<string[]>((resolve) => (finish = resolve)));
+  clock = 0.01;
+  const first = slices.due();
+  t.ok(first instanceof Promise, 'answering: a turn after this record');
+  await first;
+  clock = 0.02;
+  t.ok(slices.due() instanceof Promise, 'and after the next one');
+  finish(['entry']);
+  t.same(await answer, ['entry'], 'the answer passes through');
+  clock = 0.5;
+  t.equal(slices.due(), undefined, 'answered, no call counted: processing runs on');
+  const failing = slices.answering(() => Promise.reject(new Error('store closed')));
+  await t.rejects(failing, /store closed/, 'a failed answer rejects as it did');
+  t.equal(slices.due(), undefined, 'and ends the turns after every record');
 });
