@@ -71,3 +71,35 @@ t.test('the global counter carries over', async (t) => {
   tx2.continueFrom(tx1, Promise.resolve());
   t.equal(tx2.nextGlobalCounter(), 2n);
 });
+
+t.test('the predecessor writes answer keyed reads without a preload, before and after its flush; the own writes win', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true });
+  const setup = partition.begin();
+  setup.set('gone', 'stored', prefix);
+  await setup.flush(0);
+
+  const tx1 = partition.begin();
+  tx1.set('count', 41, prefix);
+  tx1.set('text', 'kept', prefix);
+  await tx1.preload([stored('gone')]);
+  tx1.delete('gone', prefix);
+  await tx1.prepare({ events: 1 });
+
+  const { next: tx2, flushed: tx1Flushed, release } = continueBeforeFlush(partition, tx1, 1);
+  t.equal(tx2.get('count', prefix), 41, 'a scalar the predecessor wrote, read synchronously with no preload');
+  t.equal(tx2.get('gone', prefix, 'default'), 'default', 'a key the predecessor deleted reads as missing');
+  tx2.set('count', (tx2.get('count', prefix) as number) + 1, prefix);
+
+  release();
+  await tx1Flushed;
+  t.equal(tx2.get('text', prefix), 'kept', 'still answered after the predecessor flushed');
+  t.equal(tx2.get('count', prefix), 42, 'the own write wins over the predecessor');
+  t.equal(await tx2.getAsync('gone', prefix, 'none'), 'none', 'an async read agrees');
+  await tx2.preload([stored('count'), stored('text'), stored('other')]);
+  t.equal(tx2.get('other', prefix, 'absent'), 'absent', 'a key neither wrote comes from the database');
+  await tx2.prepare({ events: 2 });
+  await tx2.flush(2);
+  const after = partition.begin();
+  await after.preload([stored('count'), stored('text'), stored('gone')]);
+  t.same([after.get('count', prefix), after.get('text', prefix), after.get('gone', prefix, 'none')], [42, 'kept', 'none']);
+});
