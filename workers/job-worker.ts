@@ -61,6 +61,8 @@ export class JobWorker implements WorkerControl {
   private recordsEmitted = 0;
   private recordsFailed = 0;
   private readonly outputs: OutputBatches;
+  /** Names of the pipeline's window stores (a query decodes their keys as windows). */
+  private readonly windowStores: ReadonlySet<string>;
   /** Window aggregations by store name, for window queries. */
   private readonly windowAggregations = new Map<string, WindowAggregationRunner>();
   /** Turns for the event loop while control calls (queries) wait. */
@@ -78,6 +80,7 @@ export class JobWorker implements WorkerControl {
     controlCalls: SharedArrayBuffer | undefined,
   ) {
     this.outputs = new OutputBatches(init.topicPartitions);
+    this.windowStores = new Set(windowStoreNames(pipeline).values());
     this.slices = new EventLoopSlices(PROCESSING_SLICE_MS, controlCalls === undefined ? undefined : new ControlCallWatch(controlCalls));
   }
 
@@ -335,8 +338,7 @@ export class JobWorker implements WorkerControl {
   async query(query: StateQuery): Promise<QueriedEntry[] | undefined> {
     const partition = this.stores.get(query.store)?.partitions.get(query.partition);
     if (partition === undefined || partition.closed) return undefined;
-    const windowStore = [...windowStoreNames(this.pipeline).values()].includes(query.store);
-    return this.slices.answering(() => queryStorePartition(partition, query, windowStore));
+    return this.slices.answering(() => queryStorePartition(partition, query, this.windowStores.has(query.store)));
   }
 
   async queryWindows(query: StateQuery): Promise<QueriedWindow[] | 'not-a-window-store' | undefined> {
