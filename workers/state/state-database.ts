@@ -13,6 +13,7 @@ export interface StateBatch {
 /** An entry iterator of a {@link StateDatabase}. */
 export interface StateIterator {
   nextv(size: number): Promise<[Uint8Array, Uint8Array][]>;
+  seek(target: Uint8Array): void;
   close(): Promise<void>;
 }
 

@@ -33,6 +33,7 @@ import { classicLevelFactory, destroyDatabaseDirectory, type StateDatabase } fro
 import type { RangeOptions, TransactionStorage } from './state-interfaces.js';
 import { cachedBytes, type TransactionCache } from './transaction-cache.js';
 import { EventLoopSlices } from '../event-loop-slices.js';
+import { chunkBytes, closeIterator } from '../../shared/leveldb/iterator-close.js';
 
 export type { RangeOptions } from './state-interfaces.js';
 
@@ -88,6 +89,8 @@ function prefixedId(prefix: Buffer, id: string): Buffer {
   return out;
 }
 const ITERATOR_CHUNK = 1000;
+/** Below every column family's prefix: where a backwards range read ends. */
+const EMPTY_KEY = new Uint8Array(0);
 /** Batch-building time after which a write lets the worker's event loop run (see `write`). */
 const WRITE_SLICE_MS = 2;
 const EMPTY = new Uint8Array(0);
@@ -326,12 +329,15 @@ export class StorePartition implements TransactionStorage {
   async *iterItems(options: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
     this.#assertOpen('iterItems');
     const family = this.#columnFamily(options.cf ?? DEFAULT_CF);
+    const backwards = options.backwards ?? false;
+    const lt = options.upper === undefined ? family.upperBound : prefixed(family.prefix, options.upper);
     const iterator = this.#db.iterator({
       gte: options.lower === undefined ? family.prefix : prefixed(family.prefix, options.lower),
-      lt: options.upper === undefined ? family.upperBound : prefixed(family.prefix, options.upper),
-      reverse: options.backwards ?? false,
+      lt,
+      reverse: backwards,
     });
     const skip = family.prefix.length;
+    let lastChunkBytes = 0;
     try {
       for (;;) {
         let entries: [Uint8Array, Uint8Array][];
@@ -342,10 +348,12 @@ export class StorePartition implements TransactionStorage {
           throw await this.#damaged(error);
         }
         if (entries.length === 0) return;
+        lastChunkBytes = chunkBytes(entries);
         for (const [key, value] of entries) yield [key.subarray(skip), value];
       }
     } finally {
-      await iterator.close().catch(() => undefined);
+      // Outside the range: its upper bound forwards, the empty key (below every prefix) backwards.
+      await closeIterator(iterator, lastChunkBytes, backwards ? EMPTY_KEY : lt).catch(() => undefined);
     }
   }
 
@@ -390,10 +398,12 @@ export class StorePartition implements TransactionStorage {
     const family = this.#columnFamily(DEFAULT_CF);
     const batch = this.#db.batch();
     const iterator = this.#db.iterator({ gte: family.prefix, lt: family.upperBound });
+    let lastChunkBytes = 0;
     try {
       for (;;) {
         const entries = await iterator.nextv(ITERATOR_CHUNK);
         if (entries.length === 0) break;
+        lastChunkBytes = chunkBytes(entries);
         for (const [key, value] of entries) batch.put(key, stampValue(NEVER_EXPIRES, value));
       }
       const metadata = this.#columnFamily(METADATA_CF).prefix;
@@ -404,7 +414,7 @@ export class StorePartition implements TransactionStorage {
       await iterator.close().catch(() => undefined);
       throw await this.#damaged(error);
     } finally {
-      await iterator.close().catch(() => undefined);
+      await closeIterator(iterator, lastChunkBytes, family.upperBound).catch(() => undefined);
     }
     this.#ttlEnabled = true;
   }

@@ -51,6 +51,7 @@ import {
   forEachRecordKey,
   RecordBatchBuilder,
 } from '../../protocol/record-batch.js';
+import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
 import { AppendSignal } from './append-signal.js';
 import { checkFormat, loadTopics, newTopicState, type StoredTopicMeta, type TopicState } from './stored-topics.js';
 
@@ -415,9 +416,10 @@ export class LocalLogStore {
     this.assertOpen();
     const high = topic.high[partition]!;
     if (fromOffset >= high || maxRecords === 0) return { batches: [], count: 0, lastOffset: -1, nextOffset: fromOffset };
+    const end = batchSeekKey(topic.id, partition, high);
     const iterator = this.db.iterator({
       gte: batchSeekKey(topic.id, partition, fromOffset),
-      lt: batchSeekKey(topic.id, partition, high),
+      lt: end,
       highWaterMarkBytes: READ_CHUNK_BYTES,
     });
     const batches: BaseBatch[] = [];
@@ -431,10 +433,12 @@ export class LocalLogStore {
     let entriesSeen = 0;
     let recordsSeen = 0;
     let lastBatchRecords = 0;
+    let lastChunkBytes = 0;
     try {
       while (count < maxRecords) {
         const entries = await iterator.nextv(Math.min(READ_CHUNK_ENTRIES, size));
         if (entries.length === 0) break;
+        lastChunkBytes = chunkBytes(entries);
         for (const [key, value] of entries) {
           const baseOffset = baseOffsetFromBatchKey(key);
           nextOffset = lastOffsetFromBatchKey(key) + 1;
@@ -455,7 +459,7 @@ export class LocalLogStore {
         size = Math.max(size * 2, Math.ceil((maxRecords - count) / Math.max(1, recordsSeen / entriesSeen)));
       }
     } finally {
-      await iterator.close();
+      await closeIterator(iterator, lastChunkBytes, end);
     }
     if (estimate === 0 && recordsSeen > 0) topic.recordsPerBatch[partition] = recordsSeen / entriesSeen;
     if (count > maxRecords) {

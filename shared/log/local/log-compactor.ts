@@ -44,6 +44,7 @@ import {
 } from './key-layout.js';
 import { batchInfo, forEachRecordKey, RecordBatchBuilder } from '../../protocol/record-batch.js';
 import { LogClosedError } from '../../errors/log-errors.js';
+import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
 
 /** Default of `deleteRetentionMs`: 24 h, Kafka's `delete.retention.ms` default. */
 export const DEFAULT_DELETE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -274,16 +275,17 @@ export class LogCompactor {
     let cursor = from;
     while (cursor < end) {
       if (this.stopping) return false;
+      const last = batchSeekKey(topicId, partition, end);
       const iterator = this.host.db.iterator({
         gte: batchSeekKey(topicId, partition, cursor),
-        lt: batchSeekKey(topicId, partition, end),
+        lt: last,
         highWaterMarkBytes: STEP_BYTES,
       });
-      let entries: [Buffer, Buffer][];
+      let entries: [Buffer, Buffer][] = [];
       try {
         entries = (await iterator.nextv(STEP_ENTRIES)) as [Buffer, Buffer][];
       } finally {
-        await iterator.close();
+        await closeIterator(iterator, chunkBytes(entries), last);
       }
       if (entries.length === 0) break;
       if (!(await visit(entries))) break;
