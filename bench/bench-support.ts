@@ -7,6 +7,7 @@
  *
  * Nothing here is timed by a benchmark except what a benchmark wraps around it.
  */
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -367,7 +368,7 @@ export async function runWeirUntilIdle(
   label: string,
 ): Promise<{ child: ChildResult; summary: ParsedSummary }> {
   const child = await runNodeChild(
-    [join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', config, '--until-idle', '--workers', String(workers), '--json'],
+    [...COORDINATOR_NODE_FLAGS, join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', config, '--until-idle', '--workers', String(workers), '--json'],
     { label },
   );
   const summary = parseRunSummary(child.stdout);

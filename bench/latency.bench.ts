@@ -24,6 +24,7 @@
  *   node dist/bench/latency.bench.js [--rounds 3] [--rate 2000] [--seconds 20] [--warmup 5]
  *       [--scenarios alos,eos:0.1,eos:0.5,eos:1,eos:5] [--workers N] [--keys 100000]
  */
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -283,6 +284,7 @@ try {
       const scenario = scenarios[(i + r) % scenarios.length]!;
       const child = await runNodeChild(
         [
+          ...COORDINATOR_NODE_FLAGS,
           join(DIST, 'bench', 'latency.bench.js'),
           '--child', join(dir.path, `${r}-${i}`),
           '--scenarios', scenario.name,

@@ -18,6 +18,7 @@
  *
  *   node dist/bench/memory.bench.js [--rounds 3] [--sizes 1000000,5000000] [--no-fresh]
  */
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -81,7 +82,7 @@ try {
       await mkdir(runDir, { recursive: true });
       try {
         if (c.seed !== undefined) await cp(c.seed, join(runDir, 'log'), { recursive: true });
-        const child = await runNodeChild([join(DIST, 'examples', 'count', 'start.js')], {
+        const child = await runNodeChild([...COORDINATOR_NODE_FLAGS, join(DIST, 'examples', 'count', 'start.js')], {
           env: childEnv({ WEIR_LOG__PATH: join(runDir, 'log'), WEIR_STATE__DIR: join(runDir, 'state') }),
           label: `npm start (${c.name})`,
         });

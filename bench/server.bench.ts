@@ -28,6 +28,7 @@
  *       [--keys 10000] [--queries 2000] [--backlog 1000000] [--live-queries 300]
  *       [--workers 2] [--job-process]
  */
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, get as httpGet } from 'node:http';
 import { once } from 'node:events';
@@ -214,7 +215,7 @@ async function startJobInProcess(config: WeirConfig): Promise<RunningJob> {
 
 /** `weir run -c configPath` in a child process; its server found through the address file. */
 async function startJobProcess(config: WeirConfig, configPath: string): Promise<RunningJob> {
-  const child = spawn(process.execPath, [join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', configPath], {
+  const child = spawn(process.execPath, [...COORDINATOR_NODE_FLAGS, join(DIST, 'runtime', 'cli', 'main.js'), 'run', '-c', configPath], {
     env: childEnv(),
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
