@@ -7,13 +7,13 @@
  *
  * Nothing here is timed by a benchmark except what a benchmark wraps around it.
  */
-import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import { appendCountEvents } from '../examples/count/count-events.js';
 

@@ -24,10 +24,10 @@
  *   node dist/bench/latency.bench.js [--rounds 3] [--rate 2000] [--seconds 20] [--warmup 5]
  *       [--scenarios alos,eos:0.1,eos:0.5,eos:1,eos:5] [--workers N] [--keys 100000]
  */
-import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { loadConfig } from '../config/index.js';
 import { App, type RunSummary } from '../runtime/app.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';

@@ -18,10 +18,10 @@
  *
  *   node dist/bench/memory.bench.js [--rounds 3] [--sizes 1000000,5000000] [--no-fresh]
  */
-import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import {
   childEnv,
   DIST,

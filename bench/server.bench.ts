@@ -28,13 +28,13 @@
  *       [--keys 10000] [--queries 2000] [--backlog 1000000] [--live-queries 300]
  *       [--workers 2] [--job-process]
  */
-import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, get as httpGet } from 'node:http';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { loadConfig, type WeirConfig } from '../config/index.js';
 import { runJob } from '../runtime/job-runner.js';
 import { findRunningServer } from '../runtime/server/address-file.js';
