@@ -89,8 +89,6 @@ function prefixedId(prefix: Buffer, id: string): Buffer {
   return out;
 }
 const ITERATOR_CHUNK = 1000;
-/** Below every column family's prefix: where a backwards range read ends. */
-const EMPTY_KEY = new Uint8Array(0);
 /** Batch-building time after which a write lets the worker's event loop run (see `write`). */
 const WRITE_SLICE_MS = 2;
 const EMPTY = new Uint8Array(0);
@@ -352,8 +350,8 @@ export class StorePartition implements TransactionStorage {
         for (const [key, value] of entries) yield [key.subarray(skip), value];
       }
     } finally {
-      // Outside the range: its upper bound forwards, the empty key (below every prefix) backwards.
-      await closeIterator(iterator, lastChunkBytes, backwards ? EMPTY_KEY : lt).catch(() => undefined);
+      // Outside the range: its upper bound forwards, the empty key (below every family's prefix) backwards.
+      await closeIterator(iterator, lastChunkBytes, backwards ? EMPTY : lt).catch(() => undefined);
     }
   }
 
