@@ -273,9 +273,9 @@ export class LogCompactor {
     visit: (entries: [Buffer, Buffer][]) => boolean | Promise<boolean>,
   ): Promise<boolean> {
     let cursor = from;
+    const last = batchSeekKey(topicId, partition, end);
     while (cursor < end) {
       if (this.stopping) return false;
-      const last = batchSeekKey(topicId, partition, end);
       const iterator = this.host.db.iterator({
         gte: batchSeekKey(topicId, partition, cursor),
         lt: last,
