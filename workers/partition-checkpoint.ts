@@ -8,10 +8,9 @@
  * flushed); `reset` forgets everything not yet written.
  */
 import type { ChangelogBatch } from '../shared/protocol/worker-protocol.js';
-import { BATCH_HEADER_BYTES, RecordBatchBuilder, recordBytesBound } from '../shared/protocol/record-batch.js';
 import type { TimestampedStoreDeclaration } from '../shared/pipeline/pipeline-definition.js';
 import { UnknownStoreError } from '../shared/errors/runtime-errors.js';
-import type { ChangelogRecord, KeyValueStore, PartitionTransaction } from './state/index.js';
+import type { KeyValueStore, PartitionTransaction, TransactionChangelog } from './state/index.js';
 import { TimestampedTransaction } from './state/timestamped-transaction.js';
 import { WindowedTransaction } from './state/windowed-transaction.js';
 import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
@@ -26,18 +25,18 @@ export interface PartitionCheckpointOptions {
   readonly timestampedStores?: Readonly<Record<string, TimestampedStoreDeclaration>>;
 }
 
-/** One store's changelog records of a prepared checkpoint, not yet encoded. */
+/** One store's changelog of a prepared checkpoint, not yet encoded. */
 export interface PreparedChangelog {
   readonly store: string;
   readonly topic: string;
   readonly partition: number;
-  readonly records: readonly ChangelogRecord[];
+  readonly changelog: TransactionChangelog;
 }
 
 /**
- * What `prepare` hands over: the changelog records per store (encoded by
- * {@link encodeChangelog}, which may run later: the prepared transactions no longer
- * change) and the processed offsets.
+ * What `prepare` hands over: the changelog per store (encoded by {@link encodeChangelog},
+ * which may run later: the prepared transactions no longer change) and the processed
+ * offsets.
  */
 export interface PreparedCheckpoint {
   readonly changelog: PreparedChangelog[];
@@ -45,15 +44,10 @@ export interface PreparedCheckpoint {
   readonly processed: Record<string, number>;
 }
 
-/** Encodes one store's prepared changelog records as one batch stamped `timestamp`. */
+/** Encodes one store's prepared changelog as one batch stamped `timestamp`. */
 export function encodeChangelog(prepared: PreparedChangelog, timestamp: number): ChangelogBatch {
-  const { records } = prepared;
-  // Sized up front: growing by doubling would copy a large changelog several times.
-  let bytes = BATCH_HEADER_BYTES;
-  for (const r of records) bytes += recordBytesBound(r.key, r.value, r.headers);
-  const builder = new RecordBatchBuilder(bytes);
-  for (const r of records) builder.add(timestamp, r.key, r.value, r.headers);
-  return { store: prepared.store, topic: prepared.topic, partition: prepared.partition, count: records.length, buffer: builder.finishTransferable() };
+  const { changelog } = prepared;
+  return { store: prepared.store, topic: prepared.topic, partition: prepared.partition, count: changelog.length, buffer: changelog.encode(timestamp) };
 }
 
 export class PartitionCheckpoint {
@@ -176,7 +170,7 @@ export class PartitionCheckpoint {
       const records = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
       if (topic === undefined || records.length === 0) continue;
-      changelog.push({ store, topic, partition: this.options.partition, records });
+      changelog.push({ store, topic, partition: this.options.partition, changelog: records });
       changelogRecords += records.length;
     }
     this.prepared = this.transactions;

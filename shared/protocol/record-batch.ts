@@ -130,6 +130,32 @@ export class RecordBatchBuilder {
   }
 
   /**
+   * Appends a record whose key is a latin1 string (one char per byte, the form a
+   * transaction cache holds state keys in) and whose headers were encoded once by
+   * {@link encodeHeaderBlock}: every changelog record of a checkpoint carries the same
+   * headers, so they are copied, not written name by name. Sized by
+   * {@link recordBytesWithHeaderBlock}.
+   */
+  addWithHeaderBlock(timestamp: number, latin1Key: string, value: Uint8Array | null, headerBlock: Uint8Array): void {
+    // Its offset delta is its index: it keeps the batch dense.
+    this.reserve(recordBytesWithHeaderBlock(latin1Key.length, value, headerBlock));
+    const view = this.view;
+    const bytes = this.bytes;
+    let pos = this.pos;
+    view.setUint32(pos, this.records, true);
+    view.setFloat64(pos + 4, timestamp, true);
+    const keyLength = latin1Key.length;
+    view.setInt32(pos + 12, keyLength, true);
+    pos += 16;
+    for (let i = 0; i < keyLength; i++) bytes[pos + i] = latin1Key.charCodeAt(i);
+    pos = this.writeBlob(pos + keyLength, value);
+    bytes.set(headerBlock, pos);
+    this.pos = pos + headerBlock.length;
+    this.lastDelta = this.records;
+    this.records++;
+  }
+
+  /**
    * Appends a record copied byte for byte from another batch (`source[start, end)`, as
    * {@link forEachRecordKey} reports its span) with a new offset delta: what the log
    * compactor keeps, without decoding its fields.
@@ -224,6 +250,39 @@ export function recordBytesBound(key: Uint8Array | string | null, value: Uint8Ar
   let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
   for (const h of headers) size += 2 + headerNameBytes(h.key) + 4 + (h.value?.length ?? 0);
   return size;
+}
+
+/**
+ * A record's headers as a batch holds them (their count, then each name and value): for
+ * {@link RecordBatchBuilder.addWithHeaderBlock}, which copies it into every record.
+ */
+export function encodeHeaderBlock(headers: readonly BatchHeader[]): Uint8Array {
+  let size = 2;
+  for (const h of headers) size += 2 + headerNameBytes(h.key) + 4 + (h.value?.length ?? 0);
+  const block = new Uint8Array(size);
+  const view = new DataView(block.buffer);
+  view.setUint16(0, headers.length, true);
+  let pos = 2;
+  for (const h of headers) {
+    const nameEnd = writeUtf8(block, pos + 2, h.key);
+    view.setUint16(pos, nameEnd - pos - 2, true);
+    pos = nameEnd;
+    if (h.value === null) {
+      view.setInt32(pos, -1, true);
+      pos += 4;
+    } else {
+      view.setInt32(pos, h.value.length, true);
+      block.set(h.value, pos + 4);
+      pos += 4 + h.value.length;
+    }
+  }
+  return block;
+}
+
+/** Bytes a record added by {@link RecordBatchBuilder.addWithHeaderBlock} takes, exactly. */
+export function recordBytesWithHeaderBlock(keyLength: number, value: Uint8Array | null, headerBlock: Uint8Array): number {
+  // The fixed bytes count the header count, which the block holds.
+  return RECORD_FIXED_BYTES - 2 + keyLength + (value?.length ?? 0) + headerBlock.length;
 }
 
 /** Most bytes a key or value takes in a batch (a string: 3 per UTF-16 unit). */

@@ -11,6 +11,8 @@ import {
   countFrom,
   decodeBatchSet,
   encodeBatchSet,
+  encodeHeaderBlock,
+  recordBytesWithHeaderBlock,
   forEachRecordKey,
   RecordBatchBuilder,
 } from '../../shared/protocol/record-batch.js';
@@ -122,4 +124,25 @@ t.test('an empty batch set decodes to no records; foreign bytes are refused', as
   t.same(batchesOf(new ArrayBuffer(0)).batches, []);
   t.throws(() => batchInfo(new Uint8Array([1, 2, 3])), RecordBatchFormatError);
   t.throws(() => batchesOf(new Uint8Array(20).fill(7)), RecordBatchFormatError);
+});
+
+t.test('a record added with a header block and a latin1 key is the record add writes from the same fields', async (t) => {
+  const latin1Key = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('latin1'));
+  const record = fc.record({ key: latin1Key, value: bytes, timestamp: fc.maxSafeNat() });
+  const headers = fc.array(fc.record({ key: fc.string({ maxLength: 20 }), value: bytes }), { maxLength: 3 });
+  fc.assert(
+    fc.property(fc.array(record, { maxLength: 20 }), headers, (records, headerList) => {
+      const block = encodeHeaderBlock(headerList);
+      let size = 12;
+      for (const r of records) size += recordBytesWithHeaderBlock(r.key.length, r.value, block);
+      const withBlock = new RecordBatchBuilder(size);
+      const plainBuilder = new RecordBatchBuilder();
+      for (const r of records) {
+        withBlock.addWithHeaderBlock(r.timestamp, r.key, r.value, block);
+        plainBuilder.add(r.timestamp, Buffer.from(r.key, 'latin1'), r.value, headerList);
+      }
+      t.equal(withBlock.byteLength, size, 'sized exactly');
+      t.same([...withBlock.finish()], [...plainBuilder.finish()]);
+    }),
+  );
 });

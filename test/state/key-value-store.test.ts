@@ -49,7 +49,7 @@ t.test('29. store transactions persist; a store without changelog produces no re
   await store.assignPartition(0);
   const tx = store.beginTransaction(0);
   tx.asState('key').set('count', 1);
-  t.same(await tx.prepare({ topic: 0 }), [], 'no changelog');
+  t.same((await tx.prepare({ topic: 0 })).records(), [], 'no changelog');
   await tx.flush();
   await store.close();
   t.equal(store.partitions.size, 0, 'close revokes everything');

@@ -39,7 +39,7 @@ t.test('1. an empty transaction completes without writing or producing', async (
   const partition = await openPartition(t, { hasChangelog: true });
   const writes = spyWrites(partition);
   const tx = partition.begin();
-  const records = await tx.prepare(null);
+  const records = (await tx.prepare(null)).records();
   await tx.flush(5);
   t.equal(tx.status, 'COMPLETE');
   t.ok(tx.completed);
@@ -281,7 +281,7 @@ t.test('21. prepare produces one record per key with headers', async (t) => {
   const partition = await openPartition(t, { hasChangelog: true });
   const tx = partition.begin();
   for (const n of [1, 2, 3]) tx.set(`key${n}`, `value${n}`, PREFIX);
-  const records = await tx.prepare({ topic: 1 });
+  const records = (await tx.prepare({ topic: 1 })).records();
   t.equal(tx.status, 'PREPARED');
   t.equal(records.length, 3);
   records.forEach((record, i) => {
@@ -296,7 +296,7 @@ t.test('22. a delete produces one tombstone', async (t) => {
   const partition = await openPartition(t, { hasChangelog: true });
   const tx = partition.begin();
   tx.delete('key', PREFIX);
-  const records = await tx.prepare({ topic: 1 });
+  const records = (await tx.prepare({ topic: 1 })).records();
   t.equal(records.length, 1);
   t.equal(records[0]!.value, null);
   t.equal(text(records[0]!.key), '__key__|"key"');
@@ -309,14 +309,14 @@ t.test('23. set then delete of one key produces only the tombstone; unknown offs
   const tx = partition.begin();
   tx.set('key', 'value', PREFIX);
   tx.delete('key', PREFIX);
-  const records = await tx.prepare(null);
+  const records = (await tx.prepare(null)).records();
   t.equal(records.length, 1);
   t.equal(records[0]!.value, null);
   t.equal(headerValue(records[0]!.headers, PROCESSED_OFFSETS_HEADER), 'null');
   const withoutChangelog = await openPartition(t, {}, 'plain');
   const plain = withoutChangelog.begin();
   plain.set('key', 'value', PREFIX);
-  t.same(await plain.prepare({ topic: 1 }), [], 'no changelog: no records');
+  t.same((await plain.prepare({ topic: 1 })).records(), [], 'no changelog: no records');
 });
 
 t.test('24. cache rules', async (t) => {
@@ -425,7 +425,7 @@ t.test('StateView: bound to one message key, JSON keys and values, null is not t
   view.delete('raw');
   t.notOk(view.exists('raw'));
   t.equal(text(view.storedKey('count')), '"my_key"|"count"');
-  const records = await tx.prepare({ t: 1 });
+  const records = (await tx.prepare({ t: 1 })).records();
   t.same(records.map((r) => text(r.key)).sort(), ['"my_key"|"count"', '"my_key"|"nothing"', '"my_key"|"raw"']);
   await tx.flush(1);
   const next = partition.begin().asState(bytes('"my_key"'));
@@ -566,7 +566,7 @@ t.test('JSON scalars are cached as themselves and encoded at the checkpoint', as
 
   const ok = partition.begin();
   for (const [key, value] of [['n', 42], ['s', 'x'], ['b', true]] as const) ok.set(key, value, PREFIX);
-  const records = await ok.prepare(null);
+  const records = (await ok.prepare(null)).records();
   const byKey = new Map(records.map((r) => [text(r.key), r.value]));
   t.same(byKey.get(text(joinPrefixedKey(PREFIX, encodeUserKey('n')))), encodeJson(42), 'the changelog carries JSON bytes');
   t.same(byKey.get(text(joinPrefixedKey(PREFIX, encodeUserKey('s')))), encodeJson('x'));

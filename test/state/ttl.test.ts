@@ -44,7 +44,7 @@ class Checkpoints {
   async run(timestampMs: number, write: (state: StateView) => void): Promise<ChangelogRecord[]> {
     const tx = this.partition.begin();
     write(new StateView(tx, PREFIX, timestampMs));
-    const records = await tx.prepare(null);
+    const records = (await tx.prepare(null)).records();
     for (const record of records) this.changelog.push({ ...record, offset: this.changelog.length });
     await tx.flush(records.length > 0 ? this.changelog.length - 1 : undefined);
     return records.filter((r) => headerValue(r.headers, '__column_family__') === DEFAULT_CF);
@@ -289,7 +289,7 @@ t.test('(decided) the clock is changelogged: a replica resumes with it, so expir
   await c.run(1000, (s) => s.set('k', 1, { ttlMs: 500 }));
   const tx = c.partition.begin();
   tx.observeTimestamp(1200);
-  const records = await tx.prepare(null);
+  const records = (await tx.prepare(null)).records();
   t.same(
     records.map((r) => [headerValue(r.headers, '__column_family__'), r.value]),
     [[TTL_CLOCK_CF, encodeBE64(1200)]],
@@ -298,7 +298,7 @@ t.test('(decided) the clock is changelogged: a replica resumes with it, so expir
   for (const record of records) c.changelog.push({ ...record, offset: c.changelog.length });
   await tx.flush(c.changelog.length - 1);
   const idle = c.partition.begin();
-  t.same(await idle.prepare(null), [], 'nothing when the clock did not move');
+  t.same((await idle.prepare(null)).records(), [], 'nothing when the clock did not move');
   const replica = await openPartition(t, { hasChangelog: true }, 'replica');
   await replica.recoverFromChangelog(c.changelog, {});
   t.equal(replica.ttlHighWaterMs, 1200, 'clock recovered');
@@ -378,7 +378,7 @@ t.test('property: reads, the store and a replica rebuilt from the changelog agre
       try {
         let tx = c.partition.begin();
         const checkpoint = async () => {
-          const records = await tx.prepare(null);
+          const records = (await tx.prepare(null)).records();
           for (const record of records) c.changelog.push({ ...record, offset: c.changelog.length });
           await tx.flush(records.length > 0 ? c.changelog.length - 1 : undefined);
           tx = c.partition.begin();

@@ -133,7 +133,7 @@ t.test('retention deletions are tombstones on the changelog; the watermark is ch
   await inTx(partition, { graceMs: 5 }, (s) => s.setForTimestamp(1, 'old', KEY));
   const s = new TimestampedTransaction(partition.begin(), { graceMs: 5, keepDuplicates: false });
   await s.setForTimestamp(20, 'new', KEY);
-  const records = await s.prepare({ t: 1 });
+  const records = (await s.prepare({ t: 1 })).records();
   const cfs = records.map((r) => [Buffer.from(r.headers[0]!.value!).toString(), r.value === null]);
   t.same(cfs.sort(), [
     ['__min-eligible-timestamps__', false],

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { StorePartition, WindowedTransaction, type ChangelogRecord } from '../../workers/state/index.js';
+import { StorePartition, WindowedTransaction, type TransactionChangelog } from '../../workers/state/index.js';
 import { ReferenceWindowedTransaction } from './fixtures/reference-windowed-transaction.js';
 import { drain } from './fixtures/window-helpers.js';
 
@@ -57,8 +57,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /** A changelog as comparable text: key, value and headers of every record, in order. */
-const changelogText = (records: readonly ChangelogRecord[]): string[] =>
-  records.map((r) =>
+const changelogText = (changelog: TransactionChangelog): string[] =>
+  changelog.records().map((r) =>
     [
       Buffer.from(r.key).toString('hex'),
       r.value === null ? 'null' : Buffer.from(r.value).toString('hex'),

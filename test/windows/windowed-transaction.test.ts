@@ -145,7 +145,7 @@ t.test('75/76. changelog records of update_window and delete_window', async (t) 
   const partition = await openWindowPartition(t, true);
   let tx = partition.begin();
   await new WindowedTransaction(tx).updateWindow(0, 10, 1, 2, P);
-  let records = await tx.prepare({ events: 1 });
+  let records = (await tx.prepare({ events: 1 })).records();
   t.equal(records.length, 2);
   const cfs = records.map((r) => Buffer.from(r.headers.find((h) => h.key === COLUMN_FAMILY_HEADER)!.value!).toString()).sort();
   t.same(cfs, [LATEST_TIMESTAMPS_CF, 'default'].sort());
@@ -155,7 +155,7 @@ t.test('75/76. changelog records of update_window and delete_window', async (t) 
   await tx.flush(0);
   tx = partition.begin();
   new WindowedTransaction(tx).deleteWindow(0, 10, P);
-  records = await tx.prepare({ events: 2 });
+  records = (await tx.prepare({ events: 2 })).records();
   t.equal(records.length, 1);
   t.equal(records[0]!.value, null, 'a tombstone');
 });
@@ -312,6 +312,7 @@ t.test('a held clock: later moves reach the changelog at prepare in the first mo
   await w.advanceLatestTimestamp(25, P);
   await w.advanceLatestTimestamp(50, P);
   const clocks = (await w.prepare(null))
+    .records()
     .filter((r) => r.headers.some((h) => h.key === COLUMN_FAMILY_HEADER && Buffer.from(h.value!).toString() === LATEST_TIMESTAMPS_CF))
     .map((r) => [Buffer.from(r.key).toString('latin1'), Buffer.from(r.value!).toString()]);
   t.same(clocks, [

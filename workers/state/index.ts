@@ -31,6 +31,7 @@ export { KeyValueStore } from './key-value-store.js';
 export type { KeyValueStoreConfig } from './key-value-store.js';
 export { byteKeyId } from './byte-key-id.js';
 export { shouldApplyChangelogRecord, recordColumnFamily, headerText, isTtlStampedRecord } from './changelog-replay.js';
+export { TransactionChangelog } from './transaction-changelog.js';
 export type { ChangelogRecord, ReplayedChangelogRecord, CommittedOffsets, ProcessedOffsets } from './changelog-record.js';
 export {
   DEFAULT_CF,

@@ -10,7 +10,8 @@ import { appendInteger } from '../../shared/codecs/integer-keys.js';
 import { decodeJson, encodeJson } from '../../shared/codecs/json-codec.js';
 import { encodePrefix, encodeUserKey, joinPrefixedKey } from '../../shared/codecs/state-keys.js';
 import { byteKeyId, keyFromId } from './byte-key-id.js';
-import { changelogRecordsOf, type ChangelogRecord, type ProcessedOffsets } from './changelog-record.js';
+import type { ProcessedOffsets } from './changelog-record.js';
+import { TransactionChangelog } from './transaction-changelog.js';
 import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
 import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
@@ -530,18 +531,19 @@ export class PartitionTransaction implements KeyedStateTransaction {
    * Moves to PREPARED and returns the changelog records for the caller to produce: for
    * every column family except the local-only ones, one record per updated key (last
    * value) then one tombstone per deleted key, with headers `__column_family__` and
-   * `__processed_tp_offsets__` = `JSON(processedOffsets)` (`null` when unknown).
-   * Without a changelog, returns `[]`. Any failure marks the transaction FAILED.
+   * `__processed_tp_offsets__` = `JSON(processedOffsets)` (`null` when unknown), read
+   * from the cache when encoded (see {@link TransactionChangelog}). Without a changelog,
+   * returns an empty one. Any failure marks the transaction FAILED.
    */
-  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
+  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<TransactionChangelog> {
     this.#assertStatus('prepare');
     try {
       this.#cache.encodeScalars();
       this.#persistCounter();
       await this.#applyTtl();
-      const records = this.#partition.hasChangelog ? changelogRecordsOf(this.#cache, processedOffsets, this.#partition.ttlEnabled) : [];
+      const changelog = this.#partition.hasChangelog ? TransactionChangelog.of(this.#cache, processedOffsets, this.#partition.ttlEnabled) : TransactionChangelog.EMPTY;
       this.#status = 'PREPARED';
-      return records;
+      return changelog;
     } catch (error) {
       this.#status = 'FAILED';
       throw error;

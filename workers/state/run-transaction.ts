@@ -14,7 +14,7 @@ export async function runTransaction(
 ): Promise<ChangelogRecord[]> {
   const tx = partition.begin();
   await work(tx);
-  const records = await tx.prepare(null);
+  const changelog = await tx.prepare(null);
   await tx.flush();
-  return records;
+  return changelog.records();
 }

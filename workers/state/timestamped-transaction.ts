@@ -11,7 +11,8 @@
  */
 import { appendInteger, concatBytes, decodeBE64Number, encodeBE64, encodeIntPair, encodePrefix, SEPARATOR_BYTES } from '../../shared/codecs/index.js';
 import { byteKeyId } from './byte-key-id.js';
-import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
+import type { ProcessedOffsets } from './changelog-record.js';
+import type { TransactionChangelog } from './transaction-changelog.js';
 import type { PartitionTransaction } from './partition-transaction.js';
 
 /** Column family of the per-key retention watermark (raw `BE64`, not JSON). */
@@ -102,7 +103,7 @@ export class TimestampedTransaction {
   }
 
   /** Runs {@link expire}, then prepares the transaction. */
-  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
+  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<TransactionChangelog> {
     await this.expire();
     return this.transaction.prepare(processedOffsets);
   }

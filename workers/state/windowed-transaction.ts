@@ -10,7 +10,8 @@
  */
 import { decodeJson, decodeBE64Number, INT_PAIR_LENGTH, joinPrefixedKey, parseWindowKey } from '../../shared/codecs/index.js';
 import { byteKeyId } from './byte-key-id.js';
-import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
+import type { ProcessedOffsets } from './changelog-record.js';
+import type { TransactionChangelog } from './transaction-changelog.js';
 import { DEFAULT_CF } from './column-families.js';
 import { NOT_CACHED, type PartitionTransaction } from './partition-transaction.js';
 import { InvalidTimestampError, InvalidWindowDurationError } from '../../shared/errors/window-errors.js';
@@ -435,7 +436,7 @@ export class WindowedTransaction {
   }
 
   /** {@link writeBack}, then prepares the transaction. */
-  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<ChangelogRecord[]> {
+  async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<TransactionChangelog> {
     this.writeBack();
     return this.transaction.prepare(processedOffsets);
   }

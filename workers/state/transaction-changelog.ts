@@ -1,0 +1,93 @@
+/**
+ * The changelog of a prepared transaction (docs/semantics.md §3.4), read from its cache
+ * when it is encoded rather than copied into one record object per key at `prepare`.
+ *
+ * A prepared transaction's cache no longer changes, so the changelog can wait for the
+ * encoder: a checkpoint over many keys then allocates no record, key or header objects
+ * per key while it is cut (they survived into the worker's old generation while the
+ * changelog waited for its turn to be encoded, and the cut held the worker's queue).
+ */
+import type { RecordHeader } from '../../shared/log/log-backend.js';
+import { BATCH_HEADER_BYTES, RecordBatchBuilder, encodeHeaderBlock, recordBytesWithHeaderBlock } from '../../shared/protocol/record-batch.js';
+import { COLUMN_FAMILY_HEADER, DEFAULT_CF, LOCAL_ONLY_CFS, PROCESSED_OFFSETS_HEADER, TTL_STAMPED_HEADER } from './column-families.js';
+import { keyFromId } from './byte-key-id.js';
+import type { ChangelogRecord, ProcessedOffsets } from './changelog-record.js';
+import { cachedBytes, type CachedUpdate, type TransactionCache } from './transaction-cache.js';
+
+const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
+
+/** One column family's part: its updates then its deletes, all with the same headers. */
+interface FamilyChangelog {
+  readonly headers: readonly RecordHeader[];
+  readonly updates: ReadonlyMap<string, CachedUpdate>;
+  readonly deletes: ReadonlySet<string>;
+}
+
+/** See the module comment. */
+export class TransactionChangelog {
+  /** A changelog without records (a store without a changelog topic, or nothing changed). */
+  static readonly EMPTY = new TransactionChangelog([]);
+
+  /** Records in the changelog. */
+  readonly length: number;
+
+  private constructor(private readonly families: readonly FamilyChangelog[]) {
+    let length = 0;
+    for (const family of families) length += family.updates.size + family.deletes.size;
+    this.length = length;
+  }
+
+  /**
+   * The changelog of `cache`, which must not change any more: for every column family
+   * except the local-only ones, one record per updated key (last value) then one tombstone
+   * per deleted key, with headers `__column_family__` and `__processed_tp_offsets__` =
+   * `JSON(processedOffsets)` (`null` when unknown); default-family records of a partition
+   * in TTL mode (`ttlStamped`) carry stamped values and say so in a header.
+   */
+  static of(cache: TransactionCache, processedOffsets: ProcessedOffsets | null, ttlStamped: boolean): TransactionChangelog {
+    const offsetsHeader = Buffer.from(JSON.stringify(processedOffsets), 'utf8');
+    const families: FamilyChangelog[] = [];
+    for (const cf of cache.columnFamilies()) {
+      if (LOCAL_ONLY_CFS.has(cf)) continue;
+      const headers: RecordHeader[] = [
+        { key: COLUMN_FAMILY_HEADER, value: Buffer.from(cf, 'utf8') },
+        { key: PROCESSED_OFFSETS_HEADER, value: offsetsHeader },
+      ];
+      if (cf === DEFAULT_CF && ttlStamped) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
+      families.push({ headers, updates: cache.updates(cf), deletes: cache.deletes(cf) });
+    }
+    return families.length === 0 ? TransactionChangelog.EMPTY : new TransactionChangelog(families);
+  }
+
+  /** The records, each its own object (for callers that hand records over one by one). */
+  records(): ChangelogRecord[] {
+    const records: ChangelogRecord[] = [];
+    for (const { headers, updates, deletes } of this.families) {
+      for (const [id, update] of updates) records.push({ key: keyFromId(id), value: cachedBytes(update.value), headers });
+      for (const id of deletes) records.push({ key: keyFromId(id), value: null, headers });
+    }
+    return records;
+  }
+
+  /**
+   * The changelog as one record batch, every record stamped `timestamp`, in an
+   * ArrayBuffer of its own (ready for a transfer list). Sized exactly up front: growing by
+   * doubling would copy a large changelog several times.
+   */
+  encode(timestamp: number): ArrayBuffer {
+    const blocks = this.families.map((family) => encodeHeaderBlock(family.headers));
+    let bytes = BATCH_HEADER_BYTES;
+    this.families.forEach(({ updates, deletes }, i) => {
+      const block = blocks[i]!;
+      for (const [id, update] of updates) bytes += recordBytesWithHeaderBlock(id.length, cachedBytes(update.value), block);
+      for (const id of deletes) bytes += recordBytesWithHeaderBlock(id.length, null, block);
+    });
+    const builder = new RecordBatchBuilder(bytes);
+    this.families.forEach(({ updates, deletes }, i) => {
+      const block = blocks[i]!;
+      for (const [id, update] of updates) builder.addWithHeaderBlock(timestamp, id, cachedBytes(update.value), block);
+      for (const id of deletes) builder.addWithHeaderBlock(timestamp, id, null, block);
+    });
+    return builder.finishTransferable();
+  }
+}
