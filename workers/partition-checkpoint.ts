@@ -167,11 +167,11 @@ export class PartitionCheckpoint {
     for (const [store, tx] of this.transactions) {
       this.windowedTransactions.get(store)?.writeBack();
       await this.timestampedTransactions.get(store)?.expire();
-      const records = await tx.prepare(processed);
+      const storeChangelog = await tx.prepare(processed);
       const topic = this.options.changelogTopics[store];
-      if (topic === undefined || records.length === 0) continue;
-      changelog.push({ store, topic, partition: this.options.partition, changelog: records });
-      changelogRecords += records.length;
+      if (topic === undefined || storeChangelog.length === 0) continue;
+      changelog.push({ store, topic, partition: this.options.partition, changelog: storeChangelog });
+      changelogRecords += storeChangelog.length;
     }
     this.prepared = this.transactions;
     this.preparedFlushed = new Promise<void>((resolve) => (this.markPreparedFlushed = resolve));
