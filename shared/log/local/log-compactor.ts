@@ -22,10 +22,10 @@
  *    (their delta from the new batch's base); consecutive small batches are merged
  *    into one entry keyed by the merged range's last and base offsets, so offsets
  *    with no record left become gaps inside an entry's range, never holes between
- *    entries. A step deletes the old entries and puts the new ones in one LevelDB
+ *    entries. Each new entry replaces the old entries of its range in one LevelDB
  *    batch through the store's write queue, so a reader sees either the old or the
  *    new entries of a range. Appends only write above the snapshot, so they go on
- *    while a pass runs.
+ *    while a pass runs, between a step's rewrites.
  * 3. records how far the partition is compacted and how many records it kept (a
  *    checkpoint key), so the next pass only scans what was appended since.
  *
@@ -238,13 +238,11 @@ export class LogCompactor {
         stats.batchesRewritten += step.deletes.length;
         stats.batchesWritten += step.outputs.length;
       }
-      if (step.deletes.length > 0 || step.outputs.length > 0) {
-        const toKey = (output: Output): Buffer => batchKey(topic.id, partition, output.last, output.base);
-        await this.host.rewrite(
-          step.deletes,
-          step.outputs.map(toKey),
-          step.outputs.map((output) => toBuffer(output.builder.finish())),
-        );
+      // One atomic rewrite per new batch (its inputs out, it in): each replaces a range of
+      // its own, so a reader still sees the old or the new entries of every range, and the
+      // outputs appended meanwhile are written between them instead of behind a whole step.
+      for (const output of step.outputs) {
+        await this.host.rewrite(output.inputs, [batchKey(topic.id, partition, output.last, output.base)], [toBuffer(output.builder.finish())]);
       }
       return true;
     });
