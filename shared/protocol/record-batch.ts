@@ -108,23 +108,15 @@ export class RecordBatchBuilder {
     // Header names are written straight from their strings (no array per name and record:
     // every changelog record carries two headers); their UTF-8 length comes from a small
     // cache, so the bound is exact and a builder sized by recordBytesBound never grows.
-    for (let i = 0; i < headers.length; i++) size += 2 + headerNameBytes(headers[i]!.key) + 4 + (headers[i]!.value?.length ?? 0);
+    size += headerEntriesBytes(headers);
     this.reserve(size);
     const view = this.view;
     let pos = this.pos;
     view.setUint32(pos, offsetDelta, true);
     view.setFloat64(pos + 4, timestamp, true);
-    pos = this.writeBlob(pos + 12, key);
-    pos = this.writeBlob(pos, value);
-    view.setUint16(pos, headers.length, true);
-    pos += 2;
-    for (let i = 0; i < headers.length; i++) {
-      const header = headers[i]!;
-      const nameEnd = writeUtf8(this.bytes, pos + 2, header.key);
-      view.setUint16(pos, nameEnd - pos - 2, true);
-      pos = this.writeBlob(nameEnd, header.value);
-    }
-    this.pos = pos;
+    pos = writeBlob(this.bytes, view, pos + 12, key);
+    pos = writeBlob(this.bytes, view, pos, value);
+    this.pos = writeHeaders(this.bytes, view, pos, headers);
     this.records++;
     this.lastDelta = offsetDelta;
   }
@@ -148,7 +140,7 @@ export class RecordBatchBuilder {
     view.setInt32(pos + 12, keyLength, true);
     pos += 16;
     for (let i = 0; i < keyLength; i++) bytes[pos + i] = latin1Key.charCodeAt(i);
-    pos = this.writeBlob(pos + keyLength, value);
+    pos = writeBlob(bytes, view, pos + keyLength, value);
     bytes.set(headerBlock, pos);
     this.pos = pos + headerBlock.length;
     this.lastDelta = this.records;
@@ -204,21 +196,6 @@ export class RecordBatchBuilder {
       : (bytes.buffer as ArrayBuffer).slice(0, bytes.byteLength);
   }
 
-  private writeBlob(pos: number, blob: Uint8Array | string | null): number {
-    if (blob === null) {
-      this.view.setInt32(pos, -1, true);
-      return pos + 4;
-    }
-    if (typeof blob === 'string') {
-      const end = writeUtf8(this.bytes, pos + 4, blob);
-      this.view.setInt32(pos, end - pos - 4, true);
-      return end;
-    }
-    this.view.setInt32(pos, blob.length, true);
-    this.bytes.set(blob, pos + 4);
-    return pos + 4 + blob.length;
-  }
-
   private reserve(size: number): void {
     if (this.pos + size <= this.bytes.length) return;
     const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.pos + size));
@@ -247,9 +224,7 @@ function headerNameBytes(name: string): number {
 
 /** Most bytes a record takes in a batch (exact for byte keys and values): for sizing a builder up front. */
 export function recordBytesBound(key: Uint8Array | string | null, value: Uint8Array | string | null, headers: readonly BatchHeader[] = NO_HEADERS): number {
-  let size = RECORD_FIXED_BYTES + blobBound(key) + blobBound(value);
-  for (const h of headers) size += 2 + headerNameBytes(h.key) + 4 + (h.value?.length ?? 0);
-  return size;
+  return RECORD_FIXED_BYTES + blobBound(key) + blobBound(value) + headerEntriesBytes(headers);
 }
 
 /**
@@ -257,26 +232,45 @@ export function recordBytesBound(key: Uint8Array | string | null, value: Uint8Ar
  * {@link RecordBatchBuilder.addWithHeaderBlock}, which copies it into every record.
  */
 export function encodeHeaderBlock(headers: readonly BatchHeader[]): Uint8Array {
-  let size = 2;
-  for (const h of headers) size += 2 + headerNameBytes(h.key) + 4 + (h.value?.length ?? 0);
-  const block = new Uint8Array(size);
-  const view = new DataView(block.buffer);
-  view.setUint16(0, headers.length, true);
-  let pos = 2;
-  for (const h of headers) {
-    const nameEnd = writeUtf8(block, pos + 2, h.key);
-    view.setUint16(pos, nameEnd - pos - 2, true);
-    pos = nameEnd;
-    if (h.value === null) {
-      view.setInt32(pos, -1, true);
-      pos += 4;
-    } else {
-      view.setInt32(pos, h.value.length, true);
-      block.set(h.value, pos + 4);
-      pos += 4 + h.value.length;
-    }
-  }
+  const block = new Uint8Array(2 + headerEntriesBytes(headers));
+  writeHeaders(block, new DataView(block.buffer), 0, headers);
   return block;
+}
+
+/** Bytes of a record's header entries (names and values, not their count); exact. */
+function headerEntriesBytes(headers: readonly BatchHeader[]): number {
+  let size = 0;
+  for (let i = 0; i < headers.length; i++) size += 2 + headerNameBytes(headers[i]!.key) + 4 + (headers[i]!.value?.length ?? 0);
+  return size;
+}
+
+/** Writes a record's headers at `pos` (their count, then each name and value); returns the end. */
+function writeHeaders(bytes: Uint8Array, view: DataView, pos: number, headers: readonly BatchHeader[]): number {
+  view.setUint16(pos, headers.length, true);
+  pos += 2;
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!;
+    const nameEnd = writeUtf8(bytes, pos + 2, header.key);
+    view.setUint16(pos, nameEnd - pos - 2, true);
+    pos = writeBlob(bytes, view, nameEnd, header.value);
+  }
+  return pos;
+}
+
+/** Writes a key, value or header value at `pos` (its length, −1 for null, then its bytes); returns the end. */
+function writeBlob(bytes: Uint8Array, view: DataView, pos: number, blob: Uint8Array | string | null): number {
+  if (blob === null) {
+    view.setInt32(pos, -1, true);
+    return pos + 4;
+  }
+  if (typeof blob === 'string') {
+    const end = writeUtf8(bytes, pos + 4, blob);
+    view.setInt32(pos, end - pos - 4, true);
+    return end;
+  }
+  view.setInt32(pos, blob.length, true);
+  bytes.set(blob, pos + 4);
+  return pos + 4 + blob.length;
 }
 
 /** Bytes a record added by {@link RecordBatchBuilder.addWithHeaderBlock} takes, exactly. */

@@ -235,7 +235,7 @@ export class LogCompactor {
       if (stats !== undefined) {
         stats.recordsRead += step.read;
         stats.recordsRemoved += step.read - step.kept;
-        stats.batchesRewritten += step.deletes.length;
+        for (const output of step.outputs) stats.batchesRewritten += output.inputs.length;
         stats.batchesWritten += step.outputs.length;
       }
       // One atomic rewrite per new batch (its inputs out, it in): each replaces a range of
@@ -293,13 +293,12 @@ export class LogCompactor {
     return !this.stopping;
   }
 
-  /** Which stored batches of a step to replace, and by what. */
+  /** Which stored batches of a step to replace (each output's inputs), and by what. */
   private planStep(
     entries: readonly [Buffer, Buffer][],
     latest: ReadonlyMap<string, number>,
     horizon: number,
-  ): { deletes: Buffer[]; outputs: Output[]; read: number; kept: number } {
-    const deletes: Buffer[] = [];
+  ): { outputs: Output[]; read: number; kept: number } {
     const outputs: Output[] = [];
     let read = 0;
     let kept = 0;
@@ -309,7 +308,6 @@ export class LogCompactor {
       // A lone stored batch that loses nothing stays as it is.
       if (open.inputs.length > 1 || open.removed > 0) {
         outputs.push(open);
-        deletes.push(...open.inputs);
       }
       open = undefined;
     };
@@ -354,7 +352,7 @@ export class LogCompactor {
       if (output.builder.count >= TARGET_BATCH_RECORDS || output.builder.byteLength >= TARGET_BATCH_BYTES) close();
     }
     close();
-    return { deletes, outputs, read, kept };
+    return { outputs, read, kept };
   }
 }
 
