@@ -17,6 +17,7 @@ import type {
 import type { WorkerHandle } from './worker-pool.js';
 import { CommitRejectedError } from '../shared/errors/log-errors.js';
 import type { OutputStream } from './output-stream.js';
+import { releaseArrayBuffer } from '../shared/protocol/array-buffer-release.js';
 
 export interface CheckpointResult {
   readonly partitions: number;
@@ -221,6 +222,10 @@ export class Checkpointer {
       if (offsets.length > 0) await this.consumer.commit(offsets);
     }
 
+    // Appended: their bytes are in the log, their memory is freed now (docs/data-plane.md rule 13).
+    const changelogBytes = changelog.reduce((n, b) => n + b.buffer.byteLength, 0);
+    for (const batch of [...changelog, ...outputs]) releaseArrayBuffer(batch.buffer);
+
     const delivered: DeliveredChangelogOffset[] = changelog.map((batch, i) => ({
       partition: batch.partition,
       store: batch.store,
@@ -235,7 +240,7 @@ export class Checkpointer {
     return {
       partitions: all.length,
       changelogRecords: all.reduce((n, p) => n + p.changelogRecords, 0),
-      changelogBytes: changelog.reduce((n, b) => n + b.buffer.byteLength, 0),
+      changelogBytes,
       outputRecords: work.reduce((n, w) => n + w.outputRecords, 0),
       outputsByTopic: countByTopic(outputs),
       committedOffsets: offsets,

@@ -4,10 +4,13 @@
  * coordinator makes one append call per burst, never one per record, and never decodes.
  *
  * A checkpoint commits source offsets only after {@link OutputStream.flushed}: every
- * output of a committed record is durable before its offset is.
+ * output of a committed record is durable before its offset is. An appended batch's
+ * memory is freed at once (the producer has no use of its bytes once the append resolved;
+ * docs/data-plane.md rule 13).
  */
 import type { AppendBatch, LogProducer } from '../shared/log/log-backend.js';
 import type { EncodedBatch } from '../shared/protocol/worker-protocol.js';
+import { releaseArrayBuffer } from '../shared/protocol/array-buffer-release.js';
 
 export class OutputStream {
   private queue: EncodedBatch[] = [];
@@ -65,6 +68,7 @@ export class OutputStream {
           this.queuedBytes -= b.buffer.byteLength;
           this.appendedRecords += b.count;
           this.recordsByTopic.set(b.topic, (this.recordsByTopic.get(b.topic) ?? 0) + b.count);
+          releaseArrayBuffer(b.buffer);
         }
       }
     } finally {

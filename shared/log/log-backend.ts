@@ -154,6 +154,8 @@ export interface LogProducer {
    * Append encoded record batches (each to the topic-partition it names) and wait until
    * every record is durable. The log assigns each batch its base offset; results are in
    * input order. This is how the runtime appends: it never decodes a worker's batches.
+   * Once it resolved, the producer keeps no use of the batches' bytes: the caller may
+   * free them (docs/data-plane.md rule 13).
    */
   appendBatches(batches: readonly AppendBatch[]): Promise<AppendBatchResult[]>;
   /** Exactly-once: {@link appendBatches} and commit `offsets` for `group` as one atomic unit. */

@@ -51,6 +51,7 @@ import {
   forEachRecordKey,
   RecordBatchBuilder,
 } from '../../protocol/record-batch.js';
+import { releaseWholeView } from '../../protocol/array-buffer-release.js';
 import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
 import { AppendSignal } from './append-signal.js';
 import { checkFormat, loadTopics, newTopicState, type StoredTopicMeta, type TopicState } from './stored-topics.js';
@@ -643,10 +644,16 @@ export function decodeStored(read: StoredRead, topic: string, partition: number,
   return out;
 }
 
-/** A stored read as one batch set: one copy per stored batch. */
+/**
+ * A stored read as one batch set: one copy per stored batch. Consumes `read`: each stored
+ * batch is LevelDB's copy in a buffer of its own, freed once copied (docs/data-plane.md
+ * rule 13).
+ */
 export function encodeStored(read: StoredRead, fromOffset: number): EncodedRecords {
+  const buffer = buildBatchSet(fromOffset, read.batches, read.toOffset);
+  for (const { batch } of read.batches) releaseWholeView(batch);
   return {
-    buffer: buildBatchSet(fromOffset, read.batches, read.toOffset),
+    buffer,
     count: read.count,
     lastOffset: read.lastOffset,
     nextOffset: read.nextOffset,
