@@ -331,7 +331,7 @@ export function parseRunSummary(stdout: string): ParsedSummary {
     cpuSeconds: Number(m[2]),
   }));
   const rss = /peak RSS:? ([\d.]+) ?(KiB|MiB|GiB|kB|MB|GB|B)\b/i.exec(stdout);
-  // weir prints bytes / 1024² as "MB": read the decimal-looking units as binary too.
+  // weir prints bytes / 1024² as MiB (before 2026-12-03 labelled "MB"): read the decimal-looking units as binary too.
   const units: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
   const micros = number(/coordinator[^\n]*?([\d.]+) µs/);
   return {

@@ -133,7 +133,7 @@ export function formatSummary(summary: RunSummary): string {
     `checkpoints: ${summary.checkpoints}`,
     `coordinator cpu: ${summary.coordinatorCpuSeconds.toFixed(2)} s` +
       (summary.records > 0 ? ` (${((summary.coordinatorCpuSeconds * 1e6) / summary.records).toFixed(2)} µs/record)` : ''),
-    `peak rss: ${Math.round(summary.peakRssBytes / (1024 * 1024))} MB`,
+    `peak rss: ${Math.round(summary.peakRssBytes / (1024 * 1024))} MiB`,
     ...summary.workers.map(
       (w) =>
         `worker ${w.workerId}: ${w.records} records, ${w.recordsRecovered} recovered, cpu ${w.cpuSeconds.toFixed(2)} s` +
