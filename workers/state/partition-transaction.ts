@@ -103,6 +103,12 @@ export class PartitionTransaction implements KeyedStateTransaction {
   #memoKeyId = '';
   /** Flush of the transaction this one continues (pipelined checkpoints); database scans wait for it. */
   #predecessorFlushed: Promise<void> | undefined;
+  /**
+   * The write cache of the prepared transaction this one continues, until this one is
+   * prepared: it answers the keyed reads this transaction's own caches cannot (see
+   * {@link continueFrom}).
+   */
+  #predecessor: TransactionCache | undefined;
   /** TTL clock and expiries of this transaction's writes. */
   readonly #ttl: TransactionTtl;
 
@@ -167,18 +173,17 @@ export class PartitionTransaction implements KeyedStateTransaction {
   /**
    * Pipelined checkpoints: begin on top of `previous`, a prepared transaction whose flush
    * is still pending, so processing goes on while its changelog is being produced. Its
-   * writes are seeded into this transaction's read cache (keyed reads then never see the
-   * database without them; keys it did not write are unaffected by its flush), its global
-   * counter carries over, and database scans (range reads, async reads) wait for
+   * write cache answers this transaction's keyed reads of the keys it wrote or deleted
+   * (they then never see the database without its writes; keys it did not touch are
+   * unaffected by its flush), before and after its flush, until this transaction is
+   * prepared. It is looked up, not copied: a copy of every key cost the first batch after
+   * each checkpoint tens of milliseconds per worker (docs/data-plane.md, rule 14). Its
+   * global counter carries over, and database scans (range reads, async reads) wait for
    * `previousFlushed` because they cannot be patched key by key.
    */
   continueFrom(previous: PartitionTransaction, previousFlushed: Promise<void>): void {
     this.#assertStatus('continueFrom');
-    for (const cf of previous.#cache.columnFamilies()) {
-      const reads = this.#readCache(cf);
-      for (const [id, update] of previous.#cache.updates(cf)) reads.set(id, cachedBytes(update.value));
-      for (const id of previous.#cache.deletes(cf)) reads.set(id, null);
-    }
+    this.#predecessor = previous.#cache;
     if (previous.#counter !== undefined) this.#counter = previous.#counter;
     this.#ttl.observe(previous.#ttl.clockMs);
     // A failed predecessor stops the job; scans must not hang or throw because of it.
@@ -201,6 +206,21 @@ export class PartitionTransaction implements KeyedStateTransaction {
     return reads;
   }
 
+  /**
+   * What the predecessor (see {@link continueFrom}) left for a key: its value as its
+   * cache holds it, `null` when it deleted the key, `undefined` when it did not touch it.
+   */
+  #predecessorValue(cf: string, keyId: string): CachedValue | null | undefined {
+    const value = this.#predecessor?.get(cf, keyId) ?? UNDEFINED;
+    if (value === UNDEFINED) return undefined;
+    return value === DELETED ? null : value;
+  }
+
+  /** A predecessor's value as a read of the stored value sees it (stored bytes may carry a TTL stamp). */
+  #visiblePredecessorValue(cf: string, value: CachedValue | null): CachedValue | undefined {
+    return value === null || typeof value === 'object' ? this.#ttl.visibleRead(cf, value) : value;
+  }
+
   // ---- loading -------------------------------------------------------------
 
   /**
@@ -215,7 +235,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     for (const key of keys) {
       const id = byteKeyId(key);
       // Written here (a transaction's keys are mostly written ones), or read.
-      if (this.#cache.get(cf, id) !== UNDEFINED || reads.has(id)) continue;
+      if (this.#cache.get(cf, id) !== UNDEFINED || reads.has(id) || this.#predecessorValue(cf, id) !== undefined) continue;
       reads.set(id, LOADING); // also dedupes repeated keys of this call
       missing.push(key);
       missingIds.push(id);
@@ -239,6 +259,10 @@ export class PartitionTransaction implements KeyedStateTransaction {
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
+    if (read === undefined) {
+      const earlier = this.#predecessorValue(cf, keyId);
+      if (earlier !== undefined) return this.#visiblePredecessorValue(cf, earlier);
+    }
     if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
     return this.#ttl.visibleRead(cf, read);
   }
@@ -249,6 +273,10 @@ export class PartitionTransaction implements KeyedStateTransaction {
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const reads = this.#readCache(cf);
     let read = reads.get(keyId);
+    if (read === undefined) {
+      const earlier = this.#predecessorValue(cf, keyId);
+      if (earlier !== undefined) return this.#visiblePredecessorValue(cf, earlier);
+    }
     if (read === undefined || read === LOADING) {
       await this.#predecessorSettled();
       read = (await this.#partition.get(storedKey, cf)) ?? null;
@@ -332,8 +360,10 @@ export class PartitionTransaction implements KeyedStateTransaction {
     else if (cached !== UNDEFINED) value = this.#ttl.liveWrite(keyId, cached);
     else {
       const read = this.#reads.get(cf)?.get(keyId);
-      if (read === undefined || read === LOADING) return NOT_CACHED;
-      value = this.#ttl.visibleRead(cf, read);
+      const earlier = read === undefined ? this.#predecessorValue(cf, keyId) : undefined;
+      if (earlier !== undefined) value = this.#visiblePredecessorValue(cf, earlier);
+      else if (read === undefined || read === LOADING) return NOT_CACHED;
+      else value = this.#ttl.visibleRead(cf, read);
     }
     return value === undefined ? defaultValue : decoded(value);
   }
@@ -537,8 +567,11 @@ export class PartitionTransaction implements KeyedStateTransaction {
    */
   async prepare(processedOffsets: ProcessedOffsets | null = null): Promise<TransactionChangelog> {
     this.#assertStatus('prepare');
+    // Reads end here; what the predecessor wrote is flushed before this transaction is.
+    this.#predecessor = undefined;
     try {
-      this.#cache.encodeScalars();
+      // Scalars stay scalars: the changelog's encoding (sliced, beside the worker's queue)
+      // or the flush turns them into bytes, not the cut, which holds the queue.
       this.#persistCounter();
       await this.#applyTtl();
       const changelog = this.#partition.hasChangelog ? TransactionChangelog.of(this.#cache, processedOffsets, this.#partition.ttlEnabled) : TransactionChangelog.EMPTY;
@@ -567,7 +600,6 @@ export class PartitionTransaction implements KeyedStateTransaction {
     this.#assertStatus('flush', true);
     try {
       if (this.#status === 'STARTED') {
-        this.#cache.encodeScalars();
         this.#persistCounter();
         await this.#applyTtl();
       }

@@ -157,9 +157,10 @@ export class TransactionCache {
   }
 
   /**
-   * Replaces every scalar value with its JSON bytes: at the checkpoint, before the
-   * changelog, the TTL stamps and the flush read them (each reads through
-   * {@link cachedBytes}, which then finds bytes and makes none).
+   * Replaces every scalar value with its JSON bytes, once the cache no longer changes:
+   * when a prepared transaction's changelog is encoded, so that the flush after it
+   * finds bytes (each reads through {@link cachedBytes}, which then makes none). Not at
+   * the cut: it held the worker's queue, and the encoding runs in slices beside it.
    */
   encodeScalars(): void {
     for (const family of this.#families.values()) {

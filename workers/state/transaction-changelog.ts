@@ -26,12 +26,16 @@ interface FamilyChangelog {
 /** See the module comment. */
 export class TransactionChangelog {
   /** A changelog without records (a store without a changelog topic, or nothing changed). */
-  static readonly EMPTY = new TransactionChangelog([]);
+  static readonly EMPTY = new TransactionChangelog([], undefined);
 
   /** Records in the changelog. */
   readonly length: number;
 
-  private constructor(private readonly families: readonly FamilyChangelog[]) {
+  private constructor(
+    private readonly families: readonly FamilyChangelog[],
+    /** The cache the families are views of; its scalars become bytes when the changelog is encoded. */
+    private readonly cache: TransactionCache | undefined,
+  ) {
     let length = 0;
     for (const family of families) length += family.updates.size + family.deletes.size;
     this.length = length;
@@ -56,7 +60,7 @@ export class TransactionChangelog {
       if (cf === DEFAULT_CF && ttlStamped) headers.push({ key: TTL_STAMPED_HEADER, value: TTL_STAMPED_HEADER_VALUE });
       families.push({ headers, updates: cache.updates(cf), deletes: cache.deletes(cf) });
     }
-    return families.length === 0 ? TransactionChangelog.EMPTY : new TransactionChangelog(families);
+    return families.length === 0 ? TransactionChangelog.EMPTY : new TransactionChangelog(families, cache);
   }
 
   /** The records, each its own object (for callers that hand records over one by one). */
@@ -75,6 +79,8 @@ export class TransactionChangelog {
    * doubling would copy a large changelog several times.
    */
   encode(timestamp: number): ArrayBuffer {
+    // Once, for the sizing, the records and the flush after them.
+    this.cache?.encodeScalars();
     const blocks = this.families.map((family) => encodeHeaderBlock(family.headers));
     let bytes = BATCH_HEADER_BYTES;
     this.families.forEach(({ updates, deletes }, i) => {
