@@ -236,3 +236,34 @@ t.test('readEncoded gives the records of read as one batch set of whole stored b
   await reader.close();
   await producer.close();
 });
+
+t.test('a poll allots max to the partitions in turn: at the tail every partition gives its new records, with a backlog the first ones take the poll', async (t) => {
+  const log = await LocalLogBackend.open(await tempDir(t));
+  t.teardown(() => log.close());
+  await log.createTopic('turns', 4);
+  const producer = await log.producer();
+  const appendTo = (partition: number, n: number) =>
+    producer.append(Array.from({ length: n }, (_, i) => ({ topic: 'turns', partition, key: null, value: text(`${partition}:${i}`) })));
+  for (let p = 0; p < 4; p++) await appendTo(p, 2);
+  const consumer = await log.consumer('g');
+  await consumer.subscribe(['turns'], { onAssign: async () => {}, onRevoke: async () => {} });
+
+  const partitionsOf = (records: readonly LogRecord[]) => records.map((r) => r.partition);
+  t.same(partitionsOf(await consumer.poll(5, 0)), [0, 0, 1, 1, 2], 'five of eight: in turn, the third partition cut after one');
+  t.same(partitionsOf(await consumer.poll(10, 0)), [3, 3, 2], 'the next poll starts after the last partition read, the cut one last');
+
+  for (let p = 0; p < 4; p++) await appendTo(p, 1);
+  const tail = await consumer.pollBatches(100, 0);
+  t.same(
+    tail.map((set) => [set.partition, set.count]),
+    [[3, 1], [0, 1], [1, 1], [2, 1]],
+    'at the tail every partition gives its new record in one poll',
+  );
+
+  await appendTo(1, 30);
+  await appendTo(2, 30);
+  const backlog = await consumer.pollBatches(20, 0);
+  t.same(backlog.map((set) => [set.partition, set.count]), [[1, 20]], 'with a backlog the first partition in turn takes the whole poll');
+  const rest = await consumer.pollBatches(100, 0);
+  t.same(rest.map((set) => [set.partition, set.count]), [[2, 30], [1, 10]], 'the next poll starts after it: the second partition, then the rest of the first');
+});

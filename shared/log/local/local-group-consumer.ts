@@ -172,26 +172,43 @@ export class LocalGroupConsumer implements GroupConsumer {
     }
   }
 
-  /** Reads from the partitions in turn, starting at `cursor`, until `maxRecords` or all were tried. */
+  /**
+   * Reads the partitions in turn from `cursor`, each up to what it holds below its high
+   * watermark, until `maxRecords` are allotted, and issues those reads all at once: one
+   * round of reads waits for the slowest, not for the sum of them all. Each read waits
+   * its turn in libuv's thread pool, which a checkpoint's writes keep busy, and eight
+   * partitions read one after another held a poll for 40–70 ms there (docs/local-log.md,
+   * "Reads"). With a backlog the first partitions take the whole poll, as they did when
+   * read one after another (a compacted topic holds fewer records than its offsets
+   * span, so its poll may come back short). A position moves only once every read of the
+   * round succeeded.
+   */
   private async fetch<T>(maxRecords: number, take: Take<T>): Promise<{ items: T[]; count: number }> {
+    const count = this.assigned.length;
+    const reading: { readonly index: number; readonly partition: AssignedPartition; readonly from: number; readonly limit: number }[] = [];
+    let allotted = 0;
+    for (let i = 0; i < count && allotted < maxRecords; i++) {
+      const index = (this.cursor + i) % count;
+      const partition = this.assigned[index]!;
+      const available = partition.topic.high[partition.tp.partition]! - partition.position;
+      if (partition.paused || available <= 0) continue;
+      const limit = Math.min(available, maxRecords - allotted);
+      reading.push({ index, partition, from: partition.position, limit });
+      allotted += limit;
+    }
+    const reads = await Promise.all(reading.map((r) => this.store.readStored(r.partition.topic, r.partition.tp.partition, r.from, r.limit)));
     const items: T[] = [];
     let total = 0;
-    const count = this.assigned.length;
-    const start = this.cursor;
-    for (let i = 0; i < count && total < maxRecords; i++) {
-      const index = (start + i) % count;
-      const partition = this.assigned[index]!;
-      if (partition.paused || partition.position >= partition.topic.high[partition.tp.partition]!) continue;
-      const from = partition.position;
-      const read = await this.store.readStored(partition.topic, partition.tp.partition, from, maxRecords - total);
+    reading.forEach(({ index, partition, from, limit }, i) => {
+      const read = reads[i]!;
       // A seek, pause or new assignment while reading wins: drop what was read.
-      if (this.byKey.get(tpKey(partition.tp)) !== partition || partition.paused || partition.position !== from) continue;
-      const taken = take(partition, from, read, maxRecords - total);
-      if (read.count === 0) continue;
+      if (this.byKey.get(tpKey(partition.tp)) !== partition || partition.paused || partition.position !== from) return;
+      const taken = take(partition, from, read, limit);
+      if (read.count === 0) return;
       for (const item of taken) items.push(item);
-      total += Math.min(read.count, maxRecords - total);
+      total += Math.min(read.count, limit);
       this.cursor = (index + 1) % count;
-    }
+    });
     return { items, count: total };
   }
 
