@@ -267,3 +267,37 @@ t.test('a poll allots max to the partitions in turn: at the tail every partition
   const rest = await consumer.pollBatches(100, 0);
   t.same(rest.map((set) => [set.partition, set.count]), [[2, 30], [1, 10]], 'the next poll starts after it: the second partition, then the rest of the first');
 });
+
+t.test('a consumer reads the same records whether they are among the batches last appended or older', async (t) => {
+  const dir = await tempDir(t);
+  let log = await LocalLogBackend.open(dir);
+  await log.createTopic('tail', 2);
+  let producer = await log.producer();
+  // 100 appends of one record each: more batches than a partition remembers for tail reads.
+  for (let i = 0; i < 100; i++) await producer.append([{ topic: 'tail', partition: 0, key: null, value: text(`old-${i}`) }]);
+  const listener = { onAssign: async () => {}, onRevoke: async () => {} };
+  let consumer = await log.consumer('g');
+  await consumer.subscribe(['tail'], listener);
+  const values = (records: readonly LogRecord[]) => records.map((r) => `${r.offset}:${Buffer.from(r.value!).toString()}`);
+  const first = await consumer.poll(30, 0);
+  t.same(values(first), Array.from({ length: 30 }, (_, i) => `${i}:old-${i}`), 'from the start: older than the batches remembered');
+  const rest = await consumer.poll(1000, 0);
+  t.same(values(rest), Array.from({ length: 70 }, (_, i) => `${i + 30}:old-${i + 30}`), 'then into the remembered ones');
+  await producer.append([0, 1, 2].map((i) => ({ topic: 'tail', partition: 0, key: null, value: text(`new-${i}`) })));
+  await producer.append([{ topic: 'tail', partition: 1, key: null, value: text('other') }]);
+  t.same(values(await consumer.poll(3, 0)), ['0:other', '100:new-0', '101:new-1'], 'at the tail, in turn from the other partition, cut at max inside a batch');
+  t.same(values(await consumer.poll(10, 0)), ['102:new-2'], 'and on from there');
+  await consumer.commit([{ topic: 'tail', partition: 0, offset: 95 }]);
+  await consumer.close();
+  await log.close();
+
+  // Reopened: nothing is remembered, everything is read by iterator.
+  log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  producer = await log.producer();
+  consumer = await log.consumer('g');
+  await consumer.subscribe(['tail'], listener);
+  t.same(values(await consumer.poll(100, 0)).slice(0, 8), ['95:old-95', '96:old-96', '97:old-97', '98:old-98', '99:old-99', '100:new-0', '101:new-1', '102:new-2']);
+  await producer.append([{ topic: 'tail', partition: 0, key: null, value: text('after') }]);
+  t.same(values(await consumer.poll(100, 0)), ['103:after'], 'an append after the reopen is read at the tail');
+});

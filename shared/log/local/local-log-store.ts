@@ -43,26 +43,25 @@ import {
   TopicPartitionCountMismatchError,
 } from '../../errors/log-errors.js';
 import {
-  type BaseBatch,
   batchInfo,
   buildBatchSet,
-  countFrom,
   forEachRecord,
-  forEachRecordKey,
   RecordBatchBuilder,
 } from '../../protocol/record-batch.js';
 import { releaseWholeView } from '../../protocol/array-buffer-release.js';
 import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
 import { AppendSignal } from './append-signal.js';
+import { RecentBatches, type RecentBatch } from './recent-batches.js';
+import { StoredReadBuilder, type StoredRead } from './stored-read.js';
+
+export type { StoredRead } from './stored-read.js';
 import { checkFormat, loadTopics, newTopicState, type StoredTopicMeta, type TopicState } from './stored-topics.js';
 
 import {
-  baseOffsetFromBatchKey,
   batchKey,
   batchSeekKey,
   encodeUint64,
   groupOffsetKey,
-  lastOffsetFromBatchKey,
   readUint64,
   topicKey,
   watermarkKey,
@@ -97,19 +96,6 @@ export interface GroupOffsets {
 }
 
 /** Stored batches of one partition, as a read collects them. */
-export interface StoredRead {
-  /** Batches holding at least one record at or after the read's start, in offset order. */
-  readonly batches: BaseBatch[];
-  /** Records at or after the read's start in `batches`. */
-  readonly count: number;
-  /** Offset of the last record (−1 when `count` is 0). */
-  readonly lastOffset: number;
-  /** Where reading goes on: after the last entry read (past gaps), or the start when nothing was. */
-  readonly nextOffset: number;
-  /** Set when the read ends inside its last batch (exactly `maxRecords`): records from here on are not part of it. */
-  readonly toOffset?: number;
-}
-
 interface QueuedWrite {
   /** Deleted before `keys` are put (compaction rewrites). */
   readonly deletes: readonly Buffer[];
@@ -129,6 +115,8 @@ interface PartitionAppend {
   end: number;
   records: number;
   batches: number;
+  /** The batches' keys and offsets, in offset order (remembered for tail reads once published). */
+  readonly appended: RecentBatch[];
 }
 
 /** Records of one `write` call bound for one partition. */
@@ -151,6 +139,8 @@ export interface LocalLogStoreOptions {
 const NO_DELETES: readonly Buffer[] = Object.freeze([]);
 
 export class LocalLogStore {
+  /** Per topic id (not compacted ones), the batches last appended to each partition (see `readStoredMany`). */
+  private readonly recent = new Map<number, RecentBatches>();
   /** Fired after every write becomes visible. */
   readonly appended = new AppendSignal();
   private readonly topics = new Map<string, TopicState>();
@@ -309,15 +299,17 @@ export class LocalLogStore {
     const now = Date.now();
     for (const { topic, partition, indices, bytes } of groups.values()) {
       let offset = topic.reserved[partition]!;
-      const append: PartitionAppend = { topic, partition, end: offset, records: indices.length, batches: 0 };
+      const append: PartitionAppend = { topic, partition, end: offset, records: indices.length, batches: 0, appended: [] };
       let builder: RecordBatchBuilder | undefined;
       let base = offset;
       let remainingBytes = bytes;
       const flush = (): void => {
         if (builder === undefined) return;
-        keys.push(batchKey(topic.id, partition, offset - 1, base));
+        const key = batchKey(topic.id, partition, offset - 1, base);
+        keys.push(key);
         values.push(toBuffer(builder.finish()));
         append.batches++;
+        append.appended.push({ key, baseOffset: base, lastOffset: offset - 1 });
         builder = undefined;
       };
       for (const i of indices) {
@@ -380,11 +372,13 @@ export class LocalLogStore {
       results[i] = { topic: topic.name, partition, baseOffset, lastOffset };
       if (span === 0) continue;
       topic.reserved[partition] = lastOffset + 1;
-      keys.push(batchKey(topic.id, partition, lastOffset, baseOffset));
+      const key = batchKey(topic.id, partition, lastOffset, baseOffset);
+      keys.push(key);
       values.push(toBuffer(batch));
       const id = topic.id * MAX_PARTITIONS_PER_TOPIC + partition;
       let append = appends.get(id);
-      if (append === undefined) appends.set(id, (append = { topic, partition, end: 0, records: 0, batches: 0 }));
+      if (append === undefined) appends.set(id, (append = { topic, partition, end: 0, records: 0, batches: 0, appended: [] }));
+      append.appended.push({ key, baseOffset, lastOffset });
       append.end = lastOffset + 1;
       append.records += batchInfo(batch).count;
       append.batches++;
@@ -423,59 +417,66 @@ export class LocalLogStore {
       lt: end,
       highWaterMarkBytes: READ_CHUNK_BYTES,
     });
-    const batches: BaseBatch[] = [];
-    let count = 0;
-    let lastOffset = -1;
-    let nextOffset = fromOffset;
+    const read = new StoredReadBuilder(fromOffset, maxRecords);
     // Entries per nextv: enough for maxRecords at the partition's records per batch, then
     // at the rate this read sees, at least doubling (LevelDB also stops at READ_CHUNK_BYTES).
     const estimate = topic.recordsPerBatch[partition]!;
     let size = estimate > 0 ? Math.ceil(maxRecords / estimate) : 1;
-    let entriesSeen = 0;
-    let recordsSeen = 0;
-    let lastBatchRecords = 0;
     let lastChunkBytes = 0;
     try {
-      while (count < maxRecords) {
+      while (!read.full) {
         const entries = await iterator.nextv(Math.min(READ_CHUNK_ENTRIES, size));
         if (entries.length === 0) break;
         lastChunkBytes = chunkBytes(entries);
         for (const [key, value] of entries) {
-          const baseOffset = baseOffsetFromBatchKey(key);
-          nextOffset = lastOffsetFromBatchKey(key) + 1;
-          const info = batchInfo(value);
-          entriesSeen++;
-          recordsSeen += info.count;
-          if (info.count > 0) {
-            const records = fromOffset <= baseOffset ? info.count : countFrom(value, baseOffset, fromOffset);
-            if (records > 0) {
-              batches.push({ baseOffset, batch: value });
-              count += records;
-              lastBatchRecords = records;
-              lastOffset = baseOffset + info.lastOffsetDelta;
-            }
-          }
-          if (count >= maxRecords) break;
+          read.add(key, value);
+          if (read.full) break;
         }
-        size = Math.max(size * 2, Math.ceil((maxRecords - count) / Math.max(1, recordsSeen / entriesSeen)));
+        size = Math.max(size * 2, Math.ceil((maxRecords - read.count) / Math.max(1, read.recordsSeen / read.entriesSeen)));
       }
     } finally {
       await closeIterator(iterator, lastChunkBytes, end);
     }
-    if (estimate === 0 && recordsSeen > 0) topic.recordsPerBatch[partition] = recordsSeen / entriesSeen;
-    if (count > maxRecords) {
-      // The read ends inside its last batch: exactly maxRecords, as a Kafka consumer's
-      // max.poll.records (the batch set carries the end, the batch stays whole).
-      const last = batches[batches.length - 1]!;
-      const wanted = lastBatchRecords - (count - maxRecords);
-      let seen = 0;
-      let end = -1;
-      forEachRecordKey(last.batch, last.baseOffset, (offset) => {
-        if (offset >= fromOffset && ++seen === wanted) end = offset;
+    if (estimate === 0 && read.recordsSeen > 0) topic.recordsPerBatch[partition] = read.recordsSeen / read.entriesSeen;
+    return read.result();
+  }
+
+  /**
+   * `readStored` for several partitions at once. A read at a partition's tail (from one
+   * of the batches last appended to it, see `RecentBatches`) gets its entries by key,
+   * all such reads in one `getMany`; the others read by iterator, all at once.
+   */
+  async readStoredMany(reads: readonly { readonly topic: TopicState; readonly partition: number; readonly fromOffset: number; readonly maxRecords: number }[]): Promise<StoredRead[]> {
+    this.assertOpen();
+    const results = new Array<StoredRead | Promise<StoredRead>>(reads.length);
+    const tailKeys: Buffer[][] = [];
+    const tailReads: number[] = [];
+    reads.forEach(({ topic, partition, fromOffset, maxRecords }, i) => {
+      const high = topic.high[partition]!;
+      const keys = fromOffset >= high || maxRecords === 0 ? undefined : this.recent.get(topic.id)?.keysFrom(partition, fromOffset, maxRecords, high);
+      if (keys === undefined) results[i] = this.readStored(topic, partition, fromOffset, maxRecords);
+      else {
+        tailKeys.push(keys);
+        tailReads.push(i);
+      }
+    });
+    if (tailReads.length > 0) {
+      const values = await this.db.getMany(tailKeys.flat());
+      let v = 0;
+      tailReads.forEach((i, t) => {
+        const { topic, partition, fromOffset, maxRecords } = reads[i]!;
+        const read = new StoredReadBuilder(fromOffset, maxRecords);
+        let complete = true;
+        for (const key of tailKeys[t]!) {
+          const value = values[v++];
+          if (value === undefined) complete = false;
+          else if (complete && !read.full) read.add(key, value);
+        }
+        // An entry gone meanwhile (not expected outside compaction): read by iterator.
+        results[i] = complete ? read.result() : this.readStored(topic, partition, fromOffset, maxRecords);
       });
-      return { batches, count: maxRecords, lastOffset: end, nextOffset: end + 1, toOffset: end + 1 };
     }
-    return { batches, count, lastOffset, nextOffset };
+    return Promise.all(results);
   }
 
   /** Committed offsets of `group`; `undefined` where it never committed. */
@@ -574,8 +575,13 @@ export class LocalLogStore {
     keys.push(...offsetKeys);
     values.push(...offsetValues);
     return this.enqueue(NO_DELETES, keys, values, () => {
-      for (const { topic, partition, end, records, batches } of appends) {
+      for (const { topic, partition, end, records, batches, appended } of appends) {
         if (end > topic.high[partition]!) topic.high[partition] = end;
+        if (topic.config.compact !== true) {
+          let recent = this.recent.get(topic.id);
+          if (recent === undefined) this.recent.set(topic.id, (recent = new RecentBatches(topic.partitions)));
+          for (const batch of appended) recent.add(partition, batch);
+        }
         if (batches > 0 && records > 0) {
           const estimate = topic.recordsPerBatch[partition]!;
           const observed = records / batches;
