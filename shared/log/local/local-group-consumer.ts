@@ -178,10 +178,10 @@ export class LocalGroupConsumer implements GroupConsumer {
    * at the tail in one `getMany`): one round of reads waits for the slowest, not for the
    * sum of them all. Each read waits its turn in libuv's thread pool, which a
    * checkpoint's writes keep busy, and eight partitions read one after another held a
-   * poll for 40–70 ms there (docs/local-log.md, "Reads"). With a backlog the first partitions take the whole poll, as they did when
-   * read one after another (a compacted topic holds fewer records than its offsets
-   * span, so its poll may come back short). A position moves only once every read of the
-   * round succeeded.
+   * poll for 40–70 ms there (docs/local-log.md, "Reads"). With a backlog the first
+   * partitions take the whole poll, as they did when read one after another (a compacted
+   * topic holds fewer records than its offsets span, so its poll may come back short). A
+   * position moves only once every read of the round succeeded.
    */
   private async fetch<T>(maxRecords: number, take: Take<T>): Promise<{ items: T[]; count: number }> {
     const count = this.assigned.length;
@@ -196,7 +196,9 @@ export class LocalGroupConsumer implements GroupConsumer {
       reading.push({ index, partition, from: partition.position, limit });
       allotted += limit;
     }
-    const reads = await this.store.readStoredMany(reading.map((r) => ({ topic: r.partition.topic, partition: r.partition.tp.partition, fromOffset: r.from, maxRecords: r.limit })));
+    const reads = await this.store.readStoredMany(
+      reading.map((r) => ({ topic: r.partition.topic, partition: r.partition.tp.partition, fromOffset: r.from, maxRecords: r.limit })),
+    );
     const items: T[] = [];
     let total = 0;
     reading.forEach(({ index, partition, from, limit }, i) => {

@@ -107,6 +107,14 @@ interface QueuedWrite {
   readonly reject: (error: unknown) => void;
 }
 
+/** One partition's part of `readStoredMany`: `readStored`'s arguments. */
+export interface PartitionRead {
+  readonly topic: TopicState;
+  readonly partition: number;
+  readonly fromOffset: number;
+  readonly maxRecords: number;
+}
+
 /** What one write appends to one partition. */
 interface PartitionAppend {
   readonly topic: TopicState;
@@ -446,7 +454,7 @@ export class LocalLogStore {
    * of the batches last appended to it, see `RecentBatches`) gets its entries by key,
    * all such reads in one `getMany`; the others read by iterator, all at once.
    */
-  async readStoredMany(reads: readonly { readonly topic: TopicState; readonly partition: number; readonly fromOffset: number; readonly maxRecords: number }[]): Promise<StoredRead[]> {
+  async readStoredMany(reads: readonly PartitionRead[]): Promise<StoredRead[]> {
     this.assertOpen();
     const results = new Array<StoredRead | Promise<StoredRead>>(reads.length);
     const tailKeys: Buffer[][] = [];
