@@ -206,19 +206,9 @@ export class PartitionTransaction implements KeyedStateTransaction {
     return reads;
   }
 
-  /**
-   * What the predecessor (see {@link continueFrom}) left for a key: its value as its
-   * cache holds it, `null` when it deleted the key, `undefined` when it did not touch it.
-   */
-  #predecessorValue(cf: string, keyId: string): CachedValue | null | undefined {
-    const value = this.#predecessor?.get(cf, keyId) ?? UNDEFINED;
-    if (value === UNDEFINED) return undefined;
-    return value === DELETED ? null : value;
-  }
-
-  /** A predecessor's value as a read of the stored value sees it (stored bytes may carry a TTL stamp). */
-  #visiblePredecessorValue(cf: string, value: CachedValue | null): CachedValue | undefined {
-    return value === null || typeof value === 'object' ? this.#ttl.visibleRead(cf, value) : value;
+  /** True when the predecessor (see {@link continueFrom}) wrote or deleted the key. */
+  #predecessorTouched(cf: string, keyId: string): boolean {
+    return this.#predecessor !== undefined && this.#predecessor.get(cf, keyId) !== UNDEFINED;
   }
 
   // ---- loading -------------------------------------------------------------
@@ -235,7 +225,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     for (const key of keys) {
       const id = byteKeyId(key);
       // Written here (a transaction's keys are mostly written ones), or read.
-      if (this.#cache.get(cf, id) !== UNDEFINED || reads.has(id) || this.#predecessorValue(cf, id) !== undefined) continue;
+      if (this.#cache.get(cf, id) !== UNDEFINED || reads.has(id) || this.#predecessorTouched(cf, id)) continue;
       reads.set(id, LOADING); // also dedupes repeated keys of this call
       missing.push(key);
       missingIds.push(id);
@@ -253,35 +243,38 @@ export class PartitionTransaction implements KeyedStateTransaction {
 
   // ---- raw lookups by stored key --------------------------------------------
 
-  /** Sync lookup: write cache, then read cache, else {@link StateKeyNotLoadedError}. */
-  #lookup(cf: string, keyId: string, storedKey: Uint8Array): CachedValue | undefined {
+  /**
+   * What this transaction's caches say of a key: the write cache, then the read cache,
+   * then the predecessor's writes (see {@link continueFrom}). The value as a read sees it
+   * (`undefined`: absent, deleted or expired), or {@link NOT_CACHED} when none of them
+   * holds the key (or its preload is still in flight).
+   */
+  #cachedValue(cf: string, keyId: string): CachedValue | undefined | typeof NOT_CACHED {
     const cached = this.#cache.get(cf, keyId);
     if (cached === DELETED) return undefined;
     if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
     const read = this.#reads.get(cf)?.get(keyId);
-    if (read === undefined) {
-      const earlier = this.#predecessorValue(cf, keyId);
-      if (earlier !== undefined) return this.#visiblePredecessorValue(cf, earlier);
-    }
-    if (read === undefined || read === LOADING) throw new StateKeyNotLoadedError(storedKey, cf);
-    return this.#ttl.visibleRead(cf, read);
+    if (read !== undefined) return read === LOADING ? NOT_CACHED : this.#ttl.visibleRead(cf, read);
+    const earlier = this.#predecessor?.get(cf, keyId) ?? UNDEFINED;
+    if (earlier === UNDEFINED) return NOT_CACHED;
+    if (earlier === DELETED) return undefined;
+    // Its bytes are what the flush stores (with a TTL stamp in TTL mode); a scalar is itself.
+    return typeof earlier === 'object' ? this.#ttl.visibleRead(cf, earlier) : earlier;
+  }
+
+  /** Sync lookup: {@link #cachedValue}, else {@link StateKeyNotLoadedError}. */
+  #lookup(cf: string, keyId: string, storedKey: Uint8Array): CachedValue | undefined {
+    const value = this.#cachedValue(cf, keyId);
+    if (value === NOT_CACHED) throw new StateKeyNotLoadedError(storedKey, cf);
+    return value;
   }
 
   async #lookupAsync(cf: string, keyId: string, storedKey: Uint8Array): Promise<CachedValue | undefined> {
-    const cached = this.#cache.get(cf, keyId);
-    if (cached === DELETED) return undefined;
-    if (cached !== UNDEFINED) return this.#ttl.liveWrite(keyId, cached);
-    const reads = this.#readCache(cf);
-    let read = reads.get(keyId);
-    if (read === undefined) {
-      const earlier = this.#predecessorValue(cf, keyId);
-      if (earlier !== undefined) return this.#visiblePredecessorValue(cf, earlier);
-    }
-    if (read === undefined || read === LOADING) {
-      await this.#predecessorSettled();
-      read = (await this.#partition.get(storedKey, cf)) ?? null;
-      reads.set(keyId, read);
-    }
+    const value = this.#cachedValue(cf, keyId);
+    if (value !== NOT_CACHED) return value;
+    await this.#predecessorSettled();
+    const read = (await this.#partition.get(storedKey, cf)) ?? null;
+    this.#readCache(cf).set(keyId, read);
     return this.#ttl.visibleRead(cf, read);
   }
 
@@ -353,18 +346,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
   peek(key: unknown, prefix: Uint8Array, defaultValue?: unknown, cf: string = DEFAULT_CF): unknown {
     this.#assertStatus('getBytes');
     this.#resolve(key, prefix);
-    const keyId = this.#memoKeyId;
-    const cached = this.#cache.get(cf, keyId);
-    let value: CachedValue | undefined;
-    if (cached === DELETED) value = undefined;
-    else if (cached !== UNDEFINED) value = this.#ttl.liveWrite(keyId, cached);
-    else {
-      const read = this.#reads.get(cf)?.get(keyId);
-      const earlier = read === undefined ? this.#predecessorValue(cf, keyId) : undefined;
-      if (earlier !== undefined) value = this.#visiblePredecessorValue(cf, earlier);
-      else if (read === undefined || read === LOADING) return NOT_CACHED;
-      else value = this.#ttl.visibleRead(cf, read);
-    }
+    const value = this.#cachedValue(cf, this.#memoKeyId);
+    if (value === NOT_CACHED) return NOT_CACHED;
     return value === undefined ? defaultValue : decoded(value);
   }
 
