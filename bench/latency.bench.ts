@@ -5,17 +5,24 @@
  * Each scenario runs in its own child process (a fresh local log and state): the job runs
  * in-process through the public API (`App.create(config, backend)`, `app.run({ signal })`)
  * on one `LocalLogBackend`, and the same backend instance serves
- * - the producer: every ~5 ms it appends as many records as the rate calls for since the
- *   start (100 k keys, `{n, amount}` values like `npm start`), each timestamped with
- *   `Date.now()` just before the append; and
- * - the observer: a group consumer of its own group on the output topic, whose `poll`
- *   wakes on every append in the process; an output of the count job carries its input's
- *   timestamp, so its latency is `Date.now()` at observation − the record's timestamp.
+ * - the producer: a worker thread (latency-producer-thread.ts) encodes, every ~5 ms, as
+ *   many records as the rate calls for since the start (100 k keys, `{n, amount}` values
+ *   like `npm start`, each stamped with `Date.now()` when its batch is built) into one
+ *   record batch per partition; the job's thread appends them with `appendBatches`,
+ *   touching no record, as it does for a live-produce request; and
+ * - the observer: a group consumer of its own group on the output topic, whose
+ *   `pollBatches` wakes on every append in the process; the batch sets go to a worker
+ *   thread (latency-observer-thread.ts) with the time of the poll. An output of the count
+ *   job carries its input's timestamp, so its latency is that time − the record's timestamp.
+ * Generating, encoding and decoding records off the job's thread is what a producer and
+ * a consumer in other processes would cost it: with both on the job's thread (before), the
+ * bench itself capped the rate near 90 k records/s and its duplicate check grew the
+ * process to 0.5–1 GB, so latency at half the job's maximum rate could not be measured.
  * After a warm-up, records appended during the measuring window are counted; the
  * producer then stops and the bench waits for their outputs (up to twice the commit
  * interval + 10 s) before stopping the job with its signal. Outputs that never showed up
- * are reported as missing, outputs seen twice (same key and count) as duplicates (and
- * left out of the latencies).
+ * are reported as missing, outputs seen twice (a key's count not above its last) as
+ * duplicates (and left out of the latencies).
  *
  * Scenarios: `alos` (at-least-once, default commit interval), `alos:S` (at-least-once,
  * commit interval S seconds), `eos:S` (exactly-once, commit interval S seconds).
@@ -27,12 +34,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { loadConfig } from '../config/index.js';
 import { App, type RunSummary } from '../runtime/app.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
-import type { AppendRecord } from '../shared/log/log-backend.js';
-import { xorshift32 } from '../examples/count/count-events.js';
+import type { ObservedSets, ObserverProgress, ObserverResult, ObserverStart } from './latency-observer-thread.js';
+import type { ProducedBatches, ProducerStart, ProducerStopped } from './latency-producer-thread.js';
 import {
   childEnv,
   COUNT_PIPELINE_TS,
@@ -89,6 +97,8 @@ interface ScenarioResult {
   readonly missing: number;
   /** Outputs seen more than once (same key and count): the count job emits each (key, count) once. */
   readonly duplicates: number;
+  /** Outputs the observer could not read as the count job's (`"user-N"` key, a count value): none expected. */
+  readonly unreadable: number;
   readonly latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   /** Input records appended per second in the window (the producer's achieved rate). */
   readonly appendedPerSecond: number;
@@ -149,7 +159,6 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   let jobFailed: unknown;
   running.catch((error: unknown) => (jobFailed = error));
 
-  const encoder = new TextEncoder();
   const producer = await backend.producer();
   const observer = await backend.consumer(`latency-observer-${process.pid}`);
   await observer.subscribe(['counts'], { onAssign: async () => {}, onRevoke: async () => {} });
@@ -157,72 +166,76 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   const started = Date.now();
   const windowStart = started + warmup * 1000;
   const windowEnd = windowStart + seconds * 1000;
-  const latencies = new Float64Array(Math.ceil(rate * seconds * 1.2) + 1000);
+  const observerThread = new Worker(new URL('./latency-observer-thread.js', import.meta.url));
+  const producerThread = new Worker(new URL('./latency-producer-thread.js', import.meta.url));
+  const threadFailed = (error: Error) => (jobFailed ??= error);
+  observerThread.on('error', threadFailed);
+  producerThread.on('error', threadFailed);
   let observedInWindow = 0;
-  let observedTotal = 0;
-  let sentInWindow = 0;
-  let sentTotal = 0;
-  let producerMaxLagMs = 0;
-  let observing = true;
-  const seen = new Set<string>();
-  let duplicates = 0;
-  const decoder = new TextDecoder();
+  observerThread.on('message', (message: ObserverProgress | ObserverResult) => {
+    if ('progress' in message) observedInWindow = message.observedInWindow;
+  });
+  observerThread.postMessage({
+    kind: 'start',
+    keys,
+    windowStart,
+    windowEnd,
+    capacity: Math.ceil(rate * seconds * 1.2) + 1000,
+  } satisfies ObserverStart);
 
+  // The observer's polls: batch sets straight to the observer thread, no record decoded here.
+  let observing = true;
   const observe = (async () => {
     while (observing) {
-      const records = await observer.poll(10_000, 20);
-      const now = Date.now();
-      for (const record of records) {
-        observedTotal++;
-        const identity = `${record.key === null ? '' : decoder.decode(record.key)}|${record.value === null ? '' : decoder.decode(record.value)}`;
-        if (seen.has(identity)) {
-          duplicates++;
-          continue;
-        }
-        seen.add(identity);
-        if (record.timestamp >= windowStart && record.timestamp < windowEnd) {
-          if (observedInWindow < latencies.length) latencies[observedInWindow] = now - record.timestamp;
-          observedInWindow++;
-        }
-      }
+      const sets = await observer.pollBatches(10_000, 20);
+      if (sets.length === 0) continue;
+      const observedAt = Date.now();
+      const buffers = [...new Set(sets.map((s) => s.buffer))];
+      observerThread.postMessage({ kind: 'sets', sets: sets.map((s) => s.buffer), observedAt } satisfies ObservedSets, buffers);
     }
   })();
 
-  const random = xorshift32(7);
-  while (Date.now() < windowEnd && jobFailed === undefined) {
-    const now = Date.now();
-    const due = Math.min(10_000, Math.floor((rate * (now - started)) / 1000) - sentTotal);
-    if (due > 0) {
-      // The first of these records was due at:
-      const scheduled = started + ((sentTotal + 1) * 1000) / rate;
-      producerMaxLagMs = Math.max(producerMaxLagMs, now - scheduled);
-      const timestamp = Date.now();
-      const batch: AppendRecord[] = new Array(due);
-      for (let i = 0; i < due; i++) {
-        batch[i] = {
-          topic: 'events',
-          key: encoder.encode(JSON.stringify(`user-${Math.floor(random() * keys)}`)),
-          value: encoder.encode(JSON.stringify({ n: sentTotal + i, amount: Math.round(random() * 1000) / 10 })),
-          timestamp,
-        };
-      }
-      await producer.append(batch);
-      sentTotal += due;
-      if (timestamp >= windowStart && timestamp < windowEnd) sentInWindow += due;
-    }
-    await sleep(5);
-  }
+  // The producer thread's batches, appended as they come (the log orders them by call).
+  let sentInWindow = 0;
+  let producerMaxLagMs = 0;
+  const appends = new Set<Promise<unknown>>();
+  const producerStopped = new Promise<number>((resolve) => {
+    producerThread.on('message', (message: ProducedBatches | ProducerStopped) => {
+      if (message.kind === 'stopped') return resolve(message.sent);
+      producerMaxLagMs = Math.max(producerMaxLagMs, Date.now() - message.scheduledAt);
+      if (message.timestamp >= windowStart && message.timestamp < windowEnd) sentInWindow += message.count;
+      const append = producer
+        .appendBatches(message.batches.map(({ partition, batch }) => ({ topic: 'events', partition, batch })))
+        .catch(threadFailed)
+        .finally(() => appends.delete(append));
+      appends.add(append);
+    });
+  });
+  producerThread.postMessage({ rate, keys, partitions: PARTITIONS, startedAt: started } satisfies ProducerStart);
+
+  while (Date.now() < windowEnd && jobFailed === undefined) await sleep(20);
+  producerThread.postMessage('stop');
+  await producerStopped;
+  await Promise.all(appends);
   const drainUntil = Date.now() + ((scenario.commitInterval ?? config.commitInterval) * 2 + 10) * 1000;
   while (observedInWindow < sentInWindow && Date.now() < drainUntil && jobFailed === undefined) await sleep(20);
   observing = false;
   await observe;
+  const observed = new Promise<ObserverResult>((resolve) =>
+    observerThread.on('message', (message: ObserverProgress | ObserverResult) => {
+      if (!('progress' in message)) resolve(message);
+    }),
+  );
+  observerThread.postMessage('finish');
+  const { latencies: measured, duplicates, unreadable, observedInWindow: observedInWindowAtEnd } = await observed;
+  await Promise.all([observerThread.terminate(), producerThread.terminate()]);
   controller.abort();
   const summary = await running;
   await observer.close();
   await producer.close();
   await backend.close();
+  if (jobFailed !== undefined) throw jobFailed;
 
-  const measured = latencies.slice(0, Math.min(observedInWindow, latencies.length)).sort();
   let total = 0;
   for (const l of measured) total += l;
   return {
@@ -233,8 +246,9 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     rate,
     measuredSeconds: seconds,
     sentInWindow,
-    observedInWindow,
-    missing: Math.max(0, sentInWindow - observedInWindow),
+    observedInWindow: observedInWindowAtEnd,
+    missing: Math.max(0, sentInWindow - observedInWindowAtEnd),
+    unreadable,
     duplicates,
     latencyMs: {
       p50: percentile(measured, 0.5),
@@ -245,7 +259,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
       mean: round(total / Math.max(1, measured.length), 1),
     },
     appendedPerSecond: Math.round(sentInWindow / seconds),
-    observedPerSecond: Math.round(observedInWindow / seconds),
+    observedPerSecond: Math.round(observedInWindowAtEnd / seconds),
     producerMaxLagMs: Math.round(producerMaxLagMs),
     job: {
       records: summary.records,
@@ -317,6 +331,7 @@ try {
         observedInWindow: x.observedInWindow,
         missing: x.missing,
         duplicates: x.duplicates,
+        unreadable: x.unreadable,
         producerMaxLagMs: x.producerMaxLagMs,
         checkpoints: x.job.checkpoints,
         coordinatorCpuSeconds: x.job.coordinatorCpuSeconds,

@@ -1,0 +1,120 @@
+/**
+ * The latency bench's observer (a worker thread of the bench's child process). The job's
+ * thread polls the output topic as batch sets (`pollBatches`, no record decoded there),
+ * notes `Date.now()` when the poll answered, and posts the sets here; this thread walks
+ * their records: an output of the count job carries its input's timestamp, so its
+ * latency is the poll's time − the record's timestamp.
+ *
+ * Duplicates: the count job emits each (key, count) once and a key's outputs arrive in
+ * order (one partition), so an output whose count is not above the last count seen for
+ * its key was seen before. The last count is kept per key in one typed array: a set of
+ * every output's identity grew the bench's process to 500–700 MiB at 25–50 k records/s.
+ *
+ * Messages in: {@link ObserverStart}, {@link ObservedSets}, `'finish'`. Out: an
+ * {@link ObserverProgress} after each set message, the {@link ObserverResult} after `'finish'`.
+ */
+import { parentPort } from 'node:worker_threads';
+import { forEachRecordSpanInSet } from '../shared/protocol/record-batch.js';
+
+export interface ObserverStart {
+  readonly kind: 'start';
+  readonly keys: number;
+  /** Inputs stamped in [windowStart, windowEnd) are measured. */
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  /** Room for this many latencies. */
+  readonly capacity: number;
+}
+
+export interface ObservedSets {
+  readonly kind: 'sets';
+  readonly sets: ArrayBuffer[];
+  /** `Date.now()` when the poll that returned them answered. */
+  readonly observedAt: number;
+}
+
+export interface ObserverProgress {
+  readonly progress: true;
+  readonly observedInWindow: number;
+}
+
+export interface ObserverResult {
+  readonly observed: number;
+  readonly observedInWindow: number;
+  readonly duplicates: number;
+  /** Outputs whose key or value is not the count job's (`"user-N"`, a count). */
+  readonly unreadable: number;
+  /** Latencies (ms) of the window's inputs, sorted. */
+  readonly latencies: Float64Array;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('latency-observer-thread.js runs as a worker thread only');
+
+const QUOTE = 0x22;
+const PREFIX = '"user-';
+
+/** The decimal number in `bytes[from, to)`, or −1 when it is not one. */
+function decimal(bytes: Uint8Array, from: number, to: number): number {
+  if (from >= to) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/** N of a `"user-N"` key, or −1. */
+function keyIndex(bytes: Uint8Array, at: number, length: number): number {
+  if (length < PREFIX.length + 2 || bytes[at + length - 1] !== QUOTE) return -1;
+  for (let i = 0; i < PREFIX.length; i++) if (bytes[at + i] !== PREFIX.charCodeAt(i)) return -1;
+  return decimal(bytes, at + PREFIX.length, at + length - 1);
+}
+
+let start: ObserverStart | undefined;
+let lastCount = new Float64Array(0);
+let latencies = new Float64Array(0);
+let observed = 0;
+let observedInWindow = 0;
+let duplicates = 0;
+let unreadable = 0;
+
+port.on('message', (message: ObserverStart | ObservedSets | 'finish') => {
+  if (message === 'finish') {
+    const measured = latencies.slice(0, Math.min(observedInWindow, latencies.length)).sort();
+    port.postMessage({ observed, observedInWindow, duplicates, unreadable, latencies: measured } satisfies ObserverResult, [measured.buffer]);
+    return;
+  }
+  if (message.kind === 'start') {
+    start = message;
+    lastCount = new Float64Array(message.keys);
+    latencies = new Float64Array(message.capacity);
+    return;
+  }
+  const window = start;
+  if (window === undefined) throw new Error('latency observer: sets before start');
+  const observedAt = message.observedAt;
+  for (const set of message.sets) {
+    forEachRecordSpanInSet(set, (batch, _offset, timestamp, keyAt, keyLength, valueAt, valueLength) => {
+      observed++;
+      const key = keyLength < 0 ? -1 : keyIndex(batch, keyAt, keyLength);
+      const count = valueLength < 0 ? -1 : decimal(batch, valueAt, valueAt + valueLength);
+      if (key < 0 || key >= lastCount.length || count < 0) {
+        unreadable++;
+        return;
+      }
+      if (count <= lastCount[key]!) {
+        duplicates++;
+        return;
+      }
+      lastCount[key] = count;
+      if (timestamp >= window.windowStart && timestamp < window.windowEnd) {
+        if (observedInWindow < latencies.length) latencies[observedInWindow] = observedAt - timestamp;
+        observedInWindow++;
+      }
+    });
+  }
+  port.postMessage({ progress: true, observedInWindow } satisfies ObserverProgress);
+});
