@@ -5,17 +5,20 @@
  * Each scenario runs in its own child process (a fresh local log and state): the job runs
  * in-process through the public API (`App.create(config, backend)`, `app.run({ signal })`)
  * on one `LocalLogBackend`, and the same backend instance serves
- * - the producer: a worker thread (latency-producer-thread.ts) encodes, every ~5 ms, as
- *   many records as the rate calls for since the start (100 k keys, `{n, amount}` values
- *   like `npm start`, each stamped with `Date.now()` when its batch is built) into one
- *   record batch per partition; the job's thread appends them with `appendBatches`,
- *   touching no record, as it does for a live-produce request; and
+ * - the producer (latency-schedule.ts: every ~5 ms the records the rate calls for since
+ *   the start, 100 k keys, `{n, amount}` values like `npm start`, encoded as one record
+ *   batch per partition and stamped with `Date.now()` when built), appended by the job's
+ *   thread with `appendBatches`, touching no record, as for a live-produce request. With
+ *   `--producer thread` (the default) a worker thread builds the batches and posts them,
+ *   so a record's latency includes its wait for the job's thread to append it, as a
+ *   producer in another process would see it; with `--producer main` the job's thread
+ *   builds each step's batches and awaits their append before the next (the bench's
+ *   form before the thread: records stamped just before their append call); and
  * - the observer: a group consumer of its own group on the output topic, whose
  *   `pollBatches` wakes on every append in the process; the batch sets go to a worker
  *   thread (latency-observer-thread.ts) with the time of the poll. An output of the count
  *   job carries its input's timestamp, so its latency is that time − the record's timestamp.
- * Generating, encoding and decoding records off the job's thread is what a producer and
- * a consumer in other processes would cost it: with both on the job's thread (before), the
+ * With the producer and the observer decoding records on the job's thread (before), the
  * bench itself capped the rate near 90 k records/s and its duplicate check grew the
  * process to 0.5–1 GB, so latency at half the job's maximum rate could not be measured.
  * After a warm-up, records appended during the measuring window are counted; the
@@ -30,6 +33,7 @@
  *
  *   node dist/bench/latency.bench.js [--rounds 3] [--rate 2000] [--seconds 20] [--warmup 5]
  *       [--scenarios alos,eos:0.1,eos:0.5,eos:1,eos:5] [--workers N] [--keys 100000]
+ *       [--producer thread|main]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,7 +44,8 @@ import { loadConfig } from '../config/index.js';
 import { App, type RunSummary } from '../runtime/app.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import type { ObservedSets, ObserverProgress, ObserverResult, ObserverStart } from './latency-observer-thread.js';
-import type { ProducedBatches, ProducerStart, ProducerStopped } from './latency-producer-thread.js';
+import type { ProducedBatches, ProducerStopped } from './latency-producer-thread.js';
+import { CountEventSchedule, STEP_MS, type ScheduledBatches, type ScheduleOptions } from './latency-schedule.js';
 import {
   childEnv,
   COUNT_PIPELINE_TS,
@@ -62,12 +67,17 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     scenarios: { type: 'string', default: 'alos,eos:0.1,eos:0.5,eos:1,eos:5' },
     workers: { type: 'string' },
+    producer: { type: 'string', default: 'thread' },
     keys: { type: 'string', default: '100000' },
     child: { type: 'string' },
   },
 });
 
 const PARTITIONS = 8;
+
+/** Where the input is generated and encoded (see the module comment). */
+const producerMode = values.producer;
+if (producerMode !== 'thread' && producerMode !== 'main') throw new Error(`--producer: thread or main, got ${producerMode}`);
 
 interface Scenario {
   readonly name: string;
@@ -167,10 +177,8 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   const windowStart = started + warmup * 1000;
   const windowEnd = windowStart + seconds * 1000;
   const observerThread = new Worker(new URL('./latency-observer-thread.js', import.meta.url));
-  const producerThread = new Worker(new URL('./latency-producer-thread.js', import.meta.url));
   const threadFailed = (error: Error) => (jobFailed ??= error);
   observerThread.on('error', threadFailed);
-  producerThread.on('error', threadFailed);
   let observedInWindow = 0;
   observerThread.on('message', (message: ObserverProgress | ObserverResult) => {
     if ('progress' in message) observedInWindow = message.observedInWindow;
@@ -195,27 +203,47 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     }
   })();
 
-  // The producer thread's batches, appended as they come (the log orders them by call).
+  // The input: appended as it comes (the log orders appends by call).
   let sentInWindow = 0;
   let producerMaxLagMs = 0;
   const appends = new Set<Promise<unknown>>();
-  const producerStopped = new Promise<number>((resolve) => {
-    producerThread.on('message', (message: ProducedBatches | ProducerStopped) => {
-      if (message.kind === 'stopped') return resolve(message.sent);
-      producerMaxLagMs = Math.max(producerMaxLagMs, Date.now() - message.scheduledAt);
-      if (message.timestamp >= windowStart && message.timestamp < windowEnd) sentInWindow += message.count;
-      const append = producer
-        .appendBatches(message.batches.map(({ partition, batch }) => ({ topic: 'events', partition, batch })))
-        .catch(threadFailed)
-        .finally(() => appends.delete(append));
-      appends.add(append);
+  const append = (due: ScheduledBatches): void => {
+    producerMaxLagMs = Math.max(producerMaxLagMs, Date.now() - due.scheduledAt);
+    if (due.timestamp >= windowStart && due.timestamp < windowEnd) sentInWindow += due.count;
+    const appended = producer
+      .appendBatches(due.batches.map(({ partition, batch }) => ({ topic: 'events', partition, batch })))
+      .catch(threadFailed)
+      .finally(() => appends.delete(appended));
+    appends.add(appended);
+  };
+  const scheduleOptions: ScheduleOptions = { rate, keys, partitions: PARTITIONS, startedAt: started };
+  if (producerMode === 'thread') {
+    const producerThread = new Worker(new URL('./latency-producer-thread.js', import.meta.url));
+    producerThread.on('error', threadFailed);
+    const producerStopped = new Promise<void>((resolve) => {
+      producerThread.on('message', (message: ProducedBatches | ProducerStopped) => {
+        if (message.kind === 'stopped') resolve();
+        else append(message);
+      });
     });
-  });
-  producerThread.postMessage({ rate, keys, partitions: PARTITIONS, startedAt: started } satisfies ProducerStart);
-
-  while (Date.now() < windowEnd && jobFailed === undefined) await sleep(20);
-  producerThread.postMessage('stop');
-  await producerStopped;
+    producerThread.postMessage(scheduleOptions);
+    while (Date.now() < windowEnd && jobFailed === undefined) await sleep(20);
+    producerThread.postMessage('stop');
+    await producerStopped;
+    await producerThread.terminate();
+  } else {
+    // On the job's thread, each step's append waited for before the next (the bench's
+    // form until the producer thread): records are stamped just before their append call.
+    const schedule = new CountEventSchedule(scheduleOptions);
+    while (Date.now() < windowEnd && jobFailed === undefined) {
+      const due = schedule.due();
+      if (due !== undefined) {
+        append(due);
+        await Promise.all(appends);
+      }
+      await sleep(STEP_MS);
+    }
+  }
   await Promise.all(appends);
   const drainUntil = Date.now() + ((scenario.commitInterval ?? config.commitInterval) * 2 + 10) * 1000;
   while (observedInWindow < sentInWindow && Date.now() < drainUntil && jobFailed === undefined) await sleep(20);
@@ -228,7 +256,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   );
   observerThread.postMessage('finish');
   const { latencies: measured, duplicates, unreadable, observedInWindow: observedInWindowAtEnd } = await observed;
-  await Promise.all([observerThread.terminate(), producerThread.terminate()]);
+  await observerThread.terminate();
   controller.abort();
   const summary = await running;
   await observer.close();
@@ -306,6 +334,7 @@ try {
           '--seconds', String(seconds),
           '--warmup', String(warmup),
           '--keys', String(keys),
+          '--producer', producerMode,
           ...(workers === undefined ? [] : ['--workers', String(workers)]),
         ],
         { label: `latency scenario ${scenario.name}` },
@@ -356,6 +385,7 @@ try {
       {
         bench: 'latency',
         job: 'count (examples/count/pipeline.ts), local log, 8 partitions, in-process App',
+        producer: producerMode,
         rate,
         keys,
         warmupSeconds: warmup,
