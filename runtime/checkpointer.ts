@@ -260,7 +260,7 @@ function countByTopic(batches: readonly EncodedBatch[]): Record<string, number> 
 }
 
 /** Bytes of changelog batches one at-least-once append carries (one batch may be larger). */
-export const CHANGELOG_APPEND_BYTES = 1024 * 1024;
+export const CHANGELOG_APPEND_BYTES = 256 * 1024;
 
 /** `appends` in order, grouped into pieces of about {@link CHANGELOG_APPEND_BYTES}. */
 function appendPieces(appends: readonly AppendBatch[]): AppendBatch[][] {

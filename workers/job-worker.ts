@@ -232,7 +232,8 @@ export class JobWorker implements WorkerControl {
   /**
    * Encodes a cut checkpoint's changelog and answers on the data port. Encoding is the
    * bulk of a prepare (a few µs per changed key, a whole checkpoint's worth at once): it
-   * runs one store partition at a time, giving the event loop a turn between them, so
+   * runs one changelog batch (≤ CHANGELOG_BATCH_RECORDS records) at a time, giving the
+   * event loop a turn between them when a slice is used up, so
    * batches routed meanwhile are processed instead of waiting for all of it. The prepared
    * transactions no longer change, and 'prepared' needs no order against later batches'
    * 'processed' (their outputs are streamed, or held for the next checkpoint).
@@ -246,8 +247,10 @@ export class JobWorker implements WorkerControl {
       for (const p of cut.partitions) {
         const changelog: ChangelogBatch[] = [];
         for (const store of p.changelog) {
-          await slices.due();
-          changelog.push(encodeChangelog(store, timestamp));
+          for (const batch of encodeChangelog(store, timestamp)) {
+            changelog.push(batch);
+            await slices.due();
+          }
         }
         partitions.push({ partition: p.partition, processed: p.processed, changelog, changelogRecords: p.changelogRecords });
       }

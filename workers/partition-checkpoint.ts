@@ -44,10 +44,15 @@ export interface PreparedCheckpoint {
   readonly processed: Record<string, number>;
 }
 
-/** Encodes one store's prepared changelog as one batch stamped `timestamp`. */
-export function encodeChangelog(prepared: PreparedChangelog, timestamp: number): ChangelogBatch {
-  const { changelog } = prepared;
-  return { store: prepared.store, topic: prepared.topic, partition: prepared.partition, count: changelog.length, buffer: changelog.encode(timestamp) };
+/**
+ * Encodes one store's prepared changelog as batches stamped `timestamp`, one at a time
+ * (the caller gives its event loop a turn between them). The flush stores the last
+ * batch's offset: batches are appended in order.
+ */
+export function* encodeChangelog(prepared: PreparedChangelog, timestamp: number): Generator<ChangelogBatch> {
+  for (const { buffer, count } of prepared.changelog.encodeBatches(timestamp)) {
+    yield { store: prepared.store, topic: prepared.topic, partition: prepared.partition, count, buffer };
+  }
 }
 
 export class PartitionCheckpoint {

@@ -93,7 +93,7 @@ export interface PreparedPartition {
   readonly partition: number;
   /** Source topic → last processed offset in this checkpoint. */
   readonly processed: Readonly<Record<string, number>>;
-  /** One batch per store with changes. */
+  /** Each changed store's changelog, in batches in order (the last one's offset is what the flush stores). */
   readonly changelog: readonly ChangelogBatch[];
   readonly changelogRecords: number;
 }

@@ -70,3 +70,27 @@ t.test('a transaction without a changelog, or without changes, has the empty cha
   t.same(empty.records(), []);
   t.same(decodeBatchSet(buildBatchSet(0, [{ baseOffset: 0, batch: new Uint8Array(empty.encode(5)) }]), 't', 0), []);
 });
+
+t.test('encodeBatches splits the changelog into batches of at most maxRecords, together the records() in order', async (t) => {
+  const partition = await openPartition(t, { hasChangelog: true }, 'split');
+  const tx = partition.begin();
+  for (let i = 0; i < 2_500; i++) tx.set(`k${i}`, i, bytes('p'));
+  for (let i = 0; i < 30; i++) tx.delete(`gone${i}`, bytes('p'), 'other');
+  const changelog = await tx.prepare({ source: 7 });
+  const batches = [...changelog.encodeBatches(11)];
+  t.same(batches.map((b) => b.count), [1_024, 1_024, 482], 'CHANGELOG_BATCH_RECORDS each, the rest last (tombstones included)');
+  let baseOffset = 0;
+  const decoded = [];
+  for (const { buffer, count } of batches) {
+    decoded.push(...decodeBatchSet(buildBatchSet(baseOffset, [{ baseOffset, batch: new Uint8Array(buffer) }]), 'changelog', 0));
+    baseOffset += count;
+  }
+  t.same(plain(decoded), plain(changelog.records()));
+  t.ok(decoded.every((r, i) => r.offset === i && r.timestamp === 11), 'consecutive offsets across batches, one timestamp');
+  t.same(
+    [...changelog.encodeBatches(11, 1_000)].map((b) => b.count),
+    [1_000, 1_000, 530],
+    'a smaller bound',
+  );
+  await tx.flush(7);
+});

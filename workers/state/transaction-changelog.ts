@@ -16,6 +16,9 @@ import { cachedBytes, type CachedUpdate, type TransactionCache } from './transac
 
 const TTL_STAMPED_HEADER_VALUE = Buffer.from('1', 'latin1');
 
+/** Records per changelog batch at most ({@link TransactionChangelog.encodeBatches}): ~130 KB of count-job records. */
+export const CHANGELOG_BATCH_RECORDS = 1024;
+
 /** One column family's part: its updates then its deletes, all with the same headers. */
 interface FamilyChangelog {
   readonly headers: readonly RecordHeader[];
@@ -75,25 +78,54 @@ export class TransactionChangelog {
 
   /**
    * The changelog as one record batch, every record stamped `timestamp`, in an
-   * ArrayBuffer of its own (ready for a transfer list). Sized exactly up front: growing by
-   * doubling would copy a large changelog several times.
+   * ArrayBuffer of its own (ready for a transfer list).
    */
   encode(timestamp: number): ArrayBuffer {
+    let only: ArrayBuffer | undefined;
+    for (const { buffer } of this.encodeBatches(timestamp, Number.POSITIVE_INFINITY)) only = buffer;
+    return only ?? new RecordBatchBuilder(BATCH_HEADER_BYTES).finishTransferable();
+  }
+
+  /**
+   * The changelog as record batches of at most `maxRecords` records each, in order, every
+   * record stamped `timestamp`, each in an ArrayBuffer of its own (ready for a transfer
+   * list) and sized exactly up front (growing by doubling would copy it several times).
+   * A caller gives its event loop a turn between batches: a whole store partition's
+   * changelog at once held a worker for tens of milliseconds at high rates, and the log
+   * appends it piece by piece, other appends in between (docs/data-plane.md, rule 6).
+   */
+  *encodeBatches(timestamp: number, maxRecords: number = CHANGELOG_BATCH_RECORDS): Generator<{ buffer: ArrayBuffer; count: number }> {
     // Once, for the sizing, the records and the flush after them.
     this.cache?.encodeScalars();
-    const blocks = this.families.map((family) => encodeHeaderBlock(family.headers));
-    let bytes = BATCH_HEADER_BYTES;
-    this.families.forEach(({ updates, deletes }, i) => {
-      const block = blocks[i]!;
-      for (const [id, update] of updates) bytes += recordBytesWithHeaderBlock(id.length, cachedBytes(update.value), block);
-      for (const id of deletes) bytes += recordBytesWithHeaderBlock(id.length, null, block);
-    });
-    const builder = new RecordBatchBuilder(bytes);
-    this.families.forEach(({ updates, deletes }, i) => {
-      const block = blocks[i]!;
-      for (const [id, update] of updates) builder.addWithHeaderBlock(timestamp, id, cachedBytes(update.value), block);
-      for (const id of deletes) builder.addWithHeaderBlock(timestamp, id, null, block);
-    });
-    return builder.finishTransferable();
+    const ids: string[] = [];
+    const values: (Uint8Array | null)[] = [];
+    const blocks: Uint8Array[] = [];
+    const batch = (): { buffer: ArrayBuffer; count: number } => {
+      let bytes = BATCH_HEADER_BYTES;
+      for (let i = 0; i < ids.length; i++) bytes += recordBytesWithHeaderBlock(ids[i]!.length, values[i]!, blocks[i]!);
+      const builder = new RecordBatchBuilder(bytes);
+      for (let i = 0; i < ids.length; i++) builder.addWithHeaderBlock(timestamp, ids[i]!, values[i]!, blocks[i]!);
+      const count = ids.length;
+      ids.length = 0;
+      values.length = 0;
+      blocks.length = 0;
+      return { buffer: builder.finishTransferable(), count };
+    };
+    for (const { headers, updates, deletes } of this.families) {
+      const block = encodeHeaderBlock(headers);
+      for (const [id, update] of updates) {
+        ids.push(id);
+        values.push(cachedBytes(update.value));
+        blocks.push(block);
+        if (ids.length >= maxRecords) yield batch();
+      }
+      for (const id of deletes) {
+        ids.push(id);
+        values.push(null);
+        blocks.push(block);
+        if (ids.length >= maxRecords) yield batch();
+      }
+    }
+    if (ids.length > 0) yield batch();
   }
 }
