@@ -125,10 +125,10 @@ export class RecordBatchBuilder {
    * Appends a record whose key is a latin1 string (one char per byte, the form a
    * transaction cache holds state keys in) and whose headers were encoded once by
    * {@link encodeHeaderBlock}: every changelog record of a checkpoint carries the same
-   * headers, so they are copied, not written name by name. Sized by
-   * {@link recordBytesWithHeaderBlock}.
+   * headers, so they are copied, not written name by name. A string value is written as
+   * its UTF-8. Sized by {@link recordBytesWithHeaderBlock}.
    */
-  addWithHeaderBlock(timestamp: number, latin1Key: string, value: Uint8Array | null, headerBlock: Uint8Array): void {
+  addWithHeaderBlock(timestamp: number, latin1Key: string, value: Uint8Array | string | null, headerBlock: Uint8Array): void {
     // Its offset delta is its index: it keeps the batch dense.
     this.reserve(recordBytesWithHeaderBlock(latin1Key.length, value, headerBlock));
     const view = this.view;
@@ -273,10 +273,13 @@ function writeBlob(bytes: Uint8Array, view: DataView, pos: number, blob: Uint8Ar
   return pos + 4 + blob.length;
 }
 
-/** Bytes a record added by {@link RecordBatchBuilder.addWithHeaderBlock} takes, exactly. */
-export function recordBytesWithHeaderBlock(keyLength: number, value: Uint8Array | null, headerBlock: Uint8Array): number {
+/**
+ * Bytes a record added by {@link RecordBatchBuilder.addWithHeaderBlock} takes: exactly
+ * for a byte value, at most for a string (3 bytes per UTF-16 unit).
+ */
+export function recordBytesWithHeaderBlock(keyLength: number, value: Uint8Array | string | null, headerBlock: Uint8Array): number {
   // The fixed bytes count the header count, which the block holds.
-  return RECORD_FIXED_BYTES - 2 + keyLength + (value?.length ?? 0) + headerBlock.length;
+  return RECORD_FIXED_BYTES - 2 + keyLength + blobBound(value) + headerBlock.length;
 }
 
 /** Most bytes a key or value takes in a batch (a string: 3 per UTF-16 unit). */

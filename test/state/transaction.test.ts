@@ -585,8 +585,7 @@ t.test('a savepoint rolls back to a value updated in place before it', async (t)
   cache.rollbackToSavepoint();
   t.equal(cache.get('default', 'p|k'), 2, 'the value before the savepoint');
   cache.set('default', 1, 'p|k', 4);
-  cache.encodeScalars();
-  t.same(cache.get('default', 'p|k'), encodeJson(4), 'encoded at the checkpoint');
+  t.equal(cache.get('default', 'p|k'), 4, 'kept as itself: the changelog and the flush encode it where they read it');
 });
 
 t.test('property: any JSON value reads back as its JSON round trip, before and after the flush', async (t) => {

@@ -11,9 +11,10 @@
  * key), and the index by prefix that range reads need is built by the first such read.
  *
  * A value is its stored bytes, or a JSON scalar that `PartitionTransaction.set` keeps as
- * itself until the checkpoint encodes it ({@link TransactionCache.encodeScalars}): a key
- * written on every record (a count, a sum) then costs no allocation per write, and outside
- * a savepoint a key written again updates its entry in place. What survives the worker's
+ * itself, to the end: the changelog writes its JSON text, the flush its JSON bytes
+ * ({@link cachedBytes}), each where it reads it, and none is kept (a key
+ * written on every record (a count, a sum) then costs no allocation per write), and
+ * outside a savepoint a key written again updates its entry in place. What survives the worker's
  * young generation until the checkpoint is most of its garbage-collection work.
  */
 import { encodeJson } from '../../shared/codecs/json-codec.js';
@@ -154,18 +155,6 @@ export class TransactionCache {
     const update = family.updates.get(keyId);
     if (update !== undefined) return update.value;
     return family.deletes.has(keyId) ? DELETED : UNDEFINED;
-  }
-
-  /**
-   * Replaces every scalar value with its JSON bytes, once the cache no longer changes:
-   * when a prepared transaction's changelog is encoded, so that the flush after it
-   * finds bytes (each reads through {@link cachedBytes}, which then makes none). Not at
-   * the cut: it held the worker's queue, and the encoding runs in slices beside it.
-   */
-  encodeScalars(): void {
-    for (const family of this.#families.values()) {
-      for (const entry of family.updates.values()) entry.value = cachedBytes(entry.value);
-    }
   }
 
   /** True until the first set or delete. */
