@@ -87,10 +87,8 @@ export class TransactionChangelog {
    * The changelog as record batches of at most `maxRecords` records each, in order, every
    * record stamped `timestamp`, each in an ArrayBuffer of its own (ready for a transfer
    * list) and sized up front (growing by doubling would copy it several times). A scalar
-   * value is written as its JSON text's UTF-8, the bytes `cachedBytes` gives the flush:
-   * turning every scalar into bytes in place (before) left tens of thousands of small
-   * buffers per worker to survive the young generation until the flush, and the
-   * scavenges copying them held the worker 14–19 ms at a time at 150 k records/s.
+   * value is written as its JSON text's UTF-8, the bytes `cachedBytes` gives the flush, so
+   * no buffer per changed key has to live until the flush (docs/data-plane.md, rule 14).
    * A caller gives its event loop a turn between batches: a whole store partition's
    * changelog at once held a worker for tens of milliseconds at high rates, and the log
    * appends it piece by piece, other appends in between (docs/data-plane.md, rule 6).
