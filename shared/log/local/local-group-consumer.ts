@@ -23,7 +23,8 @@ import type {
 } from '../log-backend.js';
 import { tpKey } from '../log-backend.js';
 import { LogClosedError, PartitionNotAssignedError } from '../../errors/log-errors.js';
-import { decodeStored, encodeStored, type LocalLogStore, type StoredRead } from './local-log-store.js';
+import { decodeStored, encodeStored, type LocalLogStore } from './local-log-store.js';
+import type { StoredRead } from './stored-read.js';
 import type { TopicState } from './stored-topics.js';
 import { checkNonNegativeInteger, checkTopicName } from './validate-arguments.js';
 

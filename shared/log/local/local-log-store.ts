@@ -53,8 +53,6 @@ import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
 import { AppendSignal } from './append-signal.js';
 import { RecentBatches, type RecentBatch } from './recent-batches.js';
 import { StoredReadBuilder, type StoredRead } from './stored-read.js';
-
-export type { StoredRead } from './stored-read.js';
 import { checkFormat, loadTopics, newTopicState, type StoredTopicMeta, type TopicState } from './stored-topics.js';
 
 import {
@@ -95,7 +93,7 @@ export interface GroupOffsets {
   readonly offsets: readonly PartitionOffset[];
 }
 
-/** Stored batches of one partition, as a read collects them. */
+/** A write waiting in the queue that `drain` writes as one LevelDB batch. */
 interface QueuedWrite {
   /** Deleted before `keys` are put (compaction rewrites). */
   readonly deletes: readonly Buffer[];
