@@ -5,9 +5,9 @@
  * records), every record of a step stamped with `Date.now()` when its batches are built.
  * Used by the producer thread and by the producer on the job's thread alike.
  */
-import { RecordBatchBuilder } from '../shared/protocol/record-batch.js';
+import { RecordBatchBuilder, writeUtf8 } from '../shared/protocol/record-batch.js';
 import { partitionForKey } from '../shared/log/murmur2-partitioner.js';
-import { xorshift32 } from '../examples/count/count-events.js';
+import { drawCountEvent, xorshift32 } from '../examples/count/count-events.js';
 
 export interface ScheduleOptions {
   readonly rate: number;
@@ -32,11 +32,11 @@ export const STEP_MS = 5;
 /** Records per step at most: a step late by seconds catches up over several steps. */
 const MAX_STEP_RECORDS = 10_000;
 
-const encoder = new TextEncoder();
-
 export class CountEventSchedule {
   #sent = 0;
   readonly #random = xorshift32(7);
+  /** A key's UTF-8, to partition it by (keys are short). */
+  readonly #keyBytes = new Uint8Array(256);
 
   constructor(private readonly options: ScheduleOptions) {}
 
@@ -54,9 +54,10 @@ export class CountEventSchedule {
     const builders = new Map<number, RecordBatchBuilder>();
     const timestamp = Date.now();
     for (let i = 0; i < due; i++) {
-      const key = encoder.encode(JSON.stringify(`user-${Math.floor(this.#random() * keys)}`));
-      const value = JSON.stringify({ n: this.#sent + i, amount: Math.round(this.#random() * 1000) / 10 });
-      const partition = partitionForKey(key, partitions);
+      const event = drawCountEvent(this.#random, keys, this.#sent + i);
+      const key = JSON.stringify(event.key);
+      const value = JSON.stringify(event.value);
+      const partition = partitionForKey(this.#keyBytes.subarray(0, writeUtf8(this.#keyBytes, 0, key)), partitions);
       let builder = builders.get(partition);
       if (builder === undefined) builders.set(partition, (builder = new RecordBatchBuilder(80 * Math.ceil(due / partitions))));
       builder.add(timestamp, key, value);

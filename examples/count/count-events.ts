@@ -24,16 +24,19 @@ export interface CountEvent {
   readonly timestamp: number;
 }
 
+/** The `n`th event's key (one of `keys`, drawn uniformly) and value, two draws of `random`. */
+export function drawCountEvent(random: () => number, keys: number, n: number): Pick<CountEvent, 'key' | 'value'> {
+  const key = `user-${Math.floor(random() * keys)}`;
+  return { key, value: { n, amount: Math.round(random() * 1000) / 10 } };
+}
+
 /**
  * `records` events over `keys` distinct keys drawn uniformly (xorshift32 seeded with 42,
  * so every run counts the same thing), `{n, amount}` values, 1 ms of event time per record.
  */
 export function* countEvents(records: number, keys: number): Generator<CountEvent> {
   const random = xorshift32(42);
-  for (let j = 0; j < records; j++) {
-    const key = `user-${Math.floor(random() * keys)}`;
-    yield { key, value: { n: j, amount: Math.round(random() * 1000) / 10 }, timestamp: 1_700_000_000_000 + j };
-  }
+  for (let j = 0; j < records; j++) yield { ...drawCountEvent(random, keys, j), timestamp: 1_700_000_000_000 + j };
 }
 
 /** Records per append. */
