@@ -18,24 +18,21 @@ export interface ProducedBatches extends ScheduledBatches {
 
 export interface ProducerStopped {
   readonly kind: 'stopped';
-  readonly sent: number;
 }
 
 const port = parentPort;
 if (port === null) throw new Error('latency-producer-thread.js runs as a worker thread only');
 
 let timer: NodeJS.Timeout | undefined;
-let schedule: CountEventSchedule | undefined;
 
 port.on('message', (message: ScheduleOptions | 'stop') => {
   if (message === 'stop') {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    port.postMessage({ kind: 'stopped', sent: schedule?.sent ?? 0 } satisfies ProducerStopped);
+    port.postMessage({ kind: 'stopped' } satisfies ProducerStopped);
     return;
   }
   const steps = new CountEventSchedule(message);
-  schedule = steps;
   const step = (): void => {
     const due = steps.due();
     if (due !== undefined) {

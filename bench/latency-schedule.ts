@@ -40,11 +40,6 @@ export class CountEventSchedule {
 
   constructor(private readonly options: ScheduleOptions) {}
 
-  /** Records handed out so far. */
-  get sent(): number {
-    return this.#sent;
-  }
-
   /** The records due by now, `undefined` when none is. */
   due(): ScheduledBatches | undefined {
     const { rate, keys, partitions, startedAt } = this.options;
