@@ -12,6 +12,7 @@ import { LocalLogBackend } from '../../shared/log/local/local-log-backend.js';
 import type { LogRecord, PartitionReader, TopicPartition } from '../../shared/log/log-backend.js';
 import { InvalidLogArgumentError } from '../../shared/errors/log-errors.js';
 import { decodeBatchSet, RecordBatchBuilder } from '../../shared/protocol/record-batch.js';
+import { backgroundPauseMs, MAX_STEP_PAUSE_MS } from '../../shared/log/local/log-compactor.js';
 
 const encoder = new TextEncoder();
 const bytes = (value: string): Uint8Array => encoder.encode(value);
@@ -214,6 +215,37 @@ t.test('background compaction starts by itself once enough was appended', async 
   t.ok(count <= 510, `the 2,000 updates were compacted in the background (${count} left)`);
   const latest = (await reader.read({ topic: 'auto', partition: 0 }, 0, 10_000)).filter((r) => text(r.key) === 'k3');
   t.equal(text(latest[latest.length - 1]!.value), '19-93', 'the latest value of a key is there');
+});
+
+t.test('background passes work for their share of the time; compact() is never throttled', async (t) => {
+  t.equal(backgroundPauseMs(10, 0.25), 30, 'a quarter of the time: three times the step as pause');
+  t.equal(backgroundPauseMs(10, 0.5), 10, 'half: a pause as long as the step');
+  t.equal(backgroundPauseMs(10, 1), 0, 'all of it: no pause');
+  t.equal(backgroundPauseMs(50, 0.01), MAX_STEP_PAUSE_MS, 'a pause is bounded however long the step took');
+
+  for (const share of [0, -0.5, 1.5, Number.NaN, '0.5']) {
+    await t.rejects(
+      LocalLogBackend.open(await tempDir(t), { compactionBackgroundShare: share as number }),
+      { name: InvalidLogArgumentError.name, message: /compactionBackgroundShare/ },
+      `compactionBackgroundShare ${String(share)} is refused, naming the option`,
+    );
+  }
+
+  // Thousands of one-record batches: a pass takes many steps, each followed by its pause.
+  const log = await LocalLogBackend.open(await tempDir(t), { compactionMinDirtyRecords: 500, compactionBackgroundShare: 0.05 });
+  t.teardown(() => log.close());
+  await log.createTopic('slow', 1, { compact: true });
+  const producer = await log.producer();
+  const tp = { topic: 'slow', partition: 0 };
+  for (let i = 0; i < 3_000; i++) await producer.append([{ ...tp, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) }]);
+  const stats = await log.compact('slow');
+  const records = await readAll(await log.reader(), tp);
+  t.same(
+    records.map((r) => [text(r.key), text(r.value), r.offset]),
+    Array.from({ length: 10 }, (_, k) => [`k${k}`, `v${2_990 + k}`, 2_990 + k]),
+    'compact() during a throttled background pass leaves the latest record of each key at its offset',
+  );
+  t.ok(stats.passes >= 1, `compact() ran its own pass (${stats.passes})`);
 });
 
 t.test('close() stops a running pass between steps; the log reopens whole and compacts on', async (t) => {

@@ -55,7 +55,12 @@ import { LocalLogStore } from './local-log-store.js';
 import type { TopicState } from './stored-topics.js';
 import { LocalPartitionReader } from './local-partition-reader.js';
 import { LocalProducer } from './local-producer.js';
-import { DEFAULT_DELETE_RETENTION_MS, DEFAULT_MIN_DIRTY_RECORDS, type CompactionStats } from './log-compactor.js';
+import {
+  DEFAULT_BACKGROUND_SHARE,
+  DEFAULT_DELETE_RETENTION_MS,
+  DEFAULT_MIN_DIRTY_RECORDS,
+  type CompactionStats,
+} from './log-compactor.js';
 import { checkGroup, checkNonNegativeInteger, checkPartitionCount } from './validate-arguments.js';
 
 export type { CompactionStats } from './log-compactor.js';
@@ -84,6 +89,14 @@ export interface LocalLogOptions {
    * `max(this, its live records)` were appended since its last pass. Default 10,000.
    */
   readonly compactionMinDirtyRecords?: number;
+  /**
+   * Part of the wall time (0 < share ≤ 1) background compaction may spend working; it
+   * pauses between its bounded steps for the rest, so a burst of changelog appends (a
+   * checkpoint) is not followed by every partition's pass at full speed on the thread
+   * that appends and routes: Kafka throttles its log cleaner the same way
+   * (`log.cleaner.io.max.bytes.per.second`). `compact()` is never throttled. Default 0.25.
+   */
+  readonly compactionBackgroundShare?: number;
 }
 
 export class LocalLogBackend implements LogBackend {
@@ -107,11 +120,16 @@ export class LocalLogBackend implements LogBackend {
       throw new InvalidLogArgumentError('deleteRetentionMs', deleteRetentionMs, 'milliseconds ≥ 0 (Infinity keeps tombstones)');
     }
     checkNonNegativeInteger('compactionMinDirtyRecords', compactionMinDirtyRecords);
+    const compactionBackgroundShare = options.compactionBackgroundShare ?? DEFAULT_BACKGROUND_SHARE;
+    if (typeof compactionBackgroundShare !== 'number' || !(compactionBackgroundShare > 0 && compactionBackgroundShare <= 1)) {
+      throw new InvalidLogArgumentError('compactionBackgroundShare', compactionBackgroundShare, 'a share of the time, > 0 and ≤ 1');
+    }
     const store = await LocalLogStore.open(dir, {
       sync: options.sync ?? false,
       lockRetry: { retries: options.lockRetries ?? 5, delayMs: options.lockRetryDelayMs ?? 100 },
       deleteRetentionMs,
       compactionMinDirtyRecords,
+      compactionBackgroundShare,
     });
     return new LocalLogBackend(store);
   }

@@ -140,6 +140,8 @@ export interface LocalLogStoreOptions {
   readonly deleteRetentionMs: number;
   /** Floor of the appended-since-last-pass records that make a compact partition due. */
   readonly compactionMinDirtyRecords: number;
+  /** Part of the time background compaction may work (log-compactor.ts). */
+  readonly compactionBackgroundShare: number;
 }
 
 const NO_DELETES: readonly Buffer[] = Object.freeze([]);
@@ -177,6 +179,7 @@ export class LocalLogStore {
       {
         deleteRetentionMs: options.deleteRetentionMs,
         minDirtyRecords: options.compactionMinDirtyRecords,
+        backgroundShare: options.compactionBackgroundShare,
         onError: (error, topic, partition) => {
           const reason = error instanceof Error ? error.message : String(error);
           process.emitWarning(`local log ${path}: compaction of ${topic}[${partition}] failed: ${reason}`, {

@@ -68,6 +68,22 @@ const SMALL_BATCH_RECORDS = 250;
 const SMALL_BATCH_BYTES = 256 * 1024;
 /** Offset deltas are u32; a merged range never spans more. */
 const MAX_RANGE = 0xffff_ffff;
+/**
+ * Default of `backgroundShare`: the part of the time a background pass may spend in its
+ * steps (reading, planning, rewriting); it waits out the rest between steps. Kafka's log
+ * cleaner is throttled the same way (`log.cleaner.io.max.bytes.per.second`).
+ */
+export const DEFAULT_BACKGROUND_SHARE = 0.25;
+/** Longest pause between two background steps, however long the step took. */
+export const MAX_STEP_PAUSE_MS = 200;
+
+/**
+ * How long a background pass pauses after a step that took `stepMs`, so that its steps
+ * take `share` of the time: `stepMs × (1 − share) / share`, at most {@link MAX_STEP_PAUSE_MS}.
+ */
+export function backgroundPauseMs(stepMs: number, share: number): number {
+  return Math.min(MAX_STEP_PAUSE_MS, (stepMs * (1 - share)) / share);
+}
 
 /** What the compactor needs of the store. */
 export interface CompactorHost {
@@ -82,6 +98,15 @@ export interface CompactorHost {
 export interface LogCompactorOptions {
   readonly deleteRetentionMs: number;
   readonly minDirtyRecords: number;
+  /**
+   * Part of the wall time (0 < share ≤ 1) a background pass may spend in its steps; it
+   * pauses between steps for the rest. Default {@link DEFAULT_BACKGROUND_SHARE}. A pass run
+   * by `compact()`, or while one waits, never pauses. Unthrottled, a checkpoint's
+   * changelog made every partition due at once and their passes ran in the same second
+   * as the checkpoint's own appends, on the same thread and database (docs/local-log.md,
+   * "Compaction of `compact` topics").
+   */
+  readonly backgroundShare?: number;
   /** Called with a background pass's failure (the pass is abandoned; the log stays consistent). */
   readonly onError: (error: unknown, topic: string, partition: number) => void;
 }
@@ -123,6 +148,8 @@ export class LogCompactor {
   private tail: Promise<unknown> = Promise.resolve();
   private background: Promise<void> | undefined;
   private stopping = false;
+  /** `compact()` calls under way: background steps stop pausing so they wait less. */
+  private onDemand = 0;
 
   constructor(
     private readonly host: CompactorHost,
@@ -142,16 +169,21 @@ export class LogCompactor {
    */
   async compact(topics: readonly TopicState[]): Promise<CompactionStats> {
     const stats: MutableStats = { passes: 0, recordsRead: 0, recordsRemoved: 0, batchesRewritten: 0, batchesWritten: 0 };
-    for (const topic of topics) {
-      for (let partition = 0; partition < topic.partitions; partition++) {
-        const target = topic.high[partition]!;
-        if (target === 0) continue;
-        do {
-          this.assertRunning();
-          await this.exclusive(() => this.pass(topic, partition, stats));
-          this.assertRunning();
-        } while (topic.cleanedTo[partition]! < target);
+    this.onDemand++;
+    try {
+      for (const topic of topics) {
+        for (let partition = 0; partition < topic.partitions; partition++) {
+          const target = topic.high[partition]!;
+          if (target === 0) continue;
+          do {
+            this.assertRunning();
+            await this.exclusive(() => this.pass(topic, partition, stats, false));
+            this.assertRunning();
+          } while (topic.cleanedTo[partition]! < target);
+        }
       }
+    } finally {
+      this.onDemand--;
     }
     return { ...stats };
   }
@@ -178,7 +210,7 @@ export class LogCompactor {
         this.due.delete(key);
         if (!this.isDue(topic, partition)) continue;
         try {
-          await this.exclusive(() => this.pass(topic, partition, undefined));
+          await this.exclusive(() => this.pass(topic, partition, undefined, true));
         } catch (error) {
           if (!this.stopping) this.options.onError(error, topic.name, partition);
           continue;
@@ -202,7 +234,7 @@ export class LogCompactor {
   }
 
   /** One pass over one partition; returns early (nothing half-done) when stopping. */
-  private async pass(topic: TopicState, partition: number, stats: MutableStats | undefined): Promise<void> {
+  private async pass(topic: TopicState, partition: number, stats: MutableStats | undefined, throttled: boolean): Promise<void> {
     if (this.stopping) return;
     const snapshot = topic.high[partition]!;
     const from = topic.cleanedTo[partition]!;
@@ -210,7 +242,7 @@ export class LogCompactor {
     const latest = new Map<string, number>();
     let end = from;
     if (from < snapshot) {
-      const scanned = await this.forEachStep(topic.id, partition, from, snapshot, (entries) => {
+      const scanned = await this.forEachStep(topic.id, partition, from, snapshot, throttled, (entries) => {
         for (const [key, value] of entries) {
           forEachRecordKey(value, baseOffsetFromBatchKey(key), (offset, keyAt, keyLength) => {
             if (keyLength >= 0) latest.set(value.toString('latin1', keyAt, keyAt + keyLength), offset);
@@ -229,7 +261,7 @@ export class LogCompactor {
     // 2. rewrite everything below `end`.
     const horizon = Date.now() - this.options.deleteRetentionMs;
     let kept = 0;
-    const rewritten = await this.forEachStep(topic.id, partition, 0, end, async (entries) => {
+    const rewritten = await this.forEachStep(topic.id, partition, 0, end, throttled, async (entries) => {
       const step = this.planStep(entries, latest, horizon);
       kept += step.kept;
       if (stats !== undefined) {
@@ -260,7 +292,8 @@ export class LogCompactor {
 
   /**
    * Feeds the stored batches of a partition with last offsets in `[from, end)` to
-   * `visit` in bounded chunks (yielding to the event loop between them) until `visit`
+   * `visit` in bounded chunks (yielding to the event loop between them, `throttled`:
+   * pausing for the time {@link LogCompactorOptions.backgroundShare} leaves) until `visit`
    * returns false. False when the compactor is stopping (the work is incomplete).
    */
   private async forEachStep(
@@ -268,12 +301,14 @@ export class LogCompactor {
     partition: number,
     from: number,
     end: number,
+    throttled: boolean,
     visit: (entries: [Buffer, Buffer][]) => boolean | Promise<boolean>,
   ): Promise<boolean> {
     let cursor = from;
     const last = batchSeekKey(topicId, partition, end);
     while (cursor < end) {
       if (this.stopping) return false;
+      const stepStarted = performance.now();
       const iterator = this.host.db.iterator({
         gte: batchSeekKey(topicId, partition, cursor),
         lt: last,
@@ -288,9 +323,15 @@ export class LogCompactor {
       if (entries.length === 0) break;
       if (!(await visit(entries))) break;
       cursor = lastOffsetFromBatchKey(entries[entries.length - 1]![0]) + 1;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await this.pauseAfterStep(throttled, performance.now() - stepStarted);
     }
     return !this.stopping;
+  }
+
+  /** A turn of the event loop, and for a throttled step the rest of its share of time. */
+  private pauseAfterStep(throttled: boolean, stepMs: number): Promise<void> {
+    const pauseMs = throttled && this.onDemand === 0 ? backgroundPauseMs(stepMs, this.options.backgroundShare ?? DEFAULT_BACKGROUND_SHARE) : 0;
+    return new Promise<void>((resolve) => (pauseMs >= 1 ? setTimeout(resolve, pauseMs) : setImmediate(resolve)));
   }
 
   /** Which stored batches of a step to replace (each output's inputs), and by what. */
