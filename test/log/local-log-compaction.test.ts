@@ -217,7 +217,7 @@ t.test('background compaction starts by itself once enough was appended', async 
   t.equal(text(latest[latest.length - 1]!.value), '19-93', 'the latest value of a key is there');
 });
 
-t.test('background passes work for their share of the time; compact() is never throttled', async (t) => {
+t.test('background pauses: their length, the option refused out of range, compact() and close() during a throttled pass', async (t) => {
   t.equal(backgroundPauseMs(10, 0.25), 30, 'a quarter of the time: three times the step as pause');
   t.equal(backgroundPauseMs(10, 0.5), 10, 'half: a pause as long as the step');
   t.equal(backgroundPauseMs(10, 1), 0, 'all of it: no pause');
@@ -227,7 +227,7 @@ t.test('background passes work for their share of the time; compact() is never t
     await t.rejects(
       LocalLogBackend.open(await tempDir(t), { compactionBackgroundShare: share as number }),
       { name: InvalidLogArgumentError.name, message: /compactionBackgroundShare/ },
-      `compactionBackgroundShare ${String(share)} is refused, naming the option`,
+      `compactionBackgroundShare ${typeof share === 'string' ? `'${share}' (a string)` : String(share)} is refused, naming the option`,
     );
   }
 
@@ -246,6 +246,23 @@ t.test('background passes work for their share of the time; compact() is never t
     'compact() during a throttled background pass leaves the latest record of each key at its offset',
   );
   t.ok(stats.passes >= 1, `compact() ran its own pass (${stats.passes})`);
+
+  // A log closed while a throttled pass pauses (the longest pauses: share 0.001) closes,
+  // and reopens with every record.
+  const dir = await tempDir(t);
+  const paused = await LocalLogBackend.open(dir, { compactionMinDirtyRecords: 500, compactionBackgroundShare: 0.001 });
+  await paused.createTopic('slow', 1, { compact: true });
+  const slowProducer = await paused.producer();
+  for (let i = 0; i < 3_000; i++) await slowProducer.append([{ ...tp, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) }]);
+  await paused.close();
+  const reopened = await LocalLogBackend.open(dir);
+  t.teardown(() => reopened.close());
+  await reopened.compact('slow');
+  t.same(
+    (await readAll(await reopened.reader(), tp)).map((r) => [text(r.key), r.offset]),
+    Array.from({ length: 10 }, (_, k) => [`k${k}`, 2_990 + k]),
+    'closed during a pause, reopened: compacts to the latest record of each key',
+  );
 });
 
 t.test('close() stops a running pass between steps; the log reopens whole and compacts on', async (t) => {

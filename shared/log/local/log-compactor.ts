@@ -150,6 +150,8 @@ export class LogCompactor {
   private stopping = false;
   /** `compact()` calls under way: background steps stop pausing so they wait less. */
   private onDemand = 0;
+  /** Ends the pause a throttled step is in now (`compact()` or `stop()` do not wait it out). */
+  private endPause: (() => void) | undefined;
 
   constructor(
     private readonly host: CompactorHost,
@@ -170,6 +172,7 @@ export class LogCompactor {
   async compact(topics: readonly TopicState[]): Promise<CompactionStats> {
     const stats: MutableStats = { passes: 0, recordsRead: 0, recordsRemoved: 0, batchesRewritten: 0, batchesWritten: 0 };
     this.onDemand++;
+    this.endPause?.();
     try {
       for (const topic of topics) {
         for (let partition = 0; partition < topic.partitions; partition++) {
@@ -192,6 +195,7 @@ export class LogCompactor {
   async stop(): Promise<void> {
     this.stopping = true;
     this.due.clear();
+    this.endPause?.();
     await this.tail.catch(() => undefined);
     await this.background;
   }
@@ -331,7 +335,16 @@ export class LogCompactor {
   /** A turn of the event loop, and for a throttled step the rest of its share of time. */
   private pauseAfterStep(throttled: boolean, stepMs: number): Promise<void> {
     const pauseMs = throttled && this.onDemand === 0 ? backgroundPauseMs(stepMs, this.options.backgroundShare ?? DEFAULT_BACKGROUND_SHARE) : 0;
-    return new Promise<void>((resolve) => (pauseMs >= 1 ? setTimeout(resolve, pauseMs) : setImmediate(resolve)));
+    if (pauseMs < 1) return new Promise<void>((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.endPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, pauseMs);
+      this.endPause = end;
+    });
   }
 
   /** Which stored batches of a step to replace (each output's inputs), and by what. */
