@@ -232,12 +232,16 @@ t.test('background pauses: their length, the option refused out of range, compac
   }
 
   // Thousands of one-record batches: a pass takes many steps, each followed by its pause.
-  const log = await LocalLogBackend.open(await tempDir(t), { compactionMinDirtyRecords: 500, compactionBackgroundShare: 0.05 });
-  t.teardown(() => log.close());
-  await log.createTopic('slow', 1, { compact: true });
-  const producer = await log.producer();
   const tp = { topic: 'slow', partition: 0 };
-  for (let i = 0; i < 3_000; i++) await producer.append([{ ...tp, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) }]);
+  const openWithUpdates = async (dir: string, share: number): Promise<LocalLogBackend> => {
+    const opened = await LocalLogBackend.open(dir, { compactionMinDirtyRecords: 500, compactionBackgroundShare: share });
+    await opened.createTopic(tp.topic, 1, { compact: true });
+    const producer = await opened.producer();
+    for (let i = 0; i < 3_000; i++) await producer.append([{ ...tp, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) }]);
+    return opened;
+  };
+  const log = await openWithUpdates(await tempDir(t), 0.05);
+  t.teardown(() => log.close());
   const stats = await log.compact('slow');
   const records = await readAll(await log.reader(), tp);
   t.same(
@@ -250,10 +254,7 @@ t.test('background pauses: their length, the option refused out of range, compac
   // A log closed while a throttled pass pauses (the longest pauses: share 0.001) closes,
   // and reopens with every record.
   const dir = await tempDir(t);
-  const paused = await LocalLogBackend.open(dir, { compactionMinDirtyRecords: 500, compactionBackgroundShare: 0.001 });
-  await paused.createTopic('slow', 1, { compact: true });
-  const slowProducer = await paused.producer();
-  for (let i = 0; i < 3_000; i++) await slowProducer.append([{ ...tp, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) }]);
+  const paused = await openWithUpdates(dir, 0.001);
   await paused.close();
   const reopened = await LocalLogBackend.open(dir);
   t.teardown(() => reopened.close());

@@ -100,13 +100,13 @@ export interface LogCompactorOptions {
   readonly minDirtyRecords: number;
   /**
    * Part of the wall time (0 < share ≤ 1) a background pass may spend in its steps; it
-   * pauses between steps for the rest. Default {@link DEFAULT_BACKGROUND_SHARE}. A pass run
-   * by `compact()`, or while one waits, never pauses. Unthrottled, a checkpoint's
-   * changelog made every partition due at once and their passes ran in the same second
-   * as the checkpoint's own appends, on the same thread and database (docs/local-log.md,
-   * "Compaction of `compact` topics").
+   * pauses between steps for the rest (`LocalLogBackend.open` validates it and applies
+   * {@link DEFAULT_BACKGROUND_SHARE}). A pass run by `compact()`, or while one waits, never
+   * pauses. Unthrottled, a checkpoint's changelog made every partition due at once and
+   * their passes ran in the same second as the checkpoint's own appends, on the same
+   * thread and database (docs/local-log.md, "Compaction of `compact` topics").
    */
-  readonly backgroundShare?: number;
+  readonly backgroundShare: number;
   /** Called with a background pass's failure (the pass is abandoned; the log stays consistent). */
   readonly onError: (error: unknown, topic: string, partition: number) => void;
 }
@@ -334,7 +334,7 @@ export class LogCompactor {
 
   /** A turn of the event loop, and for a throttled step the rest of its share of time. */
   private pauseAfterStep(throttled: boolean, stepMs: number): Promise<void> {
-    const pauseMs = throttled && this.onDemand === 0 ? backgroundPauseMs(stepMs, this.options.backgroundShare ?? DEFAULT_BACKGROUND_SHARE) : 0;
+    const pauseMs = throttled && this.onDemand === 0 ? backgroundPauseMs(stepMs, this.options.backgroundShare) : 0;
     if (pauseMs < 1) return new Promise<void>((resolve) => setImmediate(resolve));
     return new Promise<void>((resolve) => {
       const end = (): void => {
