@@ -18,11 +18,21 @@ import { LogLockedError, NotALogDirectoryError } from '../../errors/log-errors.j
  * file into memory and every page read through it (a reader's records, a compaction's
  * inputs) stays resident, counted in the process's RSS, until the file is closed; with a
  * thousand open files that is every table the log has read, so a job's peak RSS grew with
- * the length of its input (5 M records: ~150 MB of mapped tables). 64 files of ~2 MB bound
- * it near 110 MB and still hold every table a job's readers and compactions use at once
- * (docs/data-plane.md, "Memory").
+ * the length of its input (5 M records: ~150 MB of mapped tables). 64 files still hold
+ * every table a job's readers and compactions use at once (docs/data-plane.md, "Memory").
  */
 const LOG_MAX_OPEN_FILES = 64;
+
+/**
+ * Size at which a compaction starts a new table file (LevelDB's default: 2 MiB). LevelDB
+ * never keeps fewer than 64 table files open (it raises `maxOpenFiles` to 74, ten of them
+ * for other files), so the file size is what bounds the mapped, resident tables: every
+ * input table a reader has passed stays resident until 64 newer ones push it out. With
+ * 2 MiB files that came to 44–54 MB at 5 M records against 22–33 MB at 1 M; with 512 KiB
+ * it stayed at 27–38 MB at 5 M and 10 M, and appends and reads ran as fast (BENCHMARKS.md, "Peak RSS: the
+ * log's table files at 512 KiB").
+ */
+const LOG_MAX_FILE_BYTES = 512 * 1024;
 
 /** The database type the local log uses: binary keys and values. */
 export type LogDatabase = ClassicLevel<Buffer, Buffer>;
@@ -47,6 +57,7 @@ export async function openLogDatabase(path: string, retry: OpenRetry): Promise<L
       valueEncoding: 'buffer',
       createIfMissing,
       maxOpenFiles: LOG_MAX_OPEN_FILES,
+      maxFileSize: LOG_MAX_FILE_BYTES,
     });
     try {
       await db.open();
