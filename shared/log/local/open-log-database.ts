@@ -29,8 +29,8 @@ const LOG_MAX_OPEN_FILES = 64;
  * for other files), so the file size is what bounds the mapped, resident tables: every
  * input table a reader has passed stays resident until 64 newer ones push it out. With
  * 2 MiB files that came to 44–54 MB at 5 M records against 22–33 MB at 1 M; with 512 KiB
- * it stayed at 27–38 MB at 5 M and 10 M, and appends and reads ran as fast (BENCHMARKS.md, "Peak RSS: the
- * log's table files at 512 KiB").
+ * it stayed at 27–38 MB at 5 M and 10 M, and appends and reads ran as fast
+ * (BENCHMARKS.md, "Peak RSS: the log's table files at 512 KiB").
  */
 const LOG_MAX_FILE_BYTES = 512 * 1024;
 
