@@ -27,6 +27,7 @@ import { PartitionLifecycle } from './partition-lifecycle.js';
 import { WorkerPool } from './worker-pool.js';
 import { Router } from './router.js';
 import { Checkpointer } from './checkpointer.js';
+import { CheckpointSchedule, type CheckpointCut } from './checkpoint-schedule.js';
 import { OutputStream } from './output-stream.js';
 import { threadCpuMillis } from '../shared/thread-cpu.js';
 import { RecoveryRunner, type RecoveryProgress } from './recovery-runner.js';
@@ -362,8 +363,8 @@ class RunningJob {
    * record that arrived during the workers' prepare back from them (~100–150 ms per
    * checkpoint, the tail of the append → output latency). A failure fails the run.
    */
-  private beginCheckpoint(): Promise<void> {
-    return this.checkpointer.begin().then(
+  private beginCheckpoint(cut: CheckpointCut): Promise<void> {
+    return this.checkpointer.begin(cut === 'all' ? undefined : cut).then(
       () => {
         this.beginning = undefined;
       },
@@ -378,32 +379,32 @@ class RunningJob {
   private async loop(started: number): Promise<boolean> {
     const commitIntervalMs = this.config.commitInterval * 1000;
     const commitEvery = this.config.commitEvery;
-    let lastCheckpoint = performance.now();
+    const schedule = new CheckpointSchedule(
+      { intervalMs: commitIntervalMs, commitEvery, sliced: this.config.processingGuarantee !== 'exactly-once' },
+      performance.now(),
+    );
+    const assignedPartitions = (): number[] => this.consumer.assignment().map((tp) => tp.partition);
     let lastReport = performance.now();
-    let routedSinceCheckpoint = 0;
     const signal = this.options.signal;
     while (signal?.aborted !== true && this.failure === undefined) {
       let max = 5000;
-      if (commitEvery > 0) max = Math.max(1, Math.min(max, commitEvery - routedSinceCheckpoint));
+      if (commitEvery > 0) max = Math.max(1, Math.min(max, commitEvery - schedule.routedSinceLast));
       if (commitIntervalMs === 0) max = 1;
       const routed = await this.router.pollAndRoute(max, 100);
-      routedSinceCheckpoint += routed;
+      schedule.routed(routed);
       const now = performance.now();
       // Memory stays bounded whatever the interval: a checkpoint starts early when the
       // workers hold more than the limit for it.
       const overLimit = this.pendingCheckpointBytes() >= this.config.limits.checkpointBytes;
-      const due =
-        routedSinceCheckpoint > 0 &&
-        (now - lastCheckpoint >= commitIntervalMs || (commitEvery > 0 && routedSinceCheckpoint >= commitEvery) || overLimit);
-      if (due) {
+      const cut = schedule.due(now, overLimit, assignedPartitions);
+      if (cut !== undefined) {
         // The previous checkpoint is waited for, its prepare and its commit: the workers
         // are asked to prepare right away, so this one is cut after exactly the records
         // routed so far (commitEvery), and past the bytes limit the loop does not read on.
         if (this.beginning !== undefined) await this.beginning;
         await this.checkpointer.settle();
-        this.beginning = this.beginCheckpoint();
-        lastCheckpoint = performance.now();
-        routedSinceCheckpoint = 0;
+        this.beginning = this.beginCheckpoint(cut);
+        schedule.started(performance.now(), cut);
       }
       if (this.options.onThroughput && now - lastReport >= 1000) {
         lastReport = now;

@@ -16,6 +16,7 @@ import type {
 } from '../shared/protocol/worker-protocol.js';
 import type { WorkerHandle } from './worker-pool.js';
 import { CommitRejectedError } from '../shared/errors/log-errors.js';
+import { InternalInvariantError } from '../shared/errors/runtime-errors.js';
 import type { OutputStream } from './output-stream.js';
 import { releaseArrayBuffer } from '../shared/protocol/array-buffer-release.js';
 
@@ -118,14 +119,19 @@ export class Checkpointer {
   /**
    * A pipelined checkpoint: phase 1 (prepare) now; phase 2 (append, commit, flush) in the
    * background while routing goes on — workers keep processing into transactions that
-   * continue the prepared ones. At most one phase 2 runs at a time.
+   * continue the prepared ones. At most one phase 2 runs at a time. `partitions`: only
+   * those (a slice, at-least-once only: under exactly-once the outputs held for the
+   * commit belong to every partition); absent: every partition.
    */
-  async begin(): Promise<void> {
+  async begin(partitions?: readonly number[]): Promise<void> {
+    if (partitions !== undefined && this.options.exactlyOnce) {
+      throw new InternalInvariantError('a checkpoint of a slice of the partitions under exactly-once');
+    }
     await this.oneAtATime(async () => {
       await this.settle();
       if (this.failed || this.rejected !== undefined) return;
       const started = performance.now();
-      const prepared = await this.prepare();
+      const prepared = await this.prepare(partitions);
       this.pendingCommit = this.commitCounted(prepared, started).catch((error: unknown) => {
         if (error instanceof CommitRejectedError) {
           this.rejected = error;
@@ -183,10 +189,10 @@ export class Checkpointer {
   /**
    * Phase 1: every worker prepares after the batches routed to it so far (its
    * transactions become PREPARED; it goes on processing later batches in fresh
-   * transactions continuing them). Routing does not stop for it.
+   * transactions continuing them). Routing does not stop for it. `partitions`: only those.
    */
-  async prepare(): Promise<PreparedCheckpoint> {
-    return { byWorker: await Promise.all(this.workers.map((w) => w.prepare())) };
+  async prepare(partitions?: readonly number[]): Promise<PreparedCheckpoint> {
+    return { byWorker: await Promise.all(this.workers.map((w) => w.prepare(partitions))) };
   }
 
   /**

@@ -80,11 +80,13 @@ export class WorkerHandle {
   /**
    * Prepare a checkpoint: the worker prepares after the batches already posted and before
    * any posted later, so routing need not stop (see the `prepare` data message).
+   * `partitions`: only those (a slice); absent: every partition with work.
    */
-  prepare(): Promise<PreparedWork> {
+  prepare(partitions?: readonly number[]): Promise<PreparedWork> {
     const id = this.nextPrepareId++;
     const reply = new Promise<PreparedWork>((resolve, reject) => this.prepares.set(id, { resolve, reject }));
-    this.dataPort.postMessage({ type: 'prepare', id } satisfies DataMessage);
+    const message: DataMessage = partitions === undefined ? { type: 'prepare', id } : { type: 'prepare', id, partitions };
+    this.dataPort.postMessage(message);
     return Promise.race([reply, this.death]);
   }
 

@@ -120,9 +120,9 @@ export class JobWorker implements WorkerControl {
   /** Queue one data message: a batch of one partition's records, or a checkpoint's prepare. */
   receive(message: DataMessage): void {
     if (message.type === 'prepare') {
-      const { id } = message;
+      const { id, partitions } = message;
       // The checkpoint is cut in data-port order; its changelog is encoded beside the queue.
-      const prepared = this.queue.then(() => this.prepare());
+      const prepared = this.queue.then(() => this.prepare(partitions === undefined ? undefined : new Set(partitions)));
       this.queue = prepared.then(
         () => undefined,
         () => undefined,
@@ -267,14 +267,17 @@ export class JobWorker implements WorkerControl {
     }
   }
 
-  /** Cuts the checkpoint, in data-port order: every partition with work prepares its transactions. */
-  private async prepare(): Promise<PreparedCut> {
+  /**
+   * Cuts the checkpoint, in data-port order: every partition with work (of `only`, when
+   * given) prepares its transactions.
+   */
+  private async prepare(only?: ReadonlySet<number>): Promise<PreparedCut> {
     // A failed record may have written part of its state before throwing; under the stop
     // policy none of the open transactions may reach a checkpoint (the run is failing).
     if (this.failed) throw new CheckpointAfterFailureError(this.init.workerId);
     const partitions: CutPartition[] = [];
     for (const processor of this.processors.values()) {
-      if (!processor.hasWork) continue;
+      if (!processor.hasWork || (only !== undefined && !only.has(processor.partition))) continue;
       const result = await processor.prepare();
       partitions.push({
         partition: processor.partition,

@@ -224,6 +224,8 @@ export type DataMessage =
        */
       readonly type: 'prepare';
       readonly id: number;
+      /** Only these partitions (a slice of an at-least-once checkpoint); absent: every one. */
+      readonly partitions?: readonly number[];
     }
   | { readonly type: 'prepared'; readonly id: number; readonly work: PreparedWork }
   | { readonly type: 'prepare-failed'; readonly id: number; readonly message: string; readonly stack?: string }
