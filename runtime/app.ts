@@ -55,6 +55,8 @@ export interface RunOptions {
    * stops for another reason (signal, failure).
    */
   readonly closeWindows?: boolean;
+  /** With `untilIdle`: after this long without records a run not at its end logs what it waits for, and again after each such period. Default 30 s. */
+  readonly idleWaitReportMs?: number;
   /** Stop when aborted (SIGINT/SIGTERM wiring lives in the CLI). */
   readonly signal?: AbortSignal;
   readonly onRecoveryProgress?: (progress: RecoveryProgress) => void;
@@ -157,6 +159,9 @@ export class App {
     return job.run();
   }
 }
+
+/** How long `--until-idle` waits without records before it says what it waits for (and again after each such period). */
+const IDLE_WAIT_REPORT_MS = 30_000;
 
 /** One run of the job: owns the pool, consumer, producer and reader for its lifetime. */
 class RunningJob {
@@ -385,6 +390,9 @@ class RunningJob {
     );
     const assignedPartitions = (): number[] => this.consumer.assignment().map((tp) => tp.partition);
     let lastReport = performance.now();
+    // --until-idle: when records last came, and when a wait without them was last reported.
+    let routedAt = performance.now();
+    let idleWaitReportedAt = routedAt;
     const signal = this.options.signal;
     while (signal?.aborted !== true && this.failure === undefined) {
       let max = 5000;
@@ -410,7 +418,17 @@ class RunningJob {
         lastReport = now;
         this.options.onThroughput(this.router.processed(), (now - started) / 1000);
       }
-      if (routed === 0 && this.options.untilIdle === true && (await this.idle())) return true;
+      if (routed > 0) routedAt = now;
+      if (routed === 0 && this.options.untilIdle === true) {
+        const idle = await this.idle();
+        if (idle === true) return true;
+        // A run that waits long for its end says what it waits for, once per period.
+        const reportMs = this.options.idleWaitReportMs ?? IDLE_WAIT_REPORT_MS;
+        if (now - routedAt >= reportMs && now - idleWaitReportedAt >= reportMs) {
+          idleWaitReportedAt = now;
+          this.log(`--until-idle: no records for ${((now - routedAt) / 1000).toFixed(1)} s, and not at the end of input: ${idle}`);
+        }
+      }
     }
     return false;
   }
@@ -431,17 +449,21 @@ class RunningJob {
     this.log(`end of input: closed ${closed.reduce((n, c) => n + c.windows, 0)} open windows`);
   }
 
-  /** Every assigned partition is recovered and has been routed up to its high watermark. */
-  private async idle(): Promise<boolean> {
+  /**
+   * Every assigned partition is recovered and has been routed up to its high watermark
+   * (true); otherwise what is still awaited.
+   */
+  private async idle(): Promise<true | string> {
     // A pipelined commit still running may yet be refused (docs/semantics.md §8.4), and then
     // its records are read again: the answer decides whether the input was really done with.
     await this.beginning;
     await this.checkpointer.settle();
     // A Kafka member learns its partitions a few seconds after subscribing: not idle before.
-    if (!this.lifecycle.settled) return false;
+    if (!this.lifecycle.settled) return 'the assignment has not settled (no partitions assigned yet, a rebalance, or a recovery under way)';
     for (const tp of this.consumer.assignment()) {
       const { high } = await this.backend.watermarks(tp);
-      if (this.router.position(tp) < high) return false;
+      const position = this.router.position(tp);
+      if (position < high) return `${tp.topic}[${tp.partition}] routed up to offset ${position}, its high watermark is ${high}`;
     }
     return true;
   }
