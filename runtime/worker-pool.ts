@@ -12,7 +12,7 @@ import type { DataMessage, EncodedBatch, PreparedWork, WorkerControl, WorkerInit
 import { ControlCallCounter } from '../shared/protocol/control-calls.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
 import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
-import { clearSemiSpaceFlagForWorkers } from './coordinator-heap.js';
+import { clearCoordinatorFlagsForWorkers } from './coordinator-heap.js';
 
 /** A batch set posted to a worker, as the watchdog sees it. */
 export interface PostedBatch {
@@ -223,7 +223,7 @@ export class WorkerPool {
     onOutputs: (batches: readonly EncodedBatch[]) => void,
     heapLimits?: WorkerHeapLimits,
   ): WorkerPool {
-    if (heapLimits !== undefined) clearSemiSpaceFlagForWorkers();
+    if (heapLimits !== undefined) clearCoordinatorFlagsForWorkers();
     const pool = new Piscina({
       filename: taskFile,
       ...(heapLimits === undefined

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=256
 /**
  * The `weir` command (package.json `bin`). To add a command: write a module under
  * `commands/` exporting a `RegisterCommand`, import it here and add it to `COMMANDS`.
