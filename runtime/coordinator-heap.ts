@@ -9,8 +9,8 @@
  * machine with a few GB of memory) grow up to 4× between full collections, against 1.3×
  * for a maximum of 256 MB: the coordinator's old generation (~17 MB live on the count job)
  * then waited seconds for a full collection, and the native memory its dead objects held
- * (LevelDB's copies, promises of writes in flight) stayed resident meanwhile, more of it
- * the longer a run went. Both sizes are fixed when the isolate starts, so only flags
+ * (its ArrayBuffers came to 9–38 MiB during the count job) stayed resident meanwhile, more
+ * of it the longer a run went. Both sizes are fixed when the isolate starts, so only flags
  * given to `node` set them: weir's launchers (the `weir` command's shebang, `npm start`)
  * pass {@link COORDINATOR_NODE_FLAGS}. A process embedding weir may pass the same.
  *
