@@ -10,7 +10,12 @@
  * its key was seen before. The last count is kept per key in one typed array: a set of
  * every output's identity grew the bench's process to 500–700 MiB at 25–50 k records/s.
  *
- * Messages in: {@link ObserverStart}, {@link ObservedSets}, `'finish'`. Out: an
+ * The job's own part of the latency (input durable → output visible) needs when each
+ * input step's append became durable: the job's thread posts an {@link InputAppended} per
+ * step, always before the outputs of that step can be observed (the job reads only durable
+ * records, and the notice is posted as the append resolves).
+ *
+ * Messages in: {@link ObserverStart}, {@link InputAppended}, {@link ObservedSets}, `'finish'`. Out: an
  * {@link ObserverProgress} after each set message, the {@link ObserverResult} after `'finish'`.
  */
 import { parentPort } from 'node:worker_threads';
@@ -33,6 +38,13 @@ export interface ObservedSets {
   readonly observedAt: number;
 }
 
+/** An input step's records (all stamped `timestamp`) became durable in the log at `durableAt`. */
+export interface InputAppended {
+  readonly kind: 'appended';
+  readonly timestamp: number;
+  readonly durableAt: number;
+}
+
 export interface ObserverProgress {
   readonly progress: true;
   readonly observedInWindow: number;
@@ -44,8 +56,10 @@ export interface ObserverResult {
   readonly duplicates: number;
   /** Outputs whose key or value is not the count job's (`"user-N"`, a count). */
   readonly unreadable: number;
-  /** Latencies (ms) of the window's inputs, sorted. */
-  readonly latencies: Float64Array;
+  /** Latencies (ms) of the window's inputs, stamped → visible, sorted. */
+  readonly latencies: Float32Array;
+  /** Latencies (ms) of the window's inputs, durable → visible, sorted. */
+  readonly latenciesFromDurable: Float32Array;
 }
 
 const port = parentPort;
@@ -75,22 +89,36 @@ function keyIndex(bytes: Uint8Array, at: number, length: number): number {
 
 let start: ObserverStart | undefined;
 let lastCount = new Float64Array(0);
-let latencies = new Float64Array(0);
+// Float32: whole milliseconds, exact far beyond any latency; half the memory of Float64.
+let latencies = new Float32Array(0);
+let latenciesFromDurable = new Float32Array(0);
+/** Input step timestamp → when its append became durable. */
+const durableAt = new Map<number, number>();
+let fromDurableCount = 0;
 let observed = 0;
 let observedInWindow = 0;
 let duplicates = 0;
 let unreadable = 0;
 
-port.on('message', (message: ObserverStart | ObservedSets | 'finish') => {
+port.on('message', (message: ObserverStart | InputAppended | ObservedSets | 'finish') => {
   if (message === 'finish') {
     const measured = latencies.slice(0, Math.min(observedInWindow, latencies.length)).sort();
-    port.postMessage({ observed, observedInWindow, duplicates, unreadable, latencies: measured } satisfies ObserverResult, [measured.buffer]);
+    const fromDurable = latenciesFromDurable.slice(0, Math.min(fromDurableCount, latenciesFromDurable.length)).sort();
+    port.postMessage(
+      { observed, observedInWindow, duplicates, unreadable, latencies: measured, latenciesFromDurable: fromDurable } satisfies ObserverResult,
+      [measured.buffer, fromDurable.buffer],
+    );
     return;
   }
   if (message.kind === 'start') {
     start = message;
     lastCount = new Float64Array(message.keys);
-    latencies = new Float64Array(message.capacity);
+    latencies = new Float32Array(message.capacity);
+    latenciesFromDurable = new Float32Array(message.capacity);
+    return;
+  }
+  if (message.kind === 'appended') {
+    if (!durableAt.has(message.timestamp)) durableAt.set(message.timestamp, message.durableAt);
     return;
   }
   const window = start;
@@ -113,6 +141,8 @@ port.on('message', (message: ObserverStart | ObservedSets | 'finish') => {
       if (timestamp >= window.windowStart && timestamp < window.windowEnd) {
         if (observedInWindow < latencies.length) latencies[observedInWindow] = observedAt - timestamp;
         observedInWindow++;
+        const durable = durableAt.get(timestamp);
+        if (durable !== undefined && fromDurableCount < latenciesFromDurable.length) latenciesFromDurable[fromDurableCount++] = observedAt - durable;
       }
     });
   }

@@ -25,7 +25,11 @@
  * producer then stops and the bench waits for their outputs (up to twice the commit
  * interval + 10 s) before stopping the job with its signal. Outputs that never showed up
  * are reported as missing, outputs seen twice (a key's count not above its last) as
- * duplicates (and left out of the latencies).
+ * duplicates (and left out of the latencies). Each round also splits the latency in two:
+ * `inputAppendMs`, the input's part (records stamped → their append durable, per append:
+ * the producer's wait for the job's thread and the log's write), and `fromDurableMs`, the
+ * job's own part per record (its input durable, readable by the job → its output visible).
+ * On a machine whose cores are all busy the input's part holds much of the tail.
  *
  * Scenarios: `alos` (at-least-once, default commit interval), `alos:S` (at-least-once,
  * commit interval S seconds), `eos:S` (exactly-once, commit interval S seconds).
@@ -43,7 +47,7 @@ import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { loadConfig } from '../config/index.js';
 import { App, type RunSummary } from '../runtime/app.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
-import type { ObservedSets, ObserverProgress, ObserverResult, ObserverStart } from './latency-observer-thread.js';
+import type { InputAppended, ObservedSets, ObserverProgress, ObserverResult, ObserverStart } from './latency-observer-thread.js';
 import type { ProducedBatches, ProducerStopped } from './latency-producer-thread.js';
 import { CountEventSchedule, STEP_MS, type ScheduledBatches, type ScheduleOptions } from './latency-schedule.js';
 import {
@@ -109,13 +113,25 @@ interface ScenarioResult {
   readonly duplicates: number;
   /** Outputs the observer could not read as the count job's (`"user-N"` key, a count value): none expected. */
   readonly unreadable: number;
+  /** Stamped (built, just before the append call) → output visible to the observer's poll. */
   readonly latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  /**
+   * The job's own part: the input's append durable (readable by the job) → output visible.
+   * `latencyMs` is this plus `inputAppendMs` per record.
+   */
+  readonly fromDurableMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   /** Input records appended per second in the window (the producer's achieved rate). */
   readonly appendedPerSecond: number;
   /** Outputs of the window's inputs per second of window. */
   readonly observedPerSecond: number;
   /** Largest delay of an append behind its schedule (the producer keeping up), ms. */
   readonly producerMaxLagMs: number;
+  /**
+   * The input's part of the latency: a step's records stamped → their append durable (so
+   * readable by the job), per append of the window, ms. The rest of `latencyMs` is the
+   * job's read, processing and output append, and the observer's read.
+   */
+  readonly inputAppendMs: { p50: number; p90: number; p99: number; max: number };
   readonly job: {
     readonly records: number;
     readonly seconds: number;
@@ -127,9 +143,23 @@ interface ScenarioResult {
   readonly loadAverage: { start: number[]; end: number[] };
 }
 
-function percentile(sorted: Float64Array, q: number): number {
+function percentile(sorted: Float32Array | Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Percentiles, max and mean of sorted latencies, ms. */
+function distribution(sorted: Float32Array): ScenarioResult['latencyMs'] {
+  let total = 0;
+  for (const l of sorted) total += l;
+  return {
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
+    max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+    mean: round(total / Math.max(1, sorted.length), 1),
+  };
 }
 
 async function peakRssBytes(): Promise<number> {
@@ -206,12 +236,19 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   // The input: appended as it comes (the log orders appends by call).
   let sentInWindow = 0;
   let producerMaxLagMs = 0;
+  const inputAppendMs: number[] = [];
   const appends = new Set<Promise<unknown>>();
   const append = (due: ScheduledBatches): void => {
     producerMaxLagMs = Math.max(producerMaxLagMs, Date.now() - due.scheduledAt);
-    if (due.timestamp >= windowStart && due.timestamp < windowEnd) sentInWindow += due.count;
+    const inWindow = due.timestamp >= windowStart && due.timestamp < windowEnd;
+    if (inWindow) sentInWindow += due.count;
     const appended = producer
       .appendBatches(due.batches.map(({ partition, batch }) => ({ topic: 'events', partition, batch })))
+      .then(() => {
+        const durableAt = Date.now();
+        if (inWindow) inputAppendMs.push(durableAt - due.timestamp);
+        observerThread.postMessage({ kind: 'appended', timestamp: due.timestamp, durableAt } satisfies InputAppended);
+      })
       .catch(threadFailed)
       .finally(() => appends.delete(appended));
     appends.add(appended);
@@ -255,7 +292,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     }),
   );
   observerThread.postMessage('finish');
-  const { latencies: measured, duplicates, unreadable, observedInWindow: observedInWindowAtEnd } = await observed;
+  const { latencies: measured, latenciesFromDurable, duplicates, unreadable, observedInWindow: observedInWindowAtEnd } = await observed;
   await observerThread.terminate();
   controller.abort();
   const summary = await running;
@@ -264,8 +301,6 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   await backend.close();
   if (jobFailed !== undefined) throw jobFailed;
 
-  let total = 0;
-  for (const l of measured) total += l;
   return {
     scenario: scenario.name,
     guarantee: scenario.guarantee,
@@ -278,17 +313,20 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     missing: Math.max(0, sentInWindow - observedInWindowAtEnd),
     unreadable,
     duplicates,
-    latencyMs: {
-      p50: percentile(measured, 0.5),
-      p90: percentile(measured, 0.9),
-      p99: percentile(measured, 0.99),
-      p999: percentile(measured, 0.999),
-      max: measured.length === 0 ? Number.NaN : measured[measured.length - 1]!,
-      mean: round(total / Math.max(1, measured.length), 1),
-    },
+    latencyMs: distribution(measured),
+    fromDurableMs: distribution(latenciesFromDurable),
     appendedPerSecond: Math.round(sentInWindow / seconds),
     observedPerSecond: Math.round(observedInWindowAtEnd / seconds),
     producerMaxLagMs: Math.round(producerMaxLagMs),
+    inputAppendMs: (() => {
+      const sorted = Float64Array.from(inputAppendMs).sort();
+      return {
+        p50: percentile(sorted, 0.5),
+        p90: percentile(sorted, 0.9),
+        p99: percentile(sorted, 0.99),
+        max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+      };
+    })(),
     job: {
       records: summary.records,
       seconds: round(summary.seconds, 2),
@@ -342,7 +380,8 @@ try {
       const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as ScenarioResult;
       (results[scenario.name] ??= []).push(result);
       process.stderr.write(
-        `round ${r + 1} ${scenario.name}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms, ` +
+        `round ${r + 1} ${scenario.name}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms ` +
+          `(input append p99 ${result.inputAppendMs.p99} ms; durable → visible p99 ${result.fromDurableMs.p99} ms), ` +
           `${result.observedPerSecond} outputs/s, missing ${result.missing}, duplicates ${result.duplicates}\n`,
       );
     }
@@ -354,6 +393,7 @@ try {
       rounds: rounds.map((x, i) => ({
         round: i + 1,
         latencyMs: x.latencyMs,
+        fromDurableMs: x.fromDurableMs,
         appendedPerSecond: x.appendedPerSecond,
         observedPerSecond: x.observedPerSecond,
         sentInWindow: x.sentInWindow,
@@ -362,6 +402,7 @@ try {
         duplicates: x.duplicates,
         unreadable: x.unreadable,
         producerMaxLagMs: x.producerMaxLagMs,
+        inputAppendMs: x.inputAppendMs,
         checkpoints: x.job.checkpoints,
         coordinatorCpuSeconds: x.job.coordinatorCpuSeconds,
         workerCpuSeconds: x.job.workerCpuSeconds,
@@ -374,6 +415,7 @@ try {
       median: {
         p50Ms: median(rounds.map((x) => x.latencyMs.p50)),
         p99Ms: median(rounds.map((x) => x.latencyMs.p99)),
+        fromDurableP99Ms: median(rounds.map((x) => x.fromDurableMs.p99)),
         maxMs: median(rounds.map((x) => x.latencyMs.max)),
         appendedPerSecond: median(rounds.map((x) => x.appendedPerSecond)),
         observedPerSecond: median(rounds.map((x) => x.observedPerSecond)),
