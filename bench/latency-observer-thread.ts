@@ -118,6 +118,8 @@ port.on('message', (message: ObserverStart | InputAppended | ObservedSets | 'fin
     return;
   }
   if (message.kind === 'appended') {
+    // Two steps stamped in the same millisecond: the earlier append's time (the log orders
+    // appends by call), so the job's part is never understated.
     if (!durableAt.has(message.timestamp)) durableAt.set(message.timestamp, message.durableAt);
     return;
   }

@@ -117,7 +117,7 @@ interface ScenarioResult {
   readonly latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   /**
    * The job's own part: the input's append durable (readable by the job) → output visible.
-   * `latencyMs` is this plus `inputAppendMs` per record.
+   * A record's `latencyMs` is this plus its append's `inputAppendMs`.
    */
   readonly fromDurableMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   /** Input records appended per second in the window (the producer's achieved rate). */
