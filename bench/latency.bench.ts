@@ -99,6 +99,16 @@ function parseScenario(text: string): Scenario {
   return { name: text.trim(), guarantee, commitInterval };
 }
 
+/** Percentiles, max and mean of a set of latencies, ms. */
+interface LatencyDistribution {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
 interface ScenarioResult {
   readonly scenario: string;
   readonly guarantee: string;
@@ -114,12 +124,12 @@ interface ScenarioResult {
   /** Outputs the observer could not read as the count job's (`"user-N"` key, a count value): none expected. */
   readonly unreadable: number;
   /** Stamped (built, just before the append call) → output visible to the observer's poll. */
-  readonly latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  readonly latencyMs: LatencyDistribution;
   /**
    * The job's own part: the input's append durable (readable by the job) → output visible.
    * A record's `latencyMs` is this plus its append's `inputAppendMs`.
    */
-  readonly fromDurableMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  readonly fromDurableMs: LatencyDistribution;
   /** Input records appended per second in the window (the producer's achieved rate). */
   readonly appendedPerSecond: number;
   /** Outputs of the window's inputs per second of window. */
@@ -131,7 +141,7 @@ interface ScenarioResult {
    * readable by the job), per append of the window, ms. The rest of `latencyMs` is the
    * job's read, processing and output append, and the observer's read.
    */
-  readonly inputAppendMs: { p50: number; p90: number; p99: number; max: number };
+  readonly inputAppendMs: LatencyDistribution;
   readonly job: {
     readonly records: number;
     readonly seconds: number;
@@ -143,13 +153,13 @@ interface ScenarioResult {
   readonly loadAverage: { start: number[]; end: number[] };
 }
 
-function percentile(sorted: Float32Array | Float64Array, q: number): number {
+function percentile(sorted: Float32Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-/** Percentiles, max and mean of sorted latencies, ms. */
-function distribution(sorted: Float32Array): ScenarioResult['latencyMs'] {
+/** The distribution of latencies sorted ascending. */
+function distribution(sorted: Float32Array): LatencyDistribution {
   let total = 0;
   for (const l of sorted) total += l;
   return {
@@ -318,15 +328,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     appendedPerSecond: Math.round(sentInWindow / seconds),
     observedPerSecond: Math.round(observedInWindowAtEnd / seconds),
     producerMaxLagMs: Math.round(producerMaxLagMs),
-    inputAppendMs: (() => {
-      const sorted = Float64Array.from(inputAppendMs).sort();
-      return {
-        p50: percentile(sorted, 0.5),
-        p90: percentile(sorted, 0.9),
-        p99: percentile(sorted, 0.99),
-        max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
-      };
-    })(),
+    inputAppendMs: distribution(Float32Array.from(inputAppendMs).sort()),
     job: {
       records: summary.records,
       seconds: round(summary.seconds, 2),
