@@ -18,6 +18,7 @@
  * completions).
  */
 import type { ControlCallWatch } from '../shared/protocol/control-calls.js';
+import { eventLoopTurn } from '../shared/event-loop-turn.js';
 
 export class EventLoopSlices {
   private sliceStart: number;
@@ -66,17 +67,8 @@ export class EventLoopSlices {
     }
   }
 
-  private turn(): Promise<void> {
-    // Two immediates: one alone runs in the check phase of the current loop iteration when
-    // processing was started from the poll phase (a message on the data port), before any
-    // new message is polled; the second runs after the next poll phase.
-    return new Promise((resolve) =>
-      setImmediate(() =>
-        setImmediate(() => {
-          this.sliceStart = this.now();
-          resolve();
-        }),
-      ),
-    );
+  private async turn(): Promise<void> {
+    await eventLoopTurn();
+    this.sliceStart = this.now();
   }
 }

@@ -45,6 +45,7 @@ import {
 import { batchInfo, forEachRecordKey, RecordBatchBuilder } from '../../protocol/record-batch.js';
 import { LogClosedError } from '../../errors/log-errors.js';
 import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
+import { eventLoopTurn } from '../../event-loop-turn.js';
 
 /** Default of `deleteRetentionMs`: 24 h, Kafka's `delete.retention.ms` default. */
 export const DEFAULT_DELETE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -60,6 +61,13 @@ export const MAX_KEYS_PER_PASS = 1_000_000;
 const STEP_ENTRIES = 256;
 /** Bytes one scan chunk or rewrite step reads (about; LevelDB stops after exceeding it). */
 const STEP_BYTES = 4 * 1024 * 1024;
+/**
+ * Time a step's scan or plan runs before the event loop gets a turn. A step reads up to
+ * {@link STEP_BYTES} at once (fewer, larger reads keep appends fast), and walking that many
+ * records took 16 ms at the median and up to 39 ms on a busy machine, on the thread that
+ * appends and routes every record (docs/local-log.md, "Compaction of `compact` topics").
+ */
+const SLICE_MS = 2;
 /** A rewritten batch is closed once it holds this many records or bytes. */
 const TARGET_BATCH_RECORDS = 1_000;
 const TARGET_BATCH_BYTES = 1024 * 1024;
@@ -246,13 +254,14 @@ export class LogCompactor {
     const latest = new Map<string, number>();
     let end = from;
     if (from < snapshot) {
-      const scanned = await this.forEachStep(topic.id, partition, from, snapshot, throttled, (entries) => {
+      const scanned = await this.forEachStep(topic.id, partition, from, snapshot, throttled, async (entries, slices) => {
         for (const [key, value] of entries) {
           forEachRecordKey(value, baseOffsetFromBatchKey(key), (offset, keyAt, keyLength) => {
             if (keyLength >= 0) latest.set(value.toString('latin1', keyAt, keyAt + keyLength), offset);
           });
           end = lastOffsetFromBatchKey(key) + 1;
           if (latest.size >= MAX_KEYS_PER_PASS) return false;
+          await slices.due();
         }
         return true;
       });
@@ -265,8 +274,8 @@ export class LogCompactor {
     // 2. rewrite everything below `end`.
     const horizon = Date.now() - this.options.deleteRetentionMs;
     let kept = 0;
-    const rewritten = await this.forEachStep(topic.id, partition, 0, end, throttled, async (entries) => {
-      const step = this.planStep(entries, latest, horizon);
+    const rewritten = await this.forEachStep(topic.id, partition, 0, end, throttled, async (entries, slices) => {
+      const step = await this.planStep(entries, latest, horizon, slices);
       kept += step.kept;
       if (stats !== undefined) {
         stats.recordsRead += step.read;
@@ -298,7 +307,8 @@ export class LogCompactor {
    * Feeds the stored batches of a partition with last offsets in `[from, end)` to
    * `visit` in bounded chunks (yielding to the event loop between them, `throttled`:
    * pausing for the time {@link LogCompactorOptions.backgroundShare} leaves) until `visit`
-   * returns false. False when the compactor is stopping (the work is incomplete).
+   * returns false. `visit` gives the loop a turn with `slices` as it goes. False when the
+   * compactor is stopping (the work is incomplete).
    */
   private async forEachStep(
     topicId: number,
@@ -306,7 +316,7 @@ export class LogCompactor {
     from: number,
     end: number,
     throttled: boolean,
-    visit: (entries: [Buffer, Buffer][]) => boolean | Promise<boolean>,
+    visit: (entries: [Buffer, Buffer][], slices: StepSlices) => Promise<boolean>,
   ): Promise<boolean> {
     let cursor = from;
     const last = batchSeekKey(topicId, partition, end);
@@ -325,9 +335,11 @@ export class LogCompactor {
         await closeIterator(iterator, chunkBytes(entries), last);
       }
       if (entries.length === 0) break;
-      if (!(await visit(entries))) break;
+      const slices = new StepSlices();
+      if (!(await visit(entries, slices))) break;
       cursor = lastOffsetFromBatchKey(entries[entries.length - 1]![0]) + 1;
-      await this.pauseAfterStep(throttled, performance.now() - stepStarted);
+      // The turns given to others are not the step's time.
+      await this.pauseAfterStep(throttled, performance.now() - stepStarted - slices.yieldedMs);
     }
     return !this.stopping;
   }
@@ -348,11 +360,12 @@ export class LogCompactor {
   }
 
   /** Which stored batches of a step to replace (each output's inputs), and by what. */
-  private planStep(
+  private async planStep(
     entries: readonly [Buffer, Buffer][],
     latest: ReadonlyMap<string, number>,
     horizon: number,
-  ): { outputs: Output[]; read: number; kept: number } {
+    slices: StepSlices,
+  ): Promise<{ outputs: Output[]; read: number; kept: number }> {
     const outputs: Output[] = [];
     let read = 0;
     let kept = 0;
@@ -404,9 +417,30 @@ export class LogCompactor {
         });
       }
       if (output.builder.count >= TARGET_BATCH_RECORDS || output.builder.byteLength >= TARGET_BATCH_BYTES) close();
+      // The entries were read below the pass's snapshot, where only this pass writes:
+      // appends made during a turn do not change them.
+      await slices.due();
     }
     close();
     return { outputs, read, kept };
+  }
+}
+
+/**
+ * One step's synchronous work cut into slices of {@link SLICE_MS}, each followed by a
+ * turn of the event loop, and how long those turns took (not the step's own time).
+ */
+class StepSlices {
+  private sliceStart = performance.now();
+  yieldedMs = 0;
+
+  /** Resolves after a turn of the event loop when the current slice is used up, at once otherwise. */
+  async due(): Promise<void> {
+    const now = performance.now();
+    if (now - this.sliceStart < SLICE_MS) return;
+    await eventLoopTurn();
+    this.sliceStart = performance.now();
+    this.yieldedMs += this.sliceStart - now;
   }
 }
 
