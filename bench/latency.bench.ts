@@ -42,6 +42,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { loadConfig } from '../config/index.js';
@@ -142,6 +143,12 @@ interface ScenarioResult {
    * job's read, processing and output append, and the observer's read.
    */
   readonly inputAppendMs: LatencyDistribution;
+  /**
+   * How late the job's thread (the coordinator, which every record passes through several
+   * times) ran its event loop in the window (`monitorEventLoopDelay`, 1 ms resolution):
+   * the time it was busy with one thing, or waiting for a core, while others waited.
+   */
+  readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly job: {
     readonly records: number;
     readonly seconds: number;
@@ -216,6 +223,8 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   const started = Date.now();
   const windowStart = started + warmup * 1000;
   const windowEnd = windowStart + seconds * 1000;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const loopDelayStart = setTimeout(() => loopDelay.enable(), windowStart - Date.now());
   const observerThread = new Worker(new URL('./latency-observer-thread.js', import.meta.url));
   const threadFailed = (error: Error) => (jobFailed ??= error);
   observerThread.on('error', threadFailed);
@@ -291,6 +300,8 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
       await sleep(STEP_MS);
     }
   }
+  clearTimeout(loopDelayStart);
+  loopDelay.disable();
   await Promise.all(appends);
   const drainUntil = Date.now() + ((scenario.commitInterval ?? config.commitInterval) * 2 + 10) * 1000;
   while (observedInWindow < sentInWindow && Date.now() < drainUntil && jobFailed === undefined) await sleep(20);
@@ -329,6 +340,11 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     observedPerSecond: Math.round(observedInWindowAtEnd / seconds),
     producerMaxLagMs: Math.round(producerMaxLagMs),
     inputAppendMs: distribution(Float32Array.from(inputAppendMs).sort()),
+    eventLoopDelayMs: {
+      p50: round(loopDelay.percentile(50) / 1e6, 1),
+      p99: round(loopDelay.percentile(99) / 1e6, 1),
+      max: round(loopDelay.max / 1e6, 1),
+    },
     job: {
       records: summary.records,
       seconds: round(summary.seconds, 2),
@@ -383,7 +399,7 @@ try {
       (results[scenario.name] ??= []).push(result);
       process.stderr.write(
         `round ${r + 1} ${scenario.name}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms ` +
-          `(input append p99 ${result.inputAppendMs.p99} ms; durable → visible p99 ${result.fromDurableMs.p99} ms), ` +
+          `(input append p99 ${result.inputAppendMs.p99} ms; durable → visible p99 ${result.fromDurableMs.p99} ms; job thread late p99 ${result.eventLoopDelayMs.p99} ms), ` +
           `${result.observedPerSecond} outputs/s, missing ${result.missing}, duplicates ${result.duplicates}\n`,
       );
     }
@@ -408,6 +424,7 @@ try {
         checkpoints: x.job.checkpoints,
         coordinatorCpuSeconds: x.job.coordinatorCpuSeconds,
         workerCpuSeconds: x.job.workerCpuSeconds,
+        eventLoopDelayMs: x.eventLoopDelayMs,
         peakRssMiB: x.peakRssMiB,
         loadAverage: x.loadAverage,
       })),
