@@ -379,6 +379,9 @@ export class LogCompactor {
       open = undefined;
     };
     for (const [key, value] of entries) {
+      // The entries were read below the pass's snapshot, where only this pass writes:
+      // appends made during a turn do not change them.
+      await slices.due();
       const base = baseOffsetFromBatchKey(key);
       const last = lastOffsetFromBatchKey(key);
       const { count } = batchInfo(value);
@@ -417,9 +420,6 @@ export class LogCompactor {
         });
       }
       if (output.builder.count >= TARGET_BATCH_RECORDS || output.builder.byteLength >= TARGET_BATCH_BYTES) close();
-      // The entries were read below the pass's snapshot, where only this pass writes:
-      // appends made during a turn do not change them.
-      await slices.due();
     }
     close();
     return { outputs, read, kept };
