@@ -34,6 +34,18 @@ const LOG_MAX_OPEN_FILES = 64;
  */
 const LOG_MAX_FILE_BYTES = 512 * 1024;
 
+/**
+ * The log's table files are written without Snappy compression. LevelDB's one background
+ * thread rewrites every byte of the log several times as it compacts levels (a job at
+ * 150 k records/s made it the busiest thread of the process, ~35 % of a core, 38 % of that
+ * in Snappy), while a batch's bytes compress to about a third of their size only. Without
+ * compression that thread works ~15 % less, reads skip the decompression, and the pages
+ * a read maps hold the records themselves; the price is ~3× the disk (BENCHMARKS.md,
+ * "The log's tables uncompressed"). Tables written compressed before stay readable:
+ * LevelDB marks compression per block.
+ */
+const LOG_COMPRESSION = false;
+
 /** The database type the local log uses: binary keys and values. */
 export type LogDatabase = ClassicLevel<Buffer, Buffer>;
 
@@ -58,6 +70,7 @@ export async function openLogDatabase(path: string, retry: OpenRetry): Promise<L
       createIfMissing,
       maxOpenFiles: LOG_MAX_OPEN_FILES,
       maxFileSize: LOG_MAX_FILE_BYTES,
+      compression: LOG_COMPRESSION,
     });
     try {
       await db.open();
