@@ -155,6 +155,12 @@ interface ScenarioResult {
     readonly checkpoints: number;
     readonly coordinatorCpuSeconds: number;
     readonly workerCpuSeconds: number[];
+    /**
+     * CPU of the whole process while the job ran (every thread: the job's, the bench's
+     * producer and observer, libuv's pool, V8's helpers and LevelDB's background
+     * compaction thread, which the job's own figures leave out).
+     */
+    readonly processCpuSeconds: number;
   };
   readonly peakRssMiB: number;
   readonly loadAverage: { start: number[]; end: number[] };
@@ -212,6 +218,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   await backend.createTopic('events', PARTITIONS);
   const app = await App.create(config, backend);
   const controller = new AbortController();
+  const cpuAtStart = process.cpuUsage();
   const running: Promise<RunSummary> = app.run({ signal: controller.signal, log: (m) => process.stderr.write(`${m}\n`) });
   let jobFailed: unknown;
   running.catch((error: unknown) => (jobFailed = error));
@@ -317,6 +324,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
   await observerThread.terminate();
   controller.abort();
   const summary = await running;
+  const processCpu = process.cpuUsage(cpuAtStart);
   await observer.close();
   await producer.close();
   await backend.close();
@@ -351,6 +359,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
       checkpoints: summary.checkpoints,
       coordinatorCpuSeconds: round(summary.coordinatorCpuSeconds, 2),
       workerCpuSeconds: summary.workers.map((w) => round(w.cpuSeconds, 2)),
+      processCpuSeconds: round((processCpu.user + processCpu.system) / 1e6, 2),
     },
     peakRssMiB: round((await peakRssBytes()) / MIB, 1),
     loadAverage: { start: loadAtStart, end: loadAverage() },
@@ -399,7 +408,7 @@ try {
       (results[scenario.name] ??= []).push(result);
       process.stderr.write(
         `round ${r + 1} ${scenario.name}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms ` +
-          `(input append p99 ${result.inputAppendMs.p99} ms; durable → visible p99 ${result.fromDurableMs.p99} ms; job thread late p99 ${result.eventLoopDelayMs.p99} ms), ` +
+          `(input append p99 ${result.inputAppendMs.p99} ms; durable → visible p99 ${result.fromDurableMs.p99} ms; job thread late p99 ${result.eventLoopDelayMs.p99} ms; process CPU ${result.job.processCpuSeconds} s), ` +
           `${result.observedPerSecond} outputs/s, missing ${result.missing}, duplicates ${result.duplicates}\n`,
       );
     }
@@ -424,6 +433,7 @@ try {
         checkpoints: x.job.checkpoints,
         coordinatorCpuSeconds: x.job.coordinatorCpuSeconds,
         workerCpuSeconds: x.job.workerCpuSeconds,
+        processCpuSeconds: x.job.processCpuSeconds,
         eventLoopDelayMs: x.eventLoopDelayMs,
         peakRssMiB: x.peakRssMiB,
         loadAverage: x.loadAverage,
