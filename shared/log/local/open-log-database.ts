@@ -38,9 +38,9 @@ const LOG_MAX_FILE_BYTES = 512 * 1024;
  * The log's table files are written without Snappy compression. LevelDB's one background
  * thread rewrites every byte of the log several times as it compacts levels (a job at
  * 150 k records/s made it the busiest thread of the process, ~35 % of a core, 38 % of that
- * in Snappy), while a batch's bytes compress to about a third of their size only. Without
+ * in Snappy), to store the count job's batches in ~40 % of their bytes. Without
  * compression that thread works ~15 % less, reads skip the decompression, and the pages
- * a read maps hold the records themselves; the price is ~3× the disk (BENCHMARKS.md,
+ * a read maps hold the records themselves; the price is ~2.3× the disk (BENCHMARKS.md,
  * "The log's tables uncompressed"). Tables written compressed before stay readable:
  * LevelDB marks compression per block.
  */
