@@ -268,6 +268,25 @@ t.test('a poll allots max to the partitions in turn: at the tail every partition
   t.same(rest.map((set) => [set.partition, set.count]), [[2, 30], [1, 10]], 'the next poll starts after it: the second partition, then the rest of the first');
 });
 
+t.test('a poll at the tail of several partitions reads more remembered batches than it reads synchronously', async (t) => {
+  const dir = await tempDir(t);
+  const log = await LocalLogBackend.open(dir);
+  t.teardown(() => log.close());
+  await log.createTopic('many', 2);
+  const producer = await log.producer();
+  // 50 one-record batches per partition, all remembered: 100 entries read by key in one poll.
+  for (let i = 0; i < 50; i++) {
+    await producer.append([0, 1].map((partition) => ({ topic: 'many', partition, key: null, value: text(`${partition}-${i}`) })));
+  }
+  const consumer = await log.consumer('g');
+  await consumer.subscribe(['many'], { onAssign: async () => {}, onRevoke: async () => {} });
+  const records = await consumer.poll(1000, 0);
+  t.same(
+    records.map((r) => `${r.partition}:${r.offset}:${Buffer.from(r.value!).toString()}`),
+    [0, 1].flatMap((partition) => Array.from({ length: 50 }, (_, i) => `${partition}:${i}:${partition}-${i}`)),
+  );
+});
+
 t.test('a consumer reads the same records whether they are among the batches last appended or older', async (t) => {
   const dir = await tempDir(t);
   let log = await LocalLogBackend.open(dir);

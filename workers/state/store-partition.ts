@@ -307,6 +307,20 @@ export class StorePartition implements TransactionStorage {
     }
   }
 
+  /** Raw values of `keys` in `cf`, in order, `undefined` for missing keys, read synchronously one by one. */
+  getManySync(keys: readonly Uint8Array[], cf: string = DEFAULT_CF): (Uint8Array | undefined)[] {
+    this.#assertOpen('getManySync');
+    const prefix = this.#columnFamily(cf).prefix;
+    const values = new Array<Uint8Array | undefined>(keys.length);
+    try {
+      for (let i = 0; i < keys.length; i++) values[i] = this.#db.getSync(prefixed(prefix, keys[i]!));
+    } catch (error) {
+      // The directory is deleted in the background; close() waits for it.
+      throw this.#damageOf(error) ?? error;
+    }
+    return values;
+  }
+
   /** Synchronous raw read, for rare single reads (engine must support `getSync`). */
   getSync(key: Uint8Array, cf: string = DEFAULT_CF): Uint8Array | undefined {
     this.#assertOpen('getSync');
