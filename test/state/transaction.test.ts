@@ -12,7 +12,6 @@ import {
   DELETED,
   PROCESSED_OFFSETS_HEADER,
   StorePartition,
-  SYNC_PRELOAD_MAX_KEYS,
   TransactionCache,
   UNDEFINED,
   byteKeyId,
@@ -401,27 +400,12 @@ t.test('preload: synchronous reads need loaded keys', async (t) => {
   tx.set('c', 3, PREFIX);
   t.equal(tx.get('c', PREFIX), 3, 'written keys need no preload');
   const view = tx.asState(bytes('__key__'));
-  // A preload of more keys than are read synchronously goes to the engine's getMany.
-  const many = Array.from({ length: SYNC_PRELOAD_MAX_KEYS }, (_, i) => `other-${i}`);
-  const loading = view.preload(['b', ...many]);
+  const loading = view.preload(['b']);
   t.throws(() => view.get('b'), StateKeyNotLoadedError, 'not readable while its preload is in flight');
   await loading;
   t.equal(view.get('b'), 2);
-  t.equal(view.get('other-0', 'none'), 'none', 'absent keys of a large preload are known');
   await view.preload(['b', 'b']);
   t.equal(view.get('b'), 2, 'preloading again is harmless');
-});
-
-t.test('preload: a few keys are readable as soon as the call returns (read synchronously)', async (t) => {
-  const partition = await openPartition(t);
-  await runTransaction(partition, (tx) => {
-    tx.set('a', 1, PREFIX);
-  });
-  const view = partition.begin().asState(PREFIX);
-  const loading = view.preload(['a', 'missing']);
-  t.equal(view.get('a'), 1, 'a stored key');
-  t.equal(view.get('missing', 'dflt'), 'dflt', 'an absent key');
-  await loading;
 });
 
 t.test('StateView: bound to one message key, JSON keys and values, null is not the default', async (t) => {

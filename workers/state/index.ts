@@ -1,5 +1,5 @@
 /** Per-partition state on LevelDB: partitions, transactions (plain, windowed, timestamped), state views, stores. */
-export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS } from './store-partition.js';
+export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS, SYNC_READ_MAX_KEYS } from './store-partition.js';
 export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
 export {
   openDatabase,
@@ -12,7 +12,7 @@ export {
 export type { OpenDatabaseOptions, OpenRetryEvent, StoreFailure } from './open-database.js';
 export { classicLevelFactory, destroyDatabaseDirectory } from './state-database.js';
 export type { StateDatabase, DatabaseFactory } from './state-database.js';
-export { PartitionTransaction, NOT_CACHED, SYNC_PRELOAD_MAX_KEYS } from './partition-transaction.js';
+export { PartitionTransaction, NOT_CACHED } from './partition-transaction.js';
 export type { TransactionStatus, TransactionRangeOptions } from './partition-transaction.js';
 export { TransactionCache, DELETED, UNDEFINED } from './transaction-cache.js';
 export type { CacheLookup, CachedUpdate, CachedValue } from './transaction-cache.js';

@@ -36,16 +36,6 @@ export interface TransactionRangeOptions extends RangeOptions {
 
 const GLOBAL_COUNTER_KEY_ID = byteKeyId(GLOBAL_COUNTER_KEY);
 
-/**
- * Preloads missing at most this many keys read them synchronously, on the worker's thread.
- * After warm-up a batch misses ~10 keys; `getMany` sent them to libuv's pool and back,
- * ~1 ms per batch on a 2-core machine (the pool thread it wakes, and the checkpoints'
- * writes it queues behind): a fifth of a worker's time at 65 k records/s, against ~0.1 ms
- * for the reads done here. More keys (a cold partition's first batches) still go to the
- * pool, so a read from disk never holds the worker's thread for long.
- */
-export const SYNC_PRELOAD_MAX_KEYS = 64;
-
 /** Read-cache marker of a key whose preload is in flight (a sync read must not see it as absent). */
 const LOADING: unique symbol = Symbol('LOADING');
 type ReadCacheEntry = Uint8Array | null | typeof LOADING;
@@ -243,8 +233,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     if (missing.length === 0) return;
     let values: (Uint8Array | undefined)[];
     try {
-      values =
-        missing.length <= SYNC_PRELOAD_MAX_KEYS ? this.#partition.getManySync(missing, cf) : await this.#partition.getMany(missing, cf);
+      values = await this.#partition.getMany(missing, cf);
     } catch (error) {
       for (const id of missingIds) reads.delete(id);
       throw error;

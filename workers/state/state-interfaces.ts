@@ -37,8 +37,6 @@ export interface TransactionStorage {
   enableTtl(): Promise<void>;
   get(key: Uint8Array, cf?: string): Promise<Uint8Array | undefined>;
   getMany(keys: readonly Uint8Array[], cf?: string): Promise<(Uint8Array | undefined)[]>;
-  /** Values of a few keys, read synchronously (a batch's preload after warm-up). */
-  getManySync(keys: readonly Uint8Array[], cf?: string): (Uint8Array | undefined)[];
   getSync(key: Uint8Array, cf?: string): Uint8Array | undefined;
   iterItems(options?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   getItems(options?: RangeOptions): Promise<[Uint8Array, Uint8Array][]>;
