@@ -150,17 +150,30 @@ export class Checkpointer {
     return run;
   }
 
-  /** Wait for a pipelined commit; rethrows nothing (its failure went to `onFailure`). */
+  /**
+   * Wait for a pipelined commit; rethrows nothing (its failure went to `onFailure`). Every
+   * caller waits for it: the loop and a rebalance's checkpoint may both be settling, and
+   * the second must not prepare while the first still waits for the commit to flush.
+   */
   async settle(): Promise<void> {
     const pending = this.pendingCommit;
-    this.pendingCommit = undefined;
-    if (pending !== undefined) await pending;
+    if (pending === undefined) return;
+    await pending;
+    if (this.pendingCommit === pending) this.pendingCommit = undefined;
   }
 
-  /** After a failure or a lost assignment: wait for a pipelined commit, then drop the open transactions. */
+  /**
+   * After a failure, a lost assignment or a refused commit: once the checkpoint under way
+   * (its prepare and its commit) is done, drop the open transactions. In turn with the
+   * checkpoints: an abort between a prepare and its flush could reach a worker before the
+   * prepare (control and data ports are not ordered with each other), leaving prepared
+   * transactions that the next prepare finds unflushed.
+   */
   async abandon(): Promise<void> {
-    await this.settle();
-    await this.abort();
+    await this.oneAtATime(async () => {
+      await this.settle();
+      await this.abort();
+    });
   }
 
   /** Calls `listener` after every committed checkpoint with work (metrics); returns the unsubscribe. */

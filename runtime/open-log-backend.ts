@@ -11,6 +11,8 @@ import { LogBackendUnavailableError } from '../shared/errors/config-errors.js';
 import type { LogBackend } from '../shared/log/log-backend.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
 import { ensureKafkaClient, type KafkaClientLoader } from '../shared/log/kafka/kafka-client-loader.js';
+import type { KafkaLogLevel } from '../shared/log/kafka/client-config.js';
+import { weirLog } from '../shared/logging/weir-log.js';
 
 /** Options of {@link openLogBackend}. */
 export interface OpenLogBackendOptions {
@@ -20,6 +22,23 @@ export interface OpenLogBackendOptions {
    */
   readonly loadKafkaClient?: KafkaClientLoader;
 }
+
+/**
+ * The Kafka clients' own log lines (librdkafka's warnings and errors: a broker unreachable,
+ * a session timed out, a heartbeat refused) go to weir's log, prefixed `kafka:`; its
+ * informational and debug lines (the `debug` client property) go at debug level. One set of
+ * client properties serves every client of a job, so librdkafka's warning that a consumer
+ * property is ignored by a producer (and the reverse) is expected and kept at debug level.
+ */
+export function kafkaClientLog(level: KafkaLogLevel, message: string): void {
+  const line = `kafka: ${message}`;
+  if (level === 'error') weirLog.error(line);
+  else if (level === 'warn' && !ROLE_PROPERTY_WARNING.test(message)) weirLog.warn(line);
+  else weirLog.debug(line);
+}
+
+/** librdkafka's CONFWARN for a property of the other client role. */
+const ROLE_PROPERTY_WARNING = /is a (consumer|producer) property and will be ignored by this (consumer|producer) instance/;
 
 /** Module of the Kafka backend, relative to this file. */
 const KAFKA_BACKEND_MODULE = '../shared/log/kafka/kafka-log-backend.js';
@@ -67,7 +86,7 @@ export async function openLogBackend(config: Pick<WeirConfig, 'log'>, options: O
       // a failed import of the backend module that imports it.
       await ensureKafkaClient(options.loadKafkaClient);
       const { KafkaLogBackend } = await loadKafkaBackendModule();
-      return KafkaLogBackend.open(log);
+      return KafkaLogBackend.open({ ...log, logger: kafkaClientLog });
     }
   }
 }

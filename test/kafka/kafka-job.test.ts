@@ -178,7 +178,12 @@ async function dumpAll(config: WeirConfig, store: string): Promise<unknown[]> {
   return entries;
 }
 
-function startWeir(job: KafkaJob, stateDir: string): { child: ChildProcess; output: () => string } {
+interface WeirProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+}
+
+function startWeir(job: KafkaJob, stateDir: string): WeirProcess {
   const child = spawn(process.execPath, [WEIR_MAIN, 'run', '-c', job.configPath, '--workers', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...TEXT_LOGS_ENV, WEIR_STATE__DIR: stateDir },
@@ -201,10 +206,19 @@ async function committedTotal(job: KafkaJob): Promise<number> {
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+/**
+ * Waits for `check` while every one of `children` runs: one that exits, or a timeout, fails
+ * the wait at once with every child's output, so a failed run can be read afterwards.
+ */
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, children: Record<string, WeirProcess>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    const exited = Object.entries(children).find(([, c]) => c.child.exitCode !== null || c.child.signalCode !== null);
+    if (exited !== undefined || Date.now() > deadline) {
+      const outputs = Object.entries(children).map(([name, c]) => `--- ${name} ---\n${c.output()}`);
+      const reason = exited === undefined ? 'timed out' : `${exited[0]} exited (${exited[1].child.exitCode ?? exited[1].child.signalCode})`;
+      throw new Error([`${reason} waiting for ${what}`, ...outputs].join('\n'));
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -234,7 +248,7 @@ t.test('two processes split the partitions; after SIGKILL of one the other takes
   });
 
   // Both members process their half of the first batch of input.
-  await waitFor('the first records to be committed', async () => (await committedTotal(job)) >= first.length, 120_000);
+  await waitFor('the first records to be committed', async () => (await committedTotal(job)) >= first.length, 120_000, { a, b });
   // More input arrives; A dies in the middle of it.
   const rest = events.slice(20_000);
   const producing = produceTo(cluster, job.input, rest);
@@ -243,7 +257,7 @@ t.test('two processes split the partitions; after SIGKILL of one the other takes
   await producing;
 
   // B gets A's partitions after the session timeout, recovers them, and finishes everything.
-  await waitFor('B to commit every record', async () => (await committedTotal(job)) >= events.length, 180_000);
+  await waitFor('B to commit every record', async () => (await committedTotal(job)) >= events.length, 180_000, { b });
   b.child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => b.child.on('exit', resolve));
   t.equal(code, 0, b.output());
