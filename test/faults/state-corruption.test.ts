@@ -19,6 +19,7 @@ import {
 import {
   KeyValueStore,
   StorePartition,
+  SYNC_READ_MAX_KEYS,
   classicLevelFactory,
   runTransaction,
   type StateDatabase,
@@ -139,9 +140,14 @@ function damagedAfterOpen(armed: { on: boolean }): (path: string) => StateDataba
     const db = classicLevelFactory(path);
     const get = db.get.bind(db);
     const getMany = db.getMany.bind(db);
+    const getSync = db.getSync.bind(db);
     return Object.assign(db, {
       get: (key: Uint8Array) => (armed.on ? Promise.reject(corruption()) : get(key)),
       getMany: (keys: Uint8Array[]) => (armed.on ? Promise.reject(corruption()) : getMany(keys)),
+      getSync: (key: Uint8Array) => {
+        if (armed.on) throw corruption();
+        return getSync(key);
+      },
     });
   };
 }
@@ -197,6 +203,29 @@ t.test('corruption reported by a read of an open partition: deleted to be rebuil
   t.teardown(() => fullDisk.close());
   await t.rejects(fullDisk.get(Buffer.from('x')), full);
   t.equal(fullDisk.closed, false);
+});
+
+t.test('corruption reported by a read of more keys than are read synchronously: deleted to be rebuilt too', async (t) => {
+  const dir = t.testdir();
+  const armed = { on: false };
+  const store = new KeyValueStore({
+    name: 'counts',
+    streamId: 'events',
+    baseDir: dir,
+    hasChangelog: true,
+    options: { createDatabase: damagedAfterOpen(armed) },
+  });
+  t.teardown(() => store.close());
+  const partition = await store.assignPartition(1);
+  await runTransaction(partition, (tx) => tx.set('k', 1, json('user')));
+  armed.on = true;
+  const keys = Array.from({ length: SYNC_READ_MAX_KEYS + 1 }, (_, i) => Buffer.from(`k${i}`));
+  const error = (await partition.getMany(keys).catch((e: unknown) => e)) as StoreCorruptedError;
+  t.type(error, StoreCorruptedError);
+  t.equal(error.resolution, 'recreated');
+  t.equal(error.partition, 1);
+  t.equal(partition.closed, true, 'the damaged handle is closed');
+  await t.rejects(stat(store.partitionPath(1)), { code: 'ENOENT' }, 'and its directory deleted');
 });
 
 t.test('weir state clear deletes a corrupt store without opening it, refuses a locked one; state dump names the corruption', async (t) => {

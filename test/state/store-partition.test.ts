@@ -23,6 +23,7 @@ import {
   METADATA_CF,
   PROCESSED_OFFSETS_HEADER,
   StorePartition,
+  SYNC_READ_MAX_KEYS,
   classicLevelFactory,
   describeOpenRetry,
   runTransaction,
@@ -40,6 +41,21 @@ t.test('30. partition get after close() raises a clear error', async (t) => {
   await t.rejects(partition.get(bytes('key')), StorePartitionClosedError);
   t.throws(() => partition.begin(), StorePartitionClosedError);
   t.throws(() => partition.getChangelogOffset(), { message: /is closed/ });
+});
+
+t.test('getMany: the same values whether the keys are few (read synchronously) or many (one engine getMany)', async (t) => {
+  const partition = await openPartition(t);
+  const stored = Array.from({ length: SYNC_READ_MAX_KEYS * 2 }, (_, i) => bytes(`key-${i}`));
+  await runTransaction(partition, (tx) => {
+    stored.forEach((key, i) => tx.setBytes(key, bytes(`value-${i}`), new Uint8Array(0)));
+  });
+  const expect = (keys: Uint8Array[]) => keys.map((key) => (stored.some((s) => text(s) === text(key)) ? `value-${text(key)!.slice(4)}` : undefined));
+  const few = [stored[3]!, bytes('absent'), stored[0]!];
+  t.same((await partition.getMany(few)).map((v) => (v === undefined ? undefined : text(v))), expect(few), 'few keys');
+  const many = [...stored, bytes('absent')];
+  t.ok(many.length > SYNC_READ_MAX_KEYS);
+  t.same((await partition.getMany(many)).map((v) => (v === undefined ? undefined : text(v))), expect(many), 'many keys');
+  t.same(await partition.getMany([]), [], 'no keys');
 });
 
 t.test('31. recoverFromChangelogMessage on a fresh partition stores the value verbatim', async (t) => {
