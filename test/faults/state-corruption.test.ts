@@ -6,7 +6,7 @@
  * changelog when `state.onCorruptedRecreate` allows, else a StoreCorruptedError names the
  * store, the partition, the path and the option; `weir state clear` works on it anyway.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig } from '../../config/index.js';
@@ -152,19 +152,24 @@ function damagedAfterOpen(armed: { on: boolean }): (path: string) => StateDataba
   };
 }
 
-t.test('corruption reported by a read of an open partition: deleted to be rebuilt, or named and kept', async (t) => {
-  const dir = t.testdir();
+/** A `counts` store whose engine fails every read once `armed.on`, with partition `p` assigned and written. */
+async function damageableStore(t: Test, p: number): Promise<{ store: KeyValueStore; partition: StorePartition; armed: { on: boolean } }> {
   const armed = { on: false };
   const store = new KeyValueStore({
     name: 'counts',
     streamId: 'events',
-    baseDir: dir,
+    baseDir: t.testdir(),
     hasChangelog: true,
     options: { createDatabase: damagedAfterOpen(armed) },
   });
   t.teardown(() => store.close());
-  const partition = await store.assignPartition(2);
+  const partition = await store.assignPartition(p);
   await runTransaction(partition, (tx) => tx.set('k', 1, json('user')));
+  return { store, partition, armed };
+}
+
+t.test('corruption reported by a read of an open partition: deleted to be rebuilt, or named and kept', async (t) => {
+  const { store, partition, armed } = await damageableStore(t, 2);
   armed.on = true;
   const error = (await partition.getMany([Buffer.from('x')]).catch((e: unknown) => e)) as StoreCorruptedError;
   t.type(error, StoreCorruptedError);
@@ -206,18 +211,7 @@ t.test('corruption reported by a read of an open partition: deleted to be rebuil
 });
 
 t.test('corruption reported by a read of more keys than are read synchronously: deleted to be rebuilt too', async (t) => {
-  const dir = t.testdir();
-  const armed = { on: false };
-  const store = new KeyValueStore({
-    name: 'counts',
-    streamId: 'events',
-    baseDir: dir,
-    hasChangelog: true,
-    options: { createDatabase: damagedAfterOpen(armed) },
-  });
-  t.teardown(() => store.close());
-  const partition = await store.assignPartition(1);
-  await runTransaction(partition, (tx) => tx.set('k', 1, json('user')));
+  const { store, partition, armed } = await damageableStore(t, 1);
   armed.on = true;
   const keys = Array.from({ length: SYNC_READ_MAX_KEYS + 1 }, (_, i) => Buffer.from(`k${i}`));
   const error = (await partition.getMany(keys).catch((e: unknown) => e)) as StoreCorruptedError;

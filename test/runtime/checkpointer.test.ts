@@ -72,15 +72,20 @@ class ScriptedGroup {
   }
 }
 
-function checkpointerOf(worker: ScriptedWorker, group: ScriptedGroup, failures: Error[]): Checkpointer {
+/** An at-least-once checkpointer over one scripted worker and group; pipelined failures go to `failures`. */
+function scripted(): { worker: ScriptedWorker; group: ScriptedGroup; failures: Error[]; checkpointer: Checkpointer } {
+  const worker = new ScriptedWorker();
+  const group = new ScriptedGroup(worker.events);
+  const failures: Error[] = [];
   const producer = { appendBatches: async () => [] } as unknown as LogProducer;
   const outputs = { flushed: async () => undefined } as unknown as OutputStream;
-  return new Checkpointer([worker as unknown as WorkerHandle], producer, group as unknown as GroupConsumer, {
+  const checkpointer = new Checkpointer([worker as unknown as WorkerHandle], producer, group as unknown as GroupConsumer, {
     group: 'app',
     exactlyOnce: false,
     outputs,
     onFailure: (error) => failures.push(error),
   });
+  return { worker, group, failures, checkpointer };
 }
 
 /** Lets every queued callback run (the fakes answer in microtasks). */
@@ -89,10 +94,7 @@ async function turns(n = 20): Promise<void> {
 }
 
 t.test('a checkpoint waits for the pipelined commit the loop is also waiting for', async (t) => {
-  const worker = new ScriptedWorker();
-  const group = new ScriptedGroup(worker.events);
-  const failures: Error[] = [];
-  const checkpointer = checkpointerOf(worker, group, failures);
+  const { worker, group, failures, checkpointer } = scripted();
 
   const commitAnswered = deferred();
   group.holdCommit = commitAnswered.promise;
@@ -112,10 +114,7 @@ t.test('a checkpoint waits for the pipelined commit the loop is also waiting for
 });
 
 t.test('an abandon waits for the checkpoint under way: its prepare, then its commit', async (t) => {
-  const worker = new ScriptedWorker();
-  const group = new ScriptedGroup(worker.events);
-  const failures: Error[] = [];
-  const checkpointer = checkpointerOf(worker, group, failures);
+  const { worker, failures, checkpointer } = scripted();
 
   const prepareAnswered = deferred();
   worker.holdPrepare = prepareAnswered.promise;
