@@ -19,11 +19,11 @@ import {
 import {
   KeyValueStore,
   StorePartition,
-  SYNC_READ_MAX_KEYS,
   classicLevelFactory,
   runTransaction,
   type StateDatabase,
 } from '../../workers/state/index.js';
+import { SYNC_READ_MAX_KEYS } from '../../shared/leveldb/read-many.js';
 
 t.setTimeout(120_000);
 

@@ -23,7 +23,6 @@ import {
   METADATA_CF,
   PROCESSED_OFFSETS_HEADER,
   StorePartition,
-  SYNC_READ_MAX_KEYS,
   classicLevelFactory,
   describeOpenRetry,
   runTransaction,
@@ -31,6 +30,7 @@ import {
   type ReplayedChangelogRecord,
   type StateDatabase,
 } from '../../workers/state/index.js';
+import { SYNC_READ_MAX_KEYS } from '../../shared/leveldb/read-many.js';
 import { bytes, openPartition, text } from './fixtures/partition-helpers.js';
 
 t.setTimeout(120_000);

@@ -1,5 +1,5 @@
 /** Per-partition state on LevelDB: partitions, transactions (plain, windowed, timestamped), state views, stores. */
-export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS, SYNC_READ_MAX_KEYS } from './store-partition.js';
+export { StorePartition, DEFAULT_TTL_MAX_EVICTIONS } from './store-partition.js';
 export type { StorePartitionOptions, RangeOptions, ChangelogChunkResult } from './store-partition.js';
 export {
   openDatabase,

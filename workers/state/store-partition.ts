@@ -34,6 +34,7 @@ import type { RangeOptions, TransactionStorage } from './state-interfaces.js';
 import { cachedBytes, type TransactionCache } from './transaction-cache.js';
 import { EventLoopSlices } from '../event-loop-slices.js';
 import { chunkBytes, closeIterator } from '../../shared/leveldb/iterator-close.js';
+import { readMany } from '../../shared/leveldb/read-many.js';
 
 export type { RangeOptions } from './state-interfaces.js';
 
@@ -91,16 +92,6 @@ function prefixedId(prefix: Buffer, id: string): Buffer {
 const ITERATOR_CHUNK = 1000;
 /** Batch-building time after which a write lets the worker's event loop run (see `write`). */
 const WRITE_SLICE_MS = 2;
-/**
- * `getMany` of at most this many keys reads them synchronously, on the caller's thread. A
- * worker's preload misses ~10 keys per batch after warm-up; the engine's `getMany` sent
- * them to libuv's pool and back, ~1 ms per batch on a 2-core machine (the pool thread it
- * wakes, and the checkpoints' writes it queues behind): a fifth of a worker's time at 65 k
- * records/s, against ~0.1 ms for the reads done here (docs/data-plane.md rule 15). More
- * keys (a cold partition's first batches) still go to the pool, so a read from disk never
- * holds the worker's thread for long.
- */
-export const SYNC_READ_MAX_KEYS = 64;
 const EMPTY = new Uint8Array(0);
 
 /** `!name!`: the key prefix of a column family. */
@@ -304,9 +295,8 @@ export class StorePartition implements TransactionStorage {
   }
 
   /**
-   * Raw values of `keys` in `cf`, in order, `undefined` for missing keys: up to
-   * {@link SYNC_READ_MAX_KEYS} keys read one by one on the calling thread, more with one
-   * engine `getMany`.
+   * Raw values of `keys` in `cf`, in order, `undefined` for missing keys: a few read on the
+   * calling thread, more with one engine `getMany` (shared/leveldb/read-many.ts).
    */
   async getMany(keys: readonly Uint8Array[], cf: string = DEFAULT_CF): Promise<(Uint8Array | undefined)[]> {
     this.#assertOpen('getMany');
@@ -315,10 +305,7 @@ export class StorePartition implements TransactionStorage {
     const dbKeys = new Array<Uint8Array>(keys.length);
     for (let i = 0; i < keys.length; i++) dbKeys[i] = prefixed(prefix, keys[i]!);
     try {
-      if (keys.length > SYNC_READ_MAX_KEYS) return await this.#db.getMany(dbKeys);
-      const values = new Array<Uint8Array | undefined>(keys.length);
-      for (let i = 0; i < keys.length; i++) values[i] = this.#db.getSync(dbKeys[i]!);
-      return values;
+      return await readMany(this.#db, dbKeys);
     } catch (error) {
       throw await this.#damaged(error);
     }

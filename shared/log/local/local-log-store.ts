@@ -50,6 +50,7 @@ import {
 } from '../../protocol/record-batch.js';
 import { releaseWholeView } from '../../protocol/array-buffer-release.js';
 import { chunkBytes, closeIterator } from '../../leveldb/iterator-close.js';
+import { readMany } from '../../leveldb/read-many.js';
 import { AppendSignal } from './append-signal.js';
 import { RecentBatches, type RecentBatch } from './recent-batches.js';
 import { StoredReadBuilder, type StoredRead } from './stored-read.js';
@@ -85,14 +86,6 @@ const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Most stored batches one `nextv` of a read asks for. */
 const READ_CHUNK_ENTRIES = 1_000;
 
-/**
- * Tail reads of at most this many entries get them synchronously, on the caller's thread:
- * the entries were appended moments ago and are in LevelDB's memtable or a fresh table, a
- * lookup of microseconds, where `getMany` waited for a thread of libuv's pool behind the
- * checkpoints' writes and woke it and the caller in turn (docs/local-log.md, "Tail reads
- * by key"). More entries still go to the pool, so one read never holds the thread long.
- */
-const SYNC_TAIL_READ_MAX_KEYS = 64;
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 /** A group's offsets to write in the same batch as some records. */
@@ -461,8 +454,8 @@ export class LocalLogStore {
   /**
    * `readStored` for several partitions at once. A read at a partition's tail (from one
    * of the batches last appended to it, see `RecentBatches`) gets its entries by key,
-   * all such reads at once (synchronously up to {@link SYNC_TAIL_READ_MAX_KEYS} entries,
-   * else one `getMany`); the others read by iterator, all at once.
+   * all such reads at once (`readMany`: entries appended moments ago, a few read
+   * synchronously); the others read by iterator, all at once.
    */
   async readStoredMany(reads: readonly PartitionRead[]): Promise<StoredRead[]> {
     this.assertOpen();
@@ -480,7 +473,7 @@ export class LocalLogStore {
     });
     if (tailReads.length > 0) {
       const keys = tailKeys.flat();
-      const values = keys.length <= SYNC_TAIL_READ_MAX_KEYS ? keys.map((key) => this.db.getSync(key)) : await this.db.getMany(keys);
+      const values = await readMany<Buffer, Buffer>(this.db, keys);
       let v = 0;
       tailReads.forEach((i, t) => {
         const { topic, partition, fromOffset, maxRecords } = reads[i]!;
