@@ -57,6 +57,7 @@ import { LocalPartitionReader } from './local-partition-reader.js';
 import { LocalProducer } from './local-producer.js';
 import {
   DEFAULT_BACKGROUND_SHARE,
+  MAX_KEYS_PER_PASS,
   DEFAULT_DELETE_RETENTION_MS,
   DEFAULT_MIN_DIRTY_RECORDS,
   type CompactionStats,
@@ -97,6 +98,13 @@ export interface LocalLogOptions {
    * (`log.cleaner.io.max.bytes.per.second`). `compact()` is never throttled. Default 0.25.
    */
   readonly compactionBackgroundShare?: number;
+  /**
+   * Most keys one compaction pass maps (Kafka's `log.cleaner.dedupe.buffer.size`, counted in
+   * keys). A partition storing at most this many records is compacted in one read, newest
+   * first; a larger one maps its dirty part's keys first, over as many passes as that takes.
+   * Default 1,000,000.
+   */
+  readonly compactionMaxKeysPerPass?: number;
 }
 
 export class LocalLogBackend implements LogBackend {
@@ -124,12 +132,17 @@ export class LocalLogBackend implements LogBackend {
     if (typeof compactionBackgroundShare !== 'number' || !(compactionBackgroundShare > 0 && compactionBackgroundShare <= 1)) {
       throw new InvalidLogArgumentError('compactionBackgroundShare', compactionBackgroundShare, 'a share of the time, > 0 and ≤ 1');
     }
+    const compactionMaxKeysPerPass = options.compactionMaxKeysPerPass ?? MAX_KEYS_PER_PASS;
+    if (!Number.isSafeInteger(compactionMaxKeysPerPass) || compactionMaxKeysPerPass < 1) {
+      throw new InvalidLogArgumentError('compactionMaxKeysPerPass', compactionMaxKeysPerPass, 'an integer ≥ 1');
+    }
     const store = await LocalLogStore.open(dir, {
       sync: options.sync ?? false,
       lockRetry: { retries: options.lockRetries ?? 5, delayMs: options.lockRetryDelayMs ?? 100 },
       deleteRetentionMs,
       compactionMinDirtyRecords,
       compactionBackgroundShare,
+      compactionMaxKeysPerPass,
     });
     return new LocalLogBackend(store);
   }

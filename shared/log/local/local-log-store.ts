@@ -143,6 +143,8 @@ export interface LocalLogStoreOptions {
   readonly compactionMinDirtyRecords: number;
   /** Part of the time background compaction may work (log-compactor.ts). */
   readonly compactionBackgroundShare: number;
+  /** Most keys one compaction pass maps (log-compactor.ts). */
+  readonly compactionMaxKeysPerPass: number;
 }
 
 const NO_DELETES: readonly Buffer[] = Object.freeze([]);
@@ -181,6 +183,7 @@ export class LocalLogStore {
         deleteRetentionMs: options.deleteRetentionMs,
         minDirtyRecords: options.compactionMinDirtyRecords,
         backgroundShare: options.compactionBackgroundShare,
+        maxKeysPerPass: options.compactionMaxKeysPerPass,
         onError: (error, topic, partition) => {
           const reason = error instanceof Error ? error.message : String(error);
           process.emitWarning(`local log ${path}: compaction of ${topic}[${partition}] failed: ${reason}`, {
