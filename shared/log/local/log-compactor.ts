@@ -409,17 +409,7 @@ export class LogCompactor {
     while (cursor < end) {
       if (this.stopping) return false;
       const stepStarted = performance.now();
-      const iterator = this.host.db.iterator({
-        gte: batchSeekKey(topicId, partition, cursor),
-        lt: last,
-        highWaterMarkBytes: STEP_BYTES,
-      });
-      let entries: [Buffer, Buffer][] = [];
-      try {
-        entries = (await iterator.nextv(STEP_ENTRIES)) as [Buffer, Buffer][];
-      } finally {
-        await closeIterator(iterator, chunkBytes(entries), last);
-      }
+      const entries = await this.readStep(batchSeekKey(topicId, partition, cursor), last, false);
       if (entries.length === 0) break;
       const slices = new StepSlices();
       if (!(await visit(entries, slices))) break;
@@ -446,13 +436,7 @@ export class LogCompactor {
     for (;;) {
       if (this.stopping) return false;
       const stepStarted = performance.now();
-      const iterator = this.host.db.iterator({ gte: first, lt: below, reverse: true, highWaterMarkBytes: STEP_BYTES });
-      let entries: [Buffer, Buffer][] = [];
-      try {
-        entries = (await iterator.nextv(STEP_ENTRIES)) as [Buffer, Buffer][];
-      } finally {
-        await closeIterator(iterator, chunkBytes(entries), BELOW_EVERY_KEY);
-      }
+      const entries = await this.readStep(first, below, true);
       if (entries.length === 0) break;
       // Entries cover disjoint ranges: the next chunk ends below the lowest one's base.
       const lowestBase = baseOffsetFromBatchKey(entries[entries.length - 1]![0]);
@@ -463,6 +447,22 @@ export class LogCompactor {
       await this.pauseAfterStep(throttled, performance.now() - stepStarted - slices.yieldedMs);
     }
     return !this.stopping;
+  }
+
+  /**
+   * One step's stored batches in `[gte, lt)`: at most {@link STEP_ENTRIES} or about
+   * {@link STEP_BYTES}, from the low end or (`reverse`) the high end.
+   */
+  private async readStep(gte: Buffer, lt: Buffer, reverse: boolean): Promise<[Buffer, Buffer][]> {
+    const iterator = this.host.db.iterator({ gte, lt, reverse, highWaterMarkBytes: STEP_BYTES });
+    let entries: [Buffer, Buffer][] = [];
+    try {
+      entries = (await iterator.nextv(STEP_ENTRIES)) as [Buffer, Buffer][];
+    } finally {
+      // A key outside the range, so the release's read is empty.
+      await closeIterator(iterator, chunkBytes(entries), reverse ? BELOW_EVERY_KEY : lt);
+    }
+    return entries;
   }
 
   /** A turn of the event loop, and for a throttled step the rest of its share of time. */
