@@ -217,19 +217,27 @@ t.test('background compaction starts by itself once enough was appended', async 
   t.equal(text(latest[latest.length - 1]!.value), '19-93', 'the latest value of a key is there');
 });
 
-t.test('background pauses: their length, the option refused out of range, compact() and close() during a throttled pass', async (t) => {
+t.test('compaction options out of range are refused, naming the option', async (t) => {
+  const outOfRange = {
+    compactionBackgroundShare: [0, -0.5, 1.5, Number.NaN, '0.5'],
+    compactionMaxKeysPerPass: [0, -1, 1.5, Number.NaN, '10'],
+  };
+  for (const [option, values] of Object.entries(outOfRange)) {
+    for (const value of values) {
+      await t.rejects(
+        LocalLogBackend.open(await tempDir(t), { [option]: value as number }),
+        { name: InvalidLogArgumentError.name, message: new RegExp(option) },
+        `${option} ${typeof value === 'string' ? `'${value}' (a string)` : String(value)} is refused, naming the option`,
+      );
+    }
+  }
+});
+
+t.test('background pauses: their length, compact() and close() during a throttled pass', async (t) => {
   t.equal(backgroundPauseMs(10, 0.25), 30, 'a quarter of the time: three times the step as pause');
   t.equal(backgroundPauseMs(10, 0.5), 10, 'half: a pause as long as the step');
   t.equal(backgroundPauseMs(10, 1), 0, 'all of it: no pause');
   t.equal(backgroundPauseMs(50, 0.01), MAX_STEP_PAUSE_MS, 'a pause is bounded however long the step took');
-
-  for (const share of [0, -0.5, 1.5, Number.NaN, '0.5']) {
-    await t.rejects(
-      LocalLogBackend.open(await tempDir(t), { compactionBackgroundShare: share as number }),
-      { name: InvalidLogArgumentError.name, message: /compactionBackgroundShare/ },
-      `compactionBackgroundShare ${typeof share === 'string' ? `'${share}' (a string)` : String(share)} is refused, naming the option`,
-    );
-  }
 
   // Thousands of one-record batches: a pass takes many steps, each followed by its pause.
   const tp = { topic: 'slow', partition: 0 };
