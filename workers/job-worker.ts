@@ -172,9 +172,16 @@ export class JobWorker implements WorkerControl {
     return this.outputs.drain();
   }
 
+  /** Bytes held for the next checkpoint: outputs waiting for it and the transactions' caches. */
+  private pendingCheckpointBytes(): number {
+    let bytes = this.outputs.byteLength;
+    for (const processor of this.processors.values()) bytes += processor.heldStateBytes;
+    return bytes;
+  }
+
   private postProcessed(partition: number, count: number, bytes: number, outputs: EncodedBatch[]): void {
     this.post(
-      { type: 'processed', partition, count, bytes, outputs, pendingBytes: this.outputs.byteLength },
+      { type: 'processed', partition, count, bytes, outputs, pendingBytes: this.pendingCheckpointBytes() },
       outputs.map((o) => o.buffer),
     );
   }

@@ -81,6 +81,16 @@ export class PartitionCheckpoint {
     return this.stateChanged || Object.keys(this.processed).length > 0;
   }
 
+  /**
+   * Estimated bytes the open transactions hold until the next checkpoint (their write and
+   * read caches); the prepared ones are freed by the checkpoint already under way.
+   */
+  get heldBytes(): number {
+    let bytes = 0;
+    for (const tx of this.transactions.values()) bytes += tx.heldBytes;
+    return bytes;
+  }
+
   /** True while prepared transactions wait for `flush`. */
   get hasPrepared(): boolean {
     return this.prepared.size > 0;

@@ -123,6 +123,11 @@ export class PartitionProcessor {
     return this.options.partition;
   }
 
+  /** Estimated bytes of state this partition holds for its next checkpoint. */
+  get heldStateBytes(): number {
+    return this.checkpoint.heldBytes;
+  }
+
   /** True when something was processed (or windows were closed) since the last checkpoint. */
   get hasWork(): boolean {
     return this.checkpoint.hasWork;

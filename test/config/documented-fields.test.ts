@@ -56,21 +56,31 @@ t.test('input.sourceOffsetOutOfRange: a committed offset below the low watermark
 });
 
 t.test('limits.checkpointBytes: above it a checkpoint starts early, whatever the interval', async (t) => {
-  const checkpoints = new Map<number, number>();
-  for (const limit of [64 * 1024 * 1024, 64 * 1024]) {
-    // Exactly-once holds the outputs for the checkpoint; a one-hour interval never comes.
-    const fixture = await createJobFixture(t.testdir(), { appId: `limit-${limit}`, partitions: 2, processingGuarantee: 'exactly-once', commitInterval: 3600 });
-    await appendEvents(fixture, generateEvents(20_000, 2_000, 3), 2);
-    const base = await fixture.config();
-    // A small in-flight limit keeps the input from being routed all at once (a run
-    // until idle ends, with its final checkpoint, as soon as everything is routed).
-    const limits = { ...base.limits, workerInFlightBytes: 64 * 1024, checkpointBytes: limit };
-    const summary = await runJob({ ...base, workers: 1, limits }, { untilIdle: true });
-    t.equal(summary.records, 20_000);
-    checkpoints.set(limit, summary.checkpoints);
+  // Exactly-once holds the outputs and the changed state for the checkpoint, at-least-once
+  // the changed state (its outputs stream); a one-hour interval never comes.
+  for (const guarantee of ['exactly-once', 'at-least-once'] as const) {
+    const checkpoints = new Map<number, number>();
+    for (const limit of [64 * 1024 * 1024, 64 * 1024]) {
+      const fixture = await createJobFixture(t.testdir(), {
+        appId: `limit-${guarantee}-${limit}`,
+        partitions: 2,
+        processingGuarantee: guarantee,
+        commitInterval: 3600,
+      });
+      await appendEvents(fixture, generateEvents(20_000, 2_000, 3), 2);
+      const base = await fixture.config();
+      // A small in-flight limit keeps the input from being routed all at once (a run
+      // until idle ends, with its final checkpoint, as soon as everything is routed).
+      const limits = { ...base.limits, workerInFlightBytes: 64 * 1024, checkpointBytes: limit };
+      const summary = await runJob({ ...base, workers: 1, limits }, { untilIdle: true });
+      t.equal(summary.records, 20_000, `${guarantee}: every record processed`);
+      checkpoints.set(limit, summary.checkpoints);
+    }
+    const byDefault = checkpoints.get(64 * 1024 * 1024)!;
+    const small = checkpoints.get(64 * 1024)!;
+    t.ok(byDefault <= 2, `${guarantee}, the default limit: the final checkpoint only (${byDefault})`);
+    t.ok(small > 2, `${guarantee}, 64 KiB: early checkpoints (${small})`);
   }
-  t.ok(checkpoints.get(64 * 1024 * 1024)! <= 2, `the default limit: the final checkpoint only (${checkpoints.get(64 * 1024 * 1024)})`);
-  t.ok(checkpoints.get(64 * 1024)! > 2, `64 KiB: early checkpoints (${checkpoints.get(64 * 1024)})`);
 });
 
 t.test('output.topics: missing ones are created with `partitions` partitions; emitting elsewhere fails naming the topic', async (t) => {

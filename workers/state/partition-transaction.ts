@@ -15,7 +15,7 @@ import { TransactionChangelog } from './transaction-changelog.js';
 import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
 import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
-import { cachedBytes, DELETED, TransactionCache, UNDEFINED, type CachedValue } from './transaction-cache.js';
+import { CACHED_KEY_OVERHEAD_BYTES, cachedBytes, DELETED, TransactionCache, UNDEFINED, type CachedValue } from './transaction-cache.js';
 import { TransactionTtl } from './transaction-ttl.js';
 
 /** Status of a transaction (docs/semantics.md §3.2). */
@@ -89,6 +89,8 @@ export class PartitionTransaction implements KeyedStateTransaction {
   readonly #cache = new TransactionCache();
   /** cf → key id → stored value, `null` when absent from the database, {@link LOADING} while a preload runs. */
   readonly #reads = new Map<string, Map<string, ReadCacheEntry>>();
+  /** Estimated bytes of {@link #reads} (see {@link heldBytes}). */
+  #readBytes = 0;
   #status: TransactionStatus = 'STARTED';
   /** Last global counter value handed out in this transaction, if any. */
   #counter: bigint | undefined;
@@ -146,6 +148,15 @@ export class PartitionTransaction implements KeyedStateTransaction {
   /** True until the first set or delete. */
   isEmpty(): boolean {
     return this.#cache.isEmpty();
+  }
+
+  /**
+   * An estimate of what this transaction's caches hold in memory, its writes and its reads
+   * (see `TransactionCache.heldBytes`): both live until the checkpoint, so a worker reports
+   * them and a checkpoint starts early above `limits.checkpointBytes`.
+   */
+  get heldBytes(): number {
+    return this.#cache.heldBytes + this.#readBytes;
   }
 
   /** A user-facing view bound to one message key (used verbatim if bytes, else JSON). */
@@ -238,7 +249,11 @@ export class PartitionTransaction implements KeyedStateTransaction {
       for (const id of missingIds) reads.delete(id);
       throw error;
     }
-    for (let i = 0; i < missingIds.length; i++) reads.set(missingIds[i]!, values[i] ?? null);
+    for (let i = 0; i < missingIds.length; i++) {
+      const value = values[i] ?? null;
+      reads.set(missingIds[i]!, value);
+      this.#readBytes += missingIds[i]!.length + (value?.byteLength ?? 0) + CACHED_KEY_OVERHEAD_BYTES;
+    }
   }
 
   // ---- raw lookups by stored key --------------------------------------------
@@ -275,6 +290,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     await this.#predecessorSettled();
     const read = (await this.#partition.get(storedKey, cf)) ?? null;
     this.#readCache(cf).set(keyId, read);
+    this.#readBytes += keyId.length + (read?.byteLength ?? 0) + CACHED_KEY_OVERHEAD_BYTES;
     return this.#ttl.visibleRead(cf, read);
   }
 

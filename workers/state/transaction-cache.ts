@@ -36,6 +36,17 @@ export interface CachedUpdate {
   readonly value: CachedValue;
 }
 
+/**
+ * What one cached key costs beyond its id and value, as an estimate for
+ * {@link TransactionCache.heldBytes}: a map entry, an entry object and a string header.
+ */
+export const CACHED_KEY_OVERHEAD_BYTES = 64;
+
+/** The bytes a cached value holds, as an estimate (a scalar: a heap number or a string). */
+export function cachedValueSize(value: CachedValue): number {
+  return typeof value === 'object' ? value.byteLength : typeof value === 'string' ? value.length : 8;
+}
+
 /** The stored bytes of a cached value (a scalar's JSON; bytes as they are). */
 export function cachedBytes(value: CachedValue): Uint8Array {
   return typeof value === 'object' ? value : encodeJson(value);
@@ -72,6 +83,7 @@ const NO_DELETES: ReadonlySet<string> = new Set();
 export class TransactionCache {
   readonly #families = new Map<string, ColumnFamilyCache>();
   #empty = true;
+  #heldBytes = 0;
   /** Changes since the savepoint, oldest first; `undefined` when no savepoint is set. */
   #journal: UndoEntry[] | undefined;
 
@@ -81,6 +93,16 @@ export class TransactionCache {
    */
   setSavepoint(): void {
     this.#journal = [];
+  }
+
+  /**
+   * An estimate of the memory the cached updates and deletes hold (keys, values and
+   * {@link CACHED_KEY_OVERHEAD_BYTES} each), kept as they are written: what bounds a
+   * transaction by bytes rather than by the commit interval (docs/data-plane.md, rule 7).
+   * It errs high, never low: a replaced update or a rolled-back change still counts.
+   */
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   /** True between {@link setSavepoint} and its release or rollback. */
@@ -130,10 +152,12 @@ export class TransactionCache {
       const entry = family.updates.get(keyId);
       // A key with an update has no pending delete; only a journal refers to old entries.
       if (entry !== undefined && entry.prefixLength === prefixLength) {
+        this.#heldBytes += cachedValueSize(value) - cachedValueSize(entry.value);
         entry.value = value;
         return;
       }
     }
+    this.#heldBytes += keyId.length + cachedValueSize(value) + CACHED_KEY_OVERHEAD_BYTES;
     putUpdate(family, keyId, { prefixLength, value });
     family.deletes.delete(keyId);
     this.#empty = false;
@@ -144,6 +168,7 @@ export class TransactionCache {
     if (this.#journal !== undefined) this.#remember(cf, keyId);
     const family = this.#family(cf);
     removeUpdate(family, keyId);
+    if (!family.deletes.has(keyId)) this.#heldBytes += keyId.length + CACHED_KEY_OVERHEAD_BYTES;
     family.deletes.add(keyId);
     this.#empty = false;
   }
