@@ -146,14 +146,19 @@ export function parseConfig(
     raw.errors.deadLetterTopic === undefined
       ? { policy: raw.errors.policy }
       : { policy: raw.errors.policy, deadLetterTopic: raw.errors.deadLetterTopic };
+  const commitInterval =
+    raw.commitInterval ??
+    (raw.processingGuarantee === 'exactly-once' ? CONFIG_DEFAULTS.exactlyOnceCommitInterval : CONFIG_DEFAULTS.commitInterval);
   return {
     appId: raw.appId,
     log,
-    state: { ...raw.state, dir: resolve(baseDir, raw.state.dir) },
+    state: {
+      ...raw.state,
+      dir: resolve(baseDir, raw.state.dir),
+      ttlMaxEvictionsPerCheckpoint: raw.state.ttlMaxEvictionsPerCheckpoint ?? defaultTtlEvictionBudget(commitInterval),
+    },
     processingGuarantee: raw.processingGuarantee,
-    commitInterval:
-      raw.commitInterval ??
-      (raw.processingGuarantee === 'exactly-once' ? CONFIG_DEFAULTS.exactlyOnceCommitInterval : CONFIG_DEFAULTS.commitInterval),
+    commitInterval,
     processingTimeout: raw.processingTimeout,
     shutdownTimeout: raw.shutdownTimeout,
     limits: { ...raw.limits },
@@ -176,4 +181,15 @@ export function parseConfig(
       : {}),
     ...(registry !== undefined ? { schemaRegistry: registry.config } : {}),
   };
+}
+
+/**
+ * The TTL sweep's budget per checkpoint when `state.ttlMaxEvictionsPerCheckpoint` is unset:
+ * the reference's 10,000, or what sustains its 2,000 expirations/s at a longer interval.
+ */
+export function defaultTtlEvictionBudget(commitIntervalSeconds: number): number {
+  return Math.max(
+    CONFIG_DEFAULTS.stateTtlMaxEvictionsPerCheckpoint,
+    Math.ceil(CONFIG_DEFAULTS.stateTtlEvictionsPerSecond * commitIntervalSeconds),
+  );
 }

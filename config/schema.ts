@@ -53,7 +53,8 @@ export const stateSchema = z.strictObject({
   openMaxRetries: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenMaxRetries),
   openRetryBackoffMs: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenRetryBackoffMs),
   onCorruptedRecreate: z.boolean().default(CONFIG_DEFAULTS.stateOnCorruptedRecreate),
-  ttlMaxEvictionsPerCheckpoint: z.int().min(1).default(CONFIG_DEFAULTS.stateTtlMaxEvictionsPerCheckpoint),
+  // Unset: derived from the commit interval (CONFIG_DEFAULTS.stateTtlMaxEvictionsPerCheckpoint).
+  ttlMaxEvictionsPerCheckpoint: z.int().min(1).optional(),
 });
 
 export const errorsSchema = z.strictObject({

@@ -38,9 +38,9 @@ t.test('defaults apply to every optional field', async (t) => {
   t.same(config, {
     appId: 'orders-app',
     log: { backend: 'local', path: '/jobs/data/log' },
-    state: { dir: '/jobs/state', changelog: true, openMaxRetries: 10, openRetryBackoffMs: 3000, onCorruptedRecreate: true, ttlMaxEvictionsPerCheckpoint: 10_000 },
+    state: { dir: '/jobs/state', changelog: true, openMaxRetries: 10, openRetryBackoffMs: 3000, onCorruptedRecreate: true, ttlMaxEvictionsPerCheckpoint: 60_000 },
     processingGuarantee: 'at-least-once',
-    commitInterval: 5,
+    commitInterval: 30,
     commitEvery: 0,
     processingTimeout: 300,
     shutdownTimeout: 30,
@@ -59,7 +59,7 @@ t.test('defaults apply to every optional field', async (t) => {
     server: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024 * 1024, maxLagRecords: 1_000_000, backpressureWaitMs: 5000 },
     logging: { level: 'info', format: 'auto' },
   } satisfies WeirConfig);
-  t.equal(CONFIG_DEFAULTS.commitInterval, 5);
+  t.equal(CONFIG_DEFAULTS.commitInterval, 30);
 });
 
 t.test('exactly-once defaults to a 100 ms commit interval (outputs become visible at the commit); a given interval wins', async (t) => {
@@ -67,6 +67,16 @@ t.test('exactly-once defaults to a 100 ms commit interval (outputs become visibl
   t.equal(eos.commitInterval, 0.1);
   const given = parseConfig({ ...minimal, processingGuarantee: 'exactly-once', commitInterval: 2 }, '/jobs/weir.yaml', '/jobs', {});
   t.equal(given.commitInterval, 2);
+});
+
+t.test('the TTL sweep budget, unset, sustains 2,000 expirations/s per partition at any interval; a given budget wins', async (t) => {
+  const budget = (extra: object): number => parseConfig({ ...minimal, ...extra }, '/jobs/weir.yaml', '/jobs', {}).state.ttlMaxEvictionsPerCheckpoint;
+  t.equal(budget({}), 60_000, 'at-least-once, 30 s: 60,000 per checkpoint');
+  t.equal(budget({ commitInterval: 5 }), 10_000, '5 s: the reference\'s 10,000');
+  t.equal(budget({ processingGuarantee: 'exactly-once' }), 10_000, 'exactly-once, 0.1 s: never below 10,000');
+  t.equal(budget({ commitInterval: 0 }), 10_000, 'after every batch: 10,000');
+  t.equal(budget({ commitInterval: 45.5 }), 91_000);
+  t.equal(budget({ state: { ttlMaxEvictionsPerCheckpoint: 500 } }), 500, 'a given budget is used as it is');
 });
 
 t.test('limits, processingTimeout and shutdownTimeout are validated, naming the field', async (t) => {
