@@ -7,7 +7,7 @@
  *   run works on a fresh copy of them, with fresh state.
  * - weir runs as a user runs it: `weir run -c weir.yaml --until-idle --workers N --json`
  *   in a child process under GNU time (peak RSS), config defaults (at-least-once,
- *   commit interval 5 s), the pipeline written in TypeScript (examples/count/pipeline.ts,
+ *   commit interval 30 s), the pipeline written in TypeScript (examples/count/pipeline.ts,
  *   loaded through weir's normal loader, i.e. tsx) and, in the same run, the same
  *   pipeline as plain `.mjs` (examples/count/count-pipeline-source.ts).
  * - The loop runs in a child process too, on a copy of its seeded database.
@@ -212,7 +212,7 @@ try {
         keys: KEYS,
         partitions: PARTITIONS,
         rounds: ROUNDS,
-        config: 'defaults (at-least-once, commitInterval 5, local log); weir run --until-idle --workers N in a child process',
+        config: 'defaults (at-least-once, commitInterval 30, local log); weir run --until-idle --workers N in a child process',
         seedSeconds: round(seedSeconds, 1),
         handWrittenLoop: loopRounds.length === 0 ? null : {
           rounds: loopRounds,

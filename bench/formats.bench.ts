@@ -158,7 +158,7 @@ try {
         keys: KEYS,
         partitions: PARTITIONS,
         rounds: ROUNDS,
-        config: 'defaults (at-least-once, commitInterval 5, local log); weir run --until-idle --workers 1 in a child process',
+        config: 'defaults (at-least-once, commitInterval 30, local log); weir run --until-idle --workers 1 in a child process',
         seedSeconds: round(seedSeconds, 1),
         perRound: rounds,
         median: medians,
