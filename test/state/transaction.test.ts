@@ -17,6 +17,7 @@ import {
   byteKeyId,
   runTransaction,
 } from '../../workers/state/index.js';
+import { cachedValueSize } from '../../workers/state/transaction-cache.js';
 import { bytes, headerValue, openPartition, text } from './fixtures/partition-helpers.js';
 
 t.setTimeout(120_000);
@@ -613,4 +614,51 @@ t.test('property: any JSON value reads back as its JSON round trip, before and a
     { numRuns: 40 },
   );
   t.pass('round trip holds');
+});
+
+t.test('property: a cache never reports fewer held bytes than its keys and values hold', async (t) => {
+  const value = fc.oneof(fc.integer(), fc.string({ maxLength: 40 }), fc.boolean(), fc.uint8Array({ maxLength: 64 }));
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 20 }), prefixLength: fc.integer({ min: 1, max: 2 }), value }),
+    fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 20 }) }),
+    fc.record({ kind: fc.constantFrom('savepoint' as const, 'release' as const, 'rollback' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      const cache = new TransactionCache();
+      for (const o of ops) {
+        if (o.kind === 'set') cache.set('default', o.prefixLength, `p|key-${o.key}`, o.value);
+        else if (o.kind === 'delete') cache.delete('default', `p|key-${o.key}`);
+        else if (o.kind === 'savepoint') cache.setSavepoint();
+        else if (o.kind === 'release') cache.releaseSavepoint();
+        else cache.rollbackToSavepoint();
+      }
+      let held = 0;
+      for (const [id, update] of cache.updates('default')) held += id.length + cachedValueSize(update.value);
+      for (const id of cache.deletes('default')) held += id.length;
+      return cache.heldBytes >= held;
+    }),
+  );
+  const cache = new TransactionCache();
+  for (let i = 0; i < 1000; i++) cache.set('default', 1, `p|key-${i}`, i);
+  const thousand = cache.heldBytes;
+  for (let i = 0; i < 1000; i++) cache.set('default', 1, `p|key-${i}`, i + 1);
+  t.equal(cache.heldBytes, thousand, 'a key written again in place adds nothing');
+  t.ok(thousand >= 1000 * 64, `each key costs its overhead too (${thousand} bytes)`);
+});
+
+t.test("a transaction's held bytes count its preloaded reads and its writes", async (t) => {
+  const partition = await openPartition(t);
+  await runTransaction(partition, (tx) => {
+    for (let i = 0; i < 100; i++) tx.set(`k${i}`, 'x'.repeat(100), PREFIX);
+  });
+  const tx = partition.begin();
+  t.equal(tx.heldBytes, 0, 'a new transaction holds nothing');
+  await tx.preload(Array.from({ length: 100 }, (_, i) => joinPrefixedKey(PREFIX, encodeUserKey(`k${i}`))));
+  const afterReads = tx.heldBytes;
+  t.ok(afterReads >= 100 * 100, `100 reads of ~100-byte values (${afterReads} bytes)`);
+  await tx.preload([joinPrefixedKey(PREFIX, encodeUserKey('k0'))]);
+  t.equal(tx.heldBytes, afterReads, 'a key already read is not counted again');
+  for (let i = 0; i < 100; i++) tx.set(`new${i}`, i, PREFIX);
+  t.ok(tx.heldBytes >= afterReads + 100 * 64, `writes add to it (${tx.heldBytes} bytes)`);
 });
