@@ -84,7 +84,12 @@ export class Router {
     // A rejected prefetch is surfaced by the next pollAndRoute, not as an unhandled rejection.
     this.pending.catch(() => undefined);
     let routed = 0;
-    for (const set of sets) routed += this.isStale(set, fetchedAt) ? 0 : this.route(set);
+    try {
+      for (const set of sets) routed += this.isStale(set, fetchedAt) ? 0 : this.route(set);
+    } finally {
+      // Counted in flight when routed: posted whatever happens, so the count returns to zero.
+      for (const worker of this.workers) worker.flushRouted();
+    }
     this.applyBackpressure();
     return routed;
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { wrap, type Remote } from 'comlink';
 import { nodeEndpoint } from '../shared/protocol/comlink-node-endpoint.js';
-import type { DataMessage, EncodedBatch, PreparedWork, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
+import type { DataMessage, EncodedBatch, PreparedWork, RoutedBatchSet, WorkerControl, WorkerInit, WorkerTaskInput } from '../shared/protocol/worker-protocol.js';
 import { ControlCallCounter } from '../shared/protocol/control-calls.js';
 import { WorkerFailedError } from '../shared/errors/runtime-errors.js';
 import { batchSetFromOffset } from '../shared/protocol/record-batch.js';
@@ -51,6 +51,8 @@ export class WorkerHandle {
   inFlightBytes = 0;
   /** Bytes the worker holds for the next checkpoint, as it last reported. */
   pendingBytes = 0;
+  /** Batch sets routed to this worker and not posted yet (see {@link flushRouted}). */
+  private routed: RoutedBatchSet[] = [];
   recordsProcessed = 0;
   /** Batch sets posted and not yet processed, oldest first: what the watchdog looks at. */
   private readonly posted: PostedBatch[] = [];
@@ -83,6 +85,8 @@ export class WorkerHandle {
    * `partitions`: only those (a slice); absent: every partition with work.
    */
   prepare(partitions?: readonly number[]): Promise<PreparedWork> {
+    // The checkpoint is cut after every set routed so far (the port keeps message order).
+    this.flushRouted();
     const id = this.nextPrepareId++;
     const reply = new Promise<PreparedWork>((resolve, reject) => this.prepares.set(id, { resolve, reject }));
     const message: DataMessage = partitions === undefined ? { type: 'prepare', id } : { type: 'prepare', id, partitions };
@@ -96,13 +100,25 @@ export class WorkerHandle {
     this.releaseWaiters();
   }
 
-  /** Post one batch set of `count` records of `topic`/`partition` (the buffer is transferred). */
+  /**
+   * Route one batch set of `count` records of `topic`/`partition` to this worker: it is
+   * counted in flight now and posted (its buffer transferred) by the next {@link flushRouted},
+   * with the other sets routed to this worker by the same poll.
+   */
   post(topic: string, partition: number, count: number, buffer: ArrayBuffer): void {
     this.inFlight += count;
     this.inFlightBytes += buffer.byteLength;
     this.posted.push({ topic, partition, fromOffset: batchSetFromOffset(buffer), postedAt: performance.now() });
-    const message: DataMessage = { type: 'records', topic, partition, count, buffer };
-    this.dataPort.postMessage(message, [buffer]);
+    this.routed.push({ topic, partition, count, buffer });
+  }
+
+  /** Posts the batch sets routed since the last call as one message. */
+  flushRouted(): void {
+    if (this.routed.length === 0) return;
+    const sets = this.routed;
+    this.routed = [];
+    const message: DataMessage = { type: 'records', sets };
+    this.dataPort.postMessage(message, sets.map((set) => set.buffer));
   }
 
   /**

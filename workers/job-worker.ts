@@ -131,8 +131,9 @@ export class JobWorker implements WorkerControl {
       return;
     }
     if (message.type !== 'records') return;
-    const { topic, partition, count, buffer } = message;
-    this.queue = this.queue.then(() => this.processBatch(topic, partition, count, buffer));
+    for (const { topic, partition, count, buffer } of message.sets) {
+      this.queue = this.queue.then(() => this.processBatch(topic, partition, count, buffer));
+    }
   }
 
   private async processBatch(topic: string, partition: number, count: number, buffer: ArrayBuffer): Promise<void> {

@@ -205,15 +205,25 @@ export interface WorkerControl {
   close(): Promise<void>;
 }
 
+/** One partition's records as routed to the worker that owns the partition. */
+export interface RoutedBatchSet {
+  readonly topic: string;
+  readonly partition: number;
+  readonly count: number;
+  /** A batch set (shared/protocol/record-batch.ts). */
+  readonly buffer: ArrayBuffer;
+}
+
 /** Messages on the data port. */
 export type DataMessage =
   | {
+      /**
+       * The batch sets one poll routed to this worker, in routing order: one message, and one
+       * wake-up of the worker's thread, per poll rather than per partition (docs/data-plane.md,
+       * rule 1). Each set is still reported `processed` on its own.
+       */
       readonly type: 'records';
-      readonly topic: string;
-      readonly partition: number;
-      readonly count: number;
-      /** A batch set (shared/protocol/record-batch.ts). */
-      readonly buffer: ArrayBuffer;
+      readonly sets: readonly RoutedBatchSet[];
     }
   | {
       /**

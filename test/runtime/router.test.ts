@@ -49,6 +49,7 @@ function harness(): Harness {
       if (offsets.length !== count) throw new Error(`posted count ${count} but ${offsets.length} records`);
       routed.push(...offsets);
     },
+    flushRouted: () => undefined,
     below: () => true,
   } as unknown as WorkerHandle;
   const assignment = new WorkerAssignment(1);

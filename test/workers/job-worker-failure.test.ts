@@ -40,7 +40,7 @@ t.test('after a failed record (stop policy) a prepare is refused with CHECKPOINT
     value: encoder.encode(JSON.stringify({ n })),
     headers: [],
   }));
-  worker.receive({ type: 'records', topic: 'events', partition: 0, count: records.length, buffer: encodeBatchSet(records) });
+  worker.receive({ type: 'records', sets: [{ topic: 'events', partition: 0, count: records.length, buffer: encodeBatchSet(records) }] });
   worker.receive({ type: 'prepare', id: 1 });
   while (!messages.some((m) => m.type === 'prepared' || m.type === 'prepare-failed')) {
     await new Promise<void>((resolve) => (notify = resolve));

@@ -84,7 +84,7 @@ t.test('a query sent mid-batch is answered before the batch is processed', async
     value: encoder.encode(JSON.stringify({ n })),
     headers: [],
   }));
-  worker.receive({ type: 'records', topic: 'events', partition: 0, count: records.length, buffer: encodeBatchSet(records) });
+  worker.receive({ type: 'records', sets: [{ topic: 'events', partition: 0, count: records.length, buffer: encodeBatchSet(records) }] });
   await done;
   await answered;
   t.same(events, ['query answered', 'batch processed'], 'answered while the batch was still being processed');
