@@ -174,7 +174,7 @@ export class Router {
       this.rewind(set);
       return 0;
     }
-    this.workers[owner]!.post(set.topic, set.partition, set.count, set.buffer);
+    this.workers[owner]!.queueRouted(set.topic, set.partition, set.count, set.buffer);
     this.routedByTopic.set(set.topic, (this.routedByTopic.get(set.topic) ?? 0) + set.count);
     const next = set.nextOffset ?? set.lastOffset + 1;
     if ((this.positions.get(key) ?? -1) < next) this.positions.set(key, next);

@@ -105,7 +105,7 @@ export class WorkerHandle {
    * counted in flight now and posted (its buffer transferred) by the next {@link flushRouted},
    * with the other sets routed to this worker by the same poll.
    */
-  post(topic: string, partition: number, count: number, buffer: ArrayBuffer): void {
+  queueRouted(topic: string, partition: number, count: number, buffer: ArrayBuffer): void {
     this.inFlight += count;
     this.inFlightBytes += buffer.byteLength;
     this.posted.push({ topic, partition, fromOffset: batchSetFromOffset(buffer), postedAt: performance.now() });

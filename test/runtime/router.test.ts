@@ -44,7 +44,7 @@ function harness(): Harness {
   } as unknown as GroupConsumer;
   const worker = {
     id: 0,
-    post: (_topic: string, partition: number, count: number, buffer: ArrayBuffer) => {
+    queueRouted: (_topic: string, partition: number, count: number, buffer: ArrayBuffer) => {
       const offsets = decodeBatchSet(buffer, TOPIC, partition).map((r) => r.offset);
       if (offsets.length !== count) throw new Error(`posted count ${count} but ${offsets.length} records`);
       routed.push(...offsets);
