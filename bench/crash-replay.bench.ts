@@ -26,6 +26,7 @@ import { loadConfig } from '../config/index.js';
 import { App } from '../runtime/app.js';
 import { COORDINATOR_NODE_FLAGS } from '../runtime/coordinator-heap.js';
 import { LocalLogBackend } from '../shared/log/local/local-log-backend.js';
+import { recordsInTopic } from '../examples/count/count-events.js';
 import { CountEventSchedule, STEP_MS } from './latency-schedule.js';
 import {
   childEnv,
@@ -94,14 +95,6 @@ async function runUntilKilled(dir: string, interval: number): Promise<never> {
   }
 }
 
-/** Records in `topic` (the sum of its partitions' high watermarks). */
-async function recordsIn(backend: LocalLogBackend, topic: string): Promise<number> {
-  const description = await backend.describeTopic(topic);
-  let total = 0;
-  for (let p = 0; p < (description?.partitions ?? 0); p++) total += (await backend.watermarks({ topic, partition: p })).high;
-  return total;
-}
-
 interface RoundResult {
   readonly intervalSeconds: number;
   readonly killedAfterSeconds: number;
@@ -138,7 +131,7 @@ async function crashAndRestart(dir: string, interval: number, seconds: number): 
   );
   const summary = parseRunSummary(restart.stdout);
   const backend = await LocalLogBackend.open(join(dir, 'log'));
-  const [inputs, outputs] = [await recordsIn(backend, 'events'), await recordsIn(backend, 'counts')];
+  const [inputs, outputs] = [await recordsInTopic(backend, 'events'), await recordsInTopic(backend, 'counts')];
   await backend.close();
   if (outputs < inputs) throw new Error(`interval ${interval} s: ${inputs - outputs} outputs missing after the restart`);
   return {

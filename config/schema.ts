@@ -53,7 +53,7 @@ export const stateSchema = z.strictObject({
   openMaxRetries: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenMaxRetries),
   openRetryBackoffMs: z.int().min(0).default(CONFIG_DEFAULTS.stateOpenRetryBackoffMs),
   onCorruptedRecreate: z.boolean().default(CONFIG_DEFAULTS.stateOnCorruptedRecreate),
-  // Unset: derived from the commit interval (CONFIG_DEFAULTS.stateTtlMaxEvictionsPerCheckpoint).
+  // Unset: derived from the commit interval (defaultTtlEvictionBudget in load-config.ts).
   ttlMaxEvictionsPerCheckpoint: z.int().min(1).optional(),
 });
 

@@ -2,7 +2,7 @@
  * The count job's input: the events `npm start` generates (start.ts) and the benchmarks
  * seed (bench/bench-support.ts), so both count the same thing.
  */
-import type { AppendBatch, LogProducer } from '../../shared/log/log-backend.js';
+import type { AppendBatch, LogBackend, LogProducer } from '../../shared/log/log-backend.js';
 import { partitionForKey } from '../../shared/log/murmur2-partitioner.js';
 import { RecordBatchBuilder, writeUtf8 } from '../../shared/protocol/record-batch.js';
 
@@ -82,4 +82,12 @@ export async function appendCountEvents(
     if (++pending === APPEND_RECORDS) await flush();
   }
   if (pending > 0) await flush();
+}
+
+/** Records in `topic` (the sum of its partitions' high watermarks; 0 when it does not exist). */
+export async function recordsInTopic(backend: LogBackend, topic: string): Promise<number> {
+  const description = await backend.describeTopic(topic);
+  let total = 0;
+  for (let p = 0; p < (description?.partitions ?? 0); p++) total += (await backend.watermarks({ topic, partition: p })).high;
+  return total;
 }

@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/index.js';
 import { openLogBackend } from '../../runtime/open-log-backend.js';
 import type { LogBackend } from '../../shared/log/log-backend.js';
 import { runJob, formatSummary } from '../../runtime/job-runner.js';
-import { appendCountEvents } from './count-events.js';
+import { appendCountEvents, recordsInTopic } from './count-events.js';
 
 const EVENTS = 1_000_000;
 const KEYS = 100_000;
@@ -16,14 +16,6 @@ const KEYS = 100_000;
 function configPath(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
   return here.includes('/dist/') ? here.replace('/dist/', '/') + 'weir.yaml' : here + 'weir.yaml';
-}
-
-async function eventsPresent(backend: LogBackend, topic: string): Promise<number> {
-  const description = await backend.describeTopic(topic);
-  if (description === undefined) return 0;
-  let total = 0;
-  for (let p = 0; p < description.partitions; p++) total += (await backend.watermarks({ topic, partition: p })).high;
-  return total;
 }
 
 async function generate(backend: LogBackend, topic: string, partitions: number): Promise<void> {
@@ -43,7 +35,7 @@ async function generate(backend: LogBackend, topic: string, partitions: number):
 const config = await loadConfig(configPath());
 const topic = config.input.topics[0]!;
 const backend = await openLogBackend(config);
-const present = await eventsPresent(backend, topic);
+const present = await recordsInTopic(backend, topic);
 if (present < EVENTS) {
   if (present > 0) throw new Error(`topic ${topic} holds ${present} events, expected ${EVENTS}; delete .weir/ and retry`);
   await generate(backend, topic, config.partitions);

@@ -15,7 +15,7 @@ import { TransactionChangelog } from './transaction-changelog.js';
 import { DEFAULT_CF, GLOBAL_COUNTER_CF, GLOBAL_COUNTER_KEY } from './column-families.js';
 import { StateView } from './state-view.js';
 import type { KeyedStateTransaction, RangeOptions, TransactionStorage } from './state-interfaces.js';
-import { CACHED_KEY_OVERHEAD_BYTES, cachedBytes, DELETED, TransactionCache, UNDEFINED, type CachedValue } from './transaction-cache.js';
+import { cachedBytes, cachedEntrySize, DELETED, TransactionCache, UNDEFINED, type CachedValue } from './transaction-cache.js';
 import { TransactionTtl } from './transaction-ttl.js';
 
 /** Status of a transaction (docs/semantics.md §3.2). */
@@ -252,7 +252,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     for (let i = 0; i < missingIds.length; i++) {
       const value = values[i] ?? null;
       reads.set(missingIds[i]!, value);
-      this.#readBytes += missingIds[i]!.length + (value?.byteLength ?? 0) + CACHED_KEY_OVERHEAD_BYTES;
+      this.#readBytes += cachedEntrySize(missingIds[i]!, value?.byteLength ?? 0);
     }
   }
 
@@ -290,7 +290,7 @@ export class PartitionTransaction implements KeyedStateTransaction {
     await this.#predecessorSettled();
     const read = (await this.#partition.get(storedKey, cf)) ?? null;
     this.#readCache(cf).set(keyId, read);
-    this.#readBytes += keyId.length + (read?.byteLength ?? 0) + CACHED_KEY_OVERHEAD_BYTES;
+    this.#readBytes += cachedEntrySize(keyId, read?.byteLength ?? 0);
     return this.#ttl.visibleRead(cf, read);
   }
 

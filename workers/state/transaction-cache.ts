@@ -40,7 +40,12 @@ export interface CachedUpdate {
  * What one cached key costs beyond its id and value, as an estimate for
  * {@link TransactionCache.heldBytes}: a map entry, an entry object and a string header.
  */
-export const CACHED_KEY_OVERHEAD_BYTES = 64;
+const CACHED_KEY_OVERHEAD_BYTES = 64;
+
+/** The estimated bytes one cached key holds: its id, `valueBytes` and the overhead. */
+export function cachedEntrySize(keyId: string, valueBytes: number): number {
+  return keyId.length + valueBytes + CACHED_KEY_OVERHEAD_BYTES;
+}
 
 /** The bytes a cached value holds, as an estimate (a scalar: a heap number or a string). */
 export function cachedValueSize(value: CachedValue): number {
@@ -157,7 +162,7 @@ export class TransactionCache {
         return;
       }
     }
-    this.#heldBytes += keyId.length + cachedValueSize(value) + CACHED_KEY_OVERHEAD_BYTES;
+    this.#heldBytes += cachedEntrySize(keyId, cachedValueSize(value));
     putUpdate(family, keyId, { prefixLength, value });
     family.deletes.delete(keyId);
     this.#empty = false;
@@ -168,7 +173,7 @@ export class TransactionCache {
     if (this.#journal !== undefined) this.#remember(cf, keyId);
     const family = this.#family(cf);
     removeUpdate(family, keyId);
-    if (!family.deletes.has(keyId)) this.#heldBytes += keyId.length + CACHED_KEY_OVERHEAD_BYTES;
+    if (!family.deletes.has(keyId)) this.#heldBytes += cachedEntrySize(keyId, 0);
     family.deletes.add(keyId);
     this.#empty = false;
   }
