@@ -60,7 +60,13 @@ export interface ObserverResult {
   readonly latencies: Float32Array;
   /** Latencies (ms) of the window's inputs, durable → visible, sorted. */
   readonly latenciesFromDurable: Float32Array;
+  /** Per second of the window (by input stamp): outputs later than {@link SLOW_MS}, and the largest latency. */
+  readonly slowBySecond: Uint32Array;
+  readonly maxBySecond: Float32Array;
 }
+
+/** The bench's target: an output later than this is in the tail the target is about. */
+export const SLOW_MS = 50;
 
 const port = parentPort;
 if (port === null) throw new Error('latency-observer-thread.js runs as a worker thread only');
@@ -95,6 +101,8 @@ let latenciesFromDurable = new Float32Array(0);
 /** Input step timestamp → when its append became durable. */
 const durableAt = new Map<number, number>();
 let fromDurableCount = 0;
+let slowBySecond = new Uint32Array(0);
+let maxBySecond = new Float32Array(0);
 let observed = 0;
 let observedInWindow = 0;
 let duplicates = 0;
@@ -105,8 +113,8 @@ port.on('message', (message: ObserverStart | InputAppended | ObservedSets | 'fin
     const measured = latencies.slice(0, Math.min(observedInWindow, latencies.length)).sort();
     const fromDurable = latenciesFromDurable.slice(0, Math.min(fromDurableCount, latenciesFromDurable.length)).sort();
     port.postMessage(
-      { observed, observedInWindow, duplicates, unreadable, latencies: measured, latenciesFromDurable: fromDurable } satisfies ObserverResult,
-      [measured.buffer, fromDurable.buffer],
+      { observed, observedInWindow, duplicates, unreadable, latencies: measured, latenciesFromDurable: fromDurable, slowBySecond, maxBySecond } satisfies ObserverResult,
+      [measured.buffer, fromDurable.buffer, slowBySecond.buffer, maxBySecond.buffer],
     );
     return;
   }
@@ -115,6 +123,9 @@ port.on('message', (message: ObserverStart | InputAppended | ObservedSets | 'fin
     lastCount = new Float64Array(message.keys);
     latencies = new Float32Array(message.capacity);
     latenciesFromDurable = new Float32Array(message.capacity);
+    const windowSeconds = Math.ceil((message.windowEnd - message.windowStart) / 1000);
+    slowBySecond = new Uint32Array(windowSeconds);
+    maxBySecond = new Float32Array(windowSeconds);
     return;
   }
   if (message.kind === 'appended') {
@@ -141,7 +152,11 @@ port.on('message', (message: ObserverStart | InputAppended | ObservedSets | 'fin
       }
       lastCount[key] = count;
       if (timestamp >= window.windowStart && timestamp < window.windowEnd) {
-        if (observedInWindow < latencies.length) latencies[observedInWindow] = observedAt - timestamp;
+        const latency = observedAt - timestamp;
+        if (observedInWindow < latencies.length) latencies[observedInWindow] = latency;
+        const second = Math.floor((timestamp - window.windowStart) / 1000);
+        if (latency > SLOW_MS) slowBySecond[second]!++;
+        if (latency > maxBySecond[second]!) maxBySecond[second] = latency;
         observedInWindow++;
         const durable = durableAt.get(timestamp);
         if (durable !== undefined && fromDurableCount < latenciesFromDurable.length) latenciesFromDurable[fromDurableCount++] = observedAt - durable;

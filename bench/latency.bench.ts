@@ -131,6 +131,12 @@ interface ScenarioResult {
    * A record's `latencyMs` is this plus its append's `inputAppendMs`.
    */
   readonly fromDurableMs: LatencyDistribution;
+  /**
+   * When the tail happened: outputs later than 50 ms per second of the window (by input
+   * stamp), the seconds that had any, and the worst of them. A tail spread over most
+   * seconds is the machine's; one packed into a few seconds is an event of the job's.
+   */
+  readonly slowInTime: { readonly secondsWithSlow: number; readonly slowOutputs: number; readonly worst: { second: number; slow: number; maxMs: number }[] };
   /** Input records appended per second in the window (the producer's achieved rate). */
   readonly appendedPerSecond: number;
   /** Outputs of the window's inputs per second of window. */
@@ -182,6 +188,15 @@ function distribution(sorted: Float32Array): LatencyDistribution {
     p999: percentile(sorted, 0.999),
     max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
     mean: round(total / Math.max(1, sorted.length), 1),
+  };
+}
+
+function slowInTime(slowBySecond: Uint32Array, maxBySecond: Float32Array): ScenarioResult['slowInTime'] {
+  const seconds = [...slowBySecond].map((slow, second) => ({ second, slow, maxMs: maxBySecond[second]! }));
+  return {
+    secondsWithSlow: seconds.filter((s) => s.slow > 0).length,
+    slowOutputs: seconds.reduce((sum, s) => sum + s.slow, 0),
+    worst: seconds.filter((s) => s.slow > 0).sort((a, b) => b.slow - a.slow).slice(0, 8),
   };
 }
 
@@ -320,7 +335,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     }),
   );
   observerThread.postMessage('finish');
-  const { latencies: measured, latenciesFromDurable, duplicates, unreadable, observedInWindow: observedInWindowAtEnd } = await observed;
+  const { latencies: measured, latenciesFromDurable, duplicates, unreadable, observedInWindow: observedInWindowAtEnd, slowBySecond, maxBySecond } = await observed;
   await observerThread.terminate();
   controller.abort();
   const summary = await running;
@@ -344,6 +359,7 @@ async function runScenario(scenario: Scenario, dir: string, rate: number, second
     duplicates,
     latencyMs: distribution(measured),
     fromDurableMs: distribution(latenciesFromDurable),
+    slowInTime: slowInTime(slowBySecond, maxBySecond),
     appendedPerSecond: Math.round(sentInWindow / seconds),
     observedPerSecond: Math.round(observedInWindowAtEnd / seconds),
     producerMaxLagMs: Math.round(producerMaxLagMs),
@@ -409,7 +425,8 @@ try {
       process.stderr.write(
         `round ${r + 1} ${scenario.name}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms ` +
           `(input append p99 ${result.inputAppendMs.p99} ms; durable → visible p99 ${result.fromDurableMs.p99} ms; job thread late p99 ${result.eventLoopDelayMs.p99} ms; process CPU ${result.job.processCpuSeconds} s), ` +
-          `${result.observedPerSecond} outputs/s, missing ${result.missing}, duplicates ${result.duplicates}\n`,
+          `${result.observedPerSecond} outputs/s, missing ${result.missing}, duplicates ${result.duplicates}; ` +
+          `over 50 ms: ${result.slowInTime.slowOutputs} outputs in ${result.slowInTime.secondsWithSlow} s, worst seconds ${result.slowInTime.worst.map((w) => `${w.second}:${w.slow}`).join(' ')}\n`,
       );
     }
   }
@@ -421,6 +438,7 @@ try {
         round: i + 1,
         latencyMs: x.latencyMs,
         fromDurableMs: x.fromDurableMs,
+        slowInTime: x.slowInTime,
         appendedPerSecond: x.appendedPerSecond,
         observedPerSecond: x.observedPerSecond,
         sentInWindow: x.sentInWindow,

@@ -164,7 +164,7 @@ export class WorkerHandle {
     if (message.type === 'processed') {
       this.inFlight -= message.count;
       this.inFlightBytes -= message.bytes;
-      this.posted.shift();
+      this.posted.splice(0, message.sets);
       const next = this.posted[0];
       if (next !== undefined) next.postedAt = performance.now();
       this.pendingBytes = message.pendingBytes;

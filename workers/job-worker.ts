@@ -14,6 +14,7 @@ import type {
   PreparedWork,
   QueriedEntry,
   QueriedWindow,
+  RoutedBatchSet,
   StateQuery,
   StorePartitionInfo,
   WorkerControl,
@@ -131,27 +132,37 @@ export class JobWorker implements WorkerControl {
       return;
     }
     if (message.type !== 'records') return;
-    for (const { topic, partition, count, buffer } of message.sets) {
-      this.queue = this.queue.then(() => this.processBatch(topic, partition, count, buffer));
-    }
+    const sets = message.sets;
+    this.queue = this.queue.then(() => this.processSets(sets));
   }
 
-  private async processBatch(topic: string, partition: number, count: number, buffer: ArrayBuffer): Promise<void> {
-    const bytes = buffer.byteLength;
-    const processor = this.processors.get(partition);
-    if (this.failed || processor === undefined) {
-      // After a failure (or for a revoked partition) nothing more is processed; the
-      // coordinator is stopping and these records stay uncommitted.
-      this.postProcessed(partition, count, bytes, []);
-      return;
+  /**
+   * Processes one `records` message's batch sets in order and reports them with one
+   * `processed` message, whose outputs are every set's: a destination partition gets one
+   * batch per message, not one per set (fewer, larger batches to post and append).
+   */
+  private async processSets(sets: readonly RoutedBatchSet[]): Promise<void> {
+    let count = 0;
+    let bytes = 0;
+    for (const set of sets) {
+      count += set.count;
+      bytes += set.buffer.byteLength;
+      await this.processBatch(set.topic, set.partition, set.buffer);
     }
+    this.postProcessed(sets.length, count, bytes, this.init.streamOutputs && !this.failed ? this.drainOutputs() : []);
+  }
+
+  private async processBatch(topic: string, partition: number, buffer: ArrayBuffer): Promise<void> {
+    const processor = this.processors.get(partition);
+    // After a failure (or for a revoked partition) nothing more is processed; the
+    // coordinator is stopping and these records stay uncommitted.
+    if (this.failed || processor === undefined) return;
     const formats = this.formats.of(topic);
     const records = inputRecordsOf(buffer, topic, partition, formats);
     try {
       await prepareRecords(records, formats);
       await processor.process(records, eagerDecoderFor(formats));
       this.recordsProcessed += records.length;
-      this.postProcessed(partition, count, bytes, this.init.streamOutputs ? this.drainOutputs() : []);
     } catch (error) {
       this.failed = true;
       const record = error instanceof RecordProcessingError ? error.record : undefined;
@@ -164,7 +175,6 @@ export class JobWorker implements WorkerControl {
         message: cause instanceof Error ? cause.message : String(cause),
         ...(cause instanceof Error && cause.stack !== undefined ? { stack: cause.stack } : {}),
       });
-      this.postProcessed(partition, count, bytes, []);
     }
   }
 
@@ -180,9 +190,9 @@ export class JobWorker implements WorkerControl {
     return bytes;
   }
 
-  private postProcessed(partition: number, count: number, bytes: number, outputs: EncodedBatch[]): void {
+  private postProcessed(sets: number, count: number, bytes: number, outputs: EncodedBatch[]): void {
     this.post(
-      { type: 'processed', partition, count, bytes, outputs, pendingBytes: this.pendingCheckpointBytes() },
+      { type: 'processed', sets, count, bytes, outputs, pendingBytes: this.pendingCheckpointBytes() },
       outputs.map((o) => o.buffer),
     );
   }

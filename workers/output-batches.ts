@@ -17,6 +17,11 @@ import { UnknownOutputTopicError } from '../shared/errors/runtime-errors.js';
 /** Unkeyed records a sticky partition takes before the next one is chosen. */
 export const STICKY_BATCH_RECORDS = 1000;
 
+/** A destination's builder starts this large and is kept between drains up to {@link KEPT_BUILDER_BYTES}. */
+const BUILDER_INITIAL_BYTES = 16 * 1024;
+/** A builder grown past this (a large held batch) is dropped at drain rather than kept. */
+const KEPT_BUILDER_BYTES = 256 * 1024;
+
 interface TopicOutputs {
   readonly partitions: number;
   readonly builders: (RecordBatchBuilder | undefined)[];
@@ -57,7 +62,7 @@ export class OutputBatches {
       partition = outputs.sticky;
     }
     let builder = outputs.builders[partition];
-    if (builder === undefined) outputs.builders[partition] = builder = new RecordBatchBuilder(16 * 1024);
+    if (builder === undefined) outputs.builders[partition] = builder = new RecordBatchBuilder(BUILDER_INITIAL_BYTES);
     if (this.journal !== undefined && !this.journal.has(builder)) this.journal.set(builder, builder.mark());
     const before = builder.byteLength;
     builder.add(timestamp, key, value, headers);
@@ -86,7 +91,11 @@ export class OutputBatches {
     this.pendingRecords = this.savedRecords;
   }
 
-  /** Every pending batch, each in an ArrayBuffer of its own; empties the buffer. */
+  /**
+   * Every pending batch, each in an ArrayBuffer of its own; empties the buffer. The
+   * builders are kept for the next records (at-least-once drains after every message of
+   * batch sets, a few records per destination), unless one grew large.
+   */
   drain(): EncodedBatch[] {
     if (this.pendingRecords === 0) return [];
     const batches: EncodedBatch[] = [];
@@ -94,8 +103,9 @@ export class OutputBatches {
       for (let partition = 0; partition < outputs.builders.length; partition++) {
         const builder = outputs.builders[partition];
         if (builder === undefined || builder.count === 0) continue;
-        batches.push({ topic, partition, count: builder.count, buffer: builder.finishTransferable() });
-        outputs.builders[partition] = undefined;
+        const count = builder.count;
+        batches.push({ topic, partition, count, buffer: builder.takeTransferable() });
+        if (builder.capacity > KEPT_BUILDER_BYTES) outputs.builders[partition] = undefined;
       }
       outputs.sticky = -1;
     }

@@ -188,12 +188,31 @@ export class RecordBatchBuilder {
     return this.bytes.subarray(0, this.pos);
   }
 
-  /** The finished batch in an ArrayBuffer of its own, ready for a transfer list. */
+  /** The finished batch in an ArrayBuffer of its own, ready for a transfer list (no copy when the builder was sized exactly). */
   finishTransferable(): ArrayBuffer {
     const bytes = this.finish();
     return bytes.byteLength === bytes.buffer.byteLength
       ? (bytes.buffer as ArrayBuffer)
       : (bytes.buffer as ArrayBuffer).slice(0, bytes.byteLength);
+  }
+
+  /**
+   * The finished batch copied into an ArrayBuffer of exactly its size (ready for a
+   * transfer list); the builder is emptied and keeps its buffer for the next batch, so a
+   * batch costs one allocation of its own size, not a builder's worth as well.
+   */
+  takeTransferable(): ArrayBuffer {
+    const copy = this.finish().slice().buffer as ArrayBuffer;
+    this.pos = BATCH_HEADER_BYTES;
+    this.records = 0;
+    this.lastDelta = 0;
+    this.dense = true;
+    return copy;
+  }
+
+  /** Bytes the builder's buffer holds, used or not. */
+  get capacity(): number {
+    return this.bytes.byteLength;
   }
 
   private reserve(size: number): void {

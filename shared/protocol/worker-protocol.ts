@@ -241,11 +241,12 @@ export type DataMessage =
   | { readonly type: 'prepare-failed'; readonly id: number; readonly message: string; readonly stack?: string }
   | {
       readonly type: 'processed';
-      readonly partition: number;
-      /** Records of the batch set (as posted), and its bytes: in-flight accounting. */
+      /** Batch sets reported: every set of one `records` message, the oldest posted first. */
+      readonly sets: number;
+      /** Records of those sets (as posted), and their bytes: in-flight accounting. */
       readonly count: number;
       readonly bytes: number;
-      /** Outputs to append now (at-least-once), per destination topic-partition. */
+      /** Outputs to append now (at-least-once) of all those sets, one batch per destination topic-partition. */
       readonly outputs: readonly EncodedBatch[];
       /** Bytes this worker holds for the next checkpoint (held outputs, changed state). */
       readonly pendingBytes: number;
