@@ -197,7 +197,7 @@ t.test('tombstones go after deleteRetentionMs (record time); null keys are dropp
 });
 
 t.test('background compaction starts by itself once enough was appended', async (t) => {
-  const log = await LocalLogBackend.open(await tempDir(t), { compactionMinDirtyRecords: 500 });
+  const log = await LocalLogBackend.open(await tempDir(t), { compactionMinDirtyRecords: 500, compactionBackgroundDelayMs: 100 });
   t.teardown(() => log.close());
   await log.createTopic('auto', 1, { compact: true });
   const producer = await log.producer();
@@ -205,7 +205,7 @@ t.test('background compaction starts by itself once enough was appended', async 
     await producer.append(Array.from({ length: 100 }, (_, i) => ({ topic: 'auto', partition: 0, key: bytes(`k${i % 10}`), value: bytes(`${round}-${i}`) })));
   }
   const reader = await log.reader();
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   let count = Infinity;
   while (Date.now() < deadline) {
     count = (await reader.read({ topic: 'auto', partition: 0 }, 0, 10_000)).length;
@@ -217,9 +217,33 @@ t.test('background compaction starts by itself once enough was appended', async 
   t.equal(text(latest[latest.length - 1]!.value), '19-93', 'the latest value of a key is there');
 });
 
+t.test('background compaction waits its delay once a partition is due; close() ends the wait', async (t) => {
+  // The same updates in a log without the delay and in one with a minute's: once the first
+  // has compacted them, the second has not; and a close() that waited the minute out would
+  // run into the test's timeout.
+  const open = async (delayMs: number): Promise<LocalLogBackend> => {
+    const log = await LocalLogBackend.open(await tempDir(t), { compactionMinDirtyRecords: 500, compactionBackgroundDelayMs: delayMs });
+    await log.createTopic('later', 1, { compact: true });
+    const producer = await log.producer();
+    await producer.append(Array.from({ length: 2_000 }, (_, i) => ({ topic: 'later', partition: 0, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) })));
+    return log;
+  };
+  const stored = async (log: LocalLogBackend): Promise<number> => (await (await log.reader()).read({ topic: 'later', partition: 0 }, 0, 10_000)).length;
+  const delayed = await open(60_000);
+  const prompt = await open(0);
+  t.teardown(() => prompt.close());
+  const deadline = Date.now() + 30_000;
+  while ((await stored(prompt)) > 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(await stored(prompt), 10, 'without a delay the updates were compacted in the background');
+  t.equal(await stored(delayed), 2_000, 'with one, the due partition waits');
+  await delayed.close();
+  t.pass('close() returned without waiting for the delay');
+});
+
 t.test('compaction options out of range are refused, naming the option', async (t) => {
   const outOfRange = {
     compactionBackgroundShare: [0, -0.5, 1.5, Number.NaN, '0.5'],
+    compactionBackgroundDelayMs: [-1, Number.NaN, Number.POSITIVE_INFINITY, '10'],
     compactionMaxKeysPerPass: [0, -1, 1.5, Number.NaN, '10'],
   };
   for (const [option, values] of Object.entries(outOfRange)) {
@@ -242,7 +266,7 @@ t.test('background pauses: their length, compact() and close() during a throttle
   // Thousands of one-record batches: a pass takes many steps, each followed by its pause.
   const tp = { topic: 'slow', partition: 0 };
   const openWithUpdates = async (dir: string, share: number): Promise<LocalLogBackend> => {
-    const opened = await LocalLogBackend.open(dir, { compactionMinDirtyRecords: 500, compactionBackgroundShare: share });
+    const opened = await LocalLogBackend.open(dir, { compactionMinDirtyRecords: 500, compactionBackgroundShare: share, compactionBackgroundDelayMs: 0 });
     await opened.createTopic(tp.topic, 1, { compact: true });
     const producer = await opened.producer();
     for (let i = 0; i < 3_000; i++) await producer.append([{ ...tp, key: bytes(`k${i % 10}`), value: bytes(`v${i}`) }]);

@@ -57,6 +57,7 @@ import { LocalPartitionReader } from './local-partition-reader.js';
 import { LocalProducer } from './local-producer.js';
 import {
   DEFAULT_BACKGROUND_SHARE,
+  DEFAULT_BACKGROUND_DELAY_MS,
   MAX_KEYS_PER_PASS,
   DEFAULT_DELETE_RETENTION_MS,
   DEFAULT_MIN_DIRTY_RECORDS,
@@ -99,6 +100,13 @@ export interface LocalLogOptions {
    */
   readonly compactionBackgroundShare?: number;
   /**
+   * Milliseconds background compaction waits, once a partition is due, before its passes
+   * start, so a pass does not run in the same moment as the checkpoint whose changelog
+   * made it due (Kafka's cleaner looks for work every `log.cleaner.backoff.ms`).
+   * `compact()` does not wait. Default 2,000.
+   */
+  readonly compactionBackgroundDelayMs?: number;
+  /**
    * Most keys one compaction pass maps (Kafka's `log.cleaner.dedupe.buffer.size`, counted in
    * keys). A partition storing at most this many records is compacted in one read, newest
    * first; a larger one maps its dirty part's keys first, over as many passes as that takes.
@@ -132,6 +140,10 @@ export class LocalLogBackend implements LogBackend {
     if (typeof compactionBackgroundShare !== 'number' || !(compactionBackgroundShare > 0 && compactionBackgroundShare <= 1)) {
       throw new InvalidLogArgumentError('compactionBackgroundShare', compactionBackgroundShare, 'a share of the time, > 0 and ≤ 1');
     }
+    const compactionBackgroundDelayMs = options.compactionBackgroundDelayMs ?? DEFAULT_BACKGROUND_DELAY_MS;
+    if (typeof compactionBackgroundDelayMs !== 'number' || !(compactionBackgroundDelayMs >= 0 && Number.isFinite(compactionBackgroundDelayMs))) {
+      throw new InvalidLogArgumentError('compactionBackgroundDelayMs', compactionBackgroundDelayMs, 'milliseconds ≥ 0');
+    }
     const compactionMaxKeysPerPass = options.compactionMaxKeysPerPass ?? MAX_KEYS_PER_PASS;
     if (!Number.isSafeInteger(compactionMaxKeysPerPass) || compactionMaxKeysPerPass < 1) {
       throw new InvalidLogArgumentError('compactionMaxKeysPerPass', compactionMaxKeysPerPass, 'an integer ≥ 1');
@@ -142,6 +154,7 @@ export class LocalLogBackend implements LogBackend {
       deleteRetentionMs,
       compactionMinDirtyRecords,
       compactionBackgroundShare,
+      compactionBackgroundDelayMs,
       compactionMaxKeysPerPass,
     });
     return new LocalLogBackend(store);

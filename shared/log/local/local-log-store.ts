@@ -143,6 +143,8 @@ export interface LocalLogStoreOptions {
   readonly compactionMinDirtyRecords: number;
   /** Part of the time background compaction may work (log-compactor.ts). */
   readonly compactionBackgroundShare: number;
+  /** How long background compaction waits before its passes start (log-compactor.ts). */
+  readonly compactionBackgroundDelayMs: number;
   /** Most keys one compaction pass maps (log-compactor.ts). */
   readonly compactionMaxKeysPerPass: number;
 }
@@ -183,6 +185,7 @@ export class LocalLogStore {
         deleteRetentionMs: options.deleteRetentionMs,
         minDirtyRecords: options.compactionMinDirtyRecords,
         backgroundShare: options.compactionBackgroundShare,
+        backgroundDelayMs: options.compactionBackgroundDelayMs,
         maxKeysPerPass: options.compactionMaxKeysPerPass,
         onError: (error, topic, partition) => {
           const reason = error instanceof Error ? error.message : String(error);

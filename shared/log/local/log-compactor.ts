@@ -101,6 +101,16 @@ const MAX_RANGE = 0xffff_ffff;
  * cleaner is throttled the same way (`log.cleaner.io.max.bytes.per.second`).
  */
 export const DEFAULT_BACKGROUND_SHARE = 0.25;
+/**
+ * Default of `backgroundDelayMs`: how long background compaction waits, once a partition
+ * is due, before its passes start. A checkpoint's changelog append is what makes a
+ * partition due, and a pass started at once ran in the same moment as the rest of that
+ * checkpoint (its state flush, the appends behind it); on a machine whose cores are busy
+ * the two together queued the job's records (BENCHMARKS.md, "A compaction pass waits
+ * after the checkpoint"). Kafka's log cleaner likewise looks for work every
+ * `log.cleaner.backoff.ms` (15 s), not at each append.
+ */
+export const DEFAULT_BACKGROUND_DELAY_MS = 2_000;
 /** Longest pause between two background steps, however long the step took. */
 export const MAX_STEP_PAUSE_MS = 200;
 
@@ -136,6 +146,12 @@ export interface LogCompactorOptions {
    * thread and database (docs/local-log.md, "Compaction of `compact` topics").
    */
   readonly backgroundShare: number;
+  /**
+   * Milliseconds background compaction waits, once a partition is due and no pass is
+   * running, before it starts ({@link DEFAULT_BACKGROUND_DELAY_MS}). `compact()` and
+   * `stop()` end the wait.
+   */
+  readonly backgroundDelayMs: number;
   /** Called with a background pass's failure (the pass is abandoned; the log stays consistent). */
   readonly onError: (error: unknown, topic: string, partition: number) => void;
 }
@@ -238,6 +254,7 @@ export class LogCompactor {
     // Never finish synchronously: `background` is assigned after this returns.
     await Promise.resolve();
     try {
+      if (this.options.backgroundDelayMs > 0 && this.onDemand === 0) await this.pause(this.options.backgroundDelayMs);
       while (!this.stopping && this.due.size > 0) {
         const [key, { topic, partition }] = this.due.entries().next().value!;
         this.due.delete(key);
@@ -469,6 +486,11 @@ export class LogCompactor {
   private pauseAfterStep(throttled: boolean, stepMs: number): Promise<void> {
     const pauseMs = throttled && this.onDemand === 0 ? backgroundPauseMs(stepMs, this.options.backgroundShare) : 0;
     if (pauseMs < 1) return new Promise<void>((resolve) => setImmediate(resolve));
+    return this.pause(pauseMs);
+  }
+
+  /** Waits `pauseMs`, or until `compact()` or `stop()` ends the wait. */
+  private pause(pauseMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const end = (): void => {
         clearTimeout(timer);
