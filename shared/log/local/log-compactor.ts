@@ -7,7 +7,8 @@
  * When: a partition is due once the offsets appended since its last pass (its *dirty*
  * part, Kafka's dirty section) exceed `max(minDirtyRecords, its live records)` (a dirty
  * ratio of ~50 %, Kafka's `min.cleanable.dirty.ratio`, with a floor so small changelogs
- * are not rewritten over and over). Passes run one at a time in the background;
+ * are not rewritten over and over). Passes run one at a time in the background,
+ * starting `backgroundDelayMs` after a partition became due while none ran;
  * `LocalLogBackend.compact()` runs them on demand.
  *
  * A pass over one partition takes the high watermark as its snapshot and, when every record
@@ -106,8 +107,8 @@ export const DEFAULT_BACKGROUND_SHARE = 0.25;
  * is due, before its passes start. A checkpoint's changelog append is what makes a
  * partition due, and a pass started at once ran in the same moment as the rest of that
  * checkpoint (its state flush, the appends behind it); on a machine whose cores are busy
- * the two together queued the job's records (BENCHMARKS.md, "A compaction pass waits
- * after the checkpoint"). Kafka's log cleaner likewise looks for work every
+ * the two together queued the job's records (BENCHMARKS.md, "The busy tail comes with
+ * the checkpoint slices"). Kafka's log cleaner likewise looks for work every
  * `log.cleaner.backoff.ms` (15 s), not at each append.
  */
 export const DEFAULT_BACKGROUND_DELAY_MS = 2_000;
