@@ -66,7 +66,7 @@ export interface ObserverResult {
 }
 
 /** The bench's target: an output later than this is in the tail the target is about. */
-export const SLOW_MS = 50;
+const SLOW_MS = 50;
 
 const port = parentPort;
 if (port === null) throw new Error('latency-observer-thread.js runs as a worker thread only');

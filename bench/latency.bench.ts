@@ -29,7 +29,10 @@
  * `inputAppendMs`, the input's part (records stamped → their append durable, per append:
  * the producer's wait for the job's thread and the log's write), and `fromDurableMs`, the
  * job's own part per record (its input durable, readable by the job → its output visible).
- * On a machine whose cores are all busy the input's part holds much of the tail.
+ * On a machine whose cores are all busy the input's part holds much of the tail. And it
+ * reports when the tail happened (`slowInTime`: outputs later than 50 ms per second of the
+ * window): at 55 k records/s beside two busy processes they came in the seconds of the
+ * at-least-once checkpoint slices, with none between them.
  *
  * Scenarios: `alos` (at-least-once, default commit interval), `alos:S` (at-least-once,
  * commit interval S seconds), `eos:S` (exactly-once, commit interval S seconds).
