@@ -203,10 +203,7 @@ export class RecordBatchBuilder {
    */
   takeTransferable(): ArrayBuffer {
     const copy = this.finish().slice().buffer as ArrayBuffer;
-    this.pos = BATCH_HEADER_BYTES;
-    this.records = 0;
-    this.lastDelta = 0;
-    this.dense = true;
+    this.truncate(EMPTY_BATCH);
     return copy;
   }
 
@@ -314,6 +311,9 @@ export interface BuilderMark {
   readonly lastDelta: number;
   readonly dense: boolean;
 }
+
+/** A builder's position before its first record: {@link RecordBatchBuilder.truncate} to it empties the builder. */
+const EMPTY_BATCH: BuilderMark = { pos: BATCH_HEADER_BYTES, records: 0, lastDelta: 0, dense: true };
 
 /** The fixed header of a batch. */
 export interface BatchInfo {

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobWorker } from '../../workers/job-worker.js';
 import { encodeBatchSet, forEachRecord } from '../../shared/protocol/record-batch.js';
-import type { DataMessage, EncodedBatch } from '../../shared/protocol/worker-protocol.js';
+import type { DataMessage, EncodedBatch, RoutedBatchSet } from '../../shared/protocol/worker-protocol.js';
 import { partitionForKey } from '../../shared/log/murmur2-partitioner.js';
 import { testWorkerInit } from './fixtures/worker-init.js';
 import { COUNT_PIPELINE } from '../runtime/job-fixture.js';
@@ -21,7 +21,7 @@ const OUTPUT_PARTITIONS = 4;
 
 type Processed = Extract<DataMessage, { type: 'processed' }>;
 
-function inputSet(partition: number, keys: readonly string[]) {
+function inputSet(partition: number, keys: readonly string[]): RoutedBatchSet {
   const records = keys.map((key, n) => ({
     offset: n,
     timestamp: 1_700_000_000_000 + n,
@@ -29,8 +29,12 @@ function inputSet(partition: number, keys: readonly string[]) {
     value: encoder.encode(JSON.stringify({ n })),
     headers: [],
   }));
-  const buffer = encodeBatchSet(records);
-  return { topic: 'events', partition, count: records.length, buffer, bytes: buffer.byteLength };
+  return { topic: 'events', partition, count: records.length, buffer: encodeBatchSet(records) };
+}
+
+/** Bytes of the sets as posted (taken before they are handed over). */
+function bytesOf(sets: readonly RoutedBatchSet[]): number {
+  return sets.reduce((n, set) => n + set.buffer.byteLength, 0);
 }
 
 /** Each output batch's records as `key=count`, checking each lies on its key's partition. */
@@ -69,8 +73,8 @@ t.test('one processed message per records message, with every set’s outputs in
 
   const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
   const first = [inputSet(0, keys.slice(0, 25)), inputSet(1, keys.slice(25))];
-  const firstBytes = first.reduce((n, s) => n + s.bytes, 0);
-  worker.receive({ type: 'records', sets: first.map(({ bytes: _bytes, ...set }) => set) });
+  const firstBytes = bytesOf(first);
+  worker.receive({ type: 'records', sets: first });
   await until(1);
   t.match(processed[0], { type: 'processed', sets: 2, count: 40, bytes: firstBytes });
   const firstOutputs = processed[0]!.outputs;
@@ -80,8 +84,9 @@ t.test('one processed message per records message, with every set’s outputs in
 
   // The same keys on the same partitions again: counts of 2, and nothing of the first message repeated.
   const second = [inputSet(0, keys.slice(0, 25)), inputSet(1, keys.slice(25))];
-  worker.receive({ type: 'records', sets: second.map(({ bytes: _bytes, ...set }) => set) });
+  const secondBytes = bytesOf(second);
+  worker.receive({ type: 'records', sets: second });
   await until(2);
-  t.match(processed[1], { type: 'processed', sets: 2, count: 40, bytes: second.reduce((n, s) => n + s.bytes, 0) });
+  t.match(processed[1], { type: 'processed', sets: 2, count: 40, bytes: secondBytes });
   t.same(outputsOf(t, processed[1]!.outputs), keys.map((k) => `${k}=2`).sort());
 });
